@@ -119,7 +119,12 @@ export const Upstream = Strict(
     ),
     healthCheck: Type.Optional(HealthCheck),
     outlierDetection: Type.Optional(OutlierDetection),
-    panicThreshold: Type.Number({ minimum: 0, maximum: 100, default: 50, description: 'Below this percentage of healthy targets, balance over all targets.' }),
+    panicThreshold: Type.Number({
+      minimum: 0,
+      maximum: 100,
+      default: 0,
+      description: 'Below this percentage of healthy targets, balance over all targets as if healthy (0 = off: answer 503 when none is healthy).',
+    }),
     slowStart: Duration('A target that comes back ramps up its share over this window (0 = off).', 0),
     retryBudget: Type.Optional(
       Strict({

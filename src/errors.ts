@@ -1,0 +1,55 @@
+/**
+ * The error catalog: every error a client can see is named here, with its
+ * status and the message clients get. Causes (addresses, errno, stacks) are
+ * kept for logs and never shown to clients.
+ */
+
+/** ErrorCode lists the stable codes clients and logs see. */
+export const ERRORS = {
+  SY_ERR_ROUTE_NOT_FOUND: { status: 404, message: 'No route matches this request.' },
+  SY_ERR_METHOD_NOT_ALLOWED: { status: 405, message: 'Method not allowed on this route.' },
+  SY_ERR_UPSTREAM_UNAVAILABLE: { status: 503, message: 'No healthy server is available for this service.' },
+  SY_ERR_UPSTREAM_CONNECT: { status: 502, message: 'The service could not be reached.' },
+  SY_ERR_UPSTREAM_RESET: { status: 502, message: 'The service closed the connection.' },
+  SY_ERR_UPSTREAM_BAD_RESPONSE: { status: 502, message: 'The service sent an invalid response.' },
+  SY_ERR_UPSTREAM_TIMEOUT: { status: 504, message: 'The service did not answer in time.' },
+  SY_ERR_REQUEST_TIMEOUT: { status: 408, message: 'The request was not received in time.' },
+  SY_ERR_BODY_TOO_LARGE: { status: 413, message: 'The request body is too large.' },
+  SY_ERR_URL_TOO_LONG: { status: 414, message: 'The request URL is too long.' },
+  SY_ERR_HEADERS_TOO_LARGE: { status: 431, message: 'The request headers are too large.' },
+  SY_ERR_BAD_REQUEST: { status: 400, message: 'The request is malformed.' },
+  SY_ERR_PLUGIN_FAILED: { status: 500, message: 'The gateway failed to process the request.' },
+  SY_ERR_INTERNAL: { status: 500, message: 'The gateway failed to process the request.' },
+  SY_ERR_AUTH_REQUIRED: { status: 401, message: 'Authentication is required.' },
+  SY_ERR_AUTH_INVALID: { status: 401, message: 'The credentials are invalid.' },
+  SY_ERR_FORBIDDEN: { status: 403, message: 'Access is forbidden.' },
+  SY_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests.' },
+  SY_ERR_STORE_UNAVAILABLE: { status: 503, message: 'A backing store is unavailable; try again shortly.' },
+  SY_ERR_SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down.' },
+} as const satisfies Record<string, { status: number; message: string }>;
+
+/** ErrorCode is one of the catalog's codes. */
+export type ErrorCode = keyof typeof ERRORS;
+
+/** GatewayError is a catalogued failure; `cause` is for logs only. */
+export class GatewayError extends Error {
+  /** status is the HTTP status the client gets. */
+  readonly status: number;
+  constructor(
+    readonly code: ErrorCode,
+    options?: { cause?: unknown; detail?: string },
+  ) {
+    super(options?.detail ?? ERRORS[code].message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'GatewayError';
+    this.status = ERRORS[code].status;
+  }
+}
+
+/**
+ * errorBody renders the JSON body a client sees. Only catalog text and the
+ * request id go out; `extra` carries safe fields such as an upstream's name.
+ */
+export function errorBody(code: ErrorCode, requestId: string, extra?: Record<string, string | number>): string {
+  const e = ERRORS[code];
+  return JSON.stringify({ error: { code, status: e.status, message: e.message, requestId, ...extra } });
+}

@@ -1,0 +1,55 @@
+/**
+ * The compiled configuration a request is served by. A reload builds a new
+ * Runtime and swaps one reference; each request reads that reference once, so
+ * it is served wholly by the old or wholly by the new configuration.
+ */
+import type { Router, Routable } from '../routing/router.js';
+import type { CompiledMatch } from '../routing/route-match.js';
+import type { Upstream } from '../upstream/upstream.js';
+import type { PluginChain } from '../plugins/chain.js';
+
+/** RetryPolicy is a route's compiled `retry` block. */
+export interface RetryPolicy {
+  /** attempts is the number of extra attempts after the first. */
+  attempts: number;
+  /** on holds the statuses retried for idempotent methods. */
+  on: ReadonlySet<number>;
+  /** bufferBody is the largest body buffered so it can be replayed. */
+  bufferBody: number;
+}
+
+/** CompiledRoute is a route ready to serve. */
+export interface CompiledRoute extends Routable {
+  readonly id: string;
+  readonly match: CompiledMatch;
+  /** file and line say where the route was declared. */
+  readonly file: string;
+  readonly line: number;
+  readonly upstream: Upstream;
+  /** stripLength is the number of leading path characters removed before proxying (0 = none). */
+  readonly stripLength: number;
+  readonly retry: RetryPolicy;
+  readonly responseTimeoutMs: number;
+  readonly idleTimeoutMs: number;
+  readonly bodyLimit: number;
+  readonly websocket: boolean;
+  readonly chain: PluginChain;
+  /** pluginNames lists the chain as configured (global first), for the admin API and explain. */
+  readonly pluginNames: readonly string[];
+}
+
+/** SourceFile describes a loaded config file (admin /config). */
+export interface SourceFile {
+  file: string;
+  hash: string;
+}
+
+/** Runtime is one immutable configuration version. */
+export interface Runtime {
+  readonly version: number;
+  readonly loadedAt: Date;
+  readonly router: Router<CompiledRoute>;
+  readonly routes: readonly CompiledRoute[];
+  readonly upstreams: ReadonlyMap<string, Upstream>;
+  readonly sources: readonly SourceFile[];
+}

@@ -1,0 +1,69 @@
+/**
+ * Request bodies: small bodies of known length are buffered so a failed
+ * attempt can be replayed on another target; others stream through, counted
+ * against the route's body limit when their length is not declared.
+ */
+import { Transform, type TransformCallback } from 'node:stream';
+import type { IncomingMessage } from 'node:http';
+
+/** BodyTooLarge is raised when a streamed body passes the limit. */
+export class BodyTooLarge extends Error {
+  readonly code = 'SY_ERR_BODY_TOO_LARGE';
+  constructor(limit: number) {
+    super(`request body exceeds ${limit} bytes`);
+  }
+}
+
+/** LimitStream passes bytes through until `limit`, then fails. */
+export class LimitStream extends Transform {
+  private seen = 0;
+  constructor(private readonly limit: number) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.limit) cb(new BodyTooLarge(this.limit));
+    else cb(null, chunk);
+  }
+}
+
+/** readBody buffers a body of known, small length; rejects if the client aborts. */
+export function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const buf = Buffer.allocUnsafe(length);
+    let off = 0;
+    const onData = (chunk: Buffer) => {
+      if (off + chunk.length > length) {
+        cleanup();
+        reject(new BodyTooLarge(length));
+        return;
+      }
+      chunk.copy(buf, off);
+      off += chunk.length;
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve(off === length ? buf : buf.subarray(0, off));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      if (!req.complete) {
+        cleanup();
+        reject(Object.assign(new Error('client aborted the request body'), { code: 'ECONNRESET' }));
+      }
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}

@@ -1,0 +1,106 @@
+/**
+ * One client request on its way through the gateway: what routing decided,
+ * what plugins see (it implements PluginRequest), and the bookkeeping for the
+ * access log. One object per request; everything else is looked up.
+ */
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { PluginRequest } from '../plugins/types.js';
+import type { CompiledRoute, Runtime } from '../gateway/runtime.js';
+import type { Target } from '../upstream/target.js';
+import { parseCookies } from '../routing/route-match.js';
+
+/** Exchange is the per-request state. */
+export class Exchange implements PluginRequest {
+  readonly method: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly routeId: string;
+  readonly upstream: string;
+  /** startedAt is process.hrtime-free wall time in ms (performance.now()). */
+  readonly startedAt: number;
+  /** upstreamStartedAt is when the last attempt was dispatched (0 before). */
+  upstreamStartedAt = 0;
+  upstreamMs = 0;
+  target: Target | undefined = undefined;
+  attempts = 0;
+  status = 0;
+  /** responded is true once response headers went to the client. */
+  responded = false;
+  finished = false;
+  /** body is the request body to send: null, a buffered Buffer (replayable) or the client stream. */
+  body: Buffer | IncomingMessage | NodeJS.ReadableStream | null = null;
+  /** extraHeaders holds upstream headers set by plugins as a flat list. */
+  extraHeaders: string[] | undefined = undefined;
+  /** removed holds client headers plugins dropped. */
+  removed: Set<string> | undefined = undefined;
+  /** error is the cause of a failure (logged, never sent). */
+  error: unknown = undefined;
+  private cookies: Map<string, string> | undefined = undefined;
+  private localsBag: Record<string, unknown> | undefined = undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly runtime: Runtime,
+    readonly route: CompiledRoute,
+    readonly id: string,
+    readonly path: string,
+    readonly rawQuery: string,
+    readonly clientIp: string,
+    readonly peer: string,
+    readonly trustedPeer: boolean,
+    readonly secure: boolean,
+  ) {
+    this.method = req.method!;
+    this.headers = req.headers;
+    this.routeId = route.id;
+    this.upstream = route.upstream.name;
+    this.startedAt = performance.now();
+  }
+
+  /** cookie returns a request cookie by name. */
+  cookie(name: string): string | undefined {
+    return (this.cookies ??= parseCookies(this.headers.cookie)).get(name);
+  }
+
+  /** locals is per-request scratch space shared by plugins. */
+  get locals(): Record<string, unknown> {
+    return (this.localsBag ??= {});
+  }
+
+  /** setUpstreamHeader sets a header on the upstream request, replacing any client copy. */
+  setUpstreamHeader(name: string, value: string): void {
+    const n = name.toLowerCase();
+    if (/[\r\n\0]/.test(value)) throw new Error(`refusing header ${n}: control characters in value`);
+    (this.removed ??= new Set()).add(n);
+    const list = (this.extraHeaders ??= []);
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] === n) {
+        list[i + 1] = value;
+        return;
+      }
+    }
+    list.push(n, value);
+  }
+
+  /** removeUpstreamHeader drops a client header before proxying. */
+  removeUpstreamHeader(name: string): void {
+    const n = name.toLowerCase();
+    (this.removed ??= new Set()).add(n);
+    const list = this.extraHeaders;
+    if (list) for (let i = 0; i < list.length; i += 2) if (list[i] === n) list.splice(i, 2);
+  }
+
+  /** upstreamPath is the path and query sent upstream (after stripPrefix). */
+  upstreamPath(): string {
+    let p = this.path;
+    const strip = this.route.stripLength;
+    if (strip > 0) p = p.length > strip ? p.slice(strip) : '/';
+    if (p.charCodeAt(0) !== 47) p = '/' + p;
+    return this.rawQuery === '' ? p : p + '?' + this.rawQuery;
+  }
+
+  /** elapsedMs is the time since the request arrived. */
+  elapsedMs(): number {
+    return performance.now() - this.startedAt;
+  }
+}

@@ -1,0 +1,278 @@
+/**
+ * Forwarding one exchange to its upstream with undici's dispatch API. Each
+ * attempt is a small handler object; the response is streamed to the client
+ * with backpressure (the upstream read pauses while the client socket is
+ * full). Why not @fastify/reply-from: it retries on the same URL (we retry on
+ * a different target, within a budget), it cannot report per-target outcomes
+ * for passive health and least-connections, and its defaults leak internals
+ * (see README, "Security defaults").
+ */
+import type { Dispatcher } from 'undici';
+import { runResponseHooks } from '../plugins/chain.js';
+import type { PluginResponse } from '../plugins/types.js';
+import type { ErrorCode } from '../errors.js';
+import type { Target } from '../upstream/target.js';
+import type { Exchange } from './exchange.js';
+import { responseHeaders, upstreamHeaders } from './headers.js';
+import { answerError, finish, type FinishHook } from './respond.js';
+
+/** IDEMPOTENT lists methods that may be retried after the upstream answered (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** Outcome classifies an upstream failure. */
+interface Failure {
+  code: ErrorCode;
+  /** notSent is true when no byte of the request reached the upstream (safe to retry any method). */
+  notSent: boolean;
+  reason: string;
+}
+
+/** classify maps an undici/node error to a catalogued failure. */
+export function classify(err: unknown, requestStarted: boolean): Failure {
+  const code = (err as { code?: string })?.code ?? '';
+  switch (code) {
+    case 'ECONNREFUSED':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+      return { code: 'SY_ERR_UPSTREAM_CONNECT', notSent: true, reason: code };
+    case 'UND_ERR_CONNECT_TIMEOUT':
+      return { code: 'SY_ERR_UPSTREAM_TIMEOUT', notSent: true, reason: 'connect timeout' };
+    case 'UND_ERR_HEADERS_TIMEOUT':
+      return { code: 'SY_ERR_UPSTREAM_TIMEOUT', notSent: false, reason: 'response timeout' };
+    case 'UND_ERR_BODY_TIMEOUT':
+      return { code: 'SY_ERR_UPSTREAM_TIMEOUT', notSent: false, reason: 'idle timeout' };
+    case 'ECONNRESET':
+    case 'EPIPE':
+    case 'UND_ERR_SOCKET':
+    case 'UND_ERR_CLOSED':
+      // A reset before the request was written (a stale pooled socket) is safe to retry.
+      return { code: 'SY_ERR_UPSTREAM_RESET', notSent: !requestStarted, reason: code };
+    default:
+      if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO')
+        return { code: 'SY_ERR_UPSTREAM_BAD_RESPONSE', notSent: false, reason: code };
+      return { code: 'SY_ERR_UPSTREAM_BAD_RESPONSE', notSent: false, reason: code || String((err as Error)?.message ?? err) };
+  }
+}
+
+/** RetryMarker aborts an attempt whose response status asked for a retry. */
+class RetryMarker extends Error {
+  constructor(readonly status: number) {
+    super(`retry on status ${status}`);
+  }
+}
+
+/** ClientGone aborts an attempt whose client went away. */
+class ClientGone extends Error {
+  override name = 'ClientGone';
+}
+
+/** ForwardHooks are the gateway's observers of upstream attempts. */
+export interface ForwardHooks {
+  onFinish: FinishHook;
+  /** onAttemptEnd reports one attempt's outcome (passive health, metrics). */
+  onAttemptEnd(ex: Exchange, target: Target, ok: boolean, status: number, reason: string | undefined, ms: number): void;
+  /** onRetry is told when an attempt is retried. */
+  onRetry(ex: Exchange, target: Target, reason: string): void;
+}
+
+/**
+ * Attempt is the undici dispatch handler for one try at one target.
+ * Callbacks of an attempt that was abandoned (client gone, retried) are ignored.
+ */
+class Attempt implements Dispatcher.DispatchHandler {
+  controller: Dispatcher.DispatchController | undefined = undefined;
+  requestStarted = false;
+  headersDone = false;
+  done = false;
+  private readonly t0 = performance.now();
+
+  constructor(
+    readonly ex: Exchange,
+    readonly target: Target,
+    readonly hooks: ForwardHooks,
+  ) {}
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    this.requestStarted = true;
+    if (this.ex.finished) controller.abort(new ClientGone());
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>): void {
+    if (statusCode < 200) return; // 1xx informational: not forwarded
+    const ex = this.ex;
+    this.headersDone = true;
+    const route = ex.route;
+    if (route.retry.on.has(statusCode) && ex.attempts <= route.retry.attempts && IDEMPOTENT.has(ex.method) && replayable(ex) && ex.route.upstream.eligible.length > 1) {
+      controller.abort(new RetryMarker(statusCode));
+      return;
+    }
+    ex.upstreamMs = performance.now() - this.t0;
+    const out: PluginResponse = { status: statusCode, headers, fromUpstream: true };
+    const chain = route.chain.response;
+    if (chain.length === 0) return this.writeHead(out);
+    let pending: void | Promise<void>;
+    try {
+      pending = runResponseHooks(chain, ex, out);
+    } catch (err) {
+      ex.error = err;
+      controller.abort(err as Error);
+      return;
+    }
+    if (pending) {
+      controller.pause();
+      pending.then(
+        () => {
+          if (this.done) return;
+          this.writeHead(out);
+          controller.resume();
+        },
+        (err: unknown) => {
+          ex.error = err;
+          controller.abort(err as Error);
+        },
+      );
+    } else this.writeHead(out);
+  }
+
+  private writeHead(out: PluginResponse): void {
+    const ex = this.ex;
+    ex.status = out.status;
+    ex.responded = true;
+    ex.res.writeHead(out.status, responseHeaders(out.headers, ex.id));
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.ex.res.write(chunk)) {
+      controller.pause();
+      this.ex.res.once('drain', () => controller.resume());
+    }
+  }
+
+  onResponseEnd(): void {
+    if (this.done) return;
+    this.done = true;
+    const ex = this.ex;
+    ex.res.end();
+    this.release(true, ex.status, undefined);
+    finish(ex, this.hooks.onFinish);
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    const ex = this.ex;
+    if (err instanceof ClientGone) {
+      this.release(true, 0, 'client gone');
+      return;
+    }
+    if (err instanceof RetryMarker) {
+      this.release(false, err.status, `status ${err.status}`);
+      this.hooks.onRetry(ex, this.target, `status ${err.status}`);
+      attempt(ex, this.hooks, this.target);
+      return;
+    }
+    const failure = classify(err, this.requestStarted);
+    if (ex.error === undefined) ex.error = err;
+    this.release(false, 0, failure.reason);
+    if (ex.responded) {
+      // Headers already went out: the only honest signal left is to cut the connection.
+      ex.res.destroy();
+      finish(ex, this.hooks.onFinish);
+      return;
+    }
+    if (ex.finished) return;
+    if ((err as { code?: string }).code === 'SY_ERR_BODY_TOO_LARGE') {
+      answerError(ex, 'SY_ERR_BODY_TOO_LARGE', this.hooks.onFinish, { close: true });
+      return;
+    }
+    if (err.name === 'PluginFailure') {
+      answerError(ex, 'SY_ERR_PLUGIN_FAILED', this.hooks.onFinish);
+      return;
+    }
+    const limit = failure.notSent ? Math.max(1, ex.route.retry.attempts) : 0;
+    if (ex.attempts <= limit && replayable(ex) && ex.route.upstream.eligible.length > 1 && ex.route.upstream.retryBudget.tryAcquire()) {
+      this.hooks.onRetry(ex, this.target, failure.reason);
+      attempt(ex, this.hooks, this.target);
+      return;
+    }
+    answerError(ex, failure.code, this.hooks.onFinish, { fields: { upstream: ex.upstream } });
+  }
+
+  /** abort stops the attempt because the client went away. */
+  abort(): void {
+    if (this.controller && !this.done) this.controller.abort(new ClientGone());
+  }
+
+  private release(ok: boolean, status: number, reason: string | undefined): void {
+    this.target.inflight--;
+    this.hooks.onAttemptEnd(this.ex, this.target, ok && status < 500, status, reason, performance.now() - this.t0);
+  }
+}
+
+/** replayable tells whether the request body can be sent again (none, or buffered). */
+function replayable(ex: Exchange): boolean {
+  return ex.body === null || Buffer.isBuffer(ex.body);
+}
+
+const kAttempt = Symbol('switchyard.attempt');
+
+/** onClientClose aborts the upstream attempt of a response whose client went away (one shared function, no closure per request). */
+function onClientClose(this: { [kAttempt]?: Attempt; writableFinished: boolean }): void {
+  if (!this.writableFinished) this[kAttempt]?.abort();
+}
+
+/**
+ * attempt picks a target (not `exclude` when another exists) and dispatches
+ * the exchange to it. With no eligible target it answers 503 at once.
+ */
+export function attempt(ex: Exchange, hooks: ForwardHooks, exclude?: Target): void {
+  const upstream = ex.route.upstream;
+  const target = upstream.pick(ex.clientIp, exclude);
+  if (target === undefined) {
+    answerError(ex, 'SY_ERR_UPSTREAM_UNAVAILABLE', hooks.onFinish, { headers: { 'retry-after': '5' }, fields: { upstream: upstream.name } });
+    return;
+  }
+  if (ex.attempts === 0) {
+    upstream.retryBudget.request();
+    ex.res.once('close', onClientClose);
+  }
+  ex.attempts++;
+  ex.target = target;
+  target.inflight++;
+  target.requests++;
+  const handler = new Attempt(ex, target, hooks);
+  (ex.res as unknown as { [kAttempt]?: Attempt })[kAttempt] = handler;
+  const settings = upstream.settings;
+  const headers = upstreamHeaders(
+    ex.headers,
+    {
+      peer: ex.peer,
+      trustedPeer: ex.trustedPeer,
+      proto: ex.secure ? 'https' : 'http',
+      host: ex.headers.host,
+      requestId: ex.id,
+      upstreamHost: settings.hostHeader === 'target' ? target.hostPort : settings.hostHeader === 'client' ? (ex.headers.host ?? target.hostPort) : settings.hostHeader,
+      strip: ex.route.chain.ownedHeaders,
+      removed: ex.removed,
+    },
+    ex.extraHeaders,
+  );
+  ex.upstreamStartedAt = performance.now();
+  target.pool.dispatch(
+    {
+      path: ex.upstreamPath(),
+      method: ex.method,
+      headers,
+      body: ex.body as Buffer | null,
+      headersTimeout: ex.route.responseTimeoutMs,
+      bodyTimeout: ex.route.idleTimeoutMs,
+      // Non-idempotent requests are never pipelined behind others.
+      idempotent: IDEMPOTENT.has(ex.method),
+    },
+    handler,
+  );
+}

@@ -1,0 +1,145 @@
+/**
+ * The public request handler: normalize, route, run the plugin chain, then
+ * forward. It reads the active Runtime once, so a request is served wholly by
+ * one configuration version even if a reload lands mid-request.
+ */
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
+import type { Runtime } from '../gateway/runtime.js';
+import { normalizePath } from '../routing/normalize-path.js';
+import type { RequestView } from '../routing/route-match.js';
+import { runRequestHooks, PluginFailure } from '../plugins/chain.js';
+import type { Answer } from '../plugins/types.js';
+import { normalizeIp, type ClientIpResolver } from './client-ip.js';
+import { Exchange } from './exchange.js';
+import { attempt, type ForwardHooks } from './forward.js';
+import { answerError, answerPlugin, writeBare } from './respond.js';
+import { LimitStream, readBody } from './body.js';
+
+/** HandlerDeps is what the handler needs from the gateway. */
+export interface HandlerDeps {
+  /** current returns the active configuration. */
+  current(): Runtime;
+  ips: ClientIpResolver;
+  trustRequestId: boolean;
+  /** trustProxyConfigured: with trustProxy set, client request ids are kept only from trusted proxies. */
+  trustProxyConfigured: boolean;
+  maxUrlLength: number;
+  /** defaultBodyLimit applies to routes without their own bodyLimit. */
+  hooks: ForwardHooks;
+  log: Logger;
+  /** secure is true for a TLS listener. */
+  secure: boolean;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** requestIdFor keeps a trusted, well-formed client id or makes a new one. */
+export function requestIdFor(req: IncomingMessage, trust: boolean): string {
+  if (trust) {
+    const given = req.headers['x-request-id'];
+    if (typeof given === 'string' && REQUEST_ID.test(given)) return given;
+  }
+  return randomUUID();
+}
+
+/** hostOf lower-cases a Host header and drops its port. */
+export function hostOf(host: string | undefined): string {
+  if (host === undefined) return '';
+  let h = host;
+  if (h.charCodeAt(0) === 91 /* [ */) {
+    const end = h.indexOf(']');
+    return (end === -1 ? h : h.slice(0, end + 1)).toLowerCase();
+  }
+  const colon = h.indexOf(':');
+  if (colon !== -1) h = h.slice(0, colon);
+  return h.toLowerCase();
+}
+
+/** createHandler builds the function mounted on the public server's 'request' event. */
+export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: ServerResponse) => void {
+  const { hooks, ips } = deps;
+  const onPluginError = (ex: Exchange, err: unknown) => {
+    ex.error = err;
+    const plugin = err instanceof PluginFailure ? err.plugin : undefined;
+    deps.log.error({ err: err instanceof PluginFailure ? err.cause : err, plugin, route: ex.routeId, reqId: ex.id }, 'plugin failed');
+    answerError(ex, 'SY_ERR_PLUGIN_FAILED', hooks.onFinish);
+  };
+  const proceed = (ex: Exchange, answer: Answer | undefined) => {
+    if (answer) return answerPlugin(ex, answer, hooks.onFinish);
+    prepareBody(ex, hooks);
+  };
+
+  return function handle(req: IncomingMessage, res: ServerResponse): void {
+    const runtime = deps.current();
+    const peer = normalizeIp(req.socket.remoteAddress ?? '');
+    const trusted = ips.trusted(peer);
+    const id = requestIdFor(req, deps.trustRequestId && (trusted || !deps.trustProxyConfigured));
+    const url = req.url ?? '/';
+    if (url.length > deps.maxUrlLength) return writeBare(res, 'SY_ERR_URL_TOO_LONG', id, true);
+    const q = url.indexOf('?');
+    const rawPath = q === -1 ? url : url.slice(0, q);
+    const rawQuery = q === -1 ? '' : url.slice(q + 1);
+    const norm = normalizePath(rawPath);
+    if (!norm.ok) {
+      deps.log.debug({ reqId: id, reason: norm.reason }, 'bad request path');
+      return writeBare(res, 'SY_ERR_BAD_REQUEST', id, true);
+    }
+    const headers = req.headers;
+    const view: RequestView = { method: req.method!, host: hostOf(headers.host), headers, rawQuery, memo: {} };
+    const route = runtime.router.match(norm.path, view);
+    if (route === undefined) return writeBare(res, 'SY_ERR_ROUTE_NOT_FOUND', id);
+    const clientIp = ips.clientIp(peer, headers['x-forwarded-for'] as string | undefined);
+    const ex = new Exchange(req, res, runtime, route, id, norm.path, rawQuery, clientIp, peer, trusted, deps.secure);
+    const chain = route.chain.request;
+    if (chain.length === 0) return prepareBody(ex, hooks);
+    let result: Answer | undefined | Promise<Answer | undefined>;
+    try {
+      result = runRequestHooks(chain, ex, false);
+    } catch (err) {
+      return onPluginError(ex, err);
+    }
+    if (result instanceof Promise) {
+      result.then(
+        (answer) => proceed(ex, answer),
+        (err: unknown) => onPluginError(ex, err),
+      );
+    } else proceed(ex, result);
+  };
+}
+
+/** prepareBody checks the body against the route's limit, buffers it when it is small, then forwards. */
+function prepareBody(ex: Exchange, hooks: ForwardHooks): void {
+  const h = ex.headers;
+  const te = h['transfer-encoding'];
+  const cl = h['content-length'];
+  const limit = ex.route.bodyLimit;
+  if (te === undefined) {
+    if (cl === undefined || cl === '0') {
+      ex.body = null;
+      return attempt(ex, hooks);
+    }
+    const length = Number(cl);
+    if (length > limit) return answerError(ex, 'SY_ERR_BODY_TOO_LARGE', hooks.onFinish, { close: true });
+    if (length <= ex.route.retry.bufferBody) {
+      readBody(ex.req, length).then(
+        (buf) => {
+          ex.body = buf;
+          attempt(ex, hooks);
+        },
+        (err: unknown) => {
+          ex.error = err;
+          answerError(ex, 'SY_ERR_BAD_REQUEST', hooks.onFinish, { close: true });
+        },
+      );
+      return;
+    }
+    ex.body = ex.req;
+    return attempt(ex, hooks);
+  }
+  // Chunked (length unknown): count as it streams.
+  ex.body = ex.req.pipe(new LimitStream(limit));
+  ex.req.on('error', (err) => (ex.body as LimitStream).destroy(err));
+  attempt(ex, hooks);
+}

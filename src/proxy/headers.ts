@@ -1,0 +1,106 @@
+/**
+ * Header rules at the proxy boundary: hop-by-hop headers never cross it in
+ * either direction (RFC 9110 §7.6.1, plus any header the Connection header
+ * names), forwarding headers are set by the gateway and never taken from an
+ * untrusted client, and the gateway's own signalling headers are stripped.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/** HOP_BY_HOP lists headers that apply to one connection only. */
+export const HOP_BY_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'proxy-authorization',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'http2-settings',
+]);
+
+/** FORWARDING lists the headers the gateway sets itself (client copies are dropped unless from a trusted proxy). */
+const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip', 'forwarded']);
+
+/** ForwardInfo is what the gateway knows about the request it forwards. */
+export interface ForwardInfo {
+  /** peer is the socket peer address. */
+  peer: string;
+  /** trustedPeer tells whether the peer is a trusted proxy (its forwarding headers are kept and appended to). */
+  trustedPeer: boolean;
+  proto: 'http' | 'https';
+  /** host is the Host header the client sent. */
+  host: string | undefined;
+  requestId: string;
+  /** hostHeader is the Host to send upstream. */
+  upstreamHost: string;
+  /** strip lists extra lower-case header names to drop (identity headers the chain owns). */
+  strip: ReadonlySet<string> | undefined;
+  /** removed lists headers plugins removed or replaced for this request. */
+  removed: ReadonlySet<string> | undefined;
+}
+
+/** connectionListed returns the header names a Connection header lists, lower-cased. */
+function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value.join(',') : value;
+  if (text === 'keep-alive' || text === 'close') return undefined;
+  const set = new Set<string>();
+  for (const part of text.split(',')) {
+    const name = part.trim().toLowerCase();
+    if (name) set.add(name);
+  }
+  return set;
+}
+
+/**
+ * upstreamHeaders builds the header list sent upstream as a flat
+ * [name, value, name, value, ...] array (what undici takes without copying).
+ */
+export function upstreamHeaders(headers: IncomingHttpHeaders, info: ForwardInfo, extra?: string[]): string[] {
+  const listed = connectionListed(headers.connection);
+  const out: string[] = [];
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || name === 'host' || name === 'x-request-id') continue;
+    if (FORWARDING.has(name) && !info.trustedPeer) continue;
+    if (name === 'x-forwarded-for') continue; // re-added below
+    if (listed !== undefined && listed.has(name)) continue;
+    if (info.strip !== undefined && info.strip.has(name)) continue;
+    if (info.removed !== undefined && info.removed.has(name)) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
+  }
+  out.push('host', info.upstreamHost);
+  const prior = info.trustedPeer ? headers['x-forwarded-for'] : undefined;
+  out.push('x-forwarded-for', prior ? `${prior}, ${info.peer}` : info.peer);
+  if (!(info.trustedPeer && headers['x-forwarded-proto'])) out.push('x-forwarded-proto', info.proto);
+  if (!(info.trustedPeer && headers['x-forwarded-host']) && info.host !== undefined) out.push('x-forwarded-host', info.host);
+  out.push('x-request-id', info.requestId);
+  if (extra !== undefined) for (let i = 0; i < extra.length; i++) out.push(extra[i]!);
+  return out;
+}
+
+/** RESPONSE_STRIP lists response headers the gateway never passes to clients besides hop-by-hop ones. */
+const RESPONSE_STRIP = new Set(['x-session-set', 'x-session-clear']);
+
+/**
+ * responseHeaders filters an upstream response's headers for the client as a
+ * flat array for res.writeHead, dropping hop-by-hop and gateway-internal ones.
+ */
+export function responseHeaders(headers: Record<string, string | string[] | undefined>, requestId: string): string[] {
+  const listed = connectionListed(headers.connection);
+  const out: string[] = [];
+  for (const name in headers) {
+    if (HOP_BY_HOP.has(name) || RESPONSE_STRIP.has(name) || name === 'x-request-id') continue;
+    if (listed !== undefined && listed.has(name)) continue;
+    const value = headers[name];
+    if (value === undefined) continue;
+    if (typeof value === 'string') out.push(name, value);
+    else for (const v of value) out.push(name, v);
+  }
+  out.push('x-request-id', requestId);
+  return out;
+}

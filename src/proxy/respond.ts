@@ -1,0 +1,104 @@
+/**
+ * Responses the gateway writes itself: catalogued errors and plugin answers.
+ * Both pass through the chain's response hooks (so CORS headers reach a 401),
+ * and neither ever carries internal detail.
+ */
+import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import { runResponseHooks } from '../plugins/chain.js';
+import type { Answer, PluginResponse } from '../plugins/types.js';
+import type { Exchange } from './exchange.js';
+import type { ServerResponse } from 'node:http';
+
+/** finishHook is called once per exchange when the response is complete (access log, metrics). */
+export type FinishHook = (ex: Exchange) => void;
+
+/** writeBare writes a JSON error straight to a response, outside any exchange (400/404 before routing). */
+export function writeBare(res: ServerResponse, code: ErrorCode, requestId: string, close = false): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = errorBody(code, requestId);
+  res.writeHead(ERRORS[code].status, {
+    'content-type': 'application/json; charset=utf-8',
+    'content-length': Buffer.byteLength(body),
+    'cache-control': 'no-store',
+    'x-request-id': requestId,
+    ...(close ? { connection: 'close' } : {}),
+  });
+  res.end(body);
+}
+
+/** answerError answers an exchange with a catalogued error (through the response hooks). */
+export function answerError(ex: Exchange, code: ErrorCode, onFinish: FinishHook, extra?: { headers?: Record<string, string>; fields?: Record<string, string | number>; close?: boolean }): void {
+  const headers: Record<string, string | string[] | undefined> = {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+    ...extra?.headers,
+  };
+  if (extra?.close) headers.connection = 'close';
+  send(ex, ERRORS[code].status, headers, errorBody(code, ex.id, extra?.fields), onFinish);
+}
+
+/** answerPlugin sends a plugin's Answer. */
+export function answerPlugin(ex: Exchange, answer: Answer, onFinish: FinishHook): void {
+  const headers: Record<string, string | string[] | undefined> = { ...answer.headers };
+  let body: string | Buffer;
+  if (answer.code !== undefined) {
+    body = errorBody(answer.code, ex.id);
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+  } else if (answer.body === undefined) body = '';
+  else if (typeof answer.body === 'string' || Buffer.isBuffer(answer.body)) body = answer.body;
+  else {
+    body = JSON.stringify(answer.body);
+    headers['content-type'] ??= 'application/json; charset=utf-8';
+  }
+  send(ex, answer.status, headers, body, onFinish);
+}
+
+function send(ex: Exchange, status: number, headers: Record<string, string | string[] | undefined>, body: string | Buffer, onFinish: FinishHook): void {
+  if (ex.responded || ex.res.headersSent) {
+    ex.res.destroy();
+    finish(ex, onFinish);
+    return;
+  }
+  const out: PluginResponse = { status, headers, fromUpstream: false };
+  const write = () => {
+    if (ex.res.headersSent || ex.res.destroyed) return finish(ex, onFinish);
+    headers['content-length'] = String(Buffer.byteLength(body));
+    headers['x-request-id'] = ex.id;
+    ex.status = out.status;
+    ex.responded = true;
+    ex.res.writeHead(out.status, headers as Record<string, string | string[]>);
+    ex.res.end(ex.method === 'HEAD' ? undefined : body);
+    finish(ex, onFinish);
+  };
+  let pending: void | Promise<void>;
+  try {
+    pending = runResponseHooks(ex.route.chain.response, ex, out);
+  } catch (err) {
+    ex.error ??= err;
+    return writePlainFailure(ex, onFinish);
+  }
+  if (pending) {
+    pending.then(write, (err: unknown) => {
+      ex.error ??= err;
+      writePlainFailure(ex, onFinish);
+    });
+  } else write();
+}
+
+/** writePlainFailure is the last resort when a response hook throws: a 500 without hooks. */
+function writePlainFailure(ex: Exchange, onFinish: FinishHook): void {
+  ex.status = 500;
+  writeBare(ex.res, 'SY_ERR_PLUGIN_FAILED', ex.id);
+  ex.responded = true;
+  finish(ex, onFinish);
+}
+
+/** finish calls the finish hook exactly once. */
+export function finish(ex: Exchange, onFinish: FinishHook): void {
+  if (ex.finished) return;
+  ex.finished = true;
+  onFinish(ex);
+}

@@ -1,0 +1,97 @@
+/**
+ * One server of an upstream pool at run time: its connection pool, its load
+ * (in-flight requests and WebSockets) and its health as the checkers report it.
+ * A Target outlives reloads that do not change it, so its connections, health
+ * and counters carry over.
+ */
+import { Pool } from 'undici';
+import type { Balanceable } from '../balancing/balancer.js';
+
+/** TargetPoolOptions configures the connection pool to one target. */
+export interface TargetPoolOptions {
+  connections: number;
+  pipelining: number;
+  keepAliveMs: number;
+  connectTimeoutMs: number;
+  tls: { verify: boolean; ca?: string | Buffer; servername?: string };
+}
+
+/** TargetState is a target's place in the rotation. */
+export type TargetState = 'healthy' | 'unhealthy' | 'ejected' | 'draining';
+
+/** Target is one server of a pool, shared by every configuration version that names it unchanged. */
+export class Target implements Balanceable {
+  /** id is the target URL's origin (scheme://host:port), unique within its pool. */
+  readonly id: string;
+  readonly url: URL;
+  /** hostPort is what the upstream sees as Host when the pool sends the target's host. */
+  readonly hostPort: string;
+  readonly pool: Pool;
+  /** index is the target's position in its pool's `targets` list (admin API addresses targets by it). */
+  index: number;
+  weight: number;
+  /** inflight counts requests in progress and open WebSockets. */
+  inflight = 0;
+  /** openWebSockets counts upgraded connections (also included in inflight). */
+  openWebSockets = 0;
+  /** activeHealthy is the verdict of active health checks (true when none are configured). */
+  activeHealthy = true;
+  /** ejectedUntil is the epoch ms until which passive detection keeps it out (0 = not ejected). */
+  ejectedUntil = 0;
+  /** draining targets take no new requests but finish their in-flight ones. */
+  draining = false;
+  /** readySince is when it last entered the rotation (slow start measures from here). */
+  readySince = 0;
+  /** Counters for the admin API and metrics. */
+  requests = 0;
+  failures = 0;
+
+  constructor(
+    url: URL,
+    weight: number,
+    index: number,
+    /** poolKey identifies the pool options, so a reload that changes them rebuilds the target. */
+    readonly poolKey: string,
+    options: TargetPoolOptions,
+  ) {
+    this.url = url;
+    this.id = url.origin;
+    this.hostPort = url.host;
+    this.weight = weight;
+    this.index = index;
+    this.pool = new Pool(url.origin, {
+      connections: options.connections,
+      pipelining: options.pipelining,
+      keepAliveTimeout: options.keepAliveMs,
+      keepAliveMaxTimeout: options.keepAliveMs,
+      // Front door: never trust a server hint to hold idle sockets longer than configured.
+      keepAliveTimeoutThreshold: 1000,
+      connect: {
+        timeout: options.connectTimeoutMs,
+        rejectUnauthorized: options.tls.verify,
+        ...(options.tls.ca ? { ca: options.tls.ca } : {}),
+        ...(options.tls.servername ? { servername: options.tls.servername } : {}),
+      },
+      // Responses are streamed, never buffered: no size cap here, the client's pace rules.
+      strictContentLength: true,
+    });
+  }
+
+  /** state summarizes the target for the admin API. */
+  state(now: number): TargetState {
+    if (this.draining) return 'draining';
+    if (!this.activeHealthy) return 'unhealthy';
+    if (this.ejectedUntil > now) return 'ejected';
+    return 'healthy';
+  }
+
+  /** eligible tells whether it may take new requests now. */
+  eligible(now: number): boolean {
+    return !this.draining && this.activeHealthy && this.ejectedUntil <= now;
+  }
+
+  /** close closes its connections (after in-flight requests end). */
+  async close(): Promise<void> {
+    await this.pool.close().catch(() => undefined);
+  }
+}

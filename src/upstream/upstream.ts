@@ -1,0 +1,122 @@
+/**
+ * An upstream pool at run time: its targets, its balancer, and the eligible
+ * set the balancer sees. Health checkers report transitions here; this class
+ * recomputes the eligible set and hands it to the balancer (health reports,
+ * balancers listen). Per request it only picks.
+ */
+import type { Logger } from 'pino';
+import type { Balancer } from '../balancing/balancer.js';
+import { Target } from './target.js';
+
+/** UpstreamSettings are the per-request settings of a pool, compiled from its doc. */
+export interface UpstreamSettings {
+  /** hostHeader: 'client', 'target' or a literal host. */
+  hostHeader: string;
+  connectTimeoutMs: number;
+  responseTimeoutMs: number;
+  idleTimeoutMs: number;
+  panicThreshold: number;
+  slowStartMs: number;
+}
+
+/** RetryGate decides whether a retry may happen now (a retry budget). */
+export interface RetryGate {
+  /** request counts a first attempt. */
+  request(): void;
+  /** tryAcquire takes one retry from the budget; false when it is spent. */
+  tryAcquire(): boolean;
+}
+
+/** UNLIMITED_RETRIES is the gate of a pool without a budget. */
+export const UNLIMITED_RETRIES: RetryGate = { request() {}, tryAcquire: () => true };
+
+/** Upstream is one named pool. */
+export class Upstream {
+  /** eligible is the set last handed to the balancer. */
+  private eligibleSet: Target[] = [];
+  /** panic is true while the pool balances over unhealthy targets (below panicThreshold). */
+  panic = false;
+  /** retryBudget caps retries so they cannot multiply load during an outage. */
+  retryBudget: RetryGate = UNLIMITED_RETRIES;
+  /** Hooks set by the health wiring; called when the pool is retired. */
+  private readonly disposers: Array<() => void> = [];
+
+  constructor(
+    readonly name: string,
+    /** key is a digest of the doc: a reload keeps the Upstream object when it is unchanged. */
+    readonly key: string,
+    public targets: Target[],
+    readonly balancer: Balancer<Target>,
+    readonly settings: UpstreamSettings,
+    readonly log: Logger,
+    /** now is the gateway's clock (injectable for tests). */
+    readonly now: () => number = Date.now,
+  ) {
+    const t = now();
+    for (const target of targets) if (target.readySince === 0) target.readySince = t;
+    this.recompute();
+  }
+
+  /** eligible is the set of targets the balancer currently picks from. */
+  get eligible(): readonly Target[] {
+    return this.eligibleSet;
+  }
+
+  /**
+   * recompute derives the eligible set from the targets' states and hands it
+   * to the balancer. Called on every transition, never per request.
+   */
+  recompute(): void {
+    const now = this.now();
+    const healthy = this.targets.filter((t) => t.eligible(now));
+    const usable = this.targets.filter((t) => !t.draining);
+    const share = usable.length === 0 ? 0 : (healthy.length / usable.length) * 100;
+    const panic = this.settings.panicThreshold > 0 && share < this.settings.panicThreshold && usable.length > 0;
+    if (panic !== this.panic) {
+      this.panic = panic;
+      if (panic) this.log.warn({ upstream: this.name, healthy: healthy.length, total: usable.length }, 'upstream in panic mode: balancing over all targets');
+      else this.log.info({ upstream: this.name }, 'upstream left panic mode');
+    }
+    this.eligibleSet = panic ? usable : healthy;
+    this.balancer.setTargets(this.eligibleSet);
+  }
+
+  /**
+   * pick chooses a target for one attempt. `exclude` is the target of a failed
+   * attempt (retries go elsewhere when possible). Slow start: a target still
+   * ramping up is skipped with probability (1 - its share), at most once.
+   */
+  pick(clientKey: string, exclude?: Target): Target | undefined {
+    const t = this.balancer.pick(clientKey, exclude);
+    if (t === undefined || this.settings.slowStartMs === 0) return t;
+    const age = this.now() - t.readySince;
+    if (age >= this.settings.slowStartMs || this.eligibleSet.length < 2) return t;
+    const share = Math.max(0.1, age / this.settings.slowStartMs);
+    if (Math.random() < share) return t;
+    return this.balancer.pick(clientKey, t) ?? t;
+  }
+
+  /** targetAt returns the target at a config index (admin API). */
+  targetAt(index: number): Target | undefined {
+    return this.targets.find((t) => t.index === index);
+  }
+
+  /** setDraining drains or undrains a target. */
+  setDraining(target: Target, draining: boolean): void {
+    if (target.draining === draining) return;
+    target.draining = draining;
+    if (!draining) target.readySince = this.now();
+    this.log.info({ upstream: this.name, target: target.id, draining }, draining ? 'target draining' : 'target undrained');
+    this.recompute();
+  }
+
+  /** onDispose registers cleanup (health checkers) run when the pool is retired. */
+  onDispose(fn: () => void): void {
+    this.disposers.push(fn);
+  }
+
+  /** dispose stops health checking; connection pools are closed by their owner. */
+  dispose(): void {
+    for (const fn of this.disposers.splice(0)) fn();
+  }
+}
