@@ -24,7 +24,7 @@ export interface HttpProbeOptions {
   expectedStatus?: readonly (number | string)[];
   /** maxBodyBytes is how much of a body is read before the connection is dropped (default 4096). */
   maxBodyBytes?: number;
-  /** tls adds trust for private CAs; certificate verification is always on. */
+  /** tls adds trust for a private CA (`ca` is PEM contents, not a file path) and the name to verify; verification is always on. */
   tls?: { ca?: string | Buffer; servername?: string };
   clock?: Clock;
 }

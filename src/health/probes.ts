@@ -9,7 +9,7 @@ import type { Clock, ClosableProbe } from './types.js';
 
 /** ProbeExtras are the runtime inputs a doc cannot carry. */
 export interface ProbeExtras {
-  /** tls trusts a private CA or names the certificate to expect (from the upstream's tls block). */
+  /** tls trusts a private CA (`ca` is PEM contents: read the upstream's `tls.ca` file first) or names the certificate to expect. */
   tls?: { ca?: string | Buffer; servername?: string };
   clock?: Clock;
 }
