@@ -79,7 +79,7 @@ export const OutlierDetection = Strict(
     maxEjectionTime: Duration('Cap on the ejection time.', '5m'),
     maxEjectionPercent: Type.Number({ minimum: 0, maximum: 100, default: 50, description: 'Never eject more than this share of the pool passively.' }),
   },
-  { description: 'Passive health checking (outlier detection).' },
+  { default: {}, description: 'Passive health checking (outlier detection); on by default.' },
 );
 
 /** UpstreamTimeouts bounds each phase of a proxied request. */
@@ -89,7 +89,16 @@ export const UpstreamTimeouts = Strict(
     response: Duration('Time until the upstream sends response headers.', '30s'),
     idle: Duration('Longest pause between bytes of the response body.', '60s'),
   },
-  { description: 'Timeouts towards the upstream.' },
+  { default: {}, description: 'Timeouts towards the upstream.' },
+);
+
+/** RouteTimeouts overrides an upstream's response and idle timeouts for one route. */
+export const RouteTimeouts = Strict(
+  {
+    response: Type.Optional(Duration('Time until the upstream sends response headers.')),
+    idle: Type.Optional(Duration('Longest pause between bytes of the response body.')),
+  },
+  { description: 'Per-route timeout overrides.' },
 );
 
 /** Upstream is a named pool of targets. */
@@ -108,7 +117,7 @@ export const Upstream = Strict(
         connections: Type.Integer({ minimum: 1, default: 128, description: 'Maximum connections per target.' }),
         idle: Duration('Idle pooled connections are closed after this (keep below the upstream keep-alive timeout).', '4s'),
         pipelining: Type.Integer({ minimum: 1, maximum: 100, default: 1, description: 'Requests in flight per connection.' }),
-      }),
+      }, { default: {}, description: 'Connection pool to each target.' }),
     ),
     tls: Type.Optional(
       Strict({
@@ -130,7 +139,7 @@ export const Upstream = Strict(
       Strict({
         percent: Type.Number({ minimum: 0, maximum: 100, default: 20, description: 'Retries allowed as a share of requests.' }),
         minPerSecond: Type.Integer({ minimum: 0, default: 3, description: 'Retries always allowed per second.' }),
-      }),
+      }, { default: {}, description: 'Caps retries so they cannot multiply load during an outage.' }),
     ),
     sticky: Type.Optional(
       Strict({
@@ -170,7 +179,7 @@ export const Route = Strict(
         bufferBody: Type.Integer({ minimum: 0, default: 65536, description: 'Bodies up to this size are buffered so they can be replayed.' }),
       }),
     ),
-    timeouts: Type.Optional(UpstreamTimeouts),
+    timeouts: Type.Optional(RouteTimeouts),
     bodyLimit: Type.Optional(Type.Integer({ minimum: 0, description: 'Largest request body accepted, in bytes (overrides limits.bodyLimit).' })),
     websocket: Type.Boolean({ default: true, description: 'Allow WebSocket upgrades on this route.' }),
   },
@@ -200,7 +209,7 @@ export const Limits = Strict(
     bodyLimit: Type.Integer({ minimum: 0, default: 10485760, description: 'Largest request body, in bytes (413 over).' }),
     maxWebSocketMessage: Type.Integer({ minimum: 0, default: 1048576, description: 'Largest WebSocket message, in bytes.' }),
   },
-  { description: 'Front-door limits.' },
+  { default: {}, description: 'Front-door limits.' },
 );
 
 /** Gateway is gateway.yaml. */

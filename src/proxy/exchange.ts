@@ -32,6 +32,8 @@ export class Exchange implements PluginRequest {
   extraHeaders: string[] | undefined = undefined;
   /** removed holds client headers plugins dropped. */
   removed: Set<string> | undefined = undefined;
+  /** traceId is the W3C trace id propagated upstream (set by tracing). */
+  traceId: string | undefined = undefined;
   /** error is the cause of a failure (logged, never sent). */
   error: unknown = undefined;
   private cookies: Map<string, string> | undefined = undefined;

@@ -26,6 +26,8 @@ export interface HandlerDeps {
   /** trustProxyConfigured: with trustProxy set, client request ids are kept only from trusted proxies. */
   trustProxyConfigured: boolean;
   maxUrlLength: number;
+  /** maxHeaders caps the number of request headers (431 over; node would silently drop the rest). */
+  maxHeaders: number;
   /** defaultBodyLimit applies to routes without their own bodyLimit. */
   hooks: ForwardHooks;
   log: Logger;
@@ -78,6 +80,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     const id = requestIdFor(req, deps.trustRequestId && (trusted || !deps.trustProxyConfigured));
     const url = req.url ?? '/';
     if (url.length > deps.maxUrlLength) return writeBare(res, 'SY_ERR_URL_TOO_LONG', id, true);
+    if (req.rawHeaders.length > deps.maxHeaders * 2) return writeBare(res, 'SY_ERR_HEADERS_TOO_LARGE', id, true);
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
     const rawQuery = q === -1 ? '' : url.slice(q + 1);

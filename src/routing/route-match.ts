@@ -39,8 +39,10 @@ export interface CompiledMatch {
   headers: Array<[string, string]>;
   query: Array<[string, string]>;
   cookies: Array<[string, string]>;
-  /** conditions counts the conditions besides the path (specificity). */
+  /** conditions counts the conditions besides the path. */
   conditions: number;
+  /** rank orders routes on the same path: more conditions first; with as many, an exact host beats a wildcard host. */
+  rank: number;
 }
 
 /** compileMatch validates a path pattern and compiles the conditions; throws a message on a bad pattern. */
@@ -74,7 +76,8 @@ export function compileMatch(spec: MatchSpec): CompiledMatch {
   const query = pairs(spec.query);
   const cookies = pairs(spec.cookies);
   const conditions = (methods ? 1 : 0) + (host ? 1 : 0) + headers.length + query.length + cookies.length;
-  return { prefix: path, exact, segments, methods, host, headers, query, cookies, conditions };
+  const rank = conditions * 2 + (host?.exact !== undefined ? 1 : 0);
+  return { prefix: path, exact, segments, methods, host, headers, query, cookies, conditions, rank };
 }
 
 /** parseCookies parses a Cookie header into a map (first value of a name wins). */

@@ -3,7 +3,8 @@
  * Matching walks the request path once (cost grows with its depth, not with
  * the number of routes or route files) and then tries the candidates of the
  * deepest matching node first: longest literal prefix wins; at one node an
- * exact path beats a prefix, and more conditions beat fewer.
+ * exact path beats a prefix, more conditions beat fewer, and an exact host
+ * beats a wildcard host.
  */
 import { conditionsHold, disjoint, type CompiledMatch, type RequestView } from './route-match.js';
 
@@ -48,7 +49,7 @@ export class Router<R extends Routable> {
       }
       (r.match.exact ? node.exact : node.prefix).push(r);
     }
-    const bySpecificity = (a: R, b: R) => b.match.conditions - a.match.conditions;
+    const bySpecificity = (a: R, b: R) => b.match.rank - a.match.rank;
     const sortAll = (n: Node<R>) => {
       n.exact.sort(bySpecificity);
       n.prefix.sort(bySpecificity);
@@ -65,7 +66,7 @@ export class Router<R extends Routable> {
         for (let j = i + 1; j < list.length; j++) {
           const a = list[i]!;
           const b = list[j]!;
-          if (a.match.conditions === b.match.conditions && !disjoint(a.match, b.match)) out.push({ a, b });
+          if (a.match.rank === b.match.rank && !disjoint(a.match, b.match)) out.push({ a, b });
         }
     };
     const walk = (n: Node<R>) => {

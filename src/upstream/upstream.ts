@@ -19,12 +19,24 @@ export interface UpstreamSettings {
   slowStartMs: number;
 }
 
+/** HealthView reads per-target health details for the admin API. */
+export interface HealthView {
+  active(target: Target): { lastResult?: { ok: boolean; reason: string; status?: number; durationMs: number; at: number }; consecutiveFailures: number; consecutiveSuccesses: number } | undefined;
+  passive(target: Target): { ejections: number; consecutiveFailures: number; untilMs: number } | undefined;
+}
+
 /** RetryGate decides whether a retry may happen now (a retry budget). */
 export interface RetryGate {
   /** request counts a first attempt. */
   request(): void;
   /** tryAcquire takes one retry from the budget; false when it is spent. */
   tryAcquire(): boolean;
+}
+
+/** OutcomeSink receives the outcome of each attempt (passive health). */
+export interface OutcomeSink {
+  success(target: Target): void;
+  failure(target: Target, reason: string): void;
 }
 
 /** UNLIMITED_RETRIES is the gate of a pool without a budget. */
@@ -38,6 +50,10 @@ export class Upstream {
   panic = false;
   /** retryBudget caps retries so they cannot multiply load during an outage. */
   retryBudget: RetryGate = UNLIMITED_RETRIES;
+  /** passive receives attempt outcomes (outlier detection), when enabled. */
+  passive: OutcomeSink | undefined = undefined;
+  /** health exposes the checkers' per-target views to the admin API. */
+  health: HealthView | undefined = undefined;
   /** Hooks set by the health wiring; called when the pool is retired. */
   private readonly disposers: Array<() => void> = [];
 
@@ -94,6 +110,13 @@ export class Upstream {
     const share = Math.max(0.1, age / this.settings.slowStartMs);
     if (Math.random() < share) return t;
     return this.balancer.pick(clientKey, t) ?? t;
+  }
+
+  /** outcome records one attempt's result for passive health. */
+  outcome(target: Target, ok: boolean, reason: string): void {
+    if (this.passive === undefined) return;
+    if (ok) this.passive.success(target);
+    else this.passive.failure(target, reason);
   }
 
   /** targetAt returns the target at a config index (admin API). */

@@ -1,0 +1,80 @@
+/**
+ * The admin API: operations endpoints on their own listener (never the public
+ * port), optionally behind a bearer token. Built on fastify, whose routing,
+ * schema'd replies and logging suit a low-traffic control plane.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { Gateway } from '../gateway/gateway.js';
+import { upstreamsView, routesView, configView } from './views.js';
+import { registerDashboard } from './dashboard.js';
+
+/** AdminServer is a running admin listener. */
+export interface AdminServer {
+  readonly port: number;
+  readonly app: FastifyInstance;
+  close(): Promise<void>;
+}
+
+/** AdminOptions is gateway.yaml's `admin` block. */
+export interface AdminOptions {
+  host: string;
+  port: number;
+  token?: string;
+}
+
+function tokenMatches(header: string | undefined, token: string): boolean {
+  if (header === undefined || !header.startsWith('Bearer ')) return false;
+  const given = Buffer.from(header.slice(7));
+  const want = Buffer.from(token);
+  return given.length === want.length && timingSafeEqual(given, want);
+}
+
+/** startAdmin starts the admin listener for a gateway. */
+export async function startAdmin(gw: Gateway, opts: AdminOptions): Promise<AdminServer> {
+  const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  if (opts.token) {
+    const token = opts.token;
+    app.addHook('onRequest', async (req, reply) => {
+      // Liveness stays open so orchestrators can probe without the secret.
+      if (req.url === '/healthz') return;
+      if (!tokenMatches(req.headers.authorization, token)) {
+        reply.header('www-authenticate', 'Bearer realm="switchyard-admin"');
+        return reply.code(401).send({ error: { code: 'SY_ERR_AUTH_REQUIRED', status: 401, message: 'Admin token required.' } });
+      }
+    });
+  }
+  app.get('/healthz', async () => ({ status: 'ok' }));
+  app.get('/readyz', async (_req, reply) => {
+    const checks = gw.readiness();
+    const ready = Object.values(checks).every(Boolean);
+    return reply.code(ready ? 200 : 503).send({ ready, checks });
+  });
+  app.get('/routes', async () => routesView(gw));
+  app.get('/upstreams', async () => upstreamsView(gw));
+  app.get('/config', async () => configView(gw));
+  app.post('/reload', async (_req, reply) => {
+    const result = await gw.reload();
+    if (result.ok) return { ok: true, version: result.version };
+    return reply.code(422).send({ ok: false, errors: result.errors.map((e) => e.format()) });
+  });
+  const drain = (draining: boolean) => async (req: { params: unknown }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
+    const { name, index } = req.params as { name: string; index: string };
+    const upstream = gw.runtime.upstreams.get(name);
+    const target = upstream?.targetAt(Number(index));
+    if (!upstream || !target) return reply.code(404).send({ error: { code: 'SY_ERR_NOT_FOUND', status: 404, message: `no target ${index} in upstream ${name}` } });
+    upstream.setDraining(target, draining);
+    return { upstream: name, target: target.id, index: target.index, draining, inflight: target.inflight };
+  };
+  app.post('/upstreams/:name/targets/:index/drain', drain(true));
+  app.post('/upstreams/:name/targets/:index/undrain', drain(false));
+  app.get('/metrics', async (_req, reply) => {
+    const text = await gw.metricsText();
+    return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
+  });
+  registerDashboard(app);
+  await app.listen({ host: opts.host, port: opts.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : opts.port;
+  return { port, app, close: () => app.close() };
+}

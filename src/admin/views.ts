@@ -1,0 +1,72 @@
+/**
+ * JSON views of the gateway's state for the admin API and the dashboard.
+ * Target addresses appear here (the admin port is private), never on the public port.
+ */
+import type { Gateway } from '../gateway/gateway.js';
+
+/** upstreamsView lists every pool with per-target health and load. */
+export function upstreamsView(gw: Gateway) {
+  const now = Date.now();
+  return {
+    upstreams: [...gw.runtime.upstreams.values()].map((u) => ({
+      name: u.name,
+      balancer: u.balancer.name,
+      panic: u.panic,
+      eligible: u.eligible.length,
+      targets: u.targets.map((t) => {
+        const active = u.health?.active(t);
+        const passive = u.health?.passive(t);
+        return {
+          index: t.index,
+          url: t.id,
+          weight: t.weight,
+          state: t.state(now),
+          ejectedUntil: t.ejectedUntil > now ? new Date(t.ejectedUntil).toISOString() : null,
+          draining: t.draining,
+          inflight: t.inflight,
+          openWebSockets: t.openWebSockets,
+          connections: t.pool.stats.connected,
+          requests: t.requests,
+          failures: t.failures,
+          lastCheck: active?.lastResult
+            ? { ok: active.lastResult.ok, reason: active.lastResult.reason, status: active.lastResult.status, durationMs: Math.round(active.lastResult.durationMs), at: new Date(active.lastResult.at).toISOString() }
+            : null,
+          consecutiveFailures: active?.consecutiveFailures ?? 0,
+          consecutiveSuccesses: active?.consecutiveSuccesses ?? 0,
+          passive: passive ? { consecutiveFailures: passive.consecutiveFailures, ejections: passive.ejections } : null,
+        };
+      }),
+    })),
+  };
+}
+
+/** routesView is the resolved routing table. */
+export function routesView(gw: Gateway) {
+  return {
+    version: gw.runtime.version,
+    routes: gw.runtime.routes.map((r) => ({
+      id: r.id,
+      source: `${r.file}:${r.line}`,
+      path: r.match.exact ? r.match.prefix : r.match.prefix === '/' ? '/*' : `${r.match.prefix}/*`,
+      methods: r.match.methods ? [...r.match.methods] : null,
+      host: r.match.host ? (r.match.host.exact ?? `*${r.match.host.suffix}`) : null,
+      headers: Object.fromEntries(r.match.headers),
+      query: Object.fromEntries(r.match.query),
+      cookies: Object.fromEntries(r.match.cookies),
+      upstream: r.upstream.name,
+      stripPrefix: r.stripLength > 0,
+      chain: r.pluginNames,
+    })),
+  };
+}
+
+/** configView shows the active version, its sources and the last rejected attempt. */
+export function configView(gw: Gateway) {
+  const rt = gw.runtime;
+  return {
+    version: rt.version,
+    loadedAt: rt.loadedAt.toISOString(),
+    sources: rt.sources,
+    lastRejected: gw.lastRejected ? { at: gw.lastRejected.at.toISOString(), errors: gw.lastRejected.errors } : null,
+  };
+}

@@ -1,0 +1,39 @@
+/**
+ * `switchyard demo`: small local upstreams for the shipped example routes, so
+ * `npm start` plus curl shows balancing at once. Ports match routes/*.yaml.
+ */
+import http from 'node:http';
+
+/** DEMO_POOLS are the example pools and the loopback ports they listen on. */
+export const DEMO_POOLS: Record<string, number[]> = { api: [9001, 9002, 9003], static: [9011, 9012] };
+
+/** demo starts the demo upstreams and runs until interrupted. */
+export async function demo(): Promise<number> {
+  const servers: http.Server[] = [];
+  for (const [pool, ports] of Object.entries(DEMO_POOLS)) {
+    for (const port of ports) {
+      const server = http.createServer((req, res) => {
+        if (req.url === '/healthz') {
+          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+          return;
+        }
+        const body = JSON.stringify({ pool, target: `127.0.0.1:${port}`, method: req.method, path: req.url, requestId: req.headers['x-request-id'], forwardedFor: req.headers['x-forwarded-for'] });
+        res.writeHead(200, { 'content-type': 'application/json' }).end(body + '\n');
+      });
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, '127.0.0.1', resolve);
+      });
+      servers.push(server);
+      process.stdout.write(`demo upstream ${pool} on http://127.0.0.1:${port}\n`);
+    }
+  }
+  process.stdout.write('demo upstreams running; now run `npm start` in another terminal and try:\n  curl localhost:8080/api/hello   (repeat: the target rotates)\n  curl localhost:8080/static/app.js\nCtrl-C to stop.\n');
+  const stop = () => {
+    for (const s of servers) s.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+  return -1;
+}

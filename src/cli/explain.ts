@@ -1,0 +1,66 @@
+/**
+ * `switchyard explain METHOD URL [-H 'Name: value']...`: which route a request
+ * takes and why the others do not, the chain it runs, the upstream, and the
+ * target the balancer would pick now. Needs no network access to upstreams.
+ */
+import { pino } from 'pino';
+import { ConfigInvalid } from '../config/errors.js';
+import { createGateway } from '../gateway/gateway.js';
+import { explain as explainRoute } from '../routing/explain.js';
+
+/** explain prints a routing explanation; returns the exit code. */
+export async function explain(configFile: string, args: string[], headerLines: string[]): Promise<number> {
+  const [method, url] = args;
+  if (!method || !url) {
+    process.stderr.write('usage: switchyard explain METHOD URL [-H "Name: value"]...\n');
+    return 2;
+  }
+  const headers: Record<string, string> = {};
+  let target = url;
+  if (/^https?:\/\//i.test(url)) {
+    const u = new URL(url);
+    headers.host = u.host;
+    target = u.pathname + u.search;
+  }
+  for (const line of headerLines) {
+    const i = line.indexOf(':');
+    if (i === -1) {
+      process.stderr.write(`bad header "${line}" (expected "Name: value")\n`);
+      return 2;
+    }
+    headers[line.slice(0, i).trim().toLowerCase()] = line.slice(i + 1).trim();
+  }
+  try {
+    const gw = await createGateway({ configFile, logger: pino({ level: 'silent' }), offline: true });
+    const out = explainRoute(gw.runtime.router, method, target, headers);
+    const w = (s: string) => process.stdout.write(s + '\n');
+    if (out.error) {
+      w(`request refused before routing (400): ${out.error}`);
+      await gw.close();
+      return 1;
+    }
+    w(`${method.toUpperCase()} ${out.path}${headers.host ? ` (host ${headers.host})` : ''}`);
+    if (out.winner) {
+      const r = out.winner;
+      const t = r.upstream.pick(headers['x-forwarded-for'] ?? '127.0.0.1');
+      w(`→ route ${r.id} (${r.file}:${r.line})`);
+      w(`  chain:    ${r.pluginNames.join(' → ') || '(none)'}`);
+      w(`  upstream: ${r.upstream.name} (${r.upstream.balancer.name}, ${r.upstream.eligible.length}/${r.upstream.targets.length} eligible)`);
+      w(`  target:   ${t ? t.id : '(none eligible: 503)'}`);
+      w(`  path sent upstream: ${r.stripLength > 0 ? out.path!.slice(r.stripLength) || '/' : out.path}`);
+    } else w('→ no route matches (404)');
+    const others = out.verdicts.filter((v) => v.route !== out.winner);
+    if (others.length > 0) {
+      w('other routes:');
+      for (const v of others) w(`  ${v.route.id.padEnd(24)} ${v.reason}`);
+    }
+    await gw.close();
+    return out.winner ? 0 : 1;
+  } catch (err) {
+    if (err instanceof ConfigInvalid) {
+      for (const e of err.errors) process.stderr.write(`${e.format()}\n`);
+      return 1;
+    }
+    throw err;
+  }
+}

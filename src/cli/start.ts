@@ -1,0 +1,41 @@
+/**
+ * `switchyard start`: run the gateway until SIGTERM/SIGINT (graceful) and
+ * reload on SIGHUP and on route-file changes.
+ */
+import { ConfigInvalid } from '../config/errors.js';
+import { createGateway } from '../gateway/gateway.js';
+import { watchConfig } from '../gateway/watch.js';
+
+/** start runs the gateway; resolves with -1 (the process stays up) or an exit code. */
+export async function start(configFile: string, _workers: string | undefined): Promise<number> {
+  let gw;
+  try {
+    gw = await createGateway({ configFile });
+  } catch (err) {
+    if (err instanceof ConfigInvalid) {
+      for (const e of err.errors) process.stderr.write(`${e.format()}\n`);
+      return 1;
+    }
+    throw err;
+  }
+  await gw.listen();
+  const stopWatching = gw.config.reload.watch ? watchConfig(gw) : () => undefined;
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    gw.log.info({ signal }, 'shutting down: finishing in-flight requests');
+    stopWatching();
+    gw.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        gw.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGHUP', () => void gw.reload());
+  return -1;
+}

@@ -1,0 +1,289 @@
+/**
+ * The gateway: loads and compiles the configuration, runs the public and admin
+ * listeners, and swaps configurations atomically on reload. createGateway is
+ * the programmatic API the CLI, tests and embedders use.
+ */
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { pino, type Logger } from 'pino';
+import { parseDuration } from '../config/duration.js';
+import { ConfigInvalid, type ConfigError } from '../config/errors.js';
+import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import type { GatewayDoc } from '../config/schema.js';
+import { createClientIpResolver } from '../proxy/client-ip.js';
+import { createHandler } from '../proxy/handler.js';
+import type { ForwardHooks } from '../proxy/forward.js';
+import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import { compileRuntime, type Compiled } from './compile.js';
+import { NO_METRICS, Observer, type MetricsSink } from './observer.js';
+import type { Runtime } from './runtime.js';
+import { createLogger } from './logger.js';
+import { wireHealth } from './health-wiring.js';
+import { PluginHost } from './plugin-host.js';
+import { handleUpgrade } from '../proxy/websocket.js';
+import { startAdmin, type AdminServer } from '../admin/server.js';
+
+/** GatewayOptions says where the configuration comes from. */
+export type GatewayOptions = LoadOptions & {
+  /** logger replaces the logger built from `log` in gateway.yaml. */
+  logger?: Logger;
+  /** now is the clock (tests). */
+  now?: () => number;
+  /** metrics replaces the metrics sink. */
+  metrics?: MetricsSink;
+};
+
+/** ReloadResult tells what a reload did. */
+export type ReloadResult = { ok: true; version: number } | { ok: false; errors: ConfigError[] };
+
+/** RejectedReload remembers the last invalid configuration attempt (admin /config). */
+export interface RejectedReload {
+  at: Date;
+  errors: string[];
+}
+
+/** Gateway is a running (or ready to run) gateway. */
+export class Gateway {
+  private active: Runtime;
+  private activeLinks: Compiled['links'];
+  private server: Server | undefined;
+  private admin: AdminServer | undefined;
+  private readonly sockets = new Set<Socket>();
+  private version: number;
+  private reloading: Promise<ReloadResult> | undefined;
+  /** lastRejected is the last reload that failed validation. */
+  lastRejected: RejectedReload | undefined;
+  /** shuttingDown is true once close() started (readiness answers not ready). */
+  shuttingDown = false;
+  readonly observer: Observer;
+
+  private constructor(
+    private loaded: LoadedConfig,
+    compiled: Compiled,
+    readonly log: Logger,
+    private readonly options: GatewayOptions,
+    private readonly plugins: PluginHost,
+    private readonly now: () => number,
+    metrics: MetricsSink,
+  ) {
+    this.active = compiled.runtime;
+    this.activeLinks = compiled.links;
+    this.version = compiled.runtime.version;
+    const g = loaded.gateway;
+    this.observer = new Observer(g.log.accessLog ? log.child({ kind: 'access' }) : undefined, metrics);
+    for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), log);
+  }
+
+  /** create loads, validates and compiles the configuration; throws ConfigInvalid. */
+  static async create(options: GatewayOptions): Promise<Gateway> {
+    const loaded = await loadConfig(options);
+    const log = options.logger ?? createLogger(loaded.gateway);
+    const now = options.now ?? Date.now;
+    const metrics = options.metrics ?? NO_METRICS;
+    const plugins = await PluginHost.create(loaded, log, now, metrics);
+    try {
+      const compiled = await compileRuntime(loaded, { version: 1, log, now, previous: undefined, buildChain: plugins.chainBuilder() });
+      return new Gateway(loaded, compiled, log, options, plugins, now, metrics);
+    } catch (err) {
+      await plugins.close();
+      throw err;
+    }
+  }
+
+  /** runtime is the active configuration. */
+  get runtime(): Runtime {
+    return this.active;
+  }
+
+  /** config is the active gateway.yaml document (defaults applied). */
+  get config(): GatewayDoc {
+    return this.loaded.gateway;
+  }
+
+  /** docOf returns the doc an upstream was built from. */
+  docOf(name: string) {
+    for (const f of this.loaded.files) {
+      const d = f.doc.upstreams?.[name];
+      if (d) return d;
+    }
+    throw new Error(`no upstream ${name}`);
+  }
+
+  /** listen starts the public and admin listeners; resolves with their ports. */
+  async listen(): Promise<{ port: number; adminPort: number | undefined }> {
+    const g = this.loaded.gateway;
+    const limits = g.limits!;
+    const ips = createClientIpResolver(g.trustProxy);
+    const hooks: ForwardHooks = {
+      onFinish: (ex) => this.observer.finished(ex),
+      onAttemptEnd: (ex, target, ok, status, reason, ms) => {
+        this.observer.attemptEnded(ex, target, ok, status, ms);
+        ex.route.upstream.outcome(target, ok, reason ?? `status ${status}`);
+      },
+      onRetry: (ex, target, reason) => {
+        this.observer.metrics.retry(ex.upstream);
+        this.log.debug({ reqId: ex.id, upstream: ex.upstream, target: target.id, reason }, 'retrying on another target');
+      },
+    };
+    const handler = createHandler({
+      current: () => this.active,
+      ips,
+      trustRequestId: g.trustRequestId,
+      trustProxyConfigured: g.trustProxy !== false,
+      maxUrlLength: limits.maxUrlLength,
+      maxHeaders: limits.maxHeaders,
+      hooks,
+      log: this.log,
+      secure: false,
+    });
+    const server = http.createServer(
+      {
+        requestTimeout: parseDuration(limits.requestTimeout),
+        headersTimeout: parseDuration(limits.headerTimeout),
+        keepAliveTimeout: parseDuration(limits.keepAliveTimeout),
+        maxHeaderSize: limits.maxHeaderSize,
+        // Reject ambiguous framing (CL+TE, obs-fold, bare LF) instead of guessing.
+        insecureHTTPParser: false,
+        requireHostHeader: true,
+        connectionsCheckingInterval: 1000,
+      },
+      handler,
+    );
+    server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      handleUpgrade(req, socket, head, { current: () => this.active, ips, log: this.log, maxMessage: limits.maxWebSocketMessage, hooks }),
+    );
+    server.on('clientError', onClientError);
+    server.on('connection', (s: Socket) => {
+      this.sockets.add(s);
+      s.once('close', () => this.sockets.delete(s));
+    });
+    this.server = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(g.listen.port, g.listen.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    const port = (server.address() as AddressInfo).port;
+    let adminPort: number | undefined;
+    if (g.admin.enabled) {
+      this.admin = await startAdmin(this, g.admin);
+      adminPort = this.admin.port;
+    }
+    this.log.info({ port, adminPort, version: this.version, routes: this.active.routes.length }, 'switchyard listening');
+    return { port, adminPort };
+  }
+
+  /** readiness lists the readiness checks: config loaded, listening, not shutting down, store reachable. */
+  readiness(): Record<string, boolean> {
+    return {
+      config: this.active !== undefined,
+      listening: this.server?.listening === true,
+      accepting: !this.shuttingDown,
+      ...(this.plugins.store.kind === 'redis' ? { redis: this.plugins.store.healthy() } : {}),
+    };
+  }
+
+  /** metricsText renders the Prometheus exposition. */
+  async metricsText(): Promise<string> {
+    const m = this.observer.metrics as MetricsSink & { text?: () => Promise<string> };
+    return m.text ? m.text() : '';
+  }
+
+  /** address is the public listener's port (after listen). */
+  get port(): number {
+    return (this.server?.address() as AddressInfo | null)?.port ?? 0;
+  }
+
+  /**
+   * reload loads and validates the configuration again and swaps it in only
+   * when it is valid in full; concurrent calls share one reload.
+   */
+  reload(): Promise<ReloadResult> {
+    this.reloading ??= this.doReload().finally(() => (this.reloading = undefined));
+    return this.reloading;
+  }
+
+  private async doReload(): Promise<ReloadResult> {
+    let loaded: LoadedConfig;
+    let compiled: Compiled;
+    try {
+      loaded = await loadConfig(this.options);
+      await this.plugins.refresh(loaded);
+      compiled = await compileRuntime(loaded, {
+        version: this.version + 1,
+        log: this.log,
+        now: this.now,
+        previous: this.active,
+        buildChain: this.plugins.chainBuilder(),
+      });
+    } catch (err) {
+      const errors = err instanceof ConfigInvalid ? err.errors : [];
+      const text = err instanceof ConfigInvalid ? errors.map((e) => e.format()) : [String((err as Error)?.message ?? err)];
+      this.lastRejected = { at: new Date(), errors: text };
+      this.log.error({ errors: text }, 'configuration rejected; the previous configuration keeps serving');
+      this.observer.metrics.count('config_reload', { result: 'failed' });
+      return { ok: false, errors };
+    }
+    const oldLinks = this.activeLinks;
+    this.loaded = loaded;
+    this.version = compiled.runtime.version;
+    this.active = compiled.runtime; // the swap: one reference
+    this.activeLinks = compiled.links;
+    for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), this.log);
+    for (const u of compiled.retired) u.dispose();
+    // Old pools and plugin instances finish their in-flight work before closing.
+    void Promise.all(compiled.retiredTargets.map((t) => t.close()));
+    void Promise.all(oldLinks.map((l) => Promise.resolve(l.hooks.close?.()).catch(() => undefined)));
+    this.observer.metrics.count('config_reload', { result: 'ok' });
+    this.log.info({ version: this.version, routes: compiled.runtime.routes.length }, 'configuration reloaded');
+    return { ok: true, version: this.version };
+  }
+
+  /**
+   * close stops accepting connections, lets in-flight requests finish (up to
+   * shutdownTimeout), closes idle keep-alive connections, and stops health
+   * checks, plugins and pools.
+   */
+  async close(): Promise<void> {
+    if (this.shuttingDown) return;
+    this.shuttingDown = true;
+    const server = this.server;
+    const timeout = parseDuration(this.loaded.gateway.shutdownTimeout);
+    if (server) {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const timer = setTimeout(() => server.closeAllConnections(), timeout);
+      timer.unref();
+      await closed;
+      clearTimeout(timer);
+      for (const s of this.sockets) s.destroy();
+    }
+    await this.admin?.close();
+    for (const u of this.active.upstreams.values()) u.dispose();
+    await Promise.all([...this.active.upstreams.values()].flatMap((u) => u.targets.map((t) => t.close())));
+    await Promise.all(this.activeLinks.map((l) => Promise.resolve(l.hooks.close?.()).catch(() => undefined)));
+    await this.plugins.close();
+    this.log.info('switchyard stopped');
+    this.log.flush?.();
+  }
+}
+
+/** onClientError answers malformed requests (bad framing, oversized headers, timeouts) and closes. */
+function onClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (!socket.writable || (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent) {
+    socket.destroy();
+    return;
+  }
+  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'SY_ERR_HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'SY_ERR_REQUEST_TIMEOUT' : 'SY_ERR_BAD_REQUEST';
+  const status = ERRORS[code].status;
+  const body = errorBody(code, '-');
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+}
+
+/** createGateway loads the configuration and returns a gateway ready to listen(). */
+export function createGateway(options: GatewayOptions): Promise<Gateway> {
+  return Gateway.create(options);
+}

@@ -1,0 +1,18 @@
+/**
+ * The gateway's logger: pino JSON lines, pretty in a terminal, with secrets
+ * redacted. Logging is asynchronous (a buffered destination) so the request
+ * path never waits on a write.
+ */
+import { pino, type Logger } from 'pino';
+import type { GatewayDoc } from '../config/schema.js';
+
+/** createLogger builds the root logger from gateway.yaml's `log` block. */
+export function createLogger(g: GatewayDoc): Logger {
+  const pretty = g.log.pretty ?? (process.stdout.isTTY === true && process.env.NODE_ENV !== 'production');
+  const redact = g.log.redact.flatMap((h) => [`req.headers.${h}`, `res.headers.${h}`, `headers.${h}`, `headers["${h}"]`]);
+  const options = { level: g.log.level, base: { service: 'switchyard' }, redact: { paths: redact, censor: '[redacted]' } };
+  if (pretty) {
+    return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
+  }
+  return pino(options, pino.destination({ sync: false, minLength: 4096 }));
+}

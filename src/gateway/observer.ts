@@ -1,0 +1,63 @@
+/**
+ * What the gateway tells the outside about each request: one access-log line
+ * and the metrics. Both are fed from the same finish point, so they agree.
+ */
+import type { Logger } from 'pino';
+import type { Exchange } from '../proxy/exchange.js';
+import type { Target } from '../upstream/target.js';
+
+/** MetricsSink receives request and attempt outcomes (prom-client backed, or a no-op). */
+export interface MetricsSink {
+  request(ex: Exchange, durationMs: number): void;
+  attempt(upstream: string, target: string, ok: boolean, status: number, ms: number): void;
+  retry(upstream: string): void;
+  count(name: string, labels?: Record<string, string>): void;
+}
+
+/** NO_METRICS discards everything. */
+export const NO_METRICS: MetricsSink = { request() {}, attempt() {}, retry() {}, count() {} };
+
+/** Observer turns finished exchanges into access-log lines and metrics. */
+export class Observer {
+  constructor(
+    private readonly access: Logger | undefined,
+    readonly metrics: MetricsSink,
+  ) {}
+
+  /** finished is called exactly once per exchange. */
+  finished(ex: Exchange): void {
+    const ms = ex.elapsedMs();
+    this.metrics.request(ex, ms);
+    if (this.access === undefined) return;
+    const bytes = ex.res.getHeader('content-length');
+    this.access.info({
+      reqId: ex.id,
+      method: ex.method,
+      path: ex.path,
+      route: ex.routeId,
+      upstream: ex.upstream,
+      target: ex.target?.id,
+      status: ex.res.writableFinished ? ex.status : ex.status || 499,
+      ms: Math.round(ms * 100) / 100,
+      upstreamMs: Math.round(ex.upstreamMs * 100) / 100,
+      attempts: ex.attempts,
+      bytes: typeof bytes === 'string' ? Number(bytes) : bytes,
+      ip: ex.clientIp,
+      trace: ex.traceId,
+      ...(ex.error !== undefined ? { err: errText(ex.error) } : {}),
+    });
+  }
+
+  /** attemptEnded records one upstream attempt. */
+  attemptEnded(ex: Exchange, target: Target, ok: boolean, status: number, ms: number): void {
+    this.metrics.attempt(ex.upstream, target.id, ok, status, ms);
+  }
+}
+
+function errText(err: unknown): string {
+  if (err instanceof Error) {
+    const code = (err as { code?: string }).code;
+    return code ? `${err.name} ${code}: ${err.message}` : `${err.name}: ${err.message}`;
+  }
+  return String(err);
+}

@@ -1,0 +1,187 @@
+/**
+ * WebSocket upgrades: routed and run through the plugin chain like requests
+ * (so auth applies), then the upgrade is forwarded to the picked target and
+ * the two sockets are spliced. An open WebSocket counts as in-flight load on
+ * its target (least-connections sees it) until either side closes.
+ */
+import { ServerResponse, type IncomingMessage } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Logger } from 'pino';
+import type { Runtime } from '../gateway/runtime.js';
+import { normalizePath } from '../routing/normalize-path.js';
+import { runRequestHooks, PluginFailure } from '../plugins/chain.js';
+import type { Answer } from '../plugins/types.js';
+import { normalizeIp, type ClientIpResolver } from './client-ip.js';
+import { Exchange } from './exchange.js';
+import { requestIdFor, hostOf } from './handler.js';
+import { HOP_BY_HOP, upstreamHeaders } from './headers.js';
+import { answerError, answerPlugin, finish } from './respond.js';
+import type { ForwardHooks } from './forward.js';
+import { classify } from './forward.js';
+import { FrameLimiter } from './ws-frames.js';
+import type { Target } from '../upstream/target.js';
+
+/** UpgradeDeps is what upgrade handling needs from the gateway. */
+export interface UpgradeDeps {
+  current(): Runtime;
+  ips: ClientIpResolver;
+  log: Logger;
+  /** maxMessage caps client-to-upstream WebSocket messages in bytes (0 = no cap). */
+  maxMessage: number;
+  hooks: ForwardHooks;
+  trustRequestId?: boolean;
+  secure?: boolean;
+}
+
+/** handleUpgrade serves one HTTP/1.1 Upgrade request. */
+export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, deps: UpgradeDeps): void {
+  socket.on('error', () => socket.destroy());
+  // A ServerResponse bound to the raw socket lets refusals reuse the normal answer path.
+  const res = new ServerResponse(req);
+  res.assignSocket(socket);
+  res.shouldKeepAlive = false;
+  res.once('finish', () => socket.destroy());
+  const runtime = deps.current();
+  const peer = normalizeIp(socket.remoteAddress ?? '');
+  const trusted = deps.ips.trusted(peer);
+  const id = requestIdFor(req, deps.trustRequestId === true && trusted);
+  const refuse = (status: number, code: string) => {
+    const body = JSON.stringify({ error: { code, status, requestId: id } });
+    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', 'x-request-id': id });
+    res.end(body);
+  };
+  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(400, 'SY_ERR_BAD_REQUEST');
+  const url = req.url ?? '/';
+  const q = url.indexOf('?');
+  const norm = normalizePath(q === -1 ? url : url.slice(0, q));
+  if (!norm.ok) return refuse(400, 'SY_ERR_BAD_REQUEST');
+  const rawQuery = q === -1 ? '' : url.slice(q + 1);
+  const route = runtime.router.match(norm.path, { method: req.method!, host: hostOf(req.headers.host), headers: req.headers, rawQuery, memo: {} });
+  if (route === undefined || !route.websocket) return refuse(404, 'SY_ERR_ROUTE_NOT_FOUND');
+  const clientIp = deps.ips.clientIp(peer, req.headers['x-forwarded-for'] as string | undefined);
+  const ex = new Exchange(req, res, runtime, route, id, norm.path, rawQuery, clientIp, peer, trusted, deps.secure === true);
+  const go = (answer: Answer | undefined) => {
+    if (answer) return answerPlugin(ex, answer, deps.hooks.onFinish);
+    connect(ex, socket, head, deps);
+  };
+  const fail = (err: unknown) => {
+    ex.error = err;
+    deps.log.error({ err: err instanceof PluginFailure ? err.cause : err, plugin: err instanceof PluginFailure ? err.plugin : undefined, reqId: id }, 'plugin failed on upgrade');
+    answerError(ex, 'SY_ERR_PLUGIN_FAILED', deps.hooks.onFinish);
+  };
+  let result: Answer | undefined | Promise<Answer | undefined>;
+  try {
+    result = runRequestHooks(route.chain.upgrade, ex, true);
+  } catch (err) {
+    return fail(err);
+  }
+  if (result instanceof Promise) result.then(go, fail);
+  else go(result);
+}
+
+/** UpgradeAttempt is the dispatch handler of a forwarded upgrade. */
+class UpgradeAttempt implements Dispatcher.DispatchHandler {
+  private done = false;
+  constructor(
+    readonly ex: Exchange,
+    readonly client: Socket,
+    readonly head: Buffer,
+    readonly target: Target,
+    readonly deps: UpgradeDeps,
+  ) {}
+
+  onRequestStart(): void {}
+  onResponseStart(): void {}
+  onResponseData(): void {}
+  onResponseEnd(): void {
+    // The upstream answered without upgrading: undici reports it as an error below.
+  }
+
+  onRequestUpgrade(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>, upstream: Duplex): void {
+    const { ex, client, target } = this;
+    this.done = true;
+    let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\nconnection: Upgrade\r\nupgrade: websocket\r\n`;
+    for (const name in headers) {
+      if (HOP_BY_HOP.has(name) || name === 'x-request-id') continue;
+      const v = headers[name]!;
+      for (const one of Array.isArray(v) ? v : [v]) head += `${name}: ${one}\r\n`;
+    }
+    head += `x-request-id: ${ex.id}\r\n\r\n`;
+    ex.status = 101;
+    ex.responded = true;
+    target.openWebSockets++;
+    // inflight was taken when dispatching; it is held until the WebSocket closes.
+    client.write(head);
+    if (this.head.length > 0) upstream.write(this.head);
+    const limit = this.deps.maxMessage;
+    if (limit > 0) {
+      const limiter = new FrameLimiter(limit, () => {
+        // 1009 "message too big" to the client, then cut both sides.
+        client.end(Buffer.from([0x88, 0x02, 0x03, 0xf1]));
+        upstream.destroy();
+      });
+      client.on('data', (chunk: Buffer) => {
+        if (limiter.push(chunk)) {
+          if (!upstream.write(chunk)) client.pause();
+        }
+      });
+      upstream.on('drain', () => client.resume());
+      client.on('end', () => upstream.end());
+    } else client.pipe(upstream);
+    upstream.pipe(client);
+    let closed = false;
+    const close = () => {
+      if (closed) return;
+      closed = true;
+      target.openWebSockets--;
+      target.inflight--;
+      client.destroy();
+      upstream.destroy();
+      finish(ex, this.deps.hooks.onFinish);
+    };
+    client.on('close', close);
+    upstream.on('close', close);
+    client.on('error', close);
+    upstream.on('error', close);
+  }
+
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.target.inflight--;
+    const failure = classify(err, true);
+    this.ex.error = err;
+    this.deps.hooks.onAttemptEnd(this.ex, this.target, false, 0, failure.reason, 0);
+    answerError(this.ex, failure.code, this.deps.hooks.onFinish, { fields: { upstream: this.ex.upstream } });
+  }
+}
+
+function connect(ex: Exchange, client: Socket, head: Buffer, deps: UpgradeDeps): void {
+  const upstream = ex.route.upstream;
+  const target = upstream.pick(ex.clientIp);
+  if (target === undefined) {
+    answerError(ex, 'SY_ERR_UPSTREAM_UNAVAILABLE', deps.hooks.onFinish, { headers: { 'retry-after': '5' }, fields: { upstream: upstream.name } });
+    return;
+  }
+  ex.target = target;
+  ex.attempts = 1;
+  target.inflight++;
+  target.requests++;
+  const s = upstream.settings;
+  const headers = upstreamHeaders(ex.headers, {
+    peer: ex.peer,
+    trustedPeer: ex.trustedPeer,
+    proto: ex.secure ? 'https' : 'http',
+    host: ex.headers.host,
+    requestId: ex.id,
+    upstreamHost: s.hostHeader === 'target' ? target.hostPort : s.hostHeader === 'client' ? (ex.headers.host ?? target.hostPort) : s.hostHeader,
+    strip: ex.route.chain.ownedHeaders,
+    removed: ex.removed,
+  }, ex.extraHeaders);
+  target.pool.dispatch(
+    { path: ex.upstreamPath(), method: 'GET', headers, upgrade: 'websocket', headersTimeout: ex.route.responseTimeoutMs },
+    new UpgradeAttempt(ex, client, head, target, deps),
+  );
+}
