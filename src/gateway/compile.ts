@@ -14,6 +14,7 @@ import type { PluginRef, UpstreamDoc } from '../config/schema.js';
 import { compileMatch, type CompiledMatch } from '../routing/route-match.js';
 import { Router } from '../routing/router.js';
 import { Target, type TargetPoolOptions } from '../upstream/target.js';
+import { upstreamTls } from '../upstream/tls.js';
 import { Upstream, type UpstreamSettings } from '../upstream/upstream.js';
 import type { ChainLink } from '../plugins/chain.js';
 import { compileChain } from '../plugins/chain.js';
@@ -29,6 +30,8 @@ export interface CompileContext {
   now: () => number;
   previous: Runtime | undefined;
   buildChain: ChainBuilder;
+  /** baseDir resolves relative file paths (gateway.yaml's directory). */
+  baseDir: string;
 }
 
 /** Compiled is a Runtime plus what must be done to make it live or throw it away. */
@@ -52,14 +55,14 @@ export function stableKey(v: unknown): string {
   return '{' + Object.keys(o).sort().map((k) => JSON.stringify(k) + ':' + stableKey(o[k])).join(',') + '}';
 }
 
-function poolOptions(doc: UpstreamDoc): TargetPoolOptions {
+function poolOptions(doc: UpstreamDoc, baseDir: string): TargetPoolOptions {
   const ka = doc.keepAlive ?? { connections: 128, idle: '4s', pipelining: 1 };
   return {
     connections: ka.connections,
     pipelining: ka.pipelining,
     keepAliveMs: parseDuration(ka.idle),
     connectTimeoutMs: parseDuration(doc.timeouts?.connect ?? '5s'),
-    tls: { verify: doc.tls?.verify ?? true, ...(doc.tls?.ca ? { ca: doc.tls.ca } : {}), ...(doc.tls?.servername ? { servername: doc.tls.servername } : {}) },
+    tls: upstreamTls(doc, baseDir),
   };
 }
 
@@ -81,7 +84,7 @@ function buildUpstream(name: string, doc: UpstreamDoc, prev: Upstream | undefine
     for (const t of prev.targets) carried.add(t);
     return { upstream: prev, fresh: false };
   }
-  const opts = poolOptions(doc);
+  const opts = poolOptions(doc, ctx.baseDir);
   const poolKey = stableKey(opts);
   const targets = doc.targets.map((t, i) => {
     const url = new URL(t.url);

@@ -3,6 +3,7 @@
  * listeners, and swaps configurations atomically on reload. createGateway is
  * the programmatic API the CLI, tests and embedders use.
  */
+import { resolve } from 'node:path';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
@@ -17,6 +18,7 @@ import type { ForwardHooks } from '../proxy/forward.js';
 import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
 import { compileRuntime, type Compiled } from './compile.js';
 import { NO_METRICS, Observer, type MetricsSink } from './observer.js';
+import { PromMetrics } from './metrics.js';
 import type { Runtime } from './runtime.js';
 import { createLogger } from './logger.js';
 import { wireHealth } from './health-wiring.js';
@@ -32,6 +34,8 @@ export type GatewayOptions = LoadOptions & {
   now?: () => number;
   /** metrics replaces the metrics sink. */
   metrics?: MetricsSink;
+  /** offline builds everything but connects nothing (validate, routes, explain). */
+  offline?: boolean;
 };
 
 /** ReloadResult tells what a reload did. */
@@ -72,19 +76,29 @@ export class Gateway {
     this.version = compiled.runtime.version;
     const g = loaded.gateway;
     this.observer = new Observer(g.log.accessLog ? log.child({ kind: 'access' }) : undefined, metrics);
-    for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), log);
+    this.unwired = compiled.fresh;
   }
+
+  /** healthEvents counts health transitions in the metrics. */
+  private readonly healthEvents = {
+    transition: (upstream: string, _target: string, kind: string) => this.observer.metrics.count('health_transition', { upstream, result: kind }),
+  };
+
+  /** unwired lists pools whose health checks start at listen() (validate/explain never start them). */
+  private unwired: Compiled['fresh'];
 
   /** create loads, validates and compiles the configuration; throws ConfigInvalid. */
   static async create(options: GatewayOptions): Promise<Gateway> {
     const loaded = await loadConfig(options);
     const log = options.logger ?? createLogger(loaded.gateway);
     const now = options.now ?? Date.now;
-    const metrics = options.metrics ?? NO_METRICS;
-    const plugins = await PluginHost.create(loaded, log, now, metrics);
+    let self: Gateway | undefined;
+    const metrics = options.metrics ?? (options.offline ? NO_METRICS : new PromMetrics(() => self?.runtime));
+    const plugins = await PluginHost.create(loaded, log, now, metrics, options.offline === true);
     try {
-      const compiled = await compileRuntime(loaded, { version: 1, log, now, previous: undefined, buildChain: plugins.chainBuilder() });
-      return new Gateway(loaded, compiled, log, options, plugins, now, metrics);
+      const compiled = await compileRuntime(loaded, { version: 1, log, now, previous: undefined, buildChain: plugins.chainBuilder(), baseDir: loaded.baseDir });
+      self = new Gateway(loaded, compiled, log, options, plugins, now, metrics);
+      return self;
     } catch (err) {
       await plugins.close();
       throw err;
@@ -114,6 +128,7 @@ export class Gateway {
   async listen(): Promise<{ port: number; adminPort: number | undefined }> {
     const g = this.loaded.gateway;
     const limits = g.limits!;
+    for (const u of this.unwired.splice(0)) wireHealth(u, this.docOf(u.name), this.loaded.baseDir, this.log, this.healthEvents);
     const ips = createClientIpResolver(g.trustProxy);
     const hooks: ForwardHooks = {
       onFinish: (ex) => this.observer.finished(ex),
@@ -176,6 +191,15 @@ export class Gateway {
     return { port, adminPort };
   }
 
+  /** watchPaths lists the files and directories a reload reads. */
+  watchPaths(): Array<{ path: string; isDir: boolean }> {
+    const out: Array<{ path: string; isDir: boolean }> = [];
+    if (this.loaded.gatewayFile) out.push({ path: resolve(this.loaded.gatewayFile), isDir: false });
+    const r = this.loaded.gateway.routes;
+    for (const p of Array.isArray(r) ? r : [r]) out.push({ path: resolve(this.loaded.baseDir, p), isDir: !Array.isArray(r) });
+    return out;
+  }
+
   /** readiness lists the readiness checks: config loaded, listening, not shutting down, store reachable. */
   readiness(): Record<string, boolean> {
     return {
@@ -218,6 +242,7 @@ export class Gateway {
         now: this.now,
         previous: this.active,
         buildChain: this.plugins.chainBuilder(),
+        baseDir: loaded.baseDir,
       });
     } catch (err) {
       const errors = err instanceof ConfigInvalid ? err.errors : [];
@@ -232,7 +257,8 @@ export class Gateway {
     this.version = compiled.runtime.version;
     this.active = compiled.runtime; // the swap: one reference
     this.activeLinks = compiled.links;
-    for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), this.log);
+    if (this.server) for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
+    else this.unwired = [...this.unwired.filter((u) => !compiled.retired.includes(u)), ...compiled.fresh];
     for (const u of compiled.retired) u.dispose();
     // Old pools and plugin instances finish their in-flight work before closing.
     void Promise.all(compiled.retiredTargets.map((t) => t.close()));
@@ -263,6 +289,7 @@ export class Gateway {
     }
     await this.admin?.close();
     for (const u of this.active.upstreams.values()) u.dispose();
+    this.unwired = [];
     await Promise.all([...this.active.upstreams.values()].flatMap((u) => u.targets.map((t) => t.close())));
     await Promise.all(this.activeLinks.map((l) => Promise.resolve(l.hooks.close?.()).catch(() => undefined)));
     await this.plugins.close();

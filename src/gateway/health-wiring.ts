@@ -12,6 +12,7 @@ import { RetryBudget, retryBudgetOptionsFromDoc } from '../health/retry-budget.j
 import type { HealthListener, HealthSubject } from '../health/types.js';
 import type { Target } from '../upstream/target.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { upstreamTls } from '../upstream/tls.js';
 
 /** HealthEvents receives transitions for metrics (optional). */
 export interface HealthEvents {
@@ -19,7 +20,7 @@ export interface HealthEvents {
 }
 
 /** wireHealth starts active checks, passive detection and the retry budget of a freshly built pool. */
-export function wireHealth(upstream: Upstream, doc: UpstreamDoc, log: Logger, events?: HealthEvents): void {
+export function wireHealth(upstream: Upstream, doc: UpstreamDoc, baseDir: string, log: Logger, events?: HealthEvents): void {
   const now = upstream.now;
   const byId = (s: HealthSubject) => s as Target;
   const listener: HealthListener = {
@@ -60,7 +61,8 @@ export function wireHealth(upstream: Upstream, doc: UpstreamDoc, log: Logger, ev
   }
   let checker: ActiveChecker | undefined;
   if (doc.healthCheck) {
-    const probe = probeFromDoc(doc.healthCheck, { tls: { ...(doc.tls?.ca ? { ca: doc.tls.ca } : {}), ...(doc.tls?.servername ? { servername: doc.tls.servername } : {}) }, clock });
+    const { ca, servername } = upstreamTls(doc, baseDir);
+    const probe = probeFromDoc(doc.healthCheck, { tls: { ...(ca ? { ca } : {}), ...(servername ? { servername } : {}) }, clock });
     checker = new ActiveChecker({ ...activeCheckConfigFromDoc(doc.healthCheck), subjects: upstream.targets, probe, listener, logger: log.child({ upstream: upstream.name }), clock });
     checker.start();
     upstream.onDispose(() => {

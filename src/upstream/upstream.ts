@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { Balancer } from '../balancing/balancer.js';
 import { Target } from './target.js';
+import { slowStartFactor } from '../health/slow-start.js';
 
 /** UpstreamSettings are the per-request settings of a pool, compiled from its doc. */
 export interface UpstreamSettings {
@@ -105,10 +106,9 @@ export class Upstream {
   pick(clientKey: string, exclude?: Target): Target | undefined {
     const t = this.balancer.pick(clientKey, exclude);
     if (t === undefined || this.settings.slowStartMs === 0) return t;
-    const age = this.now() - t.readySince;
-    if (age >= this.settings.slowStartMs || this.eligibleSet.length < 2) return t;
-    const share = Math.max(0.1, age / this.settings.slowStartMs);
-    if (Math.random() < share) return t;
+    if (this.eligibleSet.length < 2) return t;
+    const share = slowStartFactor(t.readySince, this.now(), this.settings.slowStartMs);
+    if (share >= 1 || Math.random() < share) return t;
     return this.balancer.pick(clientKey, t) ?? t;
   }
 
