@@ -95,6 +95,8 @@ export interface PluginHooks {
   ownsHeaders?: readonly string[];
   /** close releases resources when the configuration that created it is retired. */
   close?(): Awaitable<void>;
+  /** bodyLimit is a per-route request body limit in bytes; the core enforces the smallest one in a route's chain on the streamed body. */
+  bodyLimit?: number;
 }
 
 /** PluginDefinition is what definePlugin returns and what the loader registers. */
