@@ -190,7 +190,10 @@ export const Route = Strict(
 export const RouteFile = Strict(
   {
     $schema: Type.Optional(Type.String()),
-    upstreams: Type.Optional(Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }), Upstream, { description: 'Upstream pools by name (global).' })),
+    // additionalProperties: false, or a name that fails the pattern would skip validation altogether.
+    upstreams: Type.Optional(
+      Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }), Upstream, { additionalProperties: false, description: 'Upstream pools by name (global).' }),
+    ),
     routes: Type.Optional(Type.Array(Route, { description: 'Routes.' })),
   },
   { title: 'Switchyard route file', description: 'Upstream pools and routes of one team.' },
