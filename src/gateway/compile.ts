@@ -124,7 +124,8 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
   const defaultBodyLimit = gw.limits?.bodyLimit ?? 10 * 1024 * 1024;
   const globalRefs = (gw.chain ?? []).map((ref, i) => ({ ref, file: loaded.gatewayFile ?? 'gateway.yaml', path: ['chain', i], locate: loaded.locateGateway }));
   const routes: CompiledRoute[] = [];
-  const links: ChainLink[] = [];
+  // A Set: global chain instances are shared by every route and must be closed once.
+  const linkSet = new Set<ChainLink>();
   for (const f of loaded.files) {
     const list = f.doc.routes ?? [];
     for (let i = 0; i < list.length; i++) {
@@ -147,7 +148,7 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
       let chainLinks: ChainLink[] = [];
       try {
         chainLinks = await ctx.buildChain([...globalRefs, ...routeRefs], r.id);
-        links.push(...chainLinks);
+        for (const l of chainLinks) linkSet.add(l);
       } catch (err) {
         if (err instanceof ConfigInvalid) errors.push(...err.errors);
         else throw err;
@@ -176,6 +177,7 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
     }
   }
 
+  const links = [...linkSet];
   const router = new Router(routes);
   for (const { a, b } of router.ambiguities()) {
     errors.push(

@@ -1,0 +1,9 @@
+/**
+ * The plugins that ship with the gateway. Each lives in its own folder under
+ * `builtin/`, written with the same definePlugin SDK third-party authors use,
+ * so any of them can be copied as a starting point.
+ */
+import type { PluginDefinition } from './types.js';
+
+/** BUILTIN_PLUGINS are registered in every gateway, in this order. */
+export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [];

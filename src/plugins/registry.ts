@@ -1,0 +1,210 @@
+/**
+ * The plugin registry: plugin name → definition, with each definition's
+ * options validator compiled once at registration. Built-ins are registered
+ * up front; custom plugins are loaded from a folder (`<dir>/<name>/index.js`
+ * or `index.ts`) and may not take a built-in's name. The core asks the
+ * registry to read chain entries (parseRef), validate options
+ * (validateOptions) and build instances (create).
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { didYouMean } from '../config/suggest.js';
+import { BUILTIN_PLUGINS } from './builtins.js';
+import { isPluginDefinition } from './define.js';
+import { compileOptions, type OptionError, type OptionsResult, type OptionsValidator } from './options.js';
+import type { PluginContext, PluginDefinition, PluginHooks } from './types.js';
+
+export type { OptionError, OptionsResult };
+
+/** ParsedRef is a chain entry read: the plugin's name and its raw (not yet validated) options. */
+export interface ParsedRef {
+  name: string;
+  options: unknown;
+}
+
+/** UnknownPluginError names a plugin nobody registered, with the closest known name when there is one. */
+export class UnknownPluginError extends Error {
+  constructor(
+    readonly plugin: string,
+    readonly suggestion: string | undefined,
+  ) {
+    super(`unknown plugin "${plugin}"${suggestion ? ` (${suggestion})` : ''}`);
+    this.name = 'UnknownPluginError';
+  }
+}
+
+/** PluginRefError says a chain entry is neither a name nor a one-key `{ name: options }` object. */
+export class PluginRefError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PluginRefError';
+  }
+}
+
+/** PluginOptionsError carries the option errors of a plugin that could not be created. */
+export class PluginOptionsError extends Error {
+  constructor(
+    readonly plugin: string,
+    readonly errors: OptionError[],
+  ) {
+    super(`invalid options for plugin "${plugin}": ${errors.map((e) => `${e.path.join('.') || '(options)'}: ${e.message}`).join('; ')}`);
+    this.name = 'PluginOptionsError';
+  }
+}
+
+/** PluginLoadError lists every custom plugin folder that could not be loaded (none is registered then). */
+export class PluginLoadError extends Error {
+  constructor(readonly problems: { file: string; message: string }[]) {
+    super(`cannot load custom plugins:\n${problems.map((p) => `  ${p.file}: ${p.message}`).join('\n')}`);
+    this.name = 'PluginLoadError';
+  }
+}
+
+interface Entry {
+  readonly def: PluginDefinition;
+  readonly builtin: boolean;
+  readonly validate: OptionsValidator;
+}
+
+/** INDEX_FILES are the entry files looked for in a custom plugin folder, in order. */
+const INDEX_FILES = ['index.js', 'index.mjs', 'index.ts', 'index.mts'] as const;
+
+/** PluginRegistry maps plugin names to definitions and validates their options. */
+export class PluginRegistry {
+  private readonly entries = new Map<string, Entry>();
+
+  constructor(builtins: readonly PluginDefinition[] = BUILTIN_PLUGINS) {
+    for (const def of builtins) this.register(def, { builtin: true });
+  }
+
+  /** register adds a definition (compiling its options schema); throws when the name is taken or the schema is invalid. */
+  register(def: PluginDefinition, opts: { builtin?: boolean } = {}): void {
+    const existing = this.entries.get(def.name);
+    if (existing?.def === def) return; // the same module imported again (reload)
+    if (existing) {
+      throw new Error(existing.builtin ? `plugin "${def.name}" is a built-in and cannot be replaced; rename your plugin` : `plugin "${def.name}" is registered twice`);
+    }
+    let validate: OptionsValidator;
+    try {
+      validate = compileOptions(def.options);
+    } catch (err) {
+      throw new Error(`plugin "${def.name}" has an invalid options schema: ${(err as Error).message}`, { cause: err });
+    }
+    this.entries.set(def.name, { def, builtin: opts.builtin === true, validate });
+  }
+
+  /** names lists the registered plugin names, built-ins first. */
+  names(): string[] {
+    return [...this.entries.keys()];
+  }
+
+  /** has tells whether a plugin of that name is registered. */
+  has(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** isBuiltin tells whether the named plugin ships with the gateway. */
+  isBuiltin(name: string): boolean {
+    return this.entries.get(name)?.builtin === true;
+  }
+
+  /** definition returns the named plugin's definition; throws UnknownPluginError (with a suggestion) when there is none. */
+  definition(name: string): PluginDefinition {
+    return this.entry(name).def;
+  }
+
+  /**
+   * parseRef reads a chain entry: `"cors"` (default options) or
+   * `{ cors: { ... } }`; throws PluginRefError on another shape and
+   * UnknownPluginError on an unknown name.
+   */
+  parseRef(ref: unknown): ParsedRef {
+    let parsed: ParsedRef;
+    if (typeof ref === 'string') parsed = { name: ref, options: {} };
+    else if (ref !== null && typeof ref === 'object' && !Array.isArray(ref) && Object.keys(ref).length === 1) {
+      const [name, options] = Object.entries(ref)[0]!;
+      parsed = { name, options: options ?? {} };
+    } else throw new PluginRefError('a plugin entry must be a name ("cors") or one key with its options ({ cors: { ... } })');
+    this.entry(parsed.name);
+    return parsed;
+  }
+
+  /**
+   * validateOptions checks options against the plugin's schema (compiled
+   * once), returning a defaulted copy or every error, paths relative to the
+   * options object. Throws UnknownPluginError on an unknown name.
+   */
+  validateOptions(name: string, options: unknown): OptionsResult {
+    return this.entry(name).validate(options);
+  }
+
+  /** create validates the options and builds an instance's hooks; throws PluginOptionsError on invalid options. */
+  async create(name: string, options: unknown, ctx: PluginContext): Promise<PluginHooks> {
+    const result = this.validateOptions(name, options);
+    if (!result.ok) throw new PluginOptionsError(name, result.errors);
+    return this.entry(name).def.create(result.options, ctx);
+  }
+
+  /**
+   * loadCustomPlugins imports every `<dir>/<name>/index.{js,mjs,ts,mts}`
+   * (TypeScript through tsx), expecting a default export made with
+   * definePlugin whose name is the folder name. Either all load and are
+   * registered, or PluginLoadError lists every problem and none is.
+   * Returns the names registered.
+   */
+  async loadCustomPlugins(dir: string): Promise<string[]> {
+    if (!existsSync(dir)) throw new PluginLoadError([{ file: dir, message: 'plugin folder does not exist' }]);
+    const problems: { file: string; message: string }[] = [];
+    const found: PluginDefinition[] = [];
+    const folders = readdirSync(dir, { withFileTypes: true })
+      .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'node_modules')
+      .map((d) => d.name)
+      .sort();
+    for (const folder of folders) {
+      const index = INDEX_FILES.map((f) => join(dir, folder, f)).find((f) => existsSync(f));
+      if (!index) {
+        problems.push({ file: join(dir, folder), message: `no ${INDEX_FILES.join(', ')} found` });
+        continue;
+      }
+      let mod: { default?: unknown };
+      try {
+        mod = await importPluginModule(index);
+      } catch (err) {
+        problems.push({ file: index, message: `failed to import: ${(err as Error).message}` });
+        continue;
+      }
+      const def = mod.default;
+      if (!isPluginDefinition(def)) problems.push({ file: index, message: 'the default export must be a plugin made with definePlugin' });
+      else if (def.name !== folder) problems.push({ file: index, message: `the plugin is named "${def.name}" but its folder is "${folder}": they must match` });
+      else if (this.isBuiltin(def.name)) problems.push({ file: index, message: `"${def.name}" is a built-in plugin and cannot be replaced; rename the folder and the plugin` });
+      else {
+        try {
+          compileOptions(def.options);
+          found.push(def);
+        } catch (err) {
+          problems.push({ file: index, message: `invalid options schema: ${(err as Error).message}` });
+        }
+      }
+    }
+    if (problems.length > 0) throw new PluginLoadError(problems);
+    for (const def of found) this.register(def);
+    return found.map((d) => d.name);
+  }
+
+  private entry(name: string): Entry {
+    const e = this.entries.get(name);
+    if (!e) throw new UnknownPluginError(name, didYouMean(name, this.entries.keys()));
+    return e;
+  }
+}
+
+/** importPluginModule imports a plugin entry file, TypeScript through tsx's ESM API. */
+async function importPluginModule(file: string): Promise<{ default?: unknown }> {
+  const url = pathToFileURL(file).href;
+  if (file.endsWith('.ts') || file.endsWith('.mts')) {
+    const { tsImport } = await import('tsx/esm/api');
+    return (await tsImport(url, import.meta.url)) as { default?: unknown };
+  }
+  return (await import(url)) as { default?: unknown };
+}
