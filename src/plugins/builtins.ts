@@ -4,6 +4,9 @@
  * so any of them can be copied as a starting point.
  */
 import type { PluginDefinition } from './types.js';
+import jwt from './builtin/jwt/index.js';
 
 /** BUILTIN_PLUGINS are registered in every gateway, in this order. */
-export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [];
+export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
+  jwt as PluginDefinition,
+];

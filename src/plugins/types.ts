@@ -46,6 +46,8 @@ export interface PluginRequest {
   readonly rawQuery: string;
   /** headers are the client's request headers (lower-case names). */
   readonly headers: IncomingHttpHeaders;
+  /** rawHeaders are the request headers as received, [name, value, ...] (`headers` keeps only the first of duplicated ones such as Authorization). */
+  readonly rawHeaders: readonly string[];
   readonly clientIp: string;
   /** secure is true when the client connection is TLS. */
   readonly secure: boolean;

@@ -64,6 +64,11 @@ export class Exchange implements PluginRequest {
     return (this.cookies ??= parseCookies(this.headers.cookie)).get(name);
   }
 
+  /** rawHeaders are the request headers as received. */
+  get rawHeaders(): readonly string[] {
+    return this.req.rawHeaders;
+  }
+
   /** locals is per-request scratch space shared by plugins. */
   get locals(): Record<string, unknown> {
     return (this.localsBag ??= {});
