@@ -268,6 +268,13 @@ export const Gateway = Strict(
     ),
     shutdownTimeout: Duration('Longest wait for in-flight requests on shutdown.', '30s'),
     workers: Type.Optional(Type.Integer({ minimum: 1, description: 'Worker processes (node:cluster).' })),
+    tracing: Strict(
+      {
+        enabled: Type.Boolean({ default: true, description: 'Propagate W3C traceparent/tracestate to upstreams (a new trace when absent) and log the trace id.' }),
+        sampled: Type.Boolean({ default: true, description: 'Sampled flag of the traces the gateway starts (an incoming flag is kept as sent).' }),
+      },
+      { default: {}, description: 'W3C Trace Context propagation.' },
+    ),
     reload: Strict({ watch: Type.Boolean({ default: true }), debounce: Duration('Quiet time before a reload.', '300ms') }, { default: {} }),
   },
   { title: 'Switchyard gateway config', description: 'gateway.yaml' },

@@ -96,6 +96,9 @@ function buildUpstream(name: string, doc: UpstreamDoc, prev: Upstream | undefine
       return old;
     }
     const fresh = new Target(url, t.weight, i, poolKey, opts);
+    // A target added to a pool that already serves ramps up (slow start); the
+    // targets of a brand-new pool all start together, so none is favoured.
+    if (prev !== undefined) fresh.readySince = ctx.now();
     carried.add(fresh);
     return fresh;
   });

@@ -130,6 +130,7 @@ export class Gateway {
     const limits = g.limits!;
     for (const u of this.unwired.splice(0)) wireHealth(u, this.docOf(u.name), this.loaded.baseDir, this.log, this.healthEvents);
     const ips = createClientIpResolver(g.trustProxy);
+    const trace = g.tracing.enabled ? { sampled: g.tracing.sampled } : undefined;
     const hooks: ForwardHooks = {
       onFinish: (ex) => this.observer.finished(ex),
       onAttemptEnd: (ex, target, ok, status, reason, ms) => {
@@ -150,7 +151,9 @@ export class Gateway {
       maxHeaders: limits.maxHeaders,
       hooks,
       log: this.log,
+      onRejected: (method, path, status, id, ip, ms) => this.observer.rejected(method, path, status, id, ip, ms),
       secure: false,
+      trace,
     });
     const server = http.createServer(
       {
@@ -166,7 +169,7 @@ export class Gateway {
       handler,
     );
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
-      handleUpgrade(req, socket, head, { current: () => this.active, ips, log: this.log, maxMessage: limits.maxWebSocketMessage, hooks }),
+      handleUpgrade(req, socket, head, { current: () => this.active, ips, log: this.log, maxMessage: limits.maxWebSocketMessage, hooks, trace }),
     );
     server.on('clientError', onClientError);
     server.on('connection', (s: Socket) => {
@@ -298,16 +301,49 @@ export class Gateway {
   }
 }
 
-/** onClientError answers malformed requests (bad framing, oversized headers, timeouts) and closes. */
+const kRefused = Symbol('switchyard.refused');
+type ClientSocket = Socket & { _httpMessage?: ServerResponse | null; [kRefused]?: true };
+
+/**
+ * onClientError answers malformed requests (bad framing, oversized headers,
+ * timeouts) and closes. Node may report the same broken connection more than
+ * once; it is answered once. When pipelined requests ahead of the broken one
+ * are still being answered, the refusal waits for them, so a client never
+ * takes our 400 for the answer to an earlier request.
+ */
 function onClientError(err: Error & { code?: string }, socket: Socket): void {
-  if (!socket.writable || (socket as Socket & { _httpMessage?: ServerResponse })._httpMessage?.headersSent) {
+  const s = socket as ClientSocket;
+  if (s[kRefused]) return;
+  s[kRefused] = true;
+  s.pause(); // read nothing more from a connection whose framing is lost
+  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'SY_ERR_HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'SY_ERR_REQUEST_TIMEOUT' : 'SY_ERR_BAD_REQUEST';
+  refuseWhenIdle(s, code);
+}
+
+/** refuseWhenIdle writes the refusal once no earlier response is in progress on the socket, then closes. */
+function refuseWhenIdle(socket: ClientSocket, code: ErrorCode): void {
+  const pending = socket._httpMessage;
+  if (pending && !pending.writableFinished && !pending.destroyed) {
+    let done = false;
+    const next = () => {
+      if (done) return;
+      done = true;
+      // node assigns the socket to the next pipelined response before our listener runs.
+      refuseWhenIdle(socket, code);
+    };
+    pending.once('finish', next);
+    pending.once('close', next);
+    return;
+  }
+  if (!socket.writable || socket._httpMessage?.headersSent) {
     socket.destroy();
     return;
   }
-  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'SY_ERR_HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'SY_ERR_REQUEST_TIMEOUT' : 'SY_ERR_BAD_REQUEST';
   const status = ERRORS[code].status;
   const body = errorBody(code, '-');
-  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
+  // A client that never reads its refusal must not hold the socket.
+  socket.setTimeout(5000, () => socket.destroy());
 }
 
 /** createGateway loads the configuration and returns a gateway ready to listen(). */

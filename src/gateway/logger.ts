@@ -14,5 +14,15 @@ export function createLogger(g: GatewayDoc): Logger {
   if (pretty) {
     return pino({ ...options, transport: { target: 'pino-pretty', options: { colorize: true, translateTime: 'SYS:HH:MM:ss.l' } } });
   }
-  return pino(options, pino.destination({ sync: false, minLength: 4096 }));
+  // Buffered so busy access logging costs few writes, but flushed every 200ms
+  // so a quiet gateway's lines (startup, transitions) still show up at once.
+  const dest = pino.destination({ sync: false, minLength: 4096 });
+  setInterval(() => {
+    try {
+      dest.flush();
+    } catch {
+      /* not ready yet or already closed: the next tick tries again */
+    }
+  }, 200).unref();
+  return pino(options, dest);
 }

@@ -70,16 +70,25 @@ export class PromMetrics implements MetricsSink {
         this.set(runtime()?.version ?? 0);
       },
     });
-    collectDefaultMetrics({ register: reg, prefix: 'switchyard_process_' });
+    collectDefaultMetrics({ register: reg, prefix: 'switchyard_' });
   }
 
   request(ex: Exchange, durationMs: number): void {
-    const cls = statusClass(ex.res.writableFinished ? ex.status : ex.status || 499);
-    const key = ex.routeId + '\0' + ex.method + '\0' + cls;
+    this.record(ex.routeId, ex.method, ex.res.writableFinished ? ex.status : ex.status || 499, durationMs);
+  }
+
+  rejected(method: string, status: number, durationMs: number): void {
+    // Requests refused before routing (400, 404, 414, 431) count under route "".
+    this.record('', method, status, durationMs);
+  }
+
+  private record(route: string, method: string, status: number, durationMs: number): void {
+    const cls = statusClass(status);
+    const key = route + '\0' + method + '\0' + cls;
     let c = this.cache.get(key);
     let h = this.hcache.get(key);
     if (c === undefined || h === undefined) {
-      const labels = { route: ex.routeId, method: ex.method, status_class: cls };
+      const labels = { route, method, status_class: cls };
       c = this.requests.labels(labels);
       h = this.latency.labels(labels);
       this.cache.set(key, c);

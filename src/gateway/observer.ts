@@ -9,13 +9,15 @@ import type { Target } from '../upstream/target.js';
 /** MetricsSink receives request and attempt outcomes (prom-client backed, or a no-op). */
 export interface MetricsSink {
   request(ex: Exchange, durationMs: number): void;
+  /** rejected counts a request refused before it matched a route (400, 404, 414, 431). */
+  rejected(method: string, status: number, durationMs: number): void;
   attempt(upstream: string, target: string, ok: boolean, status: number, ms: number): void;
   retry(upstream: string): void;
   count(name: string, labels?: Record<string, string>): void;
 }
 
 /** NO_METRICS discards everything. */
-export const NO_METRICS: MetricsSink = { request() {}, attempt() {}, retry() {}, count() {} };
+export const NO_METRICS: MetricsSink = { request() {}, rejected() {}, attempt() {}, retry() {}, count() {} };
 
 /** Observer turns finished exchanges into access-log lines and metrics. */
 export class Observer {
@@ -46,6 +48,12 @@ export class Observer {
       trace: ex.traceId,
       ...(ex.error !== undefined ? { err: errText(ex.error) } : {}),
     });
+  }
+
+  /** rejected logs and counts a request answered before routing. */
+  rejected(method: string, path: string, status: number, id: string, ip: string, ms: number): void {
+    this.metrics.rejected(method, status, ms);
+    this.access?.info({ reqId: id, method, path, route: null, status, ms: Math.round(ms * 100) / 100, ip });
   }
 
   /** attemptEnded records one upstream attempt. */

@@ -34,6 +34,11 @@ export class Exchange implements PluginRequest {
   removed: Set<string> | undefined = undefined;
   /** traceId is the W3C trace id propagated upstream (set by tracing). */
   traceId: string | undefined = undefined;
+  /** spanId is the gateway's span id, the parent id the upstream sees (set by tracing). */
+  spanId: string | undefined = undefined;
+  /** traceparent and tracestate are the trace headers sent upstream (set by tracing; client copies are replaced). */
+  traceparent: string | undefined = undefined;
+  tracestate: string | undefined = undefined;
   /** error is the cause of a failure (logged, never sent). */
   error: unknown = undefined;
   private cookies: Map<string, string> | undefined = undefined;

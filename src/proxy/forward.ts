@@ -106,7 +106,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     const ex = this.ex;
     this.headersDone = true;
     const route = ex.route;
-    if (route.retry.on.has(statusCode) && ex.attempts <= route.retry.attempts && IDEMPOTENT.has(ex.method) && replayable(ex) && ex.route.upstream.eligible.length > 1) {
+    if (route.retry.on.has(statusCode) && ex.attempts <= route.retry.attempts && IDEMPOTENT.has(ex.method) && replayable(ex) && ex.route.upstream.eligible.length > 1 && ex.route.upstream.retryBudget.tryAcquire()) {
       controller.abort(new RetryMarker(statusCode));
       return;
     }
@@ -138,7 +138,21 @@ class Attempt implements Dispatcher.DispatchHandler {
     } else this.writeHead(out);
   }
 
+  /**
+   * writeHead keeps the response head until the first body byte or the end
+   * (node sends it then anyway), so an upstream whose body is broken from its
+   * first byte still gets the client a clean 502 instead of a cut connection.
+   */
   private writeHead(out: PluginResponse): void {
+    this.head = out;
+  }
+
+  private head: PluginResponse | undefined = undefined;
+
+  private flushHead(): void {
+    const out = this.head;
+    if (out === undefined) return;
+    this.head = undefined;
     const ex = this.ex;
     ex.status = out.status;
     ex.responded = true;
@@ -146,6 +160,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.head !== undefined) this.flushHead();
     if (!this.ex.res.write(chunk)) {
       controller.pause();
       this.ex.res.once('drain', () => controller.resume());
@@ -156,6 +171,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     const ex = this.ex;
+    this.flushHead();
     ex.res.end();
     this.release(true, ex.status, undefined);
     finish(ex, this.hooks.onFinish);
@@ -193,8 +209,16 @@ class Attempt implements Dispatcher.DispatchHandler {
       answerError(ex, 'SY_ERR_PLUGIN_FAILED', this.hooks.onFinish);
       return;
     }
-    const limit = failure.notSent ? Math.max(1, ex.route.retry.attempts) : 0;
-    if (ex.attempts <= limit && replayable(ex) && ex.route.upstream.eligible.length > 1 && ex.route.upstream.retryBudget.tryAcquire()) {
+    // Retry once elsewhere when nothing reached the upstream (any method), or
+    // when the connection reset before any response on an idempotent request:
+    // RFC 9110 §9.2.2 lets a client repeat those automatically, and it is what
+    // keeps a killed target invisible to clients. Timeouts are never retried
+    // (a slow upstream must not receive the same work twice).
+    const resetBeforeResponse = failure.code === 'SY_ERR_UPSTREAM_RESET' && !this.headersDone && IDEMPOTENT.has(ex.method);
+    const limit = failure.notSent ? Math.max(1, ex.route.retry.attempts) : resetBeforeResponse ? 1 : 0;
+    // A retry of a request that never reached the upstream adds no load to the
+    // fleet, so it does not spend the retry budget.
+    if (ex.attempts <= limit && replayable(ex) && ex.route.upstream.eligible.length > 1 && (failure.notSent || ex.route.upstream.retryBudget.tryAcquire())) {
       this.hooks.onRetry(ex, this.target, failure.reason);
       attempt(ex, this.hooks, this.target);
       return;
@@ -258,6 +282,8 @@ export function attempt(ex: Exchange, hooks: ForwardHooks, exclude?: Target): vo
       upstreamHost: settings.hostHeader === 'target' ? target.hostPort : settings.hostHeader === 'client' ? (ex.headers.host ?? target.hostPort) : settings.hostHeader,
       strip: ex.route.chain.ownedHeaders,
       removed: ex.removed,
+      traceparent: ex.traceparent,
+      tracestate: ex.tracestate,
     },
     ex.extraHeaders,
   );

@@ -15,7 +15,9 @@ import { normalizeIp, type ClientIpResolver } from './client-ip.js';
 import { Exchange } from './exchange.js';
 import { attempt, type ForwardHooks } from './forward.js';
 import { answerError, answerPlugin, writeBare } from './respond.js';
+import { ERRORS, type ErrorCode } from '../errors.js';
 import { LimitStream, readBody } from './body.js';
+import { startSpan, type TraceOptions } from './trace.js';
 
 /** HandlerDeps is what the handler needs from the gateway. */
 export interface HandlerDeps {
@@ -33,6 +35,10 @@ export interface HandlerDeps {
   log: Logger;
   /** secure is true for a TLS listener. */
   secure: boolean;
+  /** onRejected observes requests answered before routing (metrics, access log). */
+  onRejected?(method: string, path: string, status: number, id: string, ip: string, ms: number): void;
+  /** trace turns on W3C trace-context propagation (undefined = off). */
+  trace?: TraceOptions | undefined;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -73,28 +79,43 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     prepareBody(ex, hooks);
   };
 
+  const reject = (req: IncomingMessage, res: ServerResponse, code: ErrorCode, id: string, peer: string, t0: number, close = false) => {
+    writeBare(res, code, id, close);
+    deps.onRejected?.(req.method ?? '', (req.url ?? '').slice(0, 256), ERRORS[code].status, id, peer, performance.now() - t0);
+  };
+
   return function handle(req: IncomingMessage, res: ServerResponse): void {
+    const t0 = performance.now();
     const runtime = deps.current();
     const peer = normalizeIp(req.socket.remoteAddress ?? '');
     const trusted = ips.trusted(peer);
     const id = requestIdFor(req, deps.trustRequestId && (trusted || !deps.trustProxyConfigured));
     const url = req.url ?? '/';
-    if (url.length > deps.maxUrlLength) return writeBare(res, 'SY_ERR_URL_TOO_LONG', id, true);
-    if (req.rawHeaders.length > deps.maxHeaders * 2) return writeBare(res, 'SY_ERR_HEADERS_TOO_LARGE', id, true);
+    if (url.length > deps.maxUrlLength) return reject(req, res, 'SY_ERR_URL_TOO_LONG', id, peer, t0, true);
+    if (req.rawHeaders.length > deps.maxHeaders * 2) return reject(req, res, 'SY_ERR_HEADERS_TOO_LARGE', id, peer, t0, true);
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
     const rawQuery = q === -1 ? '' : url.slice(q + 1);
     const norm = normalizePath(rawPath);
     if (!norm.ok) {
       deps.log.debug({ reqId: id, reason: norm.reason }, 'bad request path');
-      return writeBare(res, 'SY_ERR_BAD_REQUEST', id, true);
+      return reject(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, true);
     }
     const headers = req.headers;
+    // Only plain `chunked` is a transfer coding the gateway re-frames; any
+    // other list (`gzip, chunked`, `identity, chunked`, duplicates) or any
+    // Transfer-Encoding in HTTP/1.0 is ambiguous framing (RFC 9112 §6.1).
+    const te = headers['transfer-encoding'];
+    if (te !== undefined && (req.httpVersionMinor === 0 || (te !== 'chunked' && te.toLowerCase() !== 'chunked'))) {
+      deps.log.debug({ reqId: id, te }, 'refused transfer-encoding');
+      return reject(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, true);
+    }
     const view: RequestView = { method: req.method!, host: hostOf(headers.host), headers, rawQuery, memo: {} };
     const route = runtime.router.match(norm.path, view);
-    if (route === undefined) return writeBare(res, 'SY_ERR_ROUTE_NOT_FOUND', id);
+    if (route === undefined) return reject(req, res, 'SY_ERR_ROUTE_NOT_FOUND', id, peer, t0);
     const clientIp = ips.clientIp(peer, headers['x-forwarded-for'] as string | undefined);
     const ex = new Exchange(req, res, runtime, route, id, norm.path, rawQuery, clientIp, peer, trusted, deps.secure);
+    if (deps.trace !== undefined) startSpan(ex, deps.trace);
     const chain = route.chain.request;
     if (chain.length === 0) return prepareBody(ex, hooks);
     let result: Answer | undefined | Promise<Answer | undefined>;

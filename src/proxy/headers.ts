@@ -39,6 +39,9 @@ export interface ForwardInfo {
   strip: ReadonlySet<string> | undefined;
   /** removed lists headers plugins removed or replaced for this request. */
   removed: ReadonlySet<string> | undefined;
+  /** traceparent replaces the client's traceparent (and tracestate) when tracing is on. */
+  traceparent?: string | undefined;
+  tracestate?: string | undefined;
 }
 
 /** connectionListed returns the header names a Connection header lists, lower-cased. */
@@ -61,8 +64,12 @@ function connectionListed(value: string | string[] | undefined): Set<string> | u
 export function upstreamHeaders(headers: IncomingHttpHeaders, info: ForwardInfo, extra?: string[]): string[] {
   const listed = connectionListed(headers.connection);
   const out: string[] = [];
+  const traced = info.traceparent !== undefined;
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || name === 'host' || name === 'x-request-id') continue;
+    // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) never go to an HTTP/1.1 upstream.
+    if (name.charCodeAt(0) === 58 /* : */) continue;
+    if (traced && (name === 'traceparent' || name === 'tracestate')) continue;
     if (FORWARDING.has(name) && !info.trustedPeer) continue;
     if (name === 'x-forwarded-for') continue; // re-added below
     if (listed !== undefined && listed.has(name)) continue;
@@ -79,6 +86,10 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, info: ForwardInfo,
   if (!(info.trustedPeer && headers['x-forwarded-proto'])) out.push('x-forwarded-proto', info.proto);
   if (!(info.trustedPeer && headers['x-forwarded-host']) && info.host !== undefined) out.push('x-forwarded-host', info.host);
   out.push('x-request-id', info.requestId);
+  if (traced) {
+    out.push('traceparent', info.traceparent!);
+    if (info.tracestate !== undefined) out.push('tracestate', info.tracestate);
+  }
   if (extra !== undefined) for (let i = 0; i < extra.length; i++) out.push(extra[i]!);
   return out;
 }

@@ -69,8 +69,6 @@ export class Upstream {
     /** now is the gateway's clock (injectable for tests). */
     readonly now: () => number = Date.now,
   ) {
-    const t = now();
-    for (const target of targets) if (target.readySince === 0) target.readySince = t;
     this.recompute();
   }
 

@@ -10,7 +10,7 @@ import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstre
 const MB = 1024 * 1024;
 
 /** a deterministic stream of `size` bytes produced in 64 KB chunks (never held in memory at once). */
-function bytes(size: number): Readable {
+function bytes(size: number, onChunk?: (c: Buffer) => void): Readable {
   let sent = 0;
   const chunk = Buffer.alloc(64 * 1024, 0x61);
   return new Readable({
@@ -18,7 +18,9 @@ function bytes(size: number): Readable {
       if (sent >= size) return this.push(null);
       const n = Math.min(chunk.length, size - sent);
       sent += n;
-      this.push(n === chunk.length ? chunk : chunk.subarray(0, n));
+      const c = n === chunk.length ? chunk : chunk.subarray(0, n);
+      onChunk?.(c);
+      this.push(c);
     },
   });
 }
@@ -78,8 +80,8 @@ describe('streaming and WebSockets', () => {
 
   it('streams a 50 MB upload (chunked) to the upstream intact', async () => {
     const expected = createHash('sha256');
-    const body = bytes(50 * MB);
-    body.on('data', (c: Buffer) => expected.update(c));
+    // Hash as the stream produces (a 'data' listener here would start the flow before the client reads).
+    const body = bytes(50 * MB, (c) => expected.update(c));
     const res = await request(gw.url + '/files/up', { method: 'POST', body });
     const json = (await res.body.json()) as { bytes: number; sha256: string };
     expect(res.statusCode).toBe(200);
