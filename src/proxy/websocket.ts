@@ -21,6 +21,7 @@ import { answerError, answerPlugin, finish } from './respond.js';
 import type { ForwardHooks } from './forward.js';
 import { classify } from './forward.js';
 import { FrameLimiter } from './ws-frames.js';
+import { startSpan, type TraceOptions } from './trace.js';
 import type { Target } from '../upstream/target.js';
 
 /** UpgradeDeps is what upgrade handling needs from the gateway. */
@@ -33,6 +34,8 @@ export interface UpgradeDeps {
   hooks: ForwardHooks;
   trustRequestId?: boolean;
   secure?: boolean;
+  /** trace turns on W3C trace-context propagation (undefined = off). */
+  trace?: TraceOptions | undefined;
 }
 
 /** handleUpgrade serves one HTTP/1.1 Upgrade request. */
@@ -62,6 +65,7 @@ export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
   if (route === undefined || !route.websocket) return refuse(404, 'SY_ERR_ROUTE_NOT_FOUND');
   const clientIp = deps.ips.clientIp(peer, req.headers['x-forwarded-for'] as string | undefined);
   const ex = new Exchange(req, res, runtime, route, id, norm.path, rawQuery, clientIp, peer, trusted, deps.secure === true);
+  if (deps.trace !== undefined) startSpan(ex, deps.trace);
   const go = (answer: Answer | undefined) => {
     if (answer) return answerPlugin(ex, answer, deps.hooks.onFinish);
     connect(ex, socket, head, deps);
@@ -179,6 +183,8 @@ function connect(ex: Exchange, client: Socket, head: Buffer, deps: UpgradeDeps):
     upstreamHost: s.hostHeader === 'target' ? target.hostPort : s.hostHeader === 'client' ? (ex.headers.host ?? target.hostPort) : s.hostHeader,
     strip: ex.route.chain.ownedHeaders,
     removed: ex.removed,
+    traceparent: ex.traceparent,
+    tracestate: ex.tracestate,
   }, ex.extraHeaders);
   target.pool.dispatch(
     { path: ex.upstreamPath(), method: 'GET', headers, upgrade: 'websocket', headersTimeout: ex.route.responseTimeoutMs },
