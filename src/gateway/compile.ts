@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import { createBalancer } from '../balancing/index.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigError, ConfigInvalid } from '../config/errors.js';
-import type { LoadedConfig } from '../config/load.js';
+import { INLINE_GATEWAY, type LoadedConfig } from '../config/load.js';
 import type { PluginRef, UpstreamDoc } from '../config/schema.js';
 import { compileMatch, type CompiledMatch } from '../routing/route-match.js';
 import { Router } from '../routing/router.js';
@@ -125,7 +125,7 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
 
   const gw = loaded.gateway;
   const defaultBodyLimit = gw.limits?.bodyLimit ?? 10 * 1024 * 1024;
-  const globalRefs = (gw.chain ?? []).map((ref, i) => ({ ref, file: loaded.gatewayFile ?? 'gateway.yaml', path: ['chain', i], locate: loaded.locateGateway }));
+  const globalRefs = (gw.chain ?? []).map((ref, i) => ({ ref, file: loaded.gatewayFile ?? INLINE_GATEWAY, path: ['chain', i], locate: loaded.locateGateway }));
   const routes: CompiledRoute[] = [];
   // A Set: global chain instances are shared by every route and must be closed once.
   const linkSet = new Set<ChainLink>();

@@ -103,12 +103,20 @@ export interface TestGateway {
 export async function startGateway(options: GatewayOptions & { logger?: Logger }): Promise<TestGateway> {
   const opts: GatewayOptions = { logger: pino({ level: process.env.SWITCHYARD_TEST_LOG ?? 'silent' }), ...options };
   if (!('configFile' in opts) || opts.configFile === undefined) {
-    const g = (opts as { gateway?: Record<string, unknown> }).gateway ?? {};
-    (opts as { gateway?: Record<string, unknown> }).gateway = {
-      ...g,
-      listen: { host: '127.0.0.1', port: 0, ...(g.listen as object) },
-      admin: { host: '127.0.0.1', port: 0, ...(g.admin as object) },
-    };
+    const g = (opts as { gateway?: Record<string, unknown> | string }).gateway ?? {};
+    if (typeof g === 'string') {
+      // YAML text keeps its line numbers: ephemeral ports are appended, unless the text sets its own.
+      let text = g.endsWith('\n') ? g : g + '\n';
+      if (!/^listen:/m.test(text)) text += 'listen: { host: 127.0.0.1, port: 0 }\n';
+      if (!/^admin:/m.test(text)) text += 'admin: { host: 127.0.0.1, port: 0 }\n';
+      (opts as { gateway?: string }).gateway = text;
+    } else {
+      (opts as { gateway?: Record<string, unknown> }).gateway = {
+        ...g,
+        listen: { host: '127.0.0.1', port: 0, ...(g.listen as object) },
+        admin: { host: '127.0.0.1', port: 0, ...(g.admin as object) },
+      };
+    }
   }
   const gateway = await createGateway(opts);
   const { port, adminPort } = await gateway.listen();
