@@ -1,0 +1,138 @@
+/**
+ * Switchyard as a benchmark candidate: writes a throwaway config directory
+ * (gateway.yaml + one route file) and runs the real CLI,
+ * `node dist/src/cli/index.js start --config FILE`, in a child process, the
+ * way users run it. Plugins of the "chain" variant that are not registered
+ * yet (or whose options no longer validate) are left out with a note instead
+ * of failing the whole run.
+ */
+import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { childPids, freePort, launch, waitHttp } from './procs.js';
+
+export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+export const CLI = join(ROOT, 'dist/src/cli/index.js');
+
+/** BENCH_PATH is the path every candidate is loaded on; the gateway's hit route is `/api/*`, declared last. */
+export const BENCH_PATH = '/api/items/42?view=full';
+
+/** JWT_SECRET signs the HS256 token the load generator sends (32 bytes: the HS256 minimum). */
+export const JWT_SECRET = 'switchyard-bench-secret-0123456789abcdef';
+
+/**
+ * chainRefs is the realistic chain, in order: request-id, jwt (HS256) and a
+ * rate limit on the embedded store that never triggers.
+ */
+export function chainRefs() {
+  return [
+    { name: 'request-id', ref: 'request-id' },
+    { name: 'jwt', ref: { jwt: { algorithms: ['HS256'], secret: JWT_SECRET } } },
+    { name: 'rate-limit', ref: { 'rate-limit': { limit: 1_000_000_000, window: '1s' } } },
+  ];
+}
+
+/**
+ * resolveChain keeps the chain entries the built registry (dist/) knows and
+ * whose options validate; the others are returned as notes. The registry's
+ * own errors (UnknownPluginError with its suggestion, option errors) are quoted.
+ */
+export async function resolveChain(refs = chainRefs()) {
+  const { PluginRegistry } = await import(join(ROOT, 'dist/src/plugins/registry.js'));
+  const registry = new PluginRegistry();
+  const kept = [];
+  const notes = [];
+  for (const { name, ref } of refs) {
+    try {
+      const parsed = registry.parseRef(ref);
+      const result = registry.validateOptions(parsed.name, parsed.options);
+      if (!result.ok) {
+        notes.push(`plugin "${name}" skipped: its options do not validate (${result.errors.map((e) => `${e.path.join('.') || '(options)'}: ${e.message}`).join('; ')}) — update bench/lib/gateway.js chainRefs()`);
+        continue;
+      }
+      kept.push({ name, ref });
+    } catch (err) {
+      notes.push(`plugin "${name}" skipped: ${err.message}`);
+    }
+  }
+  return { kept, notes };
+}
+
+/**
+ * routeDocs generates `count` routes (count - 1 fillers, then the `/api/*`
+ * route the load hits) over one round-robin pool of the given targets. The
+ * fillers vary depth and methods, like real route files do.
+ */
+export function routeFile({ targets, count, healthCheck }) {
+  const routes = [];
+  for (let i = 0; i < count - 1; i++) {
+    const team = `team${i % 50}`;
+    const match = i % 3 === 0 ? { path: `/${team}/svc${i}/*` } : i % 3 === 1 ? { path: `/${team}/svc${i}/v${i % 4}/*`, methods: ['GET', 'POST'] } : { path: `/${team}/svc${i}/status` };
+    routes.push({ id: `filler-${i}`, match, upstream: 'bench' });
+  }
+  routes.push({ id: 'api', match: { path: '/api/*' }, upstream: 'bench' });
+  const upstream = { balancer: 'round-robin', targets: targets.map((url) => ({ url })) };
+  if (healthCheck) upstream.healthCheck = { path: '/healthz', interval: '1s', timeout: '500ms' };
+  return { upstreams: { bench: upstream }, routes };
+}
+
+/** writeConfig writes gateway.yaml (JSON is valid YAML) and routes/bench.json into a fresh temp directory. */
+export function writeConfig({ port, adminPort, targets, routes, chain, healthCheck }) {
+  const dir = mkdtempSync(join(os.tmpdir(), 'switchyard-bench-'));
+  mkdirSync(join(dir, 'routes'));
+  mkdirSync(join(dir, 'plugins'));
+  const gateway = {
+    listen: { host: '127.0.0.1', port },
+    admin: { host: '127.0.0.1', port: adminPort },
+    routes: './routes',
+    plugins: './plugins',
+    chain: chain.map((c) => c.ref),
+    log: { level: 'warn', accessLog: false, pretty: false },
+    reload: { watch: false },
+    shutdownTimeout: '5s',
+  };
+  writeFileSync(join(dir, 'gateway.yaml'), JSON.stringify(gateway, null, 2));
+  writeFileSync(join(dir, 'routes', 'bench.json'), JSON.stringify(routeFile({ targets, count: routes, healthCheck }), null, 2));
+  return join(dir, 'gateway.yaml');
+}
+
+/**
+ * startGateway starts the CLI on free ports and waits until BENCH_PATH
+ * answers 200 with `headers` (so a chain that rejects the load's token fails
+ * here, not silently in the table). Returns { child, pid, url, notes, workers }.
+ */
+export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir }) {
+  const port = await freePort();
+  const adminPort = await freePort();
+  const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck });
+  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const args = [...nodeArgs, CLI, 'start', '--config', config, ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  const child = launch(process.execPath, args, { cpus, env: { NODE_ENV: 'production' }, name: 'gateway' });
+  const url = `http://127.0.0.1:${port}${BENCH_PATH}`;
+  await waitHttp(url, { headers, child, timeoutMs: 30_000 });
+  const notes = [];
+  let workerCount = 1;
+  if (workers > 1) {
+    // The CLI accepts --workers; whether it forks is visible as child processes.
+    const deadline = Date.now() + 5000;
+    let kids = childPids(child.pid);
+    while (kids.length < workers && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      kids = childPids(child.pid);
+    }
+    workerCount = kids.length;
+    if (kids.length === 0) notes.push(`--workers ${workers} is accepted by the CLI but no worker process was forked: unsupported, measured with 1 process`);
+    else if (kids.length < workers) notes.push(`--workers ${workers}: only ${kids.length} worker processes found`);
+  }
+  return { child, pid: child.pid, url, config, notes, workers: workerCount };
+}
+
+/** profilesIn lists the .cpuprofile files Node wrote into a directory. */
+export function profilesIn(dir) {
+  try {
+    return readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
+  } catch {
+    return [];
+  }
+}

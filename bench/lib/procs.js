@@ -1,0 +1,202 @@
+/**
+ * Process plumbing shared by run.js and soak.js: CPU pinning with taskset,
+ * child processes that report readiness over IPC, free ports, readiness
+ * polling over HTTP, and RSS read from /proc.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
+import os from 'node:os';
+
+/** which returns the absolute path of a program on PATH (or common sbin dirs), or undefined. */
+export function which(name) {
+  const dirs = [...(process.env.PATH ?? '').split(':'), '/usr/sbin', '/sbin', '/usr/local/sbin'];
+  for (const d of dirs) {
+    if (d && existsSync(`${d}/${name}`)) return `${d}/${name}`;
+  }
+  return undefined;
+}
+
+/**
+ * cpuPlan decides where things run. With taskset and at least 2 CPUs, the
+ * process under test gets CPU 0 to itself and everything else (load generator,
+ * upstreams) shares the remaining CPUs; without, nothing is pinned.
+ */
+export function cpuPlan() {
+  const count = os.availableParallelism?.() ?? os.cpus().length;
+  const taskset = which('taskset');
+  if (!taskset || count < 2) {
+    return { pinned: false, count, proxy: undefined, rest: undefined, note: `not pinned (${taskset ? `${count} CPU` : 'taskset not found'}): proxy, load generator and upstreams share the CPUs` };
+  }
+  const rest = count === 2 ? '1' : `1-${count - 1}`;
+  return {
+    pinned: true,
+    count,
+    proxy: '0',
+    rest,
+    /** proxyN is the CPU list for a proxy with n processes (workers). */
+    proxyN: (n) => (n <= 1 ? '0' : `0-${Math.min(n, count) - 1}`),
+    note: `${count} CPUs: proxy under test pinned to CPU 0; load generator and upstreams share CPU ${rest} (they compete with each other, so upstream-direct is the ceiling of this harness, not of the machine)`,
+  };
+}
+
+/**
+ * launch starts `command args` (pinned to `cpus` when given) with an IPC
+ * channel when `ipc` is set. Returns the ChildProcess; stderr is kept (last
+ * 8 KiB) for error messages.
+ */
+export function launch(command, args, { cpus, ipc = false, env, cwd, name = command } = {}) {
+  const [cmd, argv] = cpus !== undefined ? ['taskset', ['-c', cpus, command, ...args]] : [command, args];
+  const child = spawn(cmd, argv, {
+    stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])],
+    env: { ...process.env, ...env },
+    cwd,
+  });
+  child.label = name;
+  child.stderrTail = '';
+  const keep = (chunk) => {
+    child.stderrTail = (child.stderrTail + chunk.toString()).slice(-8192);
+  };
+  child.stderr.on('data', keep);
+  child.stdout.on('data', keep);
+  return child;
+}
+
+/** launchNode starts a Node script in a child process with IPC (pinned when `cpus` is given). */
+export function launchNode(script, args, { cpus, nodeArgs = [], env, name } = {}) {
+  return launch(process.execPath, [...nodeArgs, script, ...args], { cpus, ipc: true, env, name: name ?? script });
+}
+
+/** nextMessage resolves with the child's next IPC message of `type` (rejects when the child exits first). */
+export function nextMessage(child, type, timeoutMs = 30_000) {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => done(new Error(`${child.label}: no "${type}" message after ${timeoutMs}ms\n${child.stderrTail}`)), timeoutMs);
+    const onMessage = (m) => {
+      if (m?.type === 'error') done(new Error(`${child.label}: ${m.message}`));
+      else if (m?.type === type) done(undefined, m);
+    };
+    const onExit = (code, signal) => done(new Error(`${child.label} exited (${code ?? signal}) before "${type}":\n${child.stderrTail}`));
+    function done(err, value) {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+      if (err) reject(err);
+      else resolve(value);
+    }
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+/** stop sends SIGTERM and waits for the exit (SIGKILL after `graceMs`). */
+export function stop(child, graceMs = 10_000) {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+/** freePort asks the kernel for an unused loopback port (closed again before use: a tiny race we accept). */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** httpGet does one GET and resolves with { status, body } (rejects on a socket error). */
+export function httpGet(url, headers = {}) {
+  return new Promise((resolve, reject) => {
+    const req = http.get(url, { headers, agent: false }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode, body: Buffer.concat(chunks).toString() }));
+    });
+    req.setTimeout(2000, () => req.destroy(new Error('timeout')));
+    req.once('error', reject);
+  });
+}
+
+/** waitHttp polls `url` until it answers `status` (200 by default), or fails after `timeoutMs`. */
+export async function waitHttp(url, { headers, status = 200, timeoutMs = 20_000, child } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  for (;;) {
+    if (child && (child.exitCode !== null || child.signalCode !== null)) {
+      throw new Error(`${child.label} exited (${child.exitCode ?? child.signalCode}) while starting:\n${child.stderrTail}`);
+    }
+    try {
+      const r = await httpGet(url, headers);
+      if (r.status === status) return r;
+      last = `status ${r.status}: ${r.body.slice(0, 300)}`;
+    } catch (err) {
+      last = err.message;
+    }
+    if (Date.now() > deadline) throw new Error(`${url} not ready after ${timeoutMs}ms (${last})${child ? `\n${child.stderrTail}` : ''}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** childPids lists the direct children of a process (Linux /proc). */
+export function childPids(pid) {
+  const out = [];
+  try {
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const text = readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8').trim();
+      if (text) out.push(...text.split(/\s+/).map(Number));
+    }
+  } catch {
+    // Not Linux or the process is gone: no children known.
+  }
+  return [...new Set(out)];
+}
+
+/** rssOf returns a process's resident set size in bytes (0 when unknown). */
+export function rssOf(pid) {
+  try {
+    const m = /VmRSS:\s+(\d+)\s+kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) * 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** treeRss sums the RSS of a process and its direct children (cluster workers, nginx workers). */
+export function treeRss(pid) {
+  return [pid, ...childPids(pid)].reduce((sum, p) => sum + rssOf(p), 0);
+}
+
+/** mib formats bytes as MiB with one decimal. */
+export function mib(bytes) {
+  return `${(bytes / 1048576).toFixed(1)} MiB`;
+}
+
+let ticksPerSecond;
+
+/** cpuMsOf returns the user + system CPU time a process has used, in ms (0 when unknown). */
+export function cpuMsOf(pid) {
+  ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    // Fields after the command name (which may contain spaces) start at index 2: utime is field 14, stime 15.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond;
+  } catch {
+    return 0;
+  }
+}
+
+/** treeCpuMs sums cpuMsOf over a process and its direct children. */
+export function treeCpuMs(pid) {
+  return [pid, ...childPids(pid)].reduce((sum, p) => sum + cpuMsOf(p), 0);
+}

@@ -1,0 +1,363 @@
+#!/usr/bin/env node
+/**
+ * The benchmark harness: `npm run bench [-- options]`.
+ *
+ * Starts three upstream servers and every candidate proxy in child processes,
+ * then measures them round by round (A B C, A B C, ...) so drift of the
+ * machine (thermal, noisy neighbours) spreads over all candidates instead of
+ * favouring whichever ran first. The proxy under test is pinned to its own
+ * CPU with taskset; the load generator and the upstreams share the others.
+ *
+ * Plain ESM JavaScript on purpose: it runs with bare `node` against the built
+ * dist/, so no TypeScript loader sits in any measured process (or in the
+ * --cpu-prof output), and the gateway is started exactly as users start it.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import jwt from 'jsonwebtoken';
+import { jsonBody, parseBodySize } from './lib/body.js';
+import { summarizeProfile } from './lib/cpuprofile.js';
+import { BENCH_PATH, CLI, JWT_SECRET, ROOT, chainRefs, profilesIn, resolveChain, startGateway } from './lib/gateway.js';
+import { findNginx, startNginx } from './lib/nginx.js';
+import { cpuPlan, launchNode, mib, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
+import { mean, stdev } from './lib/stats.js';
+import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
+import { findWrk, runWrk } from './lib/wrk.js';
+
+const USAGE = `Usage: npm run bench -- [options]
+
+  --quick              1 round of 3s per candidate, 1s warm-up (under a minute)
+  --rounds N           rounds (default 3)
+  --duration S         seconds per candidate per round (default 10)
+  --warmup S           warm-up seconds per candidate before round 1 (default 3)
+  --connections N      concurrent keep-alive connections (default 50)
+  --body 100|1k|64k    upstream response body size (default 100 bytes)
+  --only a,b           only these candidates (see the list below)
+  --routes N           also run "gateway-routes-N": the gateway with N generated routes (vs 10)
+  --workers N          start the gateway candidates with --workers N
+  --profile            run the "gateway" candidate under --cpu-prof; print its top self-time functions
+  --loader NAME        autocannon (default) or wrk (when installed)
+  -h, --help
+
+Candidates: upstream-direct, bare-fastify-proxy, undici-minimal, nginx (when installed),
+            gateway, gateway-chain, gateway-routes-N (with --routes N)
+`;
+
+const LIB = new URL('./lib/', import.meta.url);
+const lib = (f) => new URL(f, LIB).pathname;
+
+function options() {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string', default: '50' },
+      body: { type: 'string', default: '100' },
+      only: { type: 'string' },
+      routes: { type: 'string' },
+      workers: { type: 'string', default: '1' },
+      profile: { type: 'boolean', default: false },
+      loader: { type: 'string', default: 'autocannon' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(USAGE);
+    process.exit(0);
+  }
+  const int = (name, v, min) => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min} (got "${v}")`);
+    return n;
+  };
+  const o = {
+    quick: values.quick,
+    rounds: int('rounds', values.rounds ?? (values.quick ? 1 : 3), 1),
+    duration: int('duration', values.duration ?? (values.quick ? 3 : 10), 1),
+    warmup: int('warmup', values.warmup ?? (values.quick ? 1 : 3), 0),
+    connections: int('connections', values.connections, 1),
+    bodySize: parseBodySize(values.body),
+    only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
+    routes: values.routes === undefined ? undefined : int('routes', values.routes, 1),
+    workers: int('workers', values.workers, 1),
+    profile: values.profile,
+    loader: values.loader,
+  };
+  if (!['autocannon', 'wrk'].includes(o.loader)) throw new Error(`--loader must be autocannon or wrk (got "${o.loader}")`);
+  return o;
+}
+
+/** children holds every process we started, so an error or Ctrl-C still cleans up. */
+const children = new Set();
+function track(child) {
+  children.add(child);
+  child.once('exit', () => children.delete(child));
+  return child;
+}
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+process.on('SIGINT', () => process.exit(130));
+
+async function main() {
+  const o = options();
+  if (!existsSync(CLI)) throw new Error(`${CLI} not found: build first (npm run bench does)`);
+  const plan = cpuPlan();
+  const nginx = findNginx();
+  const wrk = findWrk();
+  if (o.loader === 'wrk' && !wrk) throw new Error('--loader wrk: wrk is not installed');
+  const notes = [];
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const resultsDir = join(ROOT, 'bench/results');
+  mkdirSync(resultsDir, { recursive: true });
+
+  // Candidate list, in measuring order.
+  const names = ['upstream-direct', 'bare-fastify-proxy', 'undici-minimal', 'nginx', 'gateway', 'gateway-chain'];
+  if (o.routes !== undefined && o.routes !== 10) names.push(`gateway-routes-${o.routes}`);
+  if (o.only) {
+    const unknown = o.only.filter((n) => !names.includes(n));
+    if (unknown.length) throw new Error(`--only: unknown candidate(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
+  }
+  let wanted = o.only ? names.filter((n) => o.only.includes(n)) : names;
+  if (wanted.includes('nginx') && !nginx) {
+    notes.push('nginx skipped: no nginx binary found (install Debian\'s nginx to get the reference numbers)');
+    wanted = wanted.filter((n) => n !== 'nginx');
+  }
+
+  const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
+  // Other work on the machine (CI jobs, test runs) skews everything; say so instead of printing confident numbers.
+  const loadBefore = os.loadavg()[0];
+  // Before: anything above half the CPUs is someone else. After: the benchmark itself keeps about 3 processes busy.
+  const busyBefore = loadBefore > plan.count * 0.5;
+  const header = [
+    `Switchyard benchmark  ${new Date().toISOString()}`,
+    `node ${process.version}, ${cpuModel}, ${plan.count} CPUs, ${Math.round(os.totalmem() / 1073741824)} GiB`,
+    `CPU layout: ${plan.note}`,
+    `load: ${o.loader}${o.loader === 'autocannon' && wrk ? ' (wrk also installed: --loader wrk)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, interleaved`,
+    `request: GET ${BENCH_PATH} with a 'authorization: Bearer <HS256 JWT>' header (every candidate); response body ${o.bodySize} bytes of JSON`,
+    `candidates: ${wanted.join(', ')}`,
+    ...(busyBefore ? [`WARNING: 1-min load average is ${loadBefore.toFixed(1)} on ${plan.count} CPUs before starting: other work competes with the benchmark`] : []),
+  ];
+  console.log(header.join('\n'));
+  console.log('');
+
+  // Load generator and upstreams share the non-proxy CPUs.
+  let loadgen;
+  if (o.loader === 'autocannon') {
+    loadgen = track(launchNode(lib('loadgen.js'), [], { cpus: plan.rest, name: 'loadgen' }));
+    await nextMessage(loadgen, 'ready');
+  }
+  const upstreams = [];
+  for (let i = 0; i < 3; i++) {
+    const child = track(launchNode(lib('upstream-server.js'), [String(o.bodySize)], { cpus: plan.rest, name: `upstream-${i}` }));
+    const { port } = await nextMessage(child, 'ready');
+    upstreams.push({ child, url: `http://127.0.0.1:${port}` });
+  }
+  const targets = upstreams.map((u) => u.url);
+  const token = jwt.sign({ sub: 'bench-user' }, JWT_SECRET, { algorithm: 'HS256', expiresIn: '1d' });
+  const headers = { authorization: `Bearer ${token}` };
+  const expectedBody = jsonBody(o.bodySize).toString();
+
+  // Start every candidate; one that fails to start is reported and skipped.
+  const profileDir = o.profile ? join(resultsDir, `profile-${stamp}`) : undefined;
+  const gwCpus = plan.pinned ? plan.proxyN(o.workers) : undefined;
+  const starters = {
+    'upstream-direct': async () => ({ url: `${targets[0]}${BENCH_PATH}`, notes: ['the limit: the load generator straight to upstream 0'] }),
+    'bare-fastify-proxy': async () => {
+      const child = track(launchNode(lib('fastify-proxy.js'), [targets[0]], { cpus: plan.proxy, name: 'bare-fastify-proxy' }));
+      const { port } = await nextMessage(child, 'ready');
+      return { child, pid: child.pid, url: `http://127.0.0.1:${port}${BENCH_PATH}`, notes: ['fastify 5 + @fastify/http-proxy defaults, single target'] };
+    },
+    'undici-minimal': async () => {
+      const child = track(launchNode(lib('undici-proxy.js'), targets, { cpus: plan.proxy, name: 'undici-minimal' }));
+      const { port } = await nextMessage(child, 'ready');
+      return { child, pid: child.pid, url: `http://127.0.0.1:${port}${BENCH_PATH}`, notes: ['node:http + undici Pool.stream, round robin over 3 targets'] };
+    },
+    nginx: async () => {
+      const n = await startNginx({ nginx, targets, cpus: plan.proxy, probePath: BENCH_PATH, headers });
+      track(n.child);
+      return { ...n, notes: [`nginx ${nginx.version}, 1 worker, keepalive upstream pool over 3 targets`] };
+    },
+    gateway: async () => {
+      const g = await startGateway({ targets, routes: 10, workers: o.workers, cpus: gwCpus, headers, profileDir });
+      track(g.child);
+      return { ...g, gateway: true, notes: ['round robin over 3 targets, 10 routes, no plugins, access log off, log level warn', ...(profileDir ? ['PROFILED (--cpu-prof): slower than normal'] : []), ...g.notes] };
+    },
+    'gateway-chain': async () => {
+      const { kept, notes: chainNotes } = await resolveChain(chainRefs());
+      const g = await startGateway({ targets, routes: 10, chain: kept, healthCheck: true, workers: o.workers, cpus: gwCpus, headers });
+      track(g.child);
+      return { ...g, gateway: true, notes: [`chain: ${kept.map((k) => k.name).join(' -> ') || '(none)'}; health checks every 1s`, ...chainNotes, ...g.notes] };
+    },
+  };
+  if (o.routes !== undefined && o.routes !== 10) {
+    starters[`gateway-routes-${o.routes}`] = async () => {
+      const g = await startGateway({ targets, routes: o.routes, workers: o.workers, cpus: gwCpus, headers });
+      track(g.child);
+      return { ...g, gateway: true, notes: [`as "gateway" but ${o.routes} generated routes; the hit route is declared last`, ...g.notes] };
+    };
+  }
+
+  const candidates = [];
+  for (const name of wanted) {
+    try {
+      const c = { name, ...(await starters[name]()), rounds: [], windows: [] };
+      // Same answer from every candidate, or the comparison is meaningless.
+      const probe = await waitHttp(c.url, { headers, timeoutMs: 5000 });
+      if (probe.body !== expectedBody) c.notes.push(`WARNING: body differs from the upstream's (${probe.body.length} bytes)`);
+      if (c.gateway && c.workers === 1 && o.workers > 1 && plan.pinned) {
+        // --workers is not honoured: pin the single process back to the proxy CPU.
+        spawnSync('taskset', ['-a', '-p', '-c', plan.proxy, String(c.pid)], { stdio: 'ignore' });
+      }
+      candidates.push(c);
+      console.log(`started ${name}${c.pid ? ` (pid ${c.pid})` : ''}`);
+    } catch (err) {
+      notes.push(`${name} skipped: failed to start: ${err.message.split('\n').slice(0, 6).join(' | ')}`);
+      console.log(`FAILED to start ${name}: ${err.message}`);
+    }
+  }
+
+  // Let start-up work (JIT of config loading, first health checks) settle before the idle reading.
+  await new Promise((r) => setTimeout(r, 1000));
+  for (const c of candidates) if (c.pid) c.rssIdle = treeRss(c.pid);
+
+  let runId = 0;
+  const measure = async (c, duration) => {
+    const spec = { url: c.url, connections: o.connections, duration, headers };
+    if (o.loader === 'wrk') return runWrk({ wrk, cpus: plan.rest, ...spec });
+    const id = ++runId;
+    const reply = nextMessage(loadgen, 'result', (duration + 60) * 1000);
+    loadgen.send({ type: 'run', id, ...spec });
+    return reply;
+  };
+
+  if (o.warmup > 0) {
+    process.stdout.write(`\nwarm-up (${o.warmup}s each):`);
+    for (const c of candidates) {
+      await measure(c, o.warmup);
+      process.stdout.write(` ${c.name}`);
+    }
+    process.stdout.write('\n');
+  }
+  for (let r = 1; r <= o.rounds; r++) {
+    process.stdout.write(`round ${r}/${o.rounds}:`);
+    for (const c of candidates) {
+      const cpuBefore = c.pid ? treeCpuMs(c.pid) : 0;
+      const t0 = process.hrtime.bigint() / 1000n;
+      const res = await measure(c, o.duration);
+      c.windows.push([Number(t0), Number(process.hrtime.bigint() / 1000n)]);
+      // CPU time the proxy spent per request: much less sensitive to a busy machine than req/s.
+      if (c.pid) res.cpuUsPerRequest = ((treeCpuMs(c.pid) - cpuBefore) * 1000) / Math.max(1, res.requests);
+      c.rounds.push(res);
+      process.stdout.write(` ${c.name} ${fmtInt(res.rps)}/s`);
+    }
+    process.stdout.write('\n');
+  }
+  for (const c of candidates) if (c.pid) c.rssAfter = treeRss(c.pid);
+
+  // Stop proxies first (a profiled gateway writes its profile on exit), then the rest.
+  await Promise.all(candidates.map((c) => stop(c.child)));
+  await Promise.all([...upstreams.map((u) => stop(u.child, 3000)), stop(loadgen, 3000)]);
+
+  // Summaries and ratios.
+  for (const c of candidates) {
+    const lat = (k) => mean(c.rounds.map((x) => x.latency[k]));
+    c.summary = {
+      rps: mean(c.rounds.map((x) => x.rps)),
+      rpsStdev: stdev(c.rounds.map((x) => x.rps)),
+      p50: lat('p50'),
+      p99: lat('p99'),
+      p999: lat('p999'),
+      errors: c.rounds.reduce((a, x) => a + x.errors + x.timeouts, 0),
+      non2xx: c.rounds.reduce((a, x) => a + x.non2xx, 0),
+      cpuUsPerRequest: c.pid ? mean(c.rounds.map((x) => x.cpuUsPerRequest)) : NaN,
+    };
+  }
+  const byName = Object.fromEntries(candidates.map((c) => [c.name, c]));
+  const fastifyRps = byName['bare-fastify-proxy']?.summary.rps;
+  const nginxRps = byName.nginx?.summary.rps;
+  const rows = candidates.map((c) => {
+    const s = c.summary;
+    return [
+      c.name,
+      fmtInt(s.rps),
+      s.rps > 0 ? `${((100 * s.rpsStdev) / s.rps).toFixed(1)}%` : '-',
+      fmtMs(s.p50),
+      fmtMs(s.p99),
+      fmtMs(s.p999),
+      `${fmtInt(s.errors)}/${fmtInt(s.non2xx)}`,
+      fmtRatio(s.rps / fastifyRps),
+      fmtRatio(s.rps / nginxRps),
+      Number.isFinite(s.cpuUsPerRequest) ? s.cpuUsPerRequest.toFixed(0) : '-',
+      c.rssIdle ? `${(c.rssIdle / 1048576).toFixed(0)}->${(c.rssAfter / 1048576).toFixed(0)}` : '-',
+    ];
+  });
+  console.log('');
+  console.log(table(['candidate', 'req/s', '±', 'p50 ms', 'p99 ms', 'p99.9 ms', 'err/non2xx', 'vs fastify', 'vs nginx', 'CPU µs/req', 'RSS MiB idle->after'], rows));
+  console.log(`\nreq/s and latencies: mean over ${o.rounds} round(s); ± = standard deviation of req/s across rounds; latency of 2xx responses as seen by the load generator;\nCPU µs/req = user+system CPU of the proxy process(es) per request (10 ms tick resolution), the least noise-sensitive column.`);
+  const loadAfter = os.loadavg()[0];
+  if (busyBefore || loadAfter > plan.count + 2) {
+    console.log(`  WARNING: the machine was busy (1-min load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${plan.count} CPUs, including this benchmark): req/s and latencies are noisy; compare CPU µs/req, or rerun on a quiet machine.`);
+    notes.push(`machine busy: load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`);
+  }
+  for (const c of candidates) for (const n of c.notes) console.log(`  ${c.name}: ${n}`);
+  for (const n of notes) console.log(`  note: ${n}`);
+
+  let profile;
+  if (profileDir) {
+    const files = profilesIn(profileDir);
+    if (files.length === 0) console.log(`\n--profile: no .cpuprofile written in ${profileDir} (did the gateway exit cleanly?)`);
+    else {
+      const file = files.sort().at(-1);
+      profile = { file, ...summarizeProfile(file, { root: ROOT, top: 30, windows: byName.gateway?.windows }) };
+      console.log(`\nCPU profile of "gateway": ${file}\n(open in Chrome DevTools > Performance, or speedscope). Summary of the measured rounds only: ${fmtInt(profile.busyMs)} ms busy of ${fmtInt(profile.totalMs)} ms; % of busy time.`);
+      console.log('\nself time by area:');
+      console.log(table(['area', 'self ms', '%'], profile.areas.slice(0, 12).map((a) => [a.area, fmtInt(a.selfMs), a.pct.toFixed(1)])));
+      console.log('\ntop self-time functions:');
+      console.log(table(['function', 'where', 'self ms', '%'], profile.top.map((f) => [f.name, f.where, fmtInt(f.selfMs), f.pct.toFixed(1)])));
+    }
+  }
+
+  const out = join(resultsDir, `${stamp}.json`);
+  const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
+  writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        commit,
+        node: process.version,
+        cpu: cpuModel,
+        cpus: plan.count,
+        layout: plan.note,
+        options: o,
+        nginx: nginx?.version,
+        notes,
+        candidates: candidates.map((c) => ({
+          name: c.name,
+          notes: c.notes,
+          summary: c.summary,
+          vsFastify: c.summary.rps / fastifyRps || null,
+          vsNginx: c.summary.rps / nginxRps || null,
+          rss: c.rssIdle ? { idle: c.rssIdle, afterLoad: c.rssAfter } : undefined,
+          rounds: c.rounds,
+        })),
+        profile,
+      },
+      null,
+      2,
+    ),
+  );
+  console.log(`\nresults: ${out}`);
+  for (const c of candidates) if (c.rssIdle) console.log(`  ${c.name}: RSS ${mib(c.rssIdle)} idle, ${mib(c.rssAfter)} after load${c.workers > 1 ? ` (master + ${c.workers} workers)` : ''}`);
+}
+
+main().catch((err) => {
+  console.error(`bench: ${err.stack ?? err}`);
+  process.exit(1);
+});
