@@ -21,8 +21,9 @@ export const Duration = (description: string, def?: number | string) =>
 
 const StringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description });
 
-/** BALANCERS lists the balancing algorithms a pool may name. */
-export const BALANCERS = ['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'random'] as const;
+// The balancer names are declared once, next to their implementations.
+import { BALANCERS } from '../balancing/index.js';
+export { BALANCERS };
 
 /** PluginRef names a plugin, alone (`- cors`) or with options (`- cors: { origins: [...] }`). */
 export const PluginRef = Type.Union(
@@ -224,14 +225,37 @@ export const Gateway = Strict(
         host: Type.String({ default: '0.0.0.0' }),
         port: Type.Integer({ minimum: 0, maximum: 65535, default: 8080 }),
         tls: Type.Optional(
-          Strict({
-            cert: Type.Optional(Type.String({ description: 'PEM certificate chain file.' })),
-            key: Type.Optional(Type.String({ description: 'PEM private key file.' })),
-            sni: Type.Optional(Type.Record(Type.String(), Strict({ cert: Type.String(), key: Type.String() }), { description: 'Certificates by server name.' })),
-            http2: Type.Boolean({ default: true, description: 'Offer HTTP/2 via ALPN.' }),
-          }),
+          Strict(
+            {
+              cert: Type.Optional(Type.String({ description: 'PEM certificate chain file (the default certificate; relative to gateway.yaml).' })),
+              key: Type.Optional(Type.String({ description: 'PEM private key file of `cert`.' })),
+              certificates: Type.Optional(
+                Type.Array(
+                  Strict({
+                    cert: Type.String({ minLength: 1, description: 'PEM certificate chain file (relative to gateway.yaml).' }),
+                    key: Type.String({ minLength: 1, description: 'PEM private key file.' }),
+                    hosts: Type.Optional(
+                      Type.Array(Type.String({ pattern: '^(\\*\\.)?[A-Za-z0-9_]([A-Za-z0-9_.-]*[A-Za-z0-9_])?$' }), {
+                        minItems: 1,
+                        description: 'Server names (SNI) this certificate answers, "*.example.com" for one label; default: the DNS names of its subjectAltName (or its CN).',
+                      }),
+                    ),
+                  }),
+                  { minItems: 1, description: 'Certificates chosen by SNI. Without `cert`, the first one also answers clients that send no or an unknown name.' },
+                ),
+              ),
+              sni: Type.Optional(Type.Record(Type.String(), Strict({ cert: Type.String(), key: Type.String() }), { description: 'Certificates by server name (same as `certificates` with `hosts: [name]`).' })),
+              http2: Type.Boolean({ default: true, description: 'Offer HTTP/2 via ALPN next to HTTP/1.1.' }),
+              minVersion: Type.Union([Type.Literal('TLSv1.2'), Type.Literal('TLSv1.3')], { default: 'TLSv1.2', description: 'Oldest TLS version accepted.' }),
+              recheck: Duration('Certificate files are reloaded on file-system events; they are also re-read this often in case an event was missed (0 = events only).', '1m'),
+            },
+            { description: 'Terminate TLS on the public listener. Certificate files are reloaded when they change, without a restart.' },
+          ),
         ),
-        redirectHttp: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of a plain-HTTP listener that redirects to HTTPS.' })),
+        redirectHttp: Type.Optional(Type.Integer({ minimum: 0, maximum: 65535, description: 'Port of a plain-HTTP listener that redirects to HTTPS (308), for hosts of a route or a certificate only.' })),
+        publicHttpsPort: Type.Optional(
+          Type.Integer({ minimum: 1, maximum: 65535, description: 'HTTPS port written in redirects when clients reach the gateway on another port than listen.port (port mapping, NAT); 443 is left out of the URL.' }),
+        ),
       },
       { default: {}, description: 'The public listener.' },
     ),
