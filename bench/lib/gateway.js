@@ -23,13 +23,14 @@ export const JWT_SECRET = 'switchyard-bench-secret-0123456789abcdef';
 
 /**
  * chainRefs is the realistic chain, in order: request-id, jwt (HS256) and a
- * rate limit on the embedded store that never triggers.
+ * rate limit per user (the token's sub) on the embedded store, high
+ * enough never to trigger.
  */
 export function chainRefs() {
   return [
     { name: 'request-id', ref: 'request-id' },
     { name: 'jwt', ref: { jwt: { algorithms: ['HS256'], secret: JWT_SECRET } } },
-    { name: 'rate-limit', ref: { 'rate-limit': { limit: 1_000_000_000, window: '1s' } } },
+    { name: 'rate-limit', ref: { 'rate-limit': { max: 1_000_000_000, window: '1m', key: 'claim:sub' } } },
   ];
 }
 
