@@ -6,9 +6,11 @@
 import type { PluginDefinition } from './types.js';
 import jwt from './builtin/jwt/index.js';
 import session from './builtin/session/index.js';
+import rateLimit from './builtin/rate-limit/index.js';
 
 /** BUILTIN_PLUGINS are registered in every gateway, in this order. */
 export const BUILTIN_PLUGINS: readonly PluginDefinition[] = [
   jwt as PluginDefinition,
   session as PluginDefinition,
+  rateLimit as PluginDefinition,
 ];

@@ -8,10 +8,13 @@
 import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream, type UpstreamHandler } from '../../src/testing/index.js';
 import { SKIP_NEEDS_LOCAL_REDIS, startRedis, type TestRedis } from '../helpers/redis.js';
 import { rawHeaderValues, send, type Reply } from './helpers.js';
+
+// Every test starts real gateways, upstreams and redis-servers: allow for a loaded machine.
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 /** app is the upstream: /login?sub=x starts a session, /set?json=... merges, /logout clears, /rotate does both, anything else echoes. */
 const app: UpstreamHandler = (req, res) => {
