@@ -6,7 +6,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { Gateway } from '../gateway/gateway.js';
-import { upstreamsView, routesView, configView } from './views.js';
+import { upstreamsView, routesView, configView, statsView } from './views.js';
 import { registerDashboard } from './dashboard.js';
 
 /** AdminServer is a running admin listener. */
@@ -30,14 +30,20 @@ function tokenMatches(header: string | undefined, token: string): boolean {
   return given.length === want.length && timingSafeEqual(given, want);
 }
 
+/** isDashboardUrl matches `/` with or without a query (the page reads `?token=` itself). */
+function isDashboardUrl(url: string): boolean {
+  return url === '/' || url.startsWith('/?');
+}
+
 /** startAdmin starts the admin listener for a gateway. */
 export async function startAdmin(gw: Gateway, opts: AdminOptions): Promise<AdminServer> {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   if (opts.token) {
     const token = opts.token;
     app.addHook('onRequest', async (req, reply) => {
-      // Liveness stays open so orchestrators can probe without the secret.
-      if (req.url === '/healthz') return;
+      // Liveness stays open so orchestrators can probe without the secret; the
+      // dashboard shell holds no data (it fetches with the token), so a browser can load it.
+      if (req.url === '/healthz' || (req.method === 'GET' && isDashboardUrl(req.url))) return;
       if (!tokenMatches(req.headers.authorization, token)) {
         reply.header('www-authenticate', 'Bearer realm="switchyard-admin"');
         return reply.code(401).send({ error: { code: 'SY_ERR_AUTH_REQUIRED', status: 401, message: 'Admin token required.' } });
@@ -53,6 +59,7 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions): Promise<Admin
   app.get('/routes', async () => routesView(gw));
   app.get('/upstreams', async () => upstreamsView(gw));
   app.get('/config', async () => configView(gw));
+  app.get('/stats', async () => statsView(gw));
   app.post('/reload', async (_req, reply) => {
     const result = await gw.reload();
     if (result.ok) return { ok: true, version: result.version };

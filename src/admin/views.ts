@@ -70,3 +70,8 @@ export function configView(gw: Gateway) {
     lastRejected: gw.lastRejected ? { at: gw.lastRejected.at.toISOString(), errors: gw.lastRejected.errors } : null,
   };
 }
+
+/** statsView is the cumulative traffic counters; the dashboard derives rates from two of them. */
+export function statsView(gw: Gateway) {
+  return gw.observer.traffic.snapshot(Date.now());
+}

@@ -5,6 +5,7 @@
 import type { Logger } from 'pino';
 import type { Exchange } from '../proxy/exchange.js';
 import type { Target } from '../upstream/target.js';
+import { Traffic } from './traffic.js';
 
 /** MetricsSink receives request and attempt outcomes (prom-client backed, or a no-op). */
 export interface MetricsSink {
@@ -21,6 +22,9 @@ export const NO_METRICS: MetricsSink = { request() {}, rejected() {}, attempt() 
 
 /** Observer turns finished exchanges into access-log lines and metrics. */
 export class Observer {
+  /** traffic holds cumulative per-route and per-upstream counts for the dashboard. */
+  readonly traffic = new Traffic();
+
   constructor(
     private readonly access: Logger | undefined,
     readonly metrics: MetricsSink,
@@ -30,6 +34,7 @@ export class Observer {
   finished(ex: Exchange): void {
     const ms = ex.elapsedMs();
     this.metrics.request(ex, ms);
+    this.traffic.record(ex.routeId, ex.upstream, ex.res.writableFinished ? ex.status : ex.status || 499);
     if (this.access === undefined) return;
     const bytes = ex.res.getHeader('content-length');
     this.access.info({
