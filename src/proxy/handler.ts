@@ -96,6 +96,8 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
     const rawQuery = q === -1 ? '' : url.slice(q + 1);
+    // A fragment in the query would end it early for upstreams that strip one (routes may match on the query).
+    if (q !== -1 && rawQuery.includes('#')) return reject(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, true);
     const norm = normalizePath(rawPath);
     if (!norm.ok) {
       deps.log.debug({ reqId: id, reason: norm.reason }, 'bad request path');
@@ -106,7 +108,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     // other list (`gzip, chunked`, `identity, chunked`, duplicates) or any
     // Transfer-Encoding in HTTP/1.0 is ambiguous framing (RFC 9112 §6.1).
     const te = headers['transfer-encoding'];
-    if (te !== undefined && (req.httpVersionMinor === 0 || (te !== 'chunked' && te.toLowerCase() !== 'chunked'))) {
+    if (te !== undefined && ((req.httpVersionMajor === 1 && req.httpVersionMinor === 0) || (te !== 'chunked' && te.toLowerCase() !== 'chunked'))) {
       deps.log.debug({ reqId: id, te }, 'refused transfer-encoding');
       return reject(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, true);
     }
