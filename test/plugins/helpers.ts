@@ -3,7 +3,10 @@
  * answers, raw requests over a socket (for header spellings and duplicates
  * that HTTP clients normalise away) and a metrics sink that records counts.
  */
+import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { request } from 'undici';
 import { NO_METRICS, type MetricsSink } from '../../src/gateway/observer.js';
 import type { TestUpstream } from '../../src/testing/index.js';
@@ -73,4 +76,13 @@ export function rawHeaderValues(raw: string[], name: string): string[] {
   const out: string[] = [];
   for (let i = 0; i < raw.length; i += 2) if (raw[i]!.toLowerCase() === name) out.push(raw[i + 1]!);
   return out;
+}
+
+/**
+ * isolatedDir makes an empty directory to use as a test gateway's baseDir,
+ * so the gateway does not load whatever custom plugins the working
+ * directory's ./plugins folder holds.
+ */
+export function isolatedDir(): string {
+  return mkdtempSync(join(tmpdir(), 'sy-plugin-test-'));
 }

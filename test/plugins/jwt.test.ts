@@ -12,7 +12,7 @@ import { pino } from 'pino';
 import jwtPlugin from '../../src/plugins/builtin/jwt/index.js';
 import { compileOptions } from '../../src/plugins/options.js';
 import { startGateway, startUpstream, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
-import { lastRequest, rawHeaderValues, rawRequest, recordingMetrics, send } from './helpers.js';
+import { isolatedDir, lastRequest, rawHeaderValues, rawRequest, recordingMetrics, send } from './helpers.js';
 
 const SECRET = 'switchyard-test-secret-of-at-least-32-bytes';
 const ISSUER = 'https://issuer.test';
@@ -468,7 +468,7 @@ describe('jwt plugin configuration errors', () => {
     ].join('\n');
   const load = async (pluginYaml: string): Promise<string> => {
     try {
-      const gw = await createGateway({ gateway: {}, routeFiles: { 'api.yaml': routeFile(pluginYaml) }, offline: true });
+      const gw = await createGateway({ gateway: {}, baseDir: isolatedDir(), routeFiles: { 'api.yaml': routeFile(pluginYaml) }, offline: true });
       await gw.close();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigInvalid);
@@ -490,12 +490,12 @@ describe('jwt plugin configuration errors', () => {
   });
 
   it.each([
-    ['a public key with HS256', `algorithms: [HS256]\npublicKey: "${pem(rsa.publicKey).replace(/\n/g, '\\n')}"`, /HS256 need a secret/],
+    ['a public key with HS256', `algorithms: [HS256]\npublicKey: "${pem(rsa.publicKey).replace(/\n/g, '\\n')}"`, /a secret is required for HS256/],
     ['a secret with RS256', `algorithms: [RS256]\n${secret}`, /a secret verifies only HS256/],
-    ['a JWKS with HS512', `algorithms: [HS512]\njwksUri: https://idp.test/jwks`, /HS512 need a secret/],
+    ['a JWKS with HS512', `algorithms: [HS512]\njwksUri: https://idp.test/jwks`, /a secret is required for HS512/],
     ['two key sources', `algorithms: [RS256]\njwksUri: https://idp.test/jwks\npublicKeyFile: k.pem`, /exactly one key source/],
     ['no key source', `algorithms: [RS256]`, /give one key source/],
-    ['a short secret', `algorithms: [HS256]\nsecret: short`, /need at least 32/],
+    ['a short secret', `algorithms: [HS256]\nsecret: short`, /requires at least 32/],
     ['ES256 with an RSA key', `algorithms: [ES256]\npublicKey: "${pem(rsa.publicKey).replace(/\n/g, '\\n')}"`, /ES256 cannot be verified with this key/],
     ['ES384 with a P-256 key', `algorithms: [ES384]\npublicKey: "${pem(ec.publicKey).replace(/\n/g, '\\n')}"`, /ES384 cannot be verified/],
     ['a private key', `algorithms: [RS256]\npublicKey: "${(rsa.privateKey.export({ type: 'pkcs8', format: 'pem' }) as string).replace(/\n/g, '\\n')}"`, /private key/],

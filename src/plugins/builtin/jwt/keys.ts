@@ -35,14 +35,14 @@ export function resolveKeySource(opts: JwtOptions, baseDir: string): KeySource {
   const asym = algs.filter((a) => !isHmac(a));
 
   if (opts.secret !== undefined) {
-    if (asym.length > 0) throw new Error(`a secret verifies only HS256/HS384/HS512; ${asym.join(', ')} need a public key or jwksUri (mixing them would allow key confusion)`);
+    if (asym.length > 0) throw new Error(`a secret verifies only HS256/HS384/HS512; a public key or jwksUri is required for ${asym.join(', ')} (mixing them would allow key confusion)`);
     const bytes = Buffer.from(opts.secret, opts.secretEncoding);
     const need = Math.max(...hmac.map((a) => HMAC_MIN_BYTES[a]!));
-    if (bytes.length < need) throw new Error(`the secret is ${bytes.length} bytes; ${hmac.join(', ')} need at least ${need}`);
+    if (bytes.length < need) throw new Error(`the secret is ${bytes.length} bytes; ${hmac.join(', ')} requires at least ${need}`);
     return { kind: 'static', key: createSecretKey(bytes) };
   }
 
-  if (hmac.length > 0) throw new Error(`${hmac.join(', ')} need a secret; a public key or JWKS verifies only RS*, PS* and ES* (mixing them would allow key confusion)`);
+  if (hmac.length > 0) throw new Error(`a secret is required for ${hmac.join(', ')}; a public key or JWKS verifies only RS*, PS* and ES* (mixing them would allow key confusion)`);
 
   if (opts.jwksUri !== undefined) return { kind: 'jwks', uri: opts.jwksUri };
 

@@ -1,0 +1,40 @@
+/**
+ * body-limit: caps the request body of the routes it is on. It adds no hook:
+ * it declares `bodyLimit`, and the core enforces the smallest limit in a
+ * route's chain (and the route's or gateway's own `bodyLimit`): a declared
+ * Content-Length over it is answered 413 before anything is read or sent
+ * upstream, and a chunked body is counted as it streams and cut off at the
+ * limit with 413 (or, once the upstream has answered, by closing the
+ * connection).
+ */
+import { Type } from '@sinclair/typebox';
+import { definePlugin } from '../../define.js';
+
+/** SIZE_PATTERN is a size written with a unit: b, kb, mb, gb (binary multiples, case-insensitive). */
+export const SIZE_PATTERN = '^\\s*\\d+(\\.\\d+)?\\s*([kKmMgG]?[bB])\\s*$';
+const SIZE_RE = new RegExp(SIZE_PATTERN);
+const UNIT: Record<string, number> = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3 };
+
+/** parseSize turns `512kb`, `1.5mb` or a number of bytes into bytes. */
+export function parseSize(value: number | string): number {
+  if (typeof value === 'number') return value;
+  const m = SIZE_RE.exec(value);
+  if (!m) throw new RangeError(`invalid size "${value}" (expected e.g. 512kb, 1mb or a number of bytes)`);
+  return Math.floor(Number.parseFloat(value) * UNIT[m[2]!.toLowerCase()]!);
+}
+
+/** BodyLimitOptions is the schema of the body-limit plugin's options. */
+export const BodyLimitOptions = Type.Object({
+  max: Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: SIZE_PATTERN })], {
+    description: 'Largest request body accepted: bytes, or a size such as 512kb, 1mb (1024-based). Over it: 413.',
+  }),
+});
+
+export default definePlugin({
+  name: 'body-limit',
+  description: 'Limit the request body size of a route (413 over the limit).',
+  options: BodyLimitOptions,
+  create(opts) {
+    return { bodyLimit: parseSize(opts.max) };
+  },
+});
