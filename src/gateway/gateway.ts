@@ -25,6 +25,8 @@ import { wireHealth } from './health-wiring.js';
 import { PluginHost } from './plugin-host.js';
 import { handleUpgrade } from '../proxy/websocket.js';
 import { startAdmin, type AdminServer } from '../admin/server.js';
+import { TlsFront, type TlsServer } from './tls.js';
+import { createRedirectServer } from './https-redirect.js';
 
 /** GatewayOptions says where the configuration comes from. */
 export type GatewayOptions = LoadOptions & {
@@ -51,7 +53,11 @@ export interface RejectedReload {
 export class Gateway {
   private active: Runtime;
   private activeLinks: Compiled['links'];
-  private server: Server | undefined;
+  private server: Server | TlsServer | undefined;
+  /** tls owns the certificates when the public listener terminates TLS. */
+  private tls: TlsFront | undefined;
+  /** redirect is the plain-HTTP listener answering 308 to HTTPS (listen.redirectHttp). */
+  private redirect: Server | undefined;
   private admin: AdminServer | undefined;
   private readonly sockets = new Set<Socket>();
   private version: number;
@@ -125,9 +131,12 @@ export class Gateway {
   }
 
   /** listen starts the public and admin listeners; resolves with their ports. */
-  async listen(): Promise<{ port: number; adminPort: number | undefined }> {
+  async listen(): Promise<{ port: number; adminPort: number | undefined; redirectPort?: number }> {
     const g = this.loaded.gateway;
     const limits = g.limits!;
+    const tlsDoc = g.listen.tls;
+    if (g.listen.redirectHttp !== undefined && tlsDoc === undefined) throw new Error('listen.redirectHttp redirects to HTTPS: it needs listen.tls');
+    const secure = tlsDoc !== undefined;
     for (const u of this.unwired.splice(0)) wireHealth(u, this.docOf(u.name), this.loaded.baseDir, this.log, this.healthEvents);
     const ips = createClientIpResolver(g.trustProxy);
     const trace = g.tracing.enabled ? { sampled: g.tracing.sampled } : undefined;
@@ -152,10 +161,14 @@ export class Gateway {
       hooks,
       log: this.log,
       onRejected: (method, path, status, id, ip, ms) => this.observer.rejected(method, path, status, id, ip, ms),
-      secure: false,
+      secure,
       trace,
     });
-    const server = http.createServer(
+    let server: Server | TlsServer;
+    if (tlsDoc !== undefined) {
+      this.tls = await TlsFront.create({ doc: tlsDoc, baseDir: this.loaded.baseDir, limits, log: this.log, debounceMs: parseDuration(g.reload.debounce), handler });
+      server = this.tls.server;
+    } else server = http.createServer(
       {
         requestTimeout: parseDuration(limits.requestTimeout),
         headersTimeout: parseDuration(limits.headerTimeout),
@@ -169,7 +182,7 @@ export class Gateway {
       handler,
     );
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
-      handleUpgrade(req, socket, head, { current: () => this.active, ips, log: this.log, maxMessage: limits.maxWebSocketMessage, hooks, trace }),
+      handleUpgrade(req, socket, head, { current: () => this.active, ips, log: this.log, maxMessage: limits.maxWebSocketMessage, hooks, trace, secure }),
     );
     server.on('clientError', onClientError);
     server.on('connection', (s: Socket) => {
@@ -185,13 +198,38 @@ export class Gateway {
       });
     });
     const port = (server.address() as AddressInfo).port;
+    const redirectPort = this.tls && g.listen.redirectHttp !== undefined ? await this.listenRedirect(this.tls, g.listen.redirectHttp, g.listen.publicHttpsPort ?? port) : undefined;
     let adminPort: number | undefined;
     if (g.admin.enabled) {
       this.admin = await startAdmin(this, g.admin);
       adminPort = this.admin.port;
     }
-    this.log.info({ port, adminPort, version: this.version, routes: this.active.routes.length }, 'switchyard listening');
-    return { port, adminPort };
+    this.log.info({ port, adminPort, tls: secure, redirectPort, version: this.version, routes: this.active.routes.length }, 'switchyard listening');
+    return { port, adminPort, ...(redirectPort !== undefined ? { redirectPort } : {}) };
+  }
+
+  /** listenRedirect starts the plain-HTTP listener that answers 308 to HTTPS; resolves with its port. */
+  private async listenRedirect(tls: TlsFront, port: number, httpsPort: number): Promise<number> {
+    const limits = this.loaded.gateway.limits!;
+    const redirect = createRedirectServer({
+      current: () => this.active,
+      covered: (host) => tls.certificates.covers(host),
+      httpsPort: () => httpsPort,
+      maxUrlLength: limits.maxUrlLength,
+      headersTimeoutMs: parseDuration(limits.headerTimeout),
+      requestTimeoutMs: parseDuration(limits.requestTimeout),
+      keepAliveTimeoutMs: parseDuration(limits.keepAliveTimeout),
+      maxHeaderSize: limits.maxHeaderSize,
+    });
+    this.redirect = redirect;
+    await new Promise<void>((resolve, reject) => {
+      redirect.once('error', reject);
+      redirect.listen(port, this.loaded.gateway.listen.host, () => {
+        redirect.off('error', reject);
+        resolve();
+      });
+    });
+    return (redirect.address() as AddressInfo).port;
   }
 
   /** watchPaths lists the files and directories a reload reads. */
@@ -229,6 +267,8 @@ export class Gateway {
    * when it is valid in full; concurrent calls share one reload.
    */
   reload(): Promise<ReloadResult> {
+    // Certificate files are re-read too: renewal hooks (certbot's deploy hook) send SIGHUP.
+    void this.tls?.reloadCertificates();
     this.reloading ??= this.doReload().finally(() => (this.reloading = undefined));
     return this.reloading;
   }
@@ -281,6 +321,9 @@ export class Gateway {
     this.shuttingDown = true;
     const server = this.server;
     const timeout = parseDuration(this.loaded.gateway.shutdownTimeout);
+    this.tls?.stop();
+    this.redirect?.close();
+    this.redirect?.closeAllConnections();
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();

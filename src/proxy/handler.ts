@@ -135,13 +135,19 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
   };
 }
 
+/** unframedBody tells an HTTP/2 request whose body follows its headers without a declared length. */
+function unframedBody(req: IncomingMessage): boolean {
+  return req.httpVersionMajor === 2 && (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders === false;
+}
+
 /** prepareBody checks the body against the route's limit, buffers it when it is small, then forwards. */
 function prepareBody(ex: Exchange, hooks: ForwardHooks): void {
   const h = ex.headers;
   const te = h['transfer-encoding'];
   const cl = h['content-length'];
   const limit = ex.route.bodyLimit;
-  if (te === undefined) {
+  // An HTTP/2 body without content-length is framed by DATA frames: like chunked, it streams, counted.
+  if (te === undefined && (cl !== undefined || !unframedBody(ex.req))) {
     if (cl === undefined || cl === '0') {
       ex.body = null;
       return attempt(ex, hooks);

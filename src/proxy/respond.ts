@@ -24,7 +24,8 @@ export function writeBare(res: ServerResponse, code: ErrorCode, requestId: strin
     'content-length': Buffer.byteLength(body),
     'cache-control': 'no-store',
     'x-request-id': requestId,
-    ...(close ? { connection: 'close' } : {}),
+    // HTTP/2 forbids connection-specific headers; closing the stream is all it needs.
+    ...(close && res.req?.httpVersionMajor !== 2 ? { connection: 'close' } : {}),
   });
   res.end(body);
 }
@@ -36,7 +37,7 @@ export function answerError(ex: Exchange, code: ErrorCode, onFinish: FinishHook,
     'cache-control': 'no-store',
     ...extra?.headers,
   };
-  if (extra?.close) headers.connection = 'close';
+  if (extra?.close && ex.req.httpVersionMajor !== 2) headers.connection = 'close';
   send(ex, ERRORS[code].status, headers, errorBody(code, ex.id, extra?.fields), onFinish);
 }
 
