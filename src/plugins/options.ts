@@ -92,6 +92,10 @@ function renderUnion(u: ErrorObject, branchErrors: ErrorObject[]): OptionError[]
   const fitting = branches
     .map((_, i) => branchErrors.filter((e) => e.schemaPath.startsWith(`${u.schemaPath}/${i}/`)))
     .filter((errs) => errs.length > 0 && !errs.some((e) => e.instancePath === u.instancePath && (e.keyword === 'type' || e.keyword === 'const')));
+  const unionDescription = (u.parentSchema as { description?: string } | undefined)?.description;
+  if (fitting.length === 1 && unionDescription && fitting[0]!.every((e) => e.keyword === 'pattern')) {
+    return [{ path, message: `invalid value ${JSON.stringify(u.data)}: expected ${unionDescription}` }];
+  }
   if (fitting.length === 1) return render(fitting[0]!);
   const kinds = branches.map((b) => String(b.type ?? 'a valid value'));
   return [{ path, message: `expected ${[...new Set(kinds)].join(' or ')}` }];
@@ -111,6 +115,11 @@ function renderOne(e: ErrorObject): OptionError {
     case 'enum': {
       const values = (p.allowedValues as unknown[]).map(String);
       return { path, message: withSuggestion(`expected one of ${values.join(', ')}`, e.data, values) };
+    }
+    case 'pattern': {
+      // Ajv would print the regular expression; the schema's description says it in words.
+      const description = (e.parentSchema as { description?: string } | undefined)?.description;
+      return { path, message: description ? `invalid value ${JSON.stringify(e.data)}: expected ${description}` : `invalid value ${JSON.stringify(e.data)}` };
     }
     default:
       return { path, message: e.message ?? `fails ${e.keyword}` };

@@ -199,12 +199,22 @@ export class PluginRegistry {
   }
 }
 
-/** importPluginModule imports a plugin entry file, TypeScript through tsx's ESM API. */
+/**
+ * tsxRegistered: tsx's loader is registered once per process (unless the
+ * process already runs under tsx), after which TypeScript plugins are plain
+ * dynamic imports — cached by the module system, so a reload or a second
+ * gateway in the same process does not compile them again.
+ */
+let tsxRegistered: Promise<void> | undefined;
+
+/** importPluginModule imports a plugin entry file, TypeScript through tsx. */
 async function importPluginModule(file: string): Promise<{ default?: unknown }> {
   const url = pathToFileURL(file).href;
   if (file.endsWith('.ts') || file.endsWith('.mts')) {
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as { default?: unknown };
+    tsxRegistered ??= import('tsx/esm/api').then(({ register }) => {
+      register();
+    });
+    await tsxRegistered;
   }
   return (await import(url)) as { default?: unknown };
 }
