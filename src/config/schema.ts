@@ -280,6 +280,12 @@ export const Gateway = Strict(
     plugins: Type.String({ default: './plugins', description: 'Directory of custom plugins.' }),
     chain: Type.Array(PluginRef, { default: [], description: 'Plugins that run on every route.' }),
     redis: Type.Optional(Strict({ url: Type.String({ description: 'redis://, rediss://, sentinel or cluster URL; empty = embedded store.' }) })),
+    stickySecret: Type.Optional(
+      Type.String({
+        minLength: 16,
+        description: 'Key signing sticky-routing cookies; give every instance the same one (e.g. ${STICKY_SECRET}). Default: SWITCHYARD_STICKY_SECRET, else a random key per process.',
+      }),
+    ),
     limits: Type.Optional(Limits),
     log: Strict(
       {

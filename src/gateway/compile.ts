@@ -16,6 +16,7 @@ import { Router } from '../routing/router.js';
 import { Target, type TargetPoolOptions } from '../upstream/target.js';
 import { upstreamTls } from '../upstream/tls.js';
 import { Upstream, type UpstreamSettings } from '../upstream/upstream.js';
+import { Sticky, stickySecret, type StickySecret } from '../upstream/sticky.js';
 import type { ChainLink } from '../plugins/chain.js';
 import { compileChain } from '../plugins/chain.js';
 import type { CompiledRoute, Runtime, SourceFile } from './runtime.js';
@@ -78,8 +79,9 @@ function settingsOf(doc: UpstreamDoc): UpstreamSettings {
 }
 
 /** buildUpstream reuses the previous pool when its doc is unchanged, else builds one (reusing unchanged targets). */
-function buildUpstream(name: string, doc: UpstreamDoc, prev: Upstream | undefined, ctx: CompileContext, carried: Set<Target>): { upstream: Upstream; fresh: boolean } {
-  const key = stableKey(doc);
+function buildUpstream(name: string, doc: UpstreamDoc, prev: Upstream | undefined, ctx: CompileContext, carried: Set<Target>, secret: StickySecret): { upstream: Upstream; fresh: boolean } {
+  // A new sticky secret rebuilds the pool (keeping its targets), so cookies are checked with the new key.
+  const key = doc.sticky ? `${stableKey(doc)}\0${secret.fingerprint}` : stableKey(doc);
   if (prev && prev.key === key) {
     for (const t of prev.targets) carried.add(t);
     return { upstream: prev, fresh: false };
@@ -103,6 +105,7 @@ function buildUpstream(name: string, doc: UpstreamDoc, prev: Upstream | undefine
     return fresh;
   });
   const upstream = new Upstream(name, key, targets, createBalancer<Target>(doc.balancer), settingsOf(doc), ctx.log.child({ upstream: name }), ctx.now);
+  if (doc.sticky) upstream.sticky = new Sticky(name, doc.sticky.cookie, parseDuration(doc.sticky.ttl), secret);
   return { upstream, fresh: true };
 }
 
@@ -114,9 +117,10 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
   const docs = new Map<string, UpstreamDoc>();
   const fresh: Upstream[] = [];
   const carried = new Set<Target>();
+  const secret = stickySecret(loaded.gateway.stickySecret);
   for (const f of loaded.files) {
     for (const [name, doc] of Object.entries(f.doc.upstreams ?? {})) {
-      const built = buildUpstream(name, doc, prevUpstreams?.get(name), ctx, carried);
+      const built = buildUpstream(name, doc, prevUpstreams?.get(name), ctx, carried, secret);
       upstreams.set(name, built.upstream);
       docs.set(name, doc);
       if (built.fresh) fresh.push(built.upstream);

@@ -39,6 +39,8 @@ export class Exchange implements PluginRequest {
   /** traceparent and tracestate are the trace headers sent upstream (set by tracing; client copies are replaced). */
   traceparent: string | undefined = undefined;
   tracestate: string | undefined = undefined;
+  /** stickyCookie is the sticky-routing Set-Cookie line the response must carry (set when a target is chosen). */
+  stickyCookie: string | undefined = undefined;
   /** error is the cause of a failure (logged, never sent). */
   error: unknown = undefined;
   private cookies: Map<string, string> | undefined = undefined;

@@ -12,6 +12,7 @@ import { runResponseHooks } from '../plugins/chain.js';
 import type { PluginResponse } from '../plugins/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { Target } from '../upstream/target.js';
+import { addSetCookie, chooseTarget } from '../upstream/sticky.js';
 import type { Exchange } from './exchange.js';
 import { responseHeaders, upstreamHeaders } from './headers.js';
 import { answerError, finish, type FinishHook } from './respond.js';
@@ -156,6 +157,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     const ex = this.ex;
     ex.status = out.status;
     ex.responded = true;
+    if (ex.stickyCookie !== undefined) addSetCookie(out.headers, ex.stickyCookie);
     ex.res.writeHead(out.status, responseHeaders(out.headers, ex.id));
   }
 
@@ -255,7 +257,7 @@ function onClientClose(this: { [kAttempt]?: Attempt; writableFinished: boolean }
  */
 export function attempt(ex: Exchange, hooks: ForwardHooks, exclude?: Target): void {
   const upstream = ex.route.upstream;
-  const target = upstream.pick(ex.clientIp, exclude);
+  const target = upstream.sticky === undefined ? upstream.pick(ex.clientIp, exclude) : chooseTarget(upstream.sticky, ex, upstream, exclude);
   if (target === undefined) {
     answerError(ex, 'SY_ERR_UPSTREAM_UNAVAILABLE', hooks.onFinish, { headers: { 'retry-after': '5' }, fields: { upstream: upstream.name } });
     return;

@@ -23,6 +23,7 @@ import { classify } from './forward.js';
 import { FrameLimiter } from './ws-frames.js';
 import { startSpan, type TraceOptions } from './trace.js';
 import type { Target } from '../upstream/target.js';
+import { chooseTarget } from '../upstream/sticky.js';
 
 /** UpgradeDeps is what upgrade handling needs from the gateway. */
 export interface UpgradeDeps {
@@ -112,6 +113,7 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
       const v = headers[name]!;
       for (const one of Array.isArray(v) ? v : [v]) head += `${name}: ${one}\r\n`;
     }
+    if (ex.stickyCookie !== undefined) head += `set-cookie: ${ex.stickyCookie}\r\n`;
     head += `x-request-id: ${ex.id}\r\n\r\n`;
     ex.status = 101;
     ex.responded = true;
@@ -164,7 +166,7 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
 
 function connect(ex: Exchange, client: Socket, head: Buffer, deps: UpgradeDeps): void {
   const upstream = ex.route.upstream;
-  const target = upstream.pick(ex.clientIp);
+  const target = upstream.sticky === undefined ? upstream.pick(ex.clientIp) : chooseTarget(upstream.sticky, ex, upstream);
   if (target === undefined) {
     answerError(ex, 'SY_ERR_UPSTREAM_UNAVAILABLE', deps.hooks.onFinish, { headers: { 'retry-after': '5' }, fields: { upstream: upstream.name } });
     return;

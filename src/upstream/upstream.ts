@@ -8,6 +8,7 @@ import type { Logger } from 'pino';
 import type { Balancer } from '../balancing/balancer.js';
 import { Target } from './target.js';
 import { slowStartFactor } from '../health/slow-start.js';
+import type { Sticky } from './sticky.js';
 
 /** UpstreamSettings are the per-request settings of a pool, compiled from its doc. */
 export interface UpstreamSettings {
@@ -55,6 +56,8 @@ export class Upstream {
   passive: OutcomeSink | undefined = undefined;
   /** health exposes the checkers' per-target views to the admin API. */
   health: HealthView | undefined = undefined;
+  /** sticky routes clients back to the target named by their cookie (`sticky` in the doc). */
+  sticky: Sticky | undefined = undefined;
   /** Hooks set by the health wiring; called when the pool is retired. */
   private readonly disposers: Array<() => void> = [];
 
