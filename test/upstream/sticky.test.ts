@@ -4,6 +4,9 @@
  * when it dies or drains, and no cookie — tampered, expired, from another
  * upstream, another secret or another target order — can steer a request.
  */
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { Sticky, stickySecret } from '../../src/upstream/sticky.js';
 import { startGateway, startUpstream, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
@@ -232,5 +235,50 @@ describe('sticky secrets and lifetimes', () => {
     expect(mine.find(value(mine.setCookie(target, now, false)), [target], now)?.target).toBe(target);
     expect(mine.find(value(theirs.setCookie(target, now, false)), [target], now)).toBeUndefined();
     expect(mine.setCookie(target, now, true)).toMatch(/; Secure$/);
+  });
+});
+
+describe('sticky WebSockets', () => {
+  it('upgrades go to the pinned target, and an unpinned upgrade gets a cookie on its 101', async () => {
+    // Two servers answering HTTP with their name and greeting WebSockets with it.
+    const servers = await Promise.all(
+      ['ws-a', 'ws-b'].map(async (name) => {
+        const server = http.createServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ upstream: name })));
+        new WebSocketServer({ server }).on('connection', (sock) => sock.send(name));
+        await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+        return { name, server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+      }),
+    );
+    const gw = await startGateway({
+      gateway: { stickySecret: SECRET },
+      routeFiles: { 'ws.yaml': { upstreams: { rt: { targets: servers.map((x) => ({ url: x.url })), sticky: { cookie: 'sy_sticky' } } }, routes: [{ id: 'rt', match: { path: '/rt/*' }, upstream: 'rt' }] } },
+    });
+    const greeting = (headers: Record<string, string>) =>
+      new Promise<{ name: string; setCookie: string[] }>((resolve, reject) => {
+        const ws = new WebSocket(gw.url.replace('http', 'ws') + '/rt/socket', { headers });
+        let setCookie: string[] = [];
+        ws.once('upgrade', (res) => (setCookie = [res.headers['set-cookie'] ?? []].flat()));
+        ws.once('message', (m) => {
+          resolve({ name: m.toString(), setCookie });
+          ws.close();
+        });
+        ws.once('error', reject);
+      });
+    try {
+      for (const target of ['ws-a', 'ws-b']) {
+        const cookie = await pinned(gw, target, '/rt/x');
+        for (let i = 0; i < 3; i++) {
+          const g = await greeting({ cookie: `sy_sticky=${cookie}` });
+          expect(g.name).toBe(target);
+          expect(g.setCookie).toEqual([]);
+        }
+      }
+      const fresh = await greeting({});
+      expect(fresh.setCookie.some((c) => c.startsWith('sy_sticky='))).toBe(true);
+    } finally {
+      await gw.close();
+      for (const x of servers) x.server.closeAllConnections();
+      await Promise.all(servers.map((x) => new Promise((r) => x.server.close(r))));
+    }
   });
 });
