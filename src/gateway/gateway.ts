@@ -146,6 +146,10 @@ export class Gateway {
         this.observer.attemptEnded(ex, target, ok, status, ms);
         ex.route.upstream.outcome(target, ok, reason ?? `status ${status}`);
       },
+      onPluginFailure: (ex, err) => {
+        const f = err as Error & { plugin?: string };
+        this.log.error({ err: f.cause ?? f, plugin: f.plugin, route: ex.routeId, reqId: ex.id }, 'plugin failed');
+      },
       onRetry: (ex, target, reason) => {
         this.observer.metrics.retry(ex.upstream);
         this.log.debug({ reqId: ex.id, upstream: ex.upstream, target: target.id, reason }, 'retrying on another target');
@@ -184,7 +188,9 @@ export class Gateway {
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
       handleUpgrade(req, socket, head, { current: () => this.active, ips, log: this.log, maxMessage: limits.maxWebSocketMessage, hooks, trace, secure }),
     );
-    server.on('clientError', onClientError);
+    // node stops parsing headers past this count (and the handler answers 431), instead of storing 2000.
+    (server as { maxHeadersCount: number | null }).maxHeadersCount = limits.maxHeaders + 1;
+    server.on('clientError', (err: Error & { code?: string }, socket: Socket) => onClientError(err, socket, limits.maxUrlLength));
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));
@@ -354,19 +360,38 @@ type ClientSocket = Socket & { _httpMessage?: ServerResponse | null; [kRefused]?
  * are still being answered, the refusal waits for them, so a client never
  * takes our 400 for the answer to an earlier request.
  */
-function onClientError(err: Error & { code?: string }, socket: Socket): void {
+function onClientError(err: Error & { code?: string; rawPacket?: Buffer }, socket: Socket, maxUrlLength: number): void {
   const s = socket as ClientSocket;
   if (s[kRefused]) return;
   s[kRefused] = true;
-  s.pause(); // read nothing more from a connection whose framing is lost
-  const code: ErrorCode = err.code === 'HPE_HEADER_OVERFLOW' ? 'SY_ERR_HEADERS_TOO_LARGE' : err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 'SY_ERR_REQUEST_TIMEOUT' : 'SY_ERR_BAD_REQUEST';
+  const code: ErrorCode =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? requestLineTooLong(err.rawPacket, maxUrlLength)
+        ? 'SY_ERR_URL_TOO_LONG'
+        : 'SY_ERR_HEADERS_TOO_LARGE'
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? 'SY_ERR_REQUEST_TIMEOUT'
+        : 'SY_ERR_BAD_REQUEST';
   refuseWhenIdle(s, code);
+}
+
+/**
+ * requestLineTooLong tells whether a header overflow is a request line longer
+ * than the URL limit (414, like nginx) rather than too many header bytes
+ * (431): the packet that overflowed starts a request line that has not ended.
+ */
+function requestLineTooLong(packet: Buffer | undefined, maxUrlLength: number): boolean {
+  if (packet === undefined || !/^[A-Z]{3,10} [^ ]/.test(packet.toString('latin1', 0, 16))) return false;
+  const eol = packet.indexOf('\r\n');
+  return eol === -1 || eol > maxUrlLength;
 }
 
 /** refuseWhenIdle writes the refusal once no earlier response is in progress on the socket, then closes. */
 function refuseWhenIdle(socket: ClientSocket, code: ErrorCode): void {
   const pending = socket._httpMessage;
-  if (pending && !pending.writableFinished && !pending.destroyed) {
+  // Wait only for a response to a request that was received whole; a request
+  // whose own body broke the framing is abandoned with the connection.
+  if (pending && pending.req?.complete && !pending.writableFinished && !pending.destroyed) {
     let done = false;
     const next = () => {
       if (done) return;
@@ -385,7 +410,9 @@ function refuseWhenIdle(socket: ClientSocket, code: ErrorCode): void {
   const status = ERRORS[code].status;
   const body = errorBody(code, '-');
   socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
-  // A client that never reads its refusal must not hold the socket.
+  // end() lets the client read the refusal before the close (an abrupt close
+  // with unread input would reset it away); a client that never closes its
+  // side must not hold the socket, though.
   socket.setTimeout(5000, () => socket.destroy());
 }
 

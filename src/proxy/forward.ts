@@ -15,6 +15,7 @@ import type { Target } from '../upstream/target.js';
 import { addSetCookie, chooseTarget } from '../upstream/sticky.js';
 import type { Exchange } from './exchange.js';
 import { responseHeaders, upstreamHeaders } from './headers.js';
+import { locationRewriter } from './location.js';
 import { answerError, finish, type FinishHook } from './respond.js';
 
 /** IDEMPOTENT lists methods that may be retried after the upstream answered (RFC 9110 §9.2.2). */
@@ -77,6 +78,8 @@ export interface ForwardHooks {
   onAttemptEnd(ex: Exchange, target: Target, ok: boolean, status: number, reason: string | undefined, ms: number): void;
   /** onRetry is told when an attempt is retried. */
   onRetry(ex: Exchange, target: Target, reason: string): void;
+  /** onPluginFailure is told when a response hook threw (the exchange is answered 500). */
+  onPluginFailure?(ex: Exchange, err: Error): void;
 }
 
 /**
@@ -158,7 +161,9 @@ class Attempt implements Dispatcher.DispatchHandler {
     ex.status = out.status;
     ex.responded = true;
     if (ex.stickyCookie !== undefined) addSetCookie(out.headers, ex.stickyCookie);
-    ex.res.writeHead(out.status, responseHeaders(out.headers, ex.id));
+    const h = out.headers;
+    const rewrite = h.location !== undefined || h['content-location'] !== undefined ? locationRewriter(ex) : undefined;
+    ex.res.writeHead(out.status, responseHeaders(h, ex.id, rewrite));
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
@@ -208,6 +213,7 @@ class Attempt implements Dispatcher.DispatchHandler {
       return;
     }
     if (err.name === 'PluginFailure') {
+      this.hooks.onPluginFailure?.(ex, err);
       answerError(ex, 'SY_ERR_PLUGIN_FAILED', this.hooks.onFinish);
       return;
     }

@@ -43,6 +43,23 @@ export interface HandlerDeps {
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
+/** HOST is `uri-host [":" port]` (RFC 9110 §7.2): a reg-name or an IP literal, nothing else (no path, userinfo or spaces). */
+const HOST = /^(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::[0-9]{0,5})?$/;
+
+/** badHost tells whether a request carries more than one Host header or a malformed one (RFC 9112 §3.2: 400). */
+export function badHost(req: IncomingMessage): boolean {
+  const host = req.headers.host;
+  if (host === undefined) return false; // HTTP/1.0; node refuses a missing Host in HTTP/1.1
+  if (!HOST.test(host)) return true;
+  const raw = req.rawHeaders;
+  let n = 0;
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!;
+    if (name.length === 4 && name.toLowerCase() === 'host' && ++n > 1) return true;
+  }
+  return false;
+}
+
 /** requestIdFor keeps a trusted, well-formed client id or makes a new one. */
 export function requestIdFor(req: IncomingMessage, trust: boolean): string {
   if (trust) {
@@ -93,6 +110,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     const url = req.url ?? '/';
     if (url.length > deps.maxUrlLength) return reject(req, res, 'SY_ERR_URL_TOO_LONG', id, peer, t0, true);
     if (req.rawHeaders.length > deps.maxHeaders * 2) return reject(req, res, 'SY_ERR_HEADERS_TOO_LARGE', id, peer, t0, true);
+    if (badHost(req)) return reject(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, true);
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
     const rawQuery = q === -1 ? '' : url.slice(q + 1);

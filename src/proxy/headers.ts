@@ -21,7 +21,30 @@ export const HOP_BY_HOP = new Set([
 ]);
 
 /** FORWARDING lists the headers the gateway sets itself (client copies are dropped unless from a trusted proxy). */
-const FORWARDING = new Set(['x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-forwarded-port', 'x-forwarded-prefix', 'x-real-ip', 'forwarded']);
+const FORWARDING = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-prefix',
+  'x-forwarded-server',
+  'x-real-ip',
+  'forwarded',
+  // Path overrides some frameworks (IIS, older Symfony/Zend) honour over the request line: from a client they bypass routing.
+  'x-original-url',
+  'x-rewrite-url',
+]);
+
+/**
+ * underscoreAlias returns the dashed spelling of a header name containing
+ * `_`, or undefined. CGI-style servers (PHP, WSGI, Rack) read `X_User_Id`
+ * and `X-User-Id` as the same variable, so a client could smuggle an
+ * identity header past a rule that removes only the dashed name (nginx drops
+ * underscore headers by default for this reason).
+ */
+function underscoreAlias(name: string): string | undefined {
+  return name.indexOf('_') === -1 ? undefined : name.replace(/_/g, '-');
+}
 
 /** ForwardInfo is what the gateway knows about the request it forwards. */
 export interface ForwardInfo {
@@ -75,6 +98,8 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, info: ForwardInfo,
     if (listed !== undefined && listed.has(name)) continue;
     if (info.strip !== undefined && info.strip.has(name)) continue;
     if (info.removed !== undefined && info.removed.has(name)) continue;
+    const alias = underscoreAlias(name);
+    if (alias !== undefined && (HOP_BY_HOP.has(alias) || FORWARDING.has(alias) || alias === 'host' || alias === 'x-request-id' || info.strip?.has(alias) || info.removed?.has(alias))) continue;
     const value = headers[name];
     if (value === undefined) continue;
     if (typeof value === 'string') out.push(name, value);
@@ -99,9 +124,10 @@ const RESPONSE_STRIP = new Set(['x-session-set', 'x-session-clear']);
 
 /**
  * responseHeaders filters an upstream response's headers for the client as a
- * flat array for res.writeHead, dropping hop-by-hop and gateway-internal ones.
+ * flat array for res.writeHead, dropping hop-by-hop and gateway-internal ones;
+ * `location` rewrites Location and Content-Location (see location.ts).
  */
-export function responseHeaders(headers: Record<string, string | string[] | undefined>, requestId: string): string[] {
+export function responseHeaders(headers: Record<string, string | string[] | undefined>, requestId: string, location?: (value: string) => string): string[] {
   const listed = connectionListed(headers.connection);
   const out: string[] = [];
   for (const name in headers) {
@@ -109,7 +135,8 @@ export function responseHeaders(headers: Record<string, string | string[] | unde
     if (listed !== undefined && listed.has(name)) continue;
     const value = headers[name];
     if (value === undefined) continue;
-    if (typeof value === 'string') out.push(name, value);
+    if (location !== undefined && (name === 'location' || name === 'content-location') && typeof value === 'string') out.push(name, location(value));
+    else if (typeof value === 'string') out.push(name, value);
     else for (const v of value) out.push(name, v);
   }
   out.push('x-request-id', requestId);
