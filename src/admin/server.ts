@@ -5,8 +5,7 @@
  */
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
-import type { Gateway } from '../gateway/gateway.js';
-import { upstreamsView, routesView, configView, statsView } from './views.js';
+import type { AdminBackend } from './backend.js';
 import { registerDashboard } from './dashboard.js';
 
 /** AdminServer is a running admin listener. */
@@ -35,8 +34,8 @@ function isDashboardUrl(url: string): boolean {
   return url === '/' || url.startsWith('/?');
 }
 
-/** startAdmin starts the admin listener for a gateway. */
-export async function startAdmin(gw: Gateway, opts: AdminOptions): Promise<AdminServer> {
+/** startAdmin starts the admin listener for a gateway (or a cluster primary, through its backend). */
+export async function startAdmin(backend: AdminBackend, opts: AdminOptions): Promise<AdminServer> {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
   if (opts.token) {
     const token = opts.token;
@@ -52,31 +51,29 @@ export async function startAdmin(gw: Gateway, opts: AdminOptions): Promise<Admin
   }
   app.get('/healthz', async () => ({ status: 'ok' }));
   app.get('/readyz', async (_req, reply) => {
-    const checks = gw.readiness();
+    const checks = await backend.readiness();
     const ready = Object.values(checks).every(Boolean);
     return reply.code(ready ? 200 : 503).send({ ready, checks });
   });
-  app.get('/routes', async () => routesView(gw));
-  app.get('/upstreams', async () => upstreamsView(gw));
-  app.get('/config', async () => configView(gw));
-  app.get('/stats', async () => statsView(gw));
+  app.get('/routes', () => backend.routes());
+  app.get('/upstreams', () => backend.upstreams());
+  app.get('/config', () => backend.config());
+  app.get('/stats', () => backend.stats());
   app.post('/reload', async (_req, reply) => {
-    const result = await gw.reload();
-    if (result.ok) return { ok: true, version: result.version };
-    return reply.code(422).send({ ok: false, errors: result.errors.map((e) => e.format()) });
+    const result = await backend.reload();
+    if (result.ok) return result;
+    return reply.code(422).send(result);
   });
   const drain = (draining: boolean) => async (req: { params: unknown }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
     const { name, index } = req.params as { name: string; index: string };
-    const upstream = gw.runtime.upstreams.get(name);
-    const target = upstream?.targetAt(Number(index));
-    if (!upstream || !target) return reply.code(404).send({ error: { code: 'SY_ERR_NOT_FOUND', status: 404, message: `no target ${index} in upstream ${name}` } });
-    upstream.setDraining(target, draining);
-    return { upstream: name, target: target.id, index: target.index, draining, inflight: target.inflight };
+    const result = await backend.drain(name, Number(index), draining);
+    if (!result) return reply.code(404).send({ error: { code: 'SY_ERR_NOT_FOUND', status: 404, message: `no target ${index} in upstream ${name}` } });
+    return result;
   };
   app.post('/upstreams/:name/targets/:index/drain', drain(true));
   app.post('/upstreams/:name/targets/:index/undrain', drain(false));
   app.get('/metrics', async (_req, reply) => {
-    const text = await gw.metricsText();
+    const text = await backend.metrics();
     return reply.type('text/plain; version=0.0.4; charset=utf-8').send(text);
   });
   registerDashboard(app);

@@ -1,20 +1,33 @@
 /**
  * `switchyard start`: run the gateway until SIGTERM/SIGINT (graceful) and
- * reload on SIGHUP and on route-file changes.
+ * reload on SIGHUP and on route-file changes. With more than one worker
+ * (`--workers N|auto`, gateway.yaml `workers`), this process becomes the
+ * cluster primary and the workers run the gateway (src/cluster/).
  */
+import cluster from 'node:cluster';
 import { ConfigInvalid } from '../config/errors.js';
+import { loadConfig } from '../config/load.js';
 import { createGateway } from '../gateway/gateway.js';
 import { watchConfig } from '../gateway/watch.js';
+import { resolveWorkers, runPrimary, WorkerCountInvalid } from '../cluster/primary.js';
+import { runWorker } from '../cluster/worker.js';
 
 /** start runs the gateway; resolves with -1 (the process stays up) or an exit code. */
-export async function start(configFile: string, _workers: string | undefined): Promise<number> {
+export async function start(configFile: string, workersFlag: string | undefined): Promise<number> {
+  if (cluster.isWorker) return runWorker(configFile);
   let gw;
   try {
+    const workers = resolveWorkers(workersFlag, workersFlag === undefined ? (await loadConfig({ configFile })).gateway.workers : undefined);
+    if (workers > 1) return await runPrimary(configFile, workers);
     gw = await createGateway({ configFile });
   } catch (err) {
     if (err instanceof ConfigInvalid) {
       for (const e of err.errors) process.stderr.write(`${e.format()}\n`);
       return 1;
+    }
+    if (err instanceof WorkerCountInvalid) {
+      process.stderr.write(`${err.message}\n`);
+      return 2;
     }
     throw err;
   }

@@ -297,7 +297,11 @@ export const Gateway = Strict(
       { default: {} },
     ),
     shutdownTimeout: Duration('Longest wait for in-flight requests on shutdown.', '30s'),
-    workers: Type.Optional(Type.Integer({ minimum: 1, description: 'Worker processes (node:cluster).' })),
+    workers: Type.Optional(
+      Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], {
+        description: 'Worker processes sharing the public port (node:cluster); "auto" = one per CPU. Default: 1, or "auto" when NODE_ENV=production. `start --workers` overrides it.',
+      }),
+    ),
     tracing: Strict(
       {
         enabled: Type.Boolean({ default: true, description: 'Propagate W3C traceparent/tracestate to upstreams (a new trace when absent) and log the trace id.' }),

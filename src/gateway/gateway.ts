@@ -25,6 +25,7 @@ import { wireHealth } from './health-wiring.js';
 import { PluginHost } from './plugin-host.js';
 import { handleUpgrade } from '../proxy/websocket.js';
 import { startAdmin, type AdminServer } from '../admin/server.js';
+import { gatewayBackend } from '../admin/backend.js';
 import { TlsFront, type TlsServer } from './tls.js';
 import { createRedirectServer } from './https-redirect.js';
 
@@ -38,6 +39,8 @@ export type GatewayOptions = LoadOptions & {
   metrics?: MetricsSink;
   /** offline builds everything but connects nothing (validate, routes, explain). */
   offline?: boolean;
+  /** noAdmin skips the admin listener: it is served elsewhere (a cluster worker's primary). */
+  noAdmin?: boolean;
 };
 
 /** ReloadResult tells what a reload did. */
@@ -206,8 +209,8 @@ export class Gateway {
     const port = (server.address() as AddressInfo).port;
     const redirectPort = this.tls && g.listen.redirectHttp !== undefined ? await this.listenRedirect(this.tls, g.listen.redirectHttp, g.listen.publicHttpsPort ?? port) : undefined;
     let adminPort: number | undefined;
-    if (g.admin.enabled) {
-      this.admin = await startAdmin(this, g.admin);
+    if (g.admin.enabled && this.options.noAdmin !== true) {
+      this.admin = await startAdmin(gatewayBackend(this), g.admin);
       adminPort = this.admin.port;
     }
     this.log.info({ port, adminPort, tls: secure, redirectPort, version: this.version, routes: this.active.routes.length }, 'switchyard listening');

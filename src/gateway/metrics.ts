@@ -45,6 +45,8 @@ export class PromMetrics implements MetricsSink {
       help: '1 when the target is in the rotation, by upstream and target.',
       labelNames: ['upstream', 'target', 'state'],
       registers: [reg],
+      // Cluster mode: 1 only when every worker has the target in its rotation.
+      aggregator: 'min',
       collect() {
         this.reset();
         const rt = runtime();
@@ -66,6 +68,8 @@ export class PromMetrics implements MetricsSink {
       name: 'switchyard_config_version',
       help: 'The active configuration version.',
       registers: [reg],
+      // Cluster mode: the oldest version any worker still serves.
+      aggregator: 'min',
       collect() {
         this.set(runtime()?.version ?? 0);
       },

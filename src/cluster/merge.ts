@@ -1,0 +1,81 @@
+/**
+ * Merging the workers' admin views into one for the primary's admin API.
+ * Counters add up (requests, failures, in-flight, connections); state that
+ * every worker holds alike (routes, configuration, pool layout) is taken from
+ * the first worker; per-target health, which each worker's checks judge on
+ * their own, is listed per worker next to the first worker's verdict.
+ */
+
+/** WorkerView is one worker's answer, tagged with who gave it. */
+export interface WorkerView<T> {
+  worker: number;
+  pid: number;
+  view: T;
+}
+
+type Target = Record<string, unknown> & { index: number; state?: unknown };
+type Upstreams = { upstreams: Array<Record<string, unknown> & { name: string; targets: Target[] }> };
+
+/** SUMMED lists the per-target numbers that add up across workers. */
+const SUMMED = ['inflight', 'openWebSockets', 'connections', 'requests', 'failures'] as const;
+
+/** mergeUpstreams merges GET /upstreams answers (the first worker's layout; counters summed; health per worker). */
+export function mergeUpstreams(views: ReadonlyArray<WorkerView<Upstreams>>): Upstreams {
+  if (views.length === 0) return { upstreams: [] };
+  const first = views[0]!.view;
+  return {
+    upstreams: first.upstreams.map((u) => ({
+      ...u,
+      targets: u.targets.map((t) => {
+        const merged: Target = { ...t };
+        const workers: Array<Record<string, unknown>> = [];
+        for (const v of views) {
+          const other = v.view.upstreams.find((x) => x.name === u.name)?.targets.find((x) => x.index === t.index);
+          if (other === undefined) continue;
+          workers.push({ worker: v.worker, pid: v.pid, state: other.state, inflight: other.inflight, requests: other.requests });
+          if (v === views[0]) continue;
+          for (const k of SUMMED) if (typeof merged[k] === 'number' && typeof other[k] === 'number') merged[k] = (merged[k] as number) + (other[k] as number);
+        }
+        merged.workers = workers;
+        return merged;
+      }),
+    })),
+  };
+}
+
+interface Count {
+  requests: number;
+  errors5xx: number;
+}
+interface Stats {
+  now: number;
+  total: Count;
+  routes: Record<string, Count>;
+  upstreams: Record<string, Count>;
+}
+
+function addInto(into: Record<string, Count>, from: Record<string, Count>): void {
+  for (const [k, c] of Object.entries(from)) {
+    const row = (into[k] ??= { requests: 0, errors5xx: 0 });
+    row.requests += c.requests;
+    row.errors5xx += c.errors5xx;
+  }
+}
+
+/**
+ * mergeStats adds up GET /stats snapshots. A replaced worker starts from
+ * zero, so the sum can step down once; the dashboard treats that like a
+ * counter reset.
+ */
+export function mergeStats(views: ReadonlyArray<WorkerView<Stats>>): Stats {
+  const out: Stats = { now: 0, total: { requests: 0, errors5xx: 0 }, routes: {}, upstreams: {} };
+  for (const { view } of views) {
+    out.now = Math.max(out.now, view.now);
+    out.total.requests += view.total.requests;
+    out.total.errors5xx += view.total.errors5xx;
+    addInto(out.routes, view.routes);
+    addInto(out.upstreams, view.upstreams);
+  }
+  if (out.now === 0) out.now = Date.now();
+  return out;
+}
