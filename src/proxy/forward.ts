@@ -66,6 +66,14 @@ class RetryMarker extends Error {
   }
 }
 
+/** BadStatus aborts an attempt whose response status is outside 100-599. */
+class BadStatus extends Error {
+  readonly code = 'SY_BAD_STATUS';
+  constructor(status: number) {
+    super(`invalid response status ${status}`);
+  }
+}
+
 /** ClientGone aborts an attempt whose client went away. */
 class ClientGone extends Error {
   override name = 'ClientGone';
@@ -107,6 +115,8 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>): void {
     if (statusCode < 200) return; // 1xx informational: not forwarded
+    // RFC 9110 §15 defines 100-599; anything else is a broken upstream, not an answer to relay.
+    if (statusCode > 599) return controller.abort(new BadStatus(statusCode));
     const ex = this.ex;
     this.headersDone = true;
     const route = ex.route;
@@ -226,7 +236,11 @@ class Attempt implements Dispatcher.DispatchHandler {
     const limit = failure.notSent ? Math.max(1, ex.route.retry.attempts) : resetBeforeResponse ? 1 : 0;
     // A retry of a request that never reached the upstream adds no load to the
     // fleet, so it does not spend the retry budget.
-    if (ex.attempts <= limit && replayable(ex) && ex.route.upstream.eligible.length > 1 && (failure.notSent || ex.route.upstream.retryBudget.tryAcquire())) {
+    // A reset before any response is most often a pooled connection the
+    // upstream had just closed (the keep-alive race): that one is repeated
+    // even in a one-target pool, on a fresh connection (nginx does the same
+    // for cached connections).
+    if (ex.attempts <= limit && replayable(ex) && (ex.route.upstream.eligible.length > 1 || resetBeforeResponse) && (failure.notSent || ex.route.upstream.retryBudget.tryAcquire())) {
       this.hooks.onRetry(ex, this.target, failure.reason);
       attempt(ex, this.hooks, this.target);
       return;
