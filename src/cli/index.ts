@@ -23,7 +23,8 @@ Commands:
 Options:
   -c, --config FILE   gateway config (default: $SWITCHYARD_CONFIG or ./gateway.yaml)
   -H, --header LINE   request header for explain (repeatable)
-  -w, --workers N     worker processes for start (default 1; "auto" = one per CPU)
+  -w, --workers N     worker processes for start: a number or "auto" (one per CPU);
+                      default: gateway.yaml \`workers\`, else 1 ("auto" with NODE_ENV=production)
   -h, --help          this help
 `;
 

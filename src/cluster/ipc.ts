@@ -1,12 +1,12 @@
 /**
  * The primary↔worker protocol: the primary asks, a worker answers, over
  * node:cluster's IPC channel. Messages carry an `sy` tag so they never mix
- * with other users of the channel (prom-client's metric aggregation).
+ * with other users of the channel.
  */
 import type { Worker } from 'node:cluster';
 
-/** Op is an operation a worker performs for the primary (the admin backend's, plus shutdown). */
-export type Op = 'readiness' | 'routes' | 'upstreams' | 'config' | 'stats' | 'reload' | 'drain' | 'shutdown';
+/** Op is an operation a worker performs for the primary (the admin backend's, its metrics as JSON, and shutdown). */
+export type Op = 'readiness' | 'routes' | 'upstreams' | 'config' | 'stats' | 'reload' | 'drain' | 'metrics' | 'shutdown';
 
 /** Request is primary → worker. */
 export interface Request {

@@ -11,7 +11,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
-import { AggregatorRegistry, Counter, Gauge, Registry } from 'prom-client';
+import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { AdminBackend, AdminReload, DrainResult } from '../admin/backend.js';
 import { startAdmin, type AdminServer } from '../admin/server.js';
 import { parseDuration } from '../config/duration.js';
@@ -60,7 +60,6 @@ interface Slot {
 export class Primary {
   private readonly slots: Slot[];
   private readonly caller = new Caller();
-  private readonly aggregator = new AggregatorRegistry();
   private readonly registry = new Registry();
   private readonly restarts: Counter;
   private admin: AdminServer | undefined;
@@ -196,7 +195,12 @@ export class Primary {
         else this.drains.delete(`${name}\0${index}`);
         return { ...found.view!, inflight: results.reduce((n, r) => n + (r.view?.inflight ?? 0), 0) };
       },
-      metrics: async () => (await this.aggregator.clusterMetrics()) + (await this.registry.metrics()),
+      metrics: async () => {
+        // Listening workers only: one still starting could not answer, and prom-client's own
+        // clusterMetrics() would wait for it and fail the scrape.
+        const views = await this.ask<MetricObjectWithValues<MetricValue<string>>[]>('metrics');
+        return (await AggregatorRegistry.aggregate(views.map((v) => v.view)).metrics()) + (await this.registry.metrics());
+      },
     };
   }
 

@@ -5,7 +5,6 @@
  * watches the config files itself, shuts down gracefully when the primary
  * says so (or disappears), and exits 0 when done.
  */
-import { AggregatorRegistry } from 'prom-client';
 import { gatewayBackend } from '../admin/backend.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
@@ -34,11 +33,7 @@ export async function runWorker(configFile: string): Promise<number> {
     // The IPC channel would keep the process alive.
     process.exit(1);
   }
-  // The primary's AggregatorRegistry collects this worker's registry (not prom-client's global one).
-  if (gw.observer.metrics instanceof PromMetrics) {
-    AggregatorRegistry.setRegistries([gw.observer.metrics.registry]);
-    new AggregatorRegistry(); // installs the worker side of prom-client's metrics IPC
-  }
+  const metrics = gw.observer.metrics instanceof PromMetrics ? gw.observer.metrics.registry : undefined;
   const stopWatching = gw.config.reload.watch ? watchConfig(gw) : () => undefined;
   const backend = gatewayBackend(gw);
   let stopping = false;
@@ -62,6 +57,9 @@ export async function runWorker(configFile: string): Promise<number> {
         return true;
       case 'drain':
         return backend.drain(args[0] as string, args[1] as number, args[2] as boolean);
+      case 'metrics':
+        // JSON, for the primary's AggregatorRegistry.aggregate.
+        return metrics ? metrics.getMetricsAsJSON() : [];
       default:
         return backend[op]();
     }

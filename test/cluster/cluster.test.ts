@@ -203,6 +203,12 @@ describe('switchyard start --workers 2', () => {
     process.kill(victim, 'SIGKILL');
     // Once the primary saw the death, the victim gets no new connection.
     await waitFor(async () => (await config()).workers.every((w: { pid: number }) => w.pid !== victim), { timeout: 10_000, message: 'the death noticed' });
+    // A scrape while the replacement boots answers from the live worker at once (not after an IPC timeout).
+    const t0 = Date.now();
+    const scrape = await get(admin, '/metrics');
+    expect(scrape.status).toBe(200);
+    expect(scrape.body).toContain('switchyard_requests_total');
+    expect(Date.now() - t0).toBeLessThan(2000);
     let failures = 0;
     let served = 0;
     const replaced = async () => {
