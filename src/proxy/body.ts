@@ -1,7 +1,9 @@
 /**
- * Request bodies: small bodies of known length are buffered so a failed
- * attempt can be replayed on another target; others stream through, counted
- * against the route's body limit when their length is not declared.
+ * Request bodies: small bodies are buffered so a failed attempt can be
+ * replayed on another target; others stream through, counted against the
+ * route's body limit when their length is not declared. A body of unknown
+ * length is buffered up to the replay size before anything is forwarded, so
+ * one over a limit below that size is refused before it reaches the upstream.
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
@@ -44,6 +46,59 @@ export function readBody(req: IncomingMessage, length: number): Promise<Buffer> 
     const onEnd = () => {
       cleanup();
       resolve(off === length ? buf : buf.subarray(0, off));
+    };
+    const onError = (err: Error) => {
+      cleanup();
+      reject(err);
+    };
+    const onClose = () => {
+      if (!req.complete) {
+        cleanup();
+        reject(Object.assign(new Error('client aborted the request body'), { code: 'ECONNRESET' }));
+      }
+    };
+    const cleanup = () => {
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+    };
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
+}
+
+/** BodyStart is the start of a body of unknown length: all of it, or its first bytes with the rest still unread. */
+export type BodyStart = { complete: true; body: Buffer } | { complete: false; head: Buffer };
+
+/**
+ * readStart buffers a body of unknown length until it ends or passes `max`
+ * bytes (then the request is left paused for the caller to pipe on). Rejects
+ * with BodyTooLarge past `limit`, and when the client aborts.
+ */
+export function readStart(req: IncomingMessage, max: number, limit: number): Promise<BodyStart> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        cleanup();
+        reject(new BodyTooLarge(limit));
+        return;
+      }
+      chunks.push(chunk);
+      if (size > max) {
+        req.pause(); // before removing the listener: a flowing stream would drop what comes next
+        cleanup();
+        resolve({ complete: false, head: Buffer.concat(chunks, size) });
+      }
+    };
+    const onEnd = () => {
+      cleanup();
+      resolve({ complete: true, body: Buffer.concat(chunks, size) });
     };
     const onError = (err: Error) => {
       cleanup();

@@ -29,6 +29,9 @@ interface Failure {
   reason: string;
 }
 
+/** TLS_FAILURE matches the codes of failed TLS handshakes (OpenSSL verification errors and node's ERR_TLS_/ERR_SSL_). */
+const TLS_FAILURE = /^(?:ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|CERT_|HOSTNAME_MISMATCH$)/;
+
 /** classify maps an undici/node error to a catalogued failure. */
 export function classify(err: unknown, requestStarted: boolean): Failure {
   const code = (err as { code?: string })?.code ?? '';
@@ -53,6 +56,8 @@ export function classify(err: unknown, requestStarted: boolean): Failure {
       // A reset before the request was written (a stale pooled socket) is safe to retry.
       return { code: 'SY_ERR_UPSTREAM_RESET', notSent: !requestStarted, reason: code };
     default:
+      // The TLS handshake failed (certificate not verified, wrong name, not TLS): nothing was sent.
+      if (TLS_FAILURE.test(code)) return { code: 'SY_ERR_UPSTREAM_CONNECT', notSent: true, reason: `tls ${code}` };
       if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO')
         return { code: 'SY_ERR_UPSTREAM_BAD_RESPONSE', notSent: false, reason: code };
       return { code: 'SY_ERR_UPSTREAM_BAD_RESPONSE', notSent: false, reason: code || String((err as Error)?.message ?? err) };

@@ -16,7 +16,7 @@ import { Exchange } from './exchange.js';
 import { attempt, type ForwardHooks } from './forward.js';
 import { answerError, answerPlugin, writeBare } from './respond.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
-import { LimitStream, readBody } from './body.js';
+import { BodyTooLarge, LimitStream, readBody, readStart } from './body.js';
 import { startSpan, type TraceOptions } from './trace.js';
 
 /** HandlerDeps is what the handler needs from the gateway. */
@@ -188,8 +188,22 @@ function prepareBody(ex: Exchange, hooks: ForwardHooks): void {
     ex.body = ex.req;
     return attempt(ex, hooks);
   }
-  // Chunked (length unknown): count as it streams.
-  ex.body = ex.req.pipe(new LimitStream(limit));
-  ex.req.on('error', (err) => (ex.body as LimitStream).destroy(err));
-  attempt(ex, hooks);
+  // Length unknown (chunked): buffer up to the replay size first, then count as it streams.
+  readStart(ex.req, ex.route.retry.bufferBody, limit).then(
+    (start) => {
+      if (start.complete) {
+        ex.body = start.body;
+        return attempt(ex, hooks);
+      }
+      const counted = new LimitStream(limit);
+      counted.write(start.head);
+      ex.body = ex.req.pipe(counted);
+      ex.req.on('error', (err) => counted.destroy(err));
+      attempt(ex, hooks);
+    },
+    (err: unknown) => {
+      ex.error = err;
+      answerError(ex, err instanceof BodyTooLarge ? 'SY_ERR_BODY_TOO_LARGE' : 'SY_ERR_BAD_REQUEST', hooks.onFinish, { close: true });
+    },
+  );
 }
