@@ -47,10 +47,6 @@ export interface TlsFrontOptions {
  */
 const MAX_CONCURRENT_STREAMS = 128;
 
-/** kStreams counts a session's open streams (idle detection). */
-const kStreams = Symbol('switchyard.streams');
-type Session = ServerHttp2Session & { [kStreams]?: number };
-
 /**
  * TlsFront owns the TLS listener and its certificates: `server` is what the
  * gateway listens with; `stop` ends certificate watching.
@@ -143,21 +139,29 @@ function createHttp2Server(
     // The compatibility API objects offer what the handler uses of IncomingMessage/ServerResponse.
     handler(req as http.IncomingMessage, res as http.ServerResponse);
   });
-  const sessions = new Set<Session>();
+  const sessions = new Set<ServerHttp2Session>();
   const idleMs = parseDuration(limits.keepAliveTimeout);
-  server.on('session', (session: Session) => {
+  server.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);
-    session[kStreams] = 0;
-    session.on('stream', (stream) => {
-      session[kStreams]!++;
-      stream.once('close', () => session[kStreams]!--);
-    });
     // Close a session that has had no open stream for keepAliveTimeout (a
-    // quiet session with a slow request in flight stays).
-    session.setTimeout(idleMs, () => {
-      if (session[kStreams] === 0) session.close();
+    // quiet session with a slow request in flight stays open).
+    let idle: NodeJS.Timeout | undefined;
+    const armIdle = () => {
+      idle = setTimeout(() => session.close(), idleMs);
+      idle.unref();
+    };
+    let streams = 0;
+    session.on('stream', (stream) => {
+      if (streams++ === 0) clearTimeout(idle);
+      stream.once('close', () => {
+        if (--streams === 0 && !session.closed) armIdle();
+      });
     });
-    session.once('close', () => sessions.delete(session));
+    session.once('close', () => {
+      clearTimeout(idle);
+      sessions.delete(session);
+    });
+    armIdle();
   });
   // Http2SecureServer has closeIdleConnections for its HTTP/1.1 connections (allowHTTP1); the types lack it.
   const closeIdleHttp1 = (server as unknown as { closeIdleConnections(): void }).closeIdleConnections.bind(server);

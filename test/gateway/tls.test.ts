@@ -288,7 +288,8 @@ describe('TLS front door', () => {
     });
 
     it('upgrades WebSockets (wss) and splices them', async () => {
-      const ws = new WebSocket(`wss://127.0.0.1:${port}/svc/ws`, { ca, servername: 'a.test', headers: { host: 'a.test' } });
+      // Browsers open WebSockets on an HTTP/1.1 connection (ALPN http/1.1; no RFC 8441 over h2).
+      const ws = new WebSocket(`wss://127.0.0.1:${port}/svc/ws`, { ca, servername: 'a.test', headers: { host: 'a.test' }, ALPNProtocols: ['http/1.1'] });
       const messages: string[] = [];
       ws.on('message', (m) => messages.push(m.toString()));
       await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
@@ -416,6 +417,33 @@ describe('TLS options', () => {
       expect(r.body).toBe('done');
       await closed;
       await sessionClosed;
+    } finally {
+      session.destroy();
+      await gw.close();
+      await up.close();
+    }
+  });
+
+  it('keeps an HTTP/2 session through a slow response, then closes it once idle for keepAliveTimeout', async () => {
+    const up = await startUpstream('slow', (_req, res) => {
+      // Slower than keepAliveTimeout: the session is quiet while the stream is open.
+      setTimeout(() => res.writeHead(200, { 'content-length': 4 }).end('done'), 700);
+    });
+    const gw = await createGateway({
+      logger: pino({ level: 'silent' }),
+      gateway: { listen: { host: '127.0.0.1', port: 0, tls: { cert: c.cert, key: c.key } }, admin: { enabled: false }, limits: { keepAliveTimeout: '200ms' } },
+      routeFiles: { 'r.yaml': { upstreams: { s: { targets: [{ url: up.url }] } }, routes: [{ id: 's', match: { path: '/*' }, upstream: 's' }] } },
+    });
+    const session = http2.connect(`https://127.0.0.1:${(await gw.listen()).port}`, { ca, servername: 'c.test' });
+    try {
+      let closedAt = 0;
+      session.once('close', () => (closedAt = Date.now()));
+      const r = await h2request(session, { ':method': 'GET', ':path': '/slow', ':authority': 'c.test' });
+      const answeredAt = Date.now();
+      expect(r.body).toBe('done');
+      expect(closedAt).toBe(0);
+      await waitFor(() => closedAt > 0, { timeout: 3000, message: 'the idle session closed' });
+      expect(closedAt - answeredAt).toBeGreaterThanOrEqual(150);
     } finally {
       session.destroy();
       await gw.close();
