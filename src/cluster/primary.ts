@@ -226,7 +226,9 @@ export class Primary {
             if (wasListening && exitCode !== 0) clean = false;
             resolve();
           });
-          this.caller.call(w, 'shutdown').catch(() => w.process.kill('SIGTERM'));
+          // A worker still starting serves nothing and cannot answer yet: SIGTERM ends it at once.
+          if (wasListening) this.caller.call(w, 'shutdown').catch(() => w.process.kill('SIGTERM'));
+          else w.process.kill('SIGTERM');
         }),
     );
     const kill = setTimeout(() => {
