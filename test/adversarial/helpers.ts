@@ -376,3 +376,57 @@ export function get(path: string, extra = ''): string {
 
 /** INTERNAL_DETAIL matches things an error body must never contain (addresses, errno names, stacks). */
 export const INTERNAL_DETAIL = /127\.0\.0\.1|::1|localhost|ECONN|EPIPE|ETIMEDOUT|UND_ERR|HPE_|at .*\.(?:js|ts):\d+|Error:/;
+
+/** TcpProxy forwards a loopback port to another, and can hold all bytes (a stalled network or a frozen server). */
+export interface TcpProxy {
+  readonly port: number;
+  /** pause holds every byte in both directions until resume. */
+  pause(): void;
+  /** retarget sends new connections to another port. */
+  retarget(port: number): void;
+  resume(): void;
+  close(): Promise<void>;
+}
+
+/** startTcpProxy starts a pausable TCP forwarder to `targetPort` on 127.0.0.1. */
+export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
+  let paused = false;
+  let target = targetPort;
+  const held: Array<() => void> = [];
+  const sockets = new Set<net.Socket>();
+  const relay = (from: net.Socket, to: net.Socket) => {
+    from.on('data', (c: Buffer) => {
+      if (paused) held.push(() => to.write(c));
+      else to.write(c);
+    });
+  };
+  const server = net.createServer((client) => {
+    const upstream = net.connect({ port: target, host: '127.0.0.1' });
+    for (const s of [client, upstream]) {
+      sockets.add(s);
+      s.on('error', () => undefined);
+      s.once('close', () => {
+        sockets.delete(s);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    relay(client, upstream);
+    relay(upstream, client);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    port: (server.address() as net.AddressInfo).port,
+    pause: () => (paused = true),
+    retarget: (port) => (target = port),
+    resume() {
+      paused = false;
+      for (const f of held.splice(0)) f();
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
