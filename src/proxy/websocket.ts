@@ -15,7 +15,7 @@ import { runRequestHooks, PluginFailure } from '../plugins/chain.js';
 import type { Answer } from '../plugins/types.js';
 import { normalizeIp, type ClientIpResolver } from './client-ip.js';
 import { Exchange } from './exchange.js';
-import { requestIdFor, hostOf } from './handler.js';
+import { badHost, requestIdFor, hostOf } from './handler.js';
 import { HOP_BY_HOP, upstreamHeaders } from './headers.js';
 import { answerError, answerPlugin, finish } from './respond.js';
 import type { ForwardHooks } from './forward.js';
@@ -57,6 +57,7 @@ export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
     res.end(body);
   };
   if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(400, 'SY_ERR_BAD_REQUEST');
+  if (badHost(req)) return refuse(400, 'SY_ERR_BAD_REQUEST');
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const norm = normalizePath(q === -1 ? url : url.slice(0, q));

@@ -210,6 +210,16 @@ describe('Host', () => {
     expect(rec.requests()).toEqual([]);
   });
 
+  it.each([
+    ['two Host headers', 'Host: gw.test\r\nHost: evil.example\r\n'],
+    ['a Host with a path', 'Host: evil.example/admin\r\n'],
+  ])('400 on a WebSocket upgrade with %s, never reaching the upstream', async (_name, host) => {
+    const r = await sendRaw(gw.port, `GET /open/ws HTTP/1.1\r\n${host}Connection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`);
+    expect(r.responses.map((x) => x.status)).toEqual([400]);
+    expect(r.closed).toBe(true);
+    expect(rec.requests()).toEqual([]);
+  });
+
   it.each([['GW.Test:8080'], ['[::1]:8080'], ['10.0.0.1'], ['gw.test.']])('accepts Host %s', async (host) => {
     const r = await sendRaw(gw.port, `GET /open/x HTTP/1.1\r\nHost: ${host}\r\n\r\n`, { until: 1 });
     expect(r.responses[0]!.status).toBe(200);
