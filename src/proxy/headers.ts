@@ -90,6 +90,8 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, info: ForwardInfo,
   const traced = info.traceparent !== undefined;
   for (const name in headers) {
     if (HOP_BY_HOP.has(name) || name === 'host' || name === 'x-request-id') continue;
+    // The gateway answers `Expect: 100-continue` itself (node sends the 100); forwarded, undici would refuse the request.
+    if (name === 'expect') continue;
     // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) never go to an HTTP/1.1 upstream.
     if (name.charCodeAt(0) === 58 /* : */) continue;
     if (traced && (name === 'traceparent' || name === 'tracestate')) continue;

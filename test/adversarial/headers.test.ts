@@ -317,6 +317,23 @@ describe('hop-by-hop headers cross in neither direction', () => {
   });
 });
 
+describe('Expect', () => {
+  it('answers 100-continue itself and forwards the body without the Expect header (regression: it was a 502)', async () => {
+    const r = await sendRaw(gw.port, [`POST /open/up HTTP/1.1\r\n${H}Content-Length: 5\r\nExpect: 100-continue\r\n\r\n`, 'hello'], { until: 1 });
+    expect(r.text.startsWith('HTTP/1.1 100 Continue\r\n\r\n')).toBe(true);
+    expect(r.responses.map((x) => x.status)).toEqual([200]);
+    const req = only();
+    expect(req.body.toString()).toBe('hello');
+    expect(req.all('expect')).toEqual([]);
+  });
+
+  it('417 for an expectation it cannot meet, and the upstream gets nothing', async () => {
+    const r = await sendRaw(gw.port, `POST /open/up HTTP/1.1\r\n${H}Content-Length: 5\r\nExpect: teapot\r\n\r\nhello`, { until: 1 });
+    expect(r.responses.map((x) => x.status)).toEqual([417]);
+    expect(rec.requests()).toEqual([]);
+  });
+});
+
 describe('redirects from an upstream to itself', () => {
   async function redirect(path: string, location: string, header = 'Location', host = 'gw.test'): Promise<string | undefined> {
     rec.respond((_req, socket) => socket.write(`HTTP/1.1 302 Found\r\n${header}: ${location}\r\nContent-Length: 0\r\n\r\n`));
