@@ -111,6 +111,8 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     if (url.length > deps.maxUrlLength) return reject(req, res, 'SY_ERR_URL_TOO_LONG', id, peer, t0, true);
     if (req.rawHeaders.length > deps.maxHeaders * 2) return reject(req, res, 'SY_ERR_HEADERS_TOO_LARGE', id, peer, t0, true);
     if (badHost(req)) return reject(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, true);
+    // TRACE echoes the request as the upstream got it (identity, session and forwarding headers) back to the client: never at the front door (nginx refuses it too).
+    if (req.method === 'TRACE') return reject(req, res, 'SY_ERR_METHOD_NOT_ALLOWED', id, peer, t0);
     const q = url.indexOf('?');
     const rawPath = q === -1 ? url : url.slice(0, q);
     const rawQuery = q === -1 ? '' : url.slice(q + 1);

@@ -317,6 +317,15 @@ describe('hop-by-hop headers cross in neither direction', () => {
   });
 });
 
+describe('TRACE', () => {
+  it('is refused with 405: it would echo identity and internal headers back to the client', async () => {
+    const r = await send('/api/me', `Authorization: Bearer ${token()}\r\n`, { method: 'TRACE' });
+    expect(r.responses.map((x) => x.status)).toEqual([405]);
+    expect(r.responses[0]!.json().error.code).toBe('SY_ERR_METHOD_NOT_ALLOWED');
+    expect(rec.requests()).toEqual([]);
+  });
+});
+
 describe('Expect', () => {
   it('answers 100-continue itself and forwards the body without the Expect header (regression: it was a 502)', async () => {
     const r = await sendRaw(gw.port, [`POST /open/up HTTP/1.1\r\n${H}Content-Length: 5\r\nExpect: 100-continue\r\n\r\n`, 'hello'], { until: 1 });
