@@ -22,7 +22,7 @@ import { jsonBody, parseBodySize } from './lib/body.js';
 import { summarizeProfile } from './lib/cpuprofile.js';
 import { BENCH_PATH, CLI, JWT_SECRET, ROOT, chainRefs, profilesIn, resolveChain, startGateway } from './lib/gateway.js';
 import { findNginx, startNginx } from './lib/nginx.js';
-import { cpuPlan, launchNode, mib, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
+import { ForeignLoad, cpuPlan, launchNode, mib, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
 import { mean, stdev } from './lib/stats.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 import { findWrk, runWrk } from './lib/wrk.js';
@@ -124,16 +124,18 @@ async function main() {
     if (unknown.length) throw new Error(`--only: unknown candidate(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
   }
   let wanted = o.only ? names.filter((n) => o.only.includes(n)) : names;
+  if (o.workers > 1 && plan.pinned) notes.push(`gateway candidates with --workers ${o.workers} run on CPUs ${plan.proxyN(o.workers)}, sharing CPUs with the load generator and upstreams`);
   if (wanted.includes('nginx') && !nginx) {
     notes.push('nginx skipped: no nginx binary found (install Debian\'s nginx to get the reference numbers)');
     wanted = wanted.filter((n) => n !== 'nginx');
   }
 
   const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
-  // Other work on the machine (CI jobs, test runs) skews everything; say so instead of printing confident numbers.
-  const loadBefore = os.loadavg()[0];
-  // Before: anything above half the CPUs is someone else. After: the benchmark itself keeps about 3 processes busy.
-  const busyBefore = loadBefore > plan.count * 0.5;
+  // Other work on the machine (CI jobs, test runs) skews everything; measure it instead of printing confident numbers.
+  const quiet = new ForeignLoad(() => [], plan.count);
+  quiet.start();
+  await new Promise((r) => setTimeout(r, 1000));
+  const before = quiet.stop();
   const header = [
     `Switchyard benchmark  ${new Date().toISOString()}`,
     `node ${process.version}, ${cpuModel}, ${plan.count} CPUs, ${Math.round(os.totalmem() / 1073741824)} GiB`,
@@ -141,7 +143,7 @@ async function main() {
     `load: ${o.loader}${o.loader === 'autocannon' && wrk ? ' (wrk also installed: --loader wrk)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, interleaved`,
     `request: GET ${BENCH_PATH} with a 'authorization: Bearer <HS256 JWT>' header (every candidate); response body ${o.bodySize} bytes of JSON`,
     `candidates: ${wanted.join(', ')}`,
-    ...(busyBefore ? [`WARNING: 1-min load average is ${loadBefore.toFixed(1)} on ${plan.count} CPUs before starting: other work competes with the benchmark`] : []),
+    ...(before.foreignPct > 10 ? [`WARNING: other processes use ${before.foreignPct.toFixed(0)}% of the machine's CPU before starting: they will compete with the benchmark`] : []),
   ];
   console.log(header.join('\n'));
   console.log('');
@@ -244,6 +246,8 @@ async function main() {
     }
     process.stdout.write('\n');
   }
+  const foreign = new ForeignLoad(() => [...children].map((c) => c.pid), plan.count);
+  foreign.start();
   for (let r = 1; r <= o.rounds; r++) {
     process.stdout.write(`round ${r}/${o.rounds}:`);
     for (const c of candidates) {
@@ -258,6 +262,7 @@ async function main() {
     }
     process.stdout.write('\n');
   }
+  const disturbance = foreign.stop();
   for (const c of candidates) if (c.pid) c.rssAfter = treeRss(c.pid);
 
   // Stop proxies first (a profiled gateway writes its profile on exit), then the rest.
@@ -300,11 +305,10 @@ async function main() {
   console.log('');
   console.log(table(['candidate', 'req/s', '±', 'p50 ms', 'p99 ms', 'p99.9 ms', 'err/non2xx', 'vs fastify', 'vs nginx', 'CPU µs/req', 'RSS MiB idle->after'], rows));
   console.log(`\nreq/s and latencies: mean over ${o.rounds} round(s); ± = standard deviation of req/s across rounds; latency of 2xx responses as seen by the load generator;\nCPU µs/req = user+system CPU of the proxy process(es) per request (10 ms tick resolution), the least noise-sensitive column.`);
-  const loadAfter = os.loadavg()[0];
-  if (busyBefore || loadAfter > plan.count + 2) {
-    console.log(`  WARNING: the machine was busy (1-min load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after, on ${plan.count} CPUs, including this benchmark): req/s and latencies are noisy; compare CPU µs/req, or rerun on a quiet machine.`);
-    notes.push(`machine busy: load average ${loadBefore.toFixed(1)} before, ${loadAfter.toFixed(1)} after`);
-  }
+  const disturbed = disturbance.foreignPct > 5 || disturbance.stealPct > 5;
+  const line = `other processes used ${disturbance.foreignPct.toFixed(1)}% of the machine's CPU during the rounds${disturbance.stealPct >= 0.5 ? `, the hypervisor stole ${disturbance.stealPct.toFixed(1)}%` : ''}`;
+  console.log(disturbed ? `  WARNING: ${line}: req/s and latencies are disturbed; CPU µs/req holds up best; rerun on a quiet machine for numbers to quote.` : `  ${line} (a quiet run).`);
+  notes.push(line);
   for (const c of candidates) for (const n of c.notes) console.log(`  ${c.name}: ${n}`);
   for (const n of notes) console.log(`  note: ${n}`);
 
@@ -313,8 +317,9 @@ async function main() {
     const files = profilesIn(profileDir);
     if (files.length === 0) console.log(`\n--profile: no .cpuprofile written in ${profileDir} (did the gateway exit cleanly?)`);
     else {
-      const file = files.sort().at(-1);
-      profile = { file, ...summarizeProfile(file, { root: ROOT, top: 30, windows: byName.gateway?.windows }) };
+      // With --workers every process writes a profile; the busiest one is the one that served.
+      const summaries = files.map((file) => ({ file, ...summarizeProfile(file, { root: ROOT, top: 30, windows: byName.gateway?.windows }) }));
+      profile = summaries.sort((a, b) => b.busyMs - a.busyMs)[0];
       console.log(`\nCPU profile of "gateway": ${file}\n(open in Chrome DevTools > Performance, or speedscope). Summary of the measured rounds only: ${fmtInt(profile.busyMs)} ms busy of ${fmtInt(profile.totalMs)} ms; % of busy time.`);
       console.log('\nself time by area:');
       console.log(table(['area', 'self ms', '%'], profile.areas.slice(0, 12).map((a) => [a.area, fmtInt(a.selfMs), a.pct.toFixed(1)])));
@@ -335,6 +340,7 @@ async function main() {
         cpu: cpuModel,
         cpus: plan.count,
         layout: plan.note,
+        disturbance,
         options: o,
         nginx: nginx?.version,
         notes,

@@ -37,7 +37,7 @@ export function cpuPlan() {
     rest,
     /** proxyN is the CPU list for a proxy with n processes (workers). */
     proxyN: (n) => (n <= 1 ? '0' : `0-${Math.min(n, count) - 1}`),
-    note: `${count} CPUs: proxy under test pinned to CPU 0; load generator and upstreams share CPU ${rest} (they compete with each other, so upstream-direct is the ceiling of this harness, not of the machine)`,
+    note: `${count} CPUs: proxy under test pinned to CPU 0; load generator and upstreams share CPU ${rest} (they compete with each other, so upstream-direct is the ceiling of this harness, not of the machine; other processes on the machine are not kept off either CPU)`,
   };
 }
 
@@ -199,4 +199,44 @@ export function cpuMsOf(pid) {
 /** treeCpuMs sums cpuMsOf over a process and its direct children. */
 export function treeCpuMs(pid) {
   return [pid, ...childPids(pid)].reduce((sum, p) => sum + cpuMsOf(p), 0);
+}
+
+/** machineCpuMs reads /proc/stat: CPU time of all processes (user + nice + system) and time stolen by the hypervisor, in ms summed over CPUs. */
+export function machineCpuMs() {
+  ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    const ms = (ticks) => (ticks * 1000) / ticksPerSecond;
+    return { busyMs: ms(f[0] + f[1] + f[2]), stealMs: ms(f[7] ?? 0) };
+  } catch {
+    return { busyMs: 0, stealMs: 0 };
+  }
+}
+
+/**
+ * ForeignLoad measures how much CPU the rest of the machine (anything not in
+ * `pids()` nor this process) used between start() and stop(), as a share of
+ * all CPUs: the honest answer to "was this run disturbed?".
+ */
+export class ForeignLoad {
+  constructor(pids, cpus) {
+    this.pids = pids;
+    this.cpus = cpus;
+  }
+  ours() {
+    const self = process.cpuUsage();
+    return this.pids().reduce((sum, p) => sum + treeCpuMs(p), (self.user + self.system) / 1000);
+  }
+  start() {
+    this.t0 = Date.now();
+    this.m0 = machineCpuMs();
+    this.o0 = this.ours();
+  }
+  /** stop returns { foreignPct, stealPct } over the window. */
+  stop() {
+    const wall = (Date.now() - this.t0) * this.cpus;
+    const m = machineCpuMs();
+    const foreign = m.busyMs - this.m0.busyMs - (this.ours() - this.o0);
+    return { foreignPct: Math.max(0, (100 * foreign) / wall), stealPct: (100 * (m.stealMs - this.m0.stealMs)) / wall };
+  }
 }
