@@ -14,7 +14,7 @@ import type { ErrorCode } from '../errors.js';
 import type { Target } from '../upstream/target.js';
 import { addSetCookie, chooseTarget } from '../upstream/sticky.js';
 import type { Exchange } from './exchange.js';
-import { responseHeaders, upstreamHeaders } from './headers.js';
+import { dropHopByHop, responseHeaders, upstreamHeaders } from './headers.js';
 import { locationRewriter } from './location.js';
 import { answerError, finish, type FinishHook } from './respond.js';
 
@@ -130,6 +130,7 @@ class Attempt implements Dispatcher.DispatchHandler {
       return;
     }
     ex.upstreamMs = performance.now() - this.t0;
+    dropHopByHop(headers);
     const out: PluginResponse = { status: statusCode, headers, fromUpstream: true };
     const chain = route.chain.response;
     if (chain.length === 0) return this.writeHead(out);

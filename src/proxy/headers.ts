@@ -121,6 +121,18 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, info: ForwardInfo,
   return out;
 }
 
+/**
+ * dropHopByHop removes an upstream response's hop-by-hop headers and the
+ * ones its Connection header names, in place. It runs before the response
+ * hooks, so an upstream cannot name a header a plugin adds afterwards
+ * (`Connection: strict-transport-security`) and have the gateway drop it.
+ */
+export function dropHopByHop(headers: Record<string, string | string[] | undefined>): void {
+  const listed = connectionListed(headers.connection);
+  if (listed !== undefined) for (const name of listed) delete headers[name];
+  for (const name of HOP_BY_HOP) if (headers[name] !== undefined) delete headers[name];
+}
+
 /** RESPONSE_STRIP lists response headers the gateway never passes to clients besides hop-by-hop ones. */
 const RESPONSE_STRIP = new Set(['x-session-set', 'x-session-clear']);
 

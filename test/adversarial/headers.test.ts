@@ -30,6 +30,7 @@ function routeFiles(url: string) {
       routes: [
         { id: 'api', match: { path: '/api/*' }, upstream: 'rec', plugins: [{ jwt: { algorithms: ['HS256'], secret: SECRET, forward: { sub: 'x-user-id', role: 'x-user-role' } } }] },
         { id: 'svc', match: { path: '/svc/*' }, upstream: 'rec', stripPrefix: true },
+        { id: 'secured', match: { path: '/secured/*' }, upstream: 'rec', plugins: [{ headers: { response: { set: { 'strict-transport-security': 'max-age=63072000', 'x-frame-options': 'DENY' } } } }] },
         { id: 'named', match: { path: '/named/*' }, upstream: 'named' },
         { id: 'open', match: { path: '/*' }, upstream: 'rec' },
       ],
@@ -286,6 +287,16 @@ describe('hop-by-hop headers cross in neither direction', () => {
     for (const name of ['te', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'upgrade', 'http2-settings', 'trailer', 'x-hop']) {
       expect(req.all(name), name).toEqual([]);
     }
+  });
+
+  it('an upstream Connection header cannot remove response headers the gateway adds', async () => {
+    rec.respond((_req, socket) => socket.write('HTTP/1.1 200 OK\r\nConnection: keep-alive, Strict-Transport-Security, X-Frame-Options, X-Upstream-Hop\r\nX-Upstream-Hop: 1\r\nContent-Length: 2\r\n\r\nok'));
+    const r = await send('/secured/x');
+    const res = r.responses[0]!;
+    expect(res.status).toBe(200);
+    expect(res.header('strict-transport-security')).toBe('max-age=63072000');
+    expect(res.header('x-frame-options')).toBe('DENY');
+    expect(res.all('x-upstream-hop')).toEqual([]);
   });
 
   it('refuses an h2c upgrade instead of tunnelling it to the upstream', async () => {
