@@ -194,6 +194,9 @@ export class Gateway {
     // node stops parsing headers past this count (and the handler answers 431), instead of storing 2000.
     (server as { maxHeadersCount: number | null }).maxHeadersCount = limits.maxHeaders + 1;
     server.on('clientError', (err: Error & { code?: string }, socket: Socket) => onClientError(err, socket, limits.maxUrlLength));
+    // `Expect: 100-continue` requests go through the same handler, which sends the 100 only once the
+    // request is accepted (routed, authorized, within the body limit): refused ones never upload their body.
+    server.on('checkContinue', handler);
     server.on('connection', (s: Socket) => {
       this.sockets.add(s);
       s.once('close', () => this.sockets.delete(s));

@@ -160,6 +160,12 @@ function unframedBody(req: IncomingMessage): boolean {
   return req.httpVersionMajor === 2 && (req as unknown as { stream: { endAfterHeaders: boolean } }).stream.endAfterHeaders === false;
 }
 
+/** continueIfAsked sends `100 Continue` to a client waiting for it before sending its body (node leaves it to us: see gateway.ts). */
+function continueIfAsked(ex: Exchange): void {
+  const expect = ex.headers.expect;
+  if (expect !== undefined && expect.toLowerCase() === '100-continue' && !ex.res.headersSent) ex.res.writeContinue();
+}
+
 /** prepareBody checks the body against the route's limit, buffers it when it is small, then forwards. */
 function prepareBody(ex: Exchange, hooks: ForwardHooks): void {
   const h = ex.headers;
@@ -174,6 +180,7 @@ function prepareBody(ex: Exchange, hooks: ForwardHooks): void {
     }
     const length = Number(cl);
     if (length > limit) return answerError(ex, 'SY_ERR_BODY_TOO_LARGE', hooks.onFinish, { close: true });
+    continueIfAsked(ex);
     if (length <= ex.route.retry.bufferBody) {
       readBody(ex.req, length).then(
         (buf) => {
@@ -191,6 +198,7 @@ function prepareBody(ex: Exchange, hooks: ForwardHooks): void {
     return attempt(ex, hooks);
   }
   // Length unknown (chunked): buffer up to the replay size first, then count as it streams.
+  continueIfAsked(ex);
   readStart(ex.req, ex.route.retry.bufferBody, limit).then(
     (start) => {
       if (start.complete) {

@@ -347,6 +347,17 @@ describe('Expect', () => {
     expect(req.all('expect')).toEqual([]);
   });
 
+  it.each([
+    ['unauthenticated', '/api/me', 100, 401],
+    ['over the body limit', '/open/up', 20 * 1024 * 1024, 413],
+    ['a refused path', '/open/a;b', 100, 400],
+  ])('sends no 100 to a request refused as %s, so the client never uploads its body', async (_name, path, length, status) => {
+    const r = await sendRaw(gw.port, `POST ${path} HTTP/1.1\r\n${H}Content-Length: ${length}\r\nExpect: 100-continue\r\n\r\n`, { until: 1 });
+    expect(r.text).not.toContain('100 Continue');
+    expect(r.responses.map((x) => x.status)).toEqual([status]);
+    expect(rec.requests()).toEqual([]);
+  });
+
   it('417 for an expectation it cannot meet, and the upstream gets nothing', async () => {
     const r = await sendRaw(gw.port, `POST /open/up HTTP/1.1\r\n${H}Content-Length: 5\r\nExpect: teapot\r\n\r\nhello`, { until: 1 });
     expect(r.responses.map((x) => x.status)).toEqual([417]);
