@@ -10,6 +10,7 @@
  */
 import jwt from 'jsonwebtoken';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createGateway } from '../../src/gateway/gateway.js';
 import { startGateway, type TestGateway } from '../../src/testing/index.js';
 import { sendRaw, startRecorder, type Recorder } from './helpers.js';
 
@@ -197,5 +198,13 @@ describe('no host named by the client is ever dialled', () => {
     expect(r.responses[0]!.status).toBe(400);
     expect(evil.connections).toHaveLength(0);
     expect(pub.requests()).toEqual([]);
+  });
+});
+
+describe('route patterns', () => {
+  it('refuse a path parameter at load: no request could ever match it', async () => {
+    await expect(
+      createGateway({ gateway: {}, routeFiles: { 'r.yaml': { upstreams: { u: { targets: [{ url: 'http://127.0.0.1:9' }] } }, routes: [{ id: 'r', match: { path: '/admin;v=1/*' }, upstream: 'u' }] } } }),
+    ).rejects.toThrow(/must be a normalized path/);
   });
 });
