@@ -201,13 +201,14 @@ export function treeCpuMs(pid) {
   return [pid, ...childPids(pid)].reduce((sum, p) => sum + cpuMsOf(p), 0);
 }
 
-/** machineCpuMs reads /proc/stat: CPU time of all processes (user + nice + system) and time stolen by the hypervisor, in ms summed over CPUs. */
+/** machineCpuMs reads /proc/stat: CPU time of all processes (user + nice + system + irq + softirq) and time stolen by the hypervisor, in ms summed over CPUs. */
 export function machineCpuMs() {
   ticksPerSecond ??= Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout.trim()) || 100;
   try {
     const f = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
     const ms = (ticks) => (ticks * 1000) / ticksPerSecond;
-    return { busyMs: ms(f[0] + f[1] + f[2]), stealMs: ms(f[7] ?? 0) };
+    // irq and softirq are included: network work in our processes' context may be charged there.
+    return { busyMs: ms(f[0] + f[1] + f[2] + f[5] + f[6]), stealMs: ms(f[7] ?? 0) };
   } catch {
     return { busyMs: 0, stealMs: 0 };
   }
@@ -237,6 +238,7 @@ export class ForeignLoad {
     const wall = (Date.now() - this.t0) * this.cpus;
     const m = machineCpuMs();
     const foreign = m.busyMs - this.m0.busyMs - (this.ours() - this.o0);
-    return { foreignPct: Math.max(0, (100 * foreign) / wall), stealPct: (100 * (m.stealMs - this.m0.stealMs)) / wall };
+    // Per-process and machine counters tick separately: small negative values are rounding.
+    return { foreignPct: Math.max(0, (100 * foreign) / wall), rawForeignPct: (100 * foreign) / wall, stealPct: (100 * (m.stealMs - this.m0.stealMs)) / wall };
   }
 }
