@@ -38,7 +38,8 @@ const USAGE = `Usage: npm run bench -- [options]
   --only a,b           only these candidates (see the list below)
   --routes N           also run "gateway-routes-N": the gateway with N generated routes (vs 10)
   --workers N          start the gateway candidates with --workers N
-  --profile            run the "gateway" candidate under --cpu-prof; print its top self-time functions
+  --profile            run the gateway candidates under --cpu-prof (use --only gateway for one);
+                       print each one's top self-time functions over the measured rounds
   --loader NAME        autocannon (default) or wrk (when installed)
   -h, --help
 
@@ -166,7 +167,8 @@ async function main() {
   const expectedBody = jsonBody(o.bodySize).toString();
 
   // Start every candidate; one that fails to start is reported and skipped.
-  const profileDir = o.profile ? join(resultsDir, `profile-${stamp}`) : undefined;
+  const profileDir = (name) => (o.profile ? join(resultsDir, `profile-${stamp}`, name) : undefined);
+  const profiled = o.profile ? ['PROFILED (--cpu-prof): slower than unprofiled'] : [];
   const gwCpus = plan.pinned ? plan.proxyN(o.workers) : undefined;
   const starters = {
     'upstream-direct': async () => ({ url: `${targets[0]}${BENCH_PATH}`, notes: ['the limit: the load generator straight to upstream 0'] }),
@@ -186,22 +188,22 @@ async function main() {
       return { ...n, notes: [`nginx ${nginx.version}, 1 worker, keepalive upstream pool over 3 targets`] };
     },
     gateway: async () => {
-      const g = await startGateway({ targets, routes: 10, workers: o.workers, cpus: gwCpus, headers, profileDir });
+      const g = await startGateway({ targets, routes: 10, workers: o.workers, cpus: gwCpus, headers, profileDir: profileDir('gateway') });
       track(g.child);
-      return { ...g, gateway: true, notes: ['round robin over 3 targets, 10 routes, no plugins, access log off, log level warn', ...(profileDir ? ['PROFILED (--cpu-prof): slower than normal'] : []), ...g.notes] };
+      return { ...g, gateway: true, notes: ['round robin over 3 targets, 10 routes, no plugins, access log off, log level warn', ...profiled, ...g.notes] };
     },
     'gateway-chain': async () => {
       const { kept, notes: chainNotes } = await resolveChain(chainRefs());
-      const g = await startGateway({ targets, routes: 10, chain: kept, healthCheck: true, workers: o.workers, cpus: gwCpus, headers });
+      const g = await startGateway({ targets, routes: 10, chain: kept, healthCheck: true, workers: o.workers, cpus: gwCpus, headers, profileDir: profileDir('gateway-chain') });
       track(g.child);
-      return { ...g, gateway: true, notes: [`chain: ${kept.map((k) => k.name).join(' -> ') || '(none)'}; health checks every 1s`, ...chainNotes, ...g.notes] };
+      return { ...g, gateway: true, notes: [`chain: ${kept.map((k) => k.name).join(' -> ') || '(none)'}; health checks every 1s`, ...profiled, ...chainNotes, ...g.notes] };
     },
   };
   if (o.routes !== undefined && o.routes !== 10) {
     starters[`gateway-routes-${o.routes}`] = async () => {
-      const g = await startGateway({ targets, routes: o.routes, workers: o.workers, cpus: gwCpus, headers });
+      const g = await startGateway({ targets, routes: o.routes, workers: o.workers, cpus: gwCpus, headers, profileDir: profileDir(`gateway-routes-${o.routes}`) });
       track(g.child);
-      return { ...g, gateway: true, notes: [`as "gateway" but ${o.routes} generated routes; the hit route is declared last`, ...g.notes] };
+      return { ...g, gateway: true, notes: [`as "gateway" but ${o.routes} generated routes; the hit route is declared last`, ...profiled, ...g.notes] };
     };
   }
 
@@ -312,20 +314,24 @@ async function main() {
   for (const c of candidates) for (const n of c.notes) console.log(`  ${c.name}: ${n}`);
   for (const n of notes) console.log(`  note: ${n}`);
 
-  let profile;
-  if (profileDir) {
-    const files = profilesIn(profileDir);
-    if (files.length === 0) console.log(`\n--profile: no .cpuprofile written in ${profileDir} (did the gateway exit cleanly?)`);
-    else {
-      // With --workers every process writes a profile; the busiest one is the one that served.
-      const summaries = files.map((file) => ({ file, ...summarizeProfile(file, { root: ROOT, top: 30, windows: byName.gateway?.windows }) }));
-      profile = summaries.sort((a, b) => b.busyMs - a.busyMs)[0];
-      console.log(`\nCPU profile of "gateway": ${file}\n(open in Chrome DevTools > Performance, or speedscope). Summary of the measured rounds only: ${fmtInt(profile.busyMs)} ms busy of ${fmtInt(profile.totalMs)} ms; % of busy time.`);
-      console.log('\nself time by area:');
-      console.log(table(['area', 'self ms', '%'], profile.areas.slice(0, 12).map((a) => [a.area, fmtInt(a.selfMs), a.pct.toFixed(1)])));
-      console.log('\ntop self-time functions:');
-      console.log(table(['function', 'where', 'self ms', '%'], profile.top.map((f) => [f.name, f.where, fmtInt(f.selfMs), f.pct.toFixed(1)])));
+  // Profiles: one per profiled candidate, summarized over its measured rounds only.
+  const profiles = {};
+  for (const c of candidates.filter((x) => x.profileDir)) {
+    const files = profilesIn(c.profileDir);
+    if (files.length === 0) {
+      console.log(`\n--profile: no .cpuprofile written in ${c.profileDir} (did ${c.name} exit cleanly?)`);
+      continue;
     }
+    // With --workers every process writes a profile; the busiest one is the one that served.
+    const summaries = files.map((file) => ({ file, ...summarizeProfile(file, { root: ROOT, top: 30, windows: c.windows }) }));
+    const p = summaries.sort((a, b) => b.busyMs - a.busyMs)[0];
+    profiles[c.name] = p;
+    console.log(`\nCPU profile of "${c.name}": ${p.file}`);
+    console.log(`(open in Chrome DevTools > Performance, or speedscope). Measured rounds only: ${fmtInt(p.busyMs)} ms busy of ${fmtInt(p.totalMs)} ms sampled; % of busy time.`);
+    console.log('\nself time by area:');
+    console.log(table(['area', 'self ms', '%'], p.areas.slice(0, 12).map((a) => [a.area, fmtInt(a.selfMs), a.pct.toFixed(1)])));
+    console.log('\ntop self-time functions:');
+    console.log(table(['function', 'where', 'self ms', '%'], p.top.map((f) => [f.name, f.where, fmtInt(f.selfMs), f.pct.toFixed(1)])));
   }
 
   const out = join(resultsDir, `${stamp}.json`);
@@ -353,7 +359,7 @@ async function main() {
           rss: c.rssIdle ? { idle: c.rssIdle, afterLoad: c.rssAfter } : undefined,
           rounds: c.rounds,
         })),
-        profile,
+        profiles,
       },
       null,
       2,

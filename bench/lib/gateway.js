@@ -126,7 +126,7 @@ export async function startGateway({ targets, routes = 10, chain = [], healthChe
     if (kids.length === 0) notes.push(`--workers ${workers} is accepted by the CLI but no worker process was forked: unsupported, measured with 1 process`);
     else if (kids.length < workers) notes.push(`--workers ${workers}: only ${kids.length} worker processes found`);
   }
-  return { child, pid: child.pid, url, config, notes, workers: workerCount };
+  return { child, pid: child.pid, url, config, notes, workers: workerCount, profileDir };
 }
 
 /** profilesIn lists the .cpuprofile files Node wrote into a directory. */
