@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { parseBodySize } from './lib/body.js';
 import { CLI, JWT_SECRET, chainRefs, resolveChain, startGateway } from './lib/gateway.js';
-import { cpuPlan, launchNode, mib, nextMessage, stop, treeCpuMs, treeRss } from './lib/procs.js';
+import { ForeignLoad, cpuPlan, launchNode, mib, nextMessage, stop, treeCpuMs, treeRss } from './lib/procs.js';
 import { fmtInt, fmtMs, table } from './lib/table.js';
 
 const USAGE = `Usage: npm run soak -- [options]
@@ -93,6 +93,8 @@ async function main() {
   console.log(`gateway pid ${gw.pid}: RSS ${mib(idle)} idle\n`);
 
   const samples = [];
+  const foreign = new ForeignLoad(() => [...children].map((c) => c.pid), plan.count);
+  foreign.start();
   const started = Date.now();
   let lastCpu = treeCpuMs(gw.pid);
   let lastAt = started;
@@ -109,6 +111,7 @@ async function main() {
   loadgen.send({ type: 'run', id: 1, url: gw.url, connections: o.connections, duration: o.duration, headers });
   const r = await result;
   clearInterval(timer);
+  const disturbance = foreign.stop();
   // Idle timers (keep-alive, pools) close their sockets; what remains after a pause is retained memory.
   await sleep(o.interval * 1000);
   const after = treeRss(gw.pid);
@@ -120,6 +123,7 @@ async function main() {
       [[fmtInt(r.requests), fmtInt(r.rps), fmtMs(r.latency.p50), fmtMs(r.latency.p99), fmtMs(r.latency.p999), fmtInt(r.errors + r.timeouts), fmtInt(r.non2xx)]],
     ),
   );
+  console.log(`other processes used ${disturbance.foreignPct.toFixed(1)}% of the machine's CPU during the load${disturbance.foreignPct > 5 ? ' (req/s and latencies are disturbed; RSS readings are not)' : ''}`);
   // Judge growth after warm-up: the first third of the run fills pools, JIT code and V8's heap.
   const warm = samples.filter((s) => s.t >= o.duration / 3);
   const base = warm[0]?.rss ?? idle;
