@@ -27,6 +27,9 @@ import { mean, stdev } from './lib/stats.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 import { findWrk, runWrk } from './lib/wrk.js';
 
+/** UsageError is a bad command-line flag. */
+class UsageError extends Error {}
+
 const USAGE = `Usage: npm run bench -- [options]
 
   --quick              1 round of 3s per candidate, 1s warm-up (under a minute)
@@ -73,7 +76,7 @@ function options() {
   }
   const int = (name, v, min) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min} (got "${v}")`);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min} (got "${v}")`);
     return n;
   };
   const o = {
@@ -82,14 +85,20 @@ function options() {
     duration: int('duration', values.duration ?? (values.quick ? 3 : 10), 1),
     warmup: int('warmup', values.warmup ?? (values.quick ? 1 : 3), 0),
     connections: int('connections', values.connections, 1),
-    bodySize: parseBodySize(values.body),
+    bodySize: (() => {
+      try {
+        return parseBodySize(values.body);
+      } catch (err) {
+        throw new UsageError(err.message);
+      }
+    })(),
     only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
     routes: values.routes === undefined ? undefined : int('routes', values.routes, 1),
     workers: int('workers', values.workers, 1),
     profile: values.profile,
     loader: values.loader,
   };
-  if (!['autocannon', 'wrk'].includes(o.loader)) throw new Error(`--loader must be autocannon or wrk (got "${o.loader}")`);
+  if (!['autocannon', 'wrk'].includes(o.loader)) throw new UsageError(`--loader must be autocannon or wrk (got "${o.loader}")`);
   return o;
 }
 
@@ -111,7 +120,7 @@ async function main() {
   const plan = cpuPlan();
   const nginx = findNginx();
   const wrk = findWrk();
-  if (o.loader === 'wrk' && !wrk) throw new Error('--loader wrk: wrk is not installed');
+  if (o.loader === 'wrk' && !wrk) throw new UsageError('--loader wrk: wrk is not installed');
   const notes = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = join(ROOT, 'bench/results');
@@ -122,7 +131,7 @@ async function main() {
   if (o.routes !== undefined && o.routes !== 10) names.push(`gateway-routes-${o.routes}`);
   if (o.only) {
     const unknown = o.only.filter((n) => !names.includes(n));
-    if (unknown.length) throw new Error(`--only: unknown candidate(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
+    if (unknown.length) throw new UsageError(`--only: unknown candidate(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
   }
   let wanted = o.only ? names.filter((n) => o.only.includes(n)) : names;
   if (o.workers > 1 && plan.pinned) notes.push(`gateway candidates with --workers ${o.workers} run on CPUs ${plan.proxyN(o.workers)}, sharing CPUs with the load generator and upstreams`);
@@ -370,6 +379,11 @@ async function main() {
 }
 
 main().catch((err) => {
+  // Bad flags get the message and the usage, not a stack trace.
+  if (err instanceof UsageError || err?.code?.startsWith?.('ERR_PARSE_ARGS')) {
+    console.error(`bench: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
   console.error(`bench: ${err.stack ?? err}`);
   process.exit(1);
 });

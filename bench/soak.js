@@ -14,6 +14,9 @@ import { CLI, JWT_SECRET, chainRefs, resolveChain, startGateway } from './lib/ga
 import { ForeignLoad, cpuPlan, launchNode, mib, nextMessage, stop, treeCpuMs, treeRss } from './lib/procs.js';
 import { fmtInt, fmtMs, table } from './lib/table.js';
 
+/** UsageError is a bad command-line flag. */
+class UsageError extends Error {}
+
 const USAGE = `Usage: npm run soak -- [options]
 
   --duration S       seconds of load (default 60)
@@ -44,14 +47,20 @@ function options() {
   }
   const int = (name, v, min) => {
     const n = Number(v);
-    if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min} (got "${v}")`);
+    if (!Number.isInteger(n) || n < min) throw new UsageError(`--${name} must be an integer >= ${min} (got "${v}")`);
     return n;
   };
   return {
     duration: int('duration', values.duration, 5),
     interval: int('interval', values.interval, 1),
     connections: int('connections', values.connections, 1),
-    bodySize: parseBodySize(values.body),
+    bodySize: (() => {
+      try {
+        return parseBodySize(values.body);
+      } catch (err) {
+        throw new UsageError(err.message);
+      }
+    })(),
     chain: values.chain,
   };
 }
@@ -143,6 +152,11 @@ async function main() {
 }
 
 main().catch((err) => {
+  // Bad flags get the message and the usage, not a stack trace.
+  if (err instanceof UsageError || err?.code?.startsWith?.('ERR_PARSE_ARGS')) {
+    console.error(`soak: ${err.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
   console.error(`soak: ${err.stack ?? err}`);
   process.exit(1);
 });
