@@ -13,7 +13,7 @@
  * --cpu-prof output), and the gateway is started exactly as users start it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -279,6 +279,7 @@ async function main() {
   // Stop proxies first (a profiled gateway writes its profile on exit), then the rest.
   await Promise.all(candidates.map((c) => stop(c.child)));
   await Promise.all([...upstreams.map((u) => stop(u.child, 3000)), stop(loadgen, 3000)]);
+  for (const c of candidates) if (c.dir) rmSync(c.dir, { recursive: true, force: true });
 
   // Summaries and ratios.
   for (const c of candidates) {

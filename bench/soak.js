@@ -6,7 +6,7 @@
  * and CPU layout as bench/run.js: three upstreams and the load generator on
  * one side, the gateway pinned on its own CPU.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import jwt from 'jsonwebtoken';
 import { parseBodySize } from './lib/body.js';
@@ -148,6 +148,7 @@ async function main() {
       : `verdict: GROWING: +${(growth / 1048576).toFixed(1)} MiB after warm-up over ${fmtInt(r.requests)} requests (${(perMillion / 1048576).toFixed(1)} MiB per million requests); rerun longer (--duration 300) to tell a leak from heap sizing`,
   );
   await stop(gw.child);
+  rmSync(gw.dir, { recursive: true, force: true });
   await Promise.all([...children].map((c) => stop(c, 3000)));
 }
 

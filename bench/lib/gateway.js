@@ -8,7 +8,7 @@
  */
 import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { childPids, freePort, launch, waitHttp } from './procs.js';
 
@@ -101,7 +101,8 @@ export function writeConfig({ port, adminPort, targets, routes, chain, healthChe
 /**
  * startGateway starts the CLI on free ports and waits until BENCH_PATH
  * answers 200 with `headers` (so a chain that rejects the load's token fails
- * here, not silently in the table). Returns { child, pid, url, notes, workers }.
+ * here, not silently in the table). Returns { child, pid, url, config, dir,
+ * notes, workers, profileDir }; `dir` is the temp config directory to remove.
  */
 export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir }) {
   const port = await freePort();
@@ -111,7 +112,12 @@ export async function startGateway({ targets, routes = 10, chain = [], healthChe
   const args = [...nodeArgs, CLI, 'start', '--config', config, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const child = launch(process.execPath, args, { cpus, env: { NODE_ENV: 'production' }, name: 'gateway' });
   const url = `http://127.0.0.1:${port}${BENCH_PATH}`;
-  await waitHttp(url, { headers, child, timeoutMs: 30_000 });
+  try {
+    await waitHttp(url, { headers, child, timeoutMs: 30_000 });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
   const notes = [];
   let workerCount = 1;
   if (workers > 1) {
@@ -126,7 +132,7 @@ export async function startGateway({ targets, routes = 10, chain = [], healthChe
     if (kids.length === 0) notes.push(`--workers ${workers} is accepted by the CLI but no worker process was forked: unsupported, measured with 1 process`);
     else if (kids.length < workers) notes.push(`--workers ${workers}: only ${kids.length} worker processes found`);
   }
-  return { child, pid: child.pid, url, config, notes, workers: workerCount, profileDir };
+  return { child, pid: child.pid, url, config, dir: dirname(config), notes, workers: workerCount, profileDir };
 }
 
 /** profilesIn lists the .cpuprofile files Node wrote into a directory. */

@@ -62,6 +62,11 @@ export async function startNginx({ nginx, targets, cpus, probePath, headers }) {
   writeFileSync(conf, nginxConf({ dir, port, targets }));
   const child = launch(nginx.path, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log')], { cpus, name: 'nginx' });
   const url = `http://127.0.0.1:${port}${probePath}`;
-  await waitHttp(url, { headers, child });
-  return { child, pid: child.pid, url };
+  try {
+    await waitHttp(url, { headers, child });
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  return { child, pid: child.pid, url, dir };
 }
