@@ -102,13 +102,14 @@ export function writeConfig({ port, adminPort, targets, routes, chain, healthChe
  * startGateway starts the CLI on free ports and waits until BENCH_PATH
  * answers 200 with `headers` (so a chain that rejects the load's token fails
  * here, not silently in the table). Returns { child, pid, url, config, dir,
- * notes, workers, profileDir }; `dir` is the temp config directory to remove.
+ * port, adminPort, notes, workers, profileDir }; `dir` is the temp config
+ * directory to remove. `nodeArgs` go before the CLI (e.g. --inspect).
  */
-export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir }) {
+export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir, nodeArgs: extraNodeArgs = [] }) {
   const port = await freePort();
   const adminPort = await freePort();
   const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck });
-  const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [];
+  const nodeArgs = [...extraNodeArgs, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
   const args = [...nodeArgs, CLI, 'start', '--config', config, ...(workers > 1 ? ['--workers', String(workers)] : [])];
   const child = launch(process.execPath, args, { cpus, env: { NODE_ENV: 'production' }, name: 'gateway' });
   const url = `http://127.0.0.1:${port}${BENCH_PATH}`;
@@ -132,7 +133,7 @@ export async function startGateway({ targets, routes = 10, chain = [], healthChe
     if (kids.length === 0) notes.push(`--workers ${workers} is accepted by the CLI but no worker process was forked: unsupported, measured with 1 process`);
     else if (kids.length < workers) notes.push(`--workers ${workers}: only ${kids.length} worker processes found`);
   }
-  return { child, pid: child.pid, url, config, dir: dirname(config), notes, workers: workerCount, profileDir };
+  return { child, pid: child.pid, url, port, adminPort, config, dir: dirname(config), notes, workers: workerCount, profileDir };
 }
 
 /** profilesIn lists the .cpuprofile files Node wrote into a directory. */
