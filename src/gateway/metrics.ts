@@ -1,9 +1,11 @@
 /**
  * Prometheus metrics (prom-client), one registry per gateway so several can
- * run in one process (tests). Label children are cached per label set, so a
- * request costs a map lookup and two increments, not a label-hashing pass.
+ * run in one process (tests). The per-request series are plain cells
+ * (series.ts) cached per label set, so a request costs a map lookup and a few
+ * increments, not prom-client's label-hashing pass.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CounterSeries, HistogramSeries, type CounterCell, type HistogramCell } from './series.js';
 import type { Exchange } from '../proxy/exchange.js';
 import type { MetricsSink } from './observer.js';
 import type { Runtime } from './runtime.js';
@@ -11,32 +13,23 @@ import type { Runtime } from './runtime.js';
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 const statusClass = (s: number) => CLASSES[Math.min(5, Math.floor(s / 100))] ?? '0xx';
 
-type Child = { inc(v?: number): void };
-type HChild = { observe(v: number): void };
+const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+type Cells = { c: CounterCell; h: HistogramCell };
 
 /** PromMetrics is the prom-client backed MetricsSink. */
 export class PromMetrics implements MetricsSink {
   readonly registry = new Registry();
-  private readonly requests = new Counter({ name: 'switchyard_requests_total', help: 'Requests served, by route, method and status class.', labelNames: ['route', 'method', 'status_class'], registers: [this.registry] });
-  private readonly latency = new Histogram({
-    name: 'switchyard_request_duration_seconds',
-    help: 'Time from request to end of response, by route, method and status class.',
-    labelNames: ['route', 'method', 'status_class'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
-  private readonly upstreamRequests = new Counter({ name: 'switchyard_upstream_requests_total', help: 'Upstream attempts, by upstream, target and outcome.', labelNames: ['upstream', 'target', 'outcome'], registers: [this.registry] });
-  private readonly upstreamLatency = new Histogram({
-    name: 'switchyard_upstream_duration_seconds',
-    help: 'Upstream attempt time until response end or failure, by upstream and target.',
-    labelNames: ['upstream', 'target'],
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [this.registry],
-  });
+  private readonly requests = new CounterSeries('switchyard_requests_total', 'Requests served, by route, method and status class.', this.registry);
+  private readonly latency = new HistogramSeries('switchyard_request_duration_seconds', 'Time from request to end of response, by route, method and status class.', BUCKETS, this.registry);
+  private readonly upstreamRequests = new CounterSeries('switchyard_upstream_requests_total', 'Upstream attempts, by upstream, target and outcome.', this.registry);
+  private readonly upstreamLatency = new HistogramSeries('switchyard_upstream_duration_seconds', 'Upstream attempt time until response end or failure, by upstream and target.', BUCKETS, this.registry);
   private readonly retries = new Counter({ name: 'switchyard_retries_total', help: 'Retried upstream attempts, by upstream.', labelNames: ['upstream'], registers: [this.registry] });
   private readonly events = new Counter({ name: 'switchyard_events_total', help: 'Gateway events: rate_limited, auth_rejected, ejection, health transitions, redis_error, config_reload.', labelNames: ['event', 'upstream', 'result', 'plugin'], registers: [this.registry] });
-  private readonly cache = new Map<string, Child>();
-  private readonly hcache = new Map<string, HChild>();
+  /** series caches the cells of one label set: a request costs a map lookup and plain increments. */
+  private readonly series = new Map<string, Cells>();
+  /** latencyByTarget shares one upstream latency cell between a target's ok and error series. */
+  private readonly latencyByTarget = new Map<string, HistogramCell>();
 
   constructor(runtime: () => Runtime | undefined) {
     const reg = this.registry;
@@ -89,31 +82,31 @@ export class PromMetrics implements MetricsSink {
   private record(route: string, method: string, status: number, durationMs: number): void {
     const cls = statusClass(status);
     const key = route + '\0' + method + '\0' + cls;
-    let c = this.cache.get(key);
-    let h = this.hcache.get(key);
-    if (c === undefined || h === undefined) {
+    let s = this.series.get(key);
+    if (s === undefined) {
       const labels = { route, method, status_class: cls };
-      c = this.requests.labels(labels);
-      h = this.latency.labels(labels);
-      this.cache.set(key, c);
-      this.hcache.set(key, h);
+      s = { c: this.requests.cell(labels), h: this.latency.cell(labels) };
+      this.series.set(key, s);
     }
-    c.inc();
-    h.observe(durationMs / 1000);
+    s.c.value++;
+    this.latency.observe(s.h, durationMs / 1000);
   }
 
   attempt(upstream: string, target: string, ok: boolean, _status: number, ms: number): void {
     const key = 'u\0' + upstream + '\0' + target + '\0' + (ok ? 'ok' : 'error');
-    let c = this.cache.get(key);
-    let h = this.hcache.get(key);
-    if (c === undefined || h === undefined) {
-      c = this.upstreamRequests.labels({ upstream, target, outcome: ok ? 'ok' : 'error' });
-      h = this.upstreamLatency.labels({ upstream, target });
-      this.cache.set(key, c);
-      this.hcache.set(key, h);
+    let s = this.series.get(key);
+    if (s === undefined) {
+      const tkey = upstream + '\0' + target;
+      let h = this.latencyByTarget.get(tkey);
+      if (h === undefined) {
+        h = this.upstreamLatency.cell({ upstream, target });
+        this.latencyByTarget.set(tkey, h);
+      }
+      s = { c: this.upstreamRequests.cell({ upstream, target, outcome: ok ? 'ok' : 'error' }), h };
+      this.series.set(key, s);
     }
-    c.inc();
-    h.observe(ms / 1000);
+    s.c.value++;
+    this.upstreamLatency.observe(s.h, ms / 1000);
   }
 
   retry(upstream: string): void {
