@@ -12,9 +12,9 @@ import { runResponseHooks } from '../plugins/chain.js';
 import type { PluginResponse } from '../plugins/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { Target } from '../upstream/target.js';
-import { addSetCookie, chooseTarget } from '../upstream/sticky.js';
+import { chooseTarget } from '../upstream/sticky.js';
 import type { Exchange } from './exchange.js';
-import { dropHopByHop, responseHeaders, upstreamHeaders } from './headers.js';
+import { responseHeaders, upstreamHeaders, withoutHopByHop } from './headers.js';
 import { locationRewriter } from './location.js';
 import { answerError, finish, type FinishHook } from './respond.js';
 
@@ -130,10 +130,10 @@ class Attempt implements Dispatcher.DispatchHandler {
       return;
     }
     ex.upstreamMs = performance.now() - this.t0;
-    dropHopByHop(headers);
-    const out: PluginResponse = { status: statusCode, headers, fromUpstream: true };
     const chain = route.chain.response;
-    if (chain.length === 0) return this.writeHead(out);
+    // Without response hooks, responseHeaders drops the hop-by-hop headers in the same pass that builds the client's list.
+    if (chain.length === 0) return this.writeHead({ status: statusCode, headers, fromUpstream: true });
+    const out: PluginResponse = { status: statusCode, headers: withoutHopByHop(headers), fromUpstream: true };
     let pending: void | Promise<void>;
     try {
       pending = runResponseHooks(chain, ex, out);
@@ -176,10 +176,12 @@ class Attempt implements Dispatcher.DispatchHandler {
     const ex = this.ex;
     ex.status = out.status;
     ex.responded = true;
-    if (ex.stickyCookie !== undefined) addSetCookie(out.headers, ex.stickyCookie);
     const h = out.headers;
     const rewrite = h.location !== undefined || h['content-location'] !== undefined ? locationRewriter(ex) : undefined;
-    ex.res.writeHead(out.status, responseHeaders(h, ex.id, rewrite));
+    const flat = responseHeaders(h, ex.id, rewrite);
+    // Added after the filter: an upstream `Connection: set-cookie` must not drop the gateway's own cookie.
+    if (ex.stickyCookie !== undefined) flat.push('set-cookie', ex.stickyCookie);
+    ex.res.writeHead(out.status, flat);
   }
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
