@@ -450,6 +450,65 @@ describe('jwt plugin hook', () => {
   });
 });
 
+describe('jwt plugin verified-token cache', () => {
+  const request = (token: string) => {
+    const headers = { authorization: `Bearer ${token}` };
+    return { id: '1', method: 'GET', path: '/', rawQuery: '', headers, rawHeaders: ['Authorization', headers.authorization], clientIp: '127.0.0.1', secure: false, routeId: 'r', upstream: 'u', locals: {} as Record<string, unknown>, cookie: () => undefined, setUpstreamHeader: () => {}, removeUpstreamHeader: () => {} };
+  };
+  const setup = async () => {
+    let now = 1_700_000_000_000;
+    const clock = { now: () => now, set: (t: number) => void (now = t) };
+    const ctx = { log: pino({ level: 'silent' }), store: undefined as never, redis: undefined, metrics: { count() {} }, clock, routeId: 'r', baseDir: '.' };
+    // Default clockSkew 30s: jsonwebtoken accepts until exp + 30s.
+    const hooks = await jwtPlugin.create({ ...defaults, algorithms: ['HS256'], secret: SECRET }, ctx);
+    return { hooks, clock, t0: now };
+  };
+
+  it('reuses a verified token but still refuses it once it expires (exp + clockSkew)', async () => {
+    const { hooks, clock, t0 } = await setup();
+    const exp = t0 / 1000 + 10;
+    const token = hs({ sub: 's', exp });
+    const first = request(token);
+    expect(hooks.onRequest!(first)).toBeUndefined();
+    const second = request(token);
+    expect(hooks.onRequest!(second)).toBeUndefined();
+    // Served from the cache: the same (frozen) claims object, not a fresh verification.
+    expect(second.locals.jwt).toBe(first.locals.jwt);
+    expect(Object.isFrozen(second.locals.jwt)).toBe(true);
+    clock.set((exp + 30) * 1000 - 1);
+    expect(hooks.onRequest!(request(token))).toBeUndefined();
+    clock.set((exp + 30) * 1000);
+    expect(hooks.onRequest!(request(token))).toMatchObject({ status: 401, code: 'SY_ERR_AUTH_INVALID' });
+    // An expired token is never put back: still refused later.
+    expect(hooks.onRequest!(request(token))).toMatchObject({ status: 401 });
+  });
+
+  it('re-verifies a long-lived token after 60s and never caches a refused one', async () => {
+    const { hooks, clock, t0 } = await setup();
+    const token = hs({ sub: 's', exp: t0 / 1000 + 3600 });
+    const first = request(token);
+    expect(hooks.onRequest!(first)).toBeUndefined();
+    clock.set(t0 + 59_999);
+    const cached = request(token);
+    hooks.onRequest!(cached);
+    expect(cached.locals.jwt).toBe(first.locals.jwt);
+    clock.set(t0 + 60_000);
+    const fresh = request(token);
+    expect(hooks.onRequest!(fresh)).toBeUndefined();
+    expect(fresh.locals.jwt).not.toBe(first.locals.jwt);
+    expect(fresh.locals.jwt).toEqual(first.locals.jwt);
+    // Not valid yet at first sight: refused, and refused again once valid would need a real verification (nothing cached).
+    const early = hs({ sub: 's', exp: t0 / 1000 + 3600, nbf: (t0 + 60_000) / 1000 + 100 });
+    expect(hooks.onRequest!(request(early))).toMatchObject({ status: 401 });
+    clock.set(t0 + 60_000 + 130_000);
+    const later = request(early);
+    expect(hooks.onRequest!(later)).toBeUndefined();
+    clock.set(t0 + 60_000 + 10_000);
+    // The clock went back before nbf - clockSkew: the cached entry is not used, the token is refused again.
+    expect(hooks.onRequest!(request(early))).toMatchObject({ status: 401 });
+  });
+});
+
 describe('jwt plugin configuration errors', () => {
   const routeFile = (pluginYaml: string) =>
     [

@@ -18,6 +18,7 @@ import { definePlugin } from '../../define.js';
 import { parseDuration } from '../../duration.js';
 import type { Answer, PluginRequest } from '../../types.js';
 import { compileClaimRules, headerValue, claimOf, meetsRequirements, missingClaim, type Claims } from './claims.js';
+import { VerifiedTokens } from './cache.js';
 import { JwksFailure, JwksKeys, KID } from './jwks.js';
 import { resolveKeySource } from './keys.js';
 import { JwtOptions } from './schema.js';
@@ -77,6 +78,8 @@ export default definePlugin({
       ...(opts.audience === undefined ? {} : { audience: opts.audience as string | [string, ...string[]] }),
     };
     const maxLength = opts.maxTokenLength;
+    // Per instance: a token verified for one route's keys and rules says nothing about another route's.
+    const verified = new VerifiedTokens(verifyOptions.clockTolerance!);
     const { log, metrics } = ctx;
 
     const reject = (answer: Answer, reason: string, req: PluginRequest): Answer => {
@@ -105,8 +108,9 @@ export default definePlugin({
     /** verify checks the signature and registered claims with a known key; returns the claims or an Answer. */
     const verify = (req: PluginRequest, token: string, key: KeyObject): Answer | undefined => {
       let decoded: jwt.Jwt;
+      const now = ctx.clock.now();
       try {
-        verifyOptions.clockTimestamp = Math.floor(ctx.clock.now() / 1000);
+        verifyOptions.clockTimestamp = Math.floor(now / 1000);
         decoded = jwt.verify(token, key, verifyOptions);
       } catch (err) {
         return reject(INVALID, reasonOf(err), req);
@@ -115,7 +119,9 @@ export default definePlugin({
       if ((decoded.header as { crit?: unknown }).crit !== undefined) return reject(INVALID, 'crit', req);
       const payload = decoded.payload;
       if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return reject(INVALID, 'malformed', req);
-      return accept(req, payload as Claims);
+      const answer = accept(req, payload as Claims);
+      if (answer === undefined) verified.set(token, payload as Claims, now);
+      return answer;
     };
 
     /** verifyJwks reads the token header (alg, kid) before any key lookup, so bad tokens never cause a fetch. */
@@ -153,6 +159,8 @@ export default definePlugin({
       if (auth.length - start > maxLength) return reject(INVALID, 'too_long', req);
       const token = auth.slice(start);
       if (!JWS_COMPACT.test(token)) return reject(INVALID, 'malformed', req);
+      const claims = verified.get(token, ctx.clock.now());
+      if (claims !== undefined) return accept(req, claims);
       if (jwks !== undefined) return verifyJwks(req, token, jwks);
       return verify(req, token, staticKey!);
     };
