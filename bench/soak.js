@@ -21,7 +21,7 @@ import jwt from 'jsonwebtoken';
 import { parseBodySize } from './lib/body.js';
 import { CLI, JWT_SECRET, chainRefs, resolveChain, startGateway } from './lib/gateway.js';
 import { Inspector, KINDS, MixedTraffic, fdCounts, judge, mixedRoutes, reload, sampleGateway, writeRoutes } from './lib/mixed.js';
-import { ForeignLoad, cpuPlan, freePort, launchNode, mib, nextMessage, stop, treeCpuMs, treeRss } from './lib/procs.js';
+import { ForeignLoad, cpuPlan, launchNode, mib, nextMessage, stop, treeCpuMs, treeRss } from './lib/procs.js';
 import { fmtInt, fmtMs, table } from './lib/table.js';
 
 /** UsageError is a bad command-line flag. */
@@ -188,8 +188,9 @@ async function mixed(o) {
 
   const upstream = track(launchNode(lib('mixed-upstream.js'), [], { cpus: plan.rest, name: 'mixed-upstream' }));
   const { ports } = await nextMessage(upstream, 'ready');
-  // A port that was free a moment ago and that nobody listens on: connects are refused (502).
-  const deadPort = await freePort();
+  // Port 1 (tcpmux) is never served: connects are refused (502). A port from freePort() is not
+  // safe here: over minutes another process (a test run, another soak) can start listening on it.
+  const deadPort = 1;
   const token = jwt.sign({ sub: 'soak-user' }, JWT_SECRET, { algorithm: 'HS256', expiresIn: '1d' });
   const headers = { authorization: `Bearer ${token}` };
   let chain = [];
