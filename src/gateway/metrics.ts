@@ -1,7 +1,7 @@
 /**
  * Prometheus metrics (prom-client), one registry per gateway so several can
  * run in one process (tests). The per-request series are plain cells
- * (series.ts) cached per label set, so a request costs a map lookup and a few
+ * (series.ts) cached per label set, so a request costs a few map lookups and
  * increments, not prom-client's label-hashing pass.
  */
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
@@ -11,11 +11,13 @@ import type { MetricsSink } from './observer.js';
 import type { Runtime } from './runtime.js';
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
-const statusClass = (s: number) => CLASSES[Math.min(5, Math.floor(s / 100))] ?? '0xx';
+/** classIndex maps a status to its index in CLASSES (anything below 100 is 0xx, above 599 is 5xx). */
+const classIndex = (s: number) => (s < 100 ? 0 : Math.min(5, (s / 100) | 0));
 
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 type Cells = { c: CounterCell; h: HistogramCell };
+type TargetCells = { h: HistogramCell; ok: CounterCell | undefined; error: CounterCell | undefined };
 
 /** PromMetrics is the prom-client backed MetricsSink. */
 export class PromMetrics implements MetricsSink {
@@ -26,10 +28,14 @@ export class PromMetrics implements MetricsSink {
   private readonly upstreamLatency = new HistogramSeries('switchyard_upstream_duration_seconds', 'Upstream attempt time until response end or failure, by upstream and target.', BUCKETS, this.registry);
   private readonly retries = new Counter({ name: 'switchyard_retries_total', help: 'Retried upstream attempts, by upstream.', labelNames: ['upstream'], registers: [this.registry] });
   private readonly events = new Counter({ name: 'switchyard_events_total', help: 'Gateway events: rate_limited, auth_rejected, ejection, health transitions, redis_error, config_reload.', labelNames: ['event', 'upstream', 'result', 'plugin'], registers: [this.registry] });
-  /** series caches the cells of one label set: a request costs a map lookup and plain increments. */
-  private readonly series = new Map<string, Cells>();
-  /** latencyByTarget shares one upstream latency cell between a target's ok and error series. */
-  private readonly latencyByTarget = new Map<string, HistogramCell>();
+  /**
+   * Cells cached per label set, in nested maps keyed by the label strings
+   * themselves: those are long-lived (route ids, target ids) and keep their
+   * hash, where a concatenated key would be built and hashed per request.
+   */
+  private readonly byRoute = new Map<string, Map<string, (Cells | undefined)[]>>();
+  /** byTarget[upstream][target] holds the ok and error cells, which share one latency cell. */
+  private readonly byTarget = new Map<string, Map<string, TargetCells>>();
 
   constructor(runtime: () => Runtime | undefined) {
     const reg = this.registry;
@@ -80,33 +86,29 @@ export class PromMetrics implements MetricsSink {
   }
 
   private record(route: string, method: string, status: number, durationMs: number): void {
-    const cls = statusClass(status);
-    const key = route + '\0' + method + '\0' + cls;
-    let s = this.series.get(key);
+    const ci = classIndex(status);
+    let methods = this.byRoute.get(route);
+    if (methods === undefined) this.byRoute.set(route, (methods = new Map()));
+    let classes = methods.get(method);
+    if (classes === undefined) methods.set(method, (classes = []));
+    let s = classes[ci];
     if (s === undefined) {
-      const labels = { route, method, status_class: cls };
-      s = { c: this.requests.cell(labels), h: this.latency.cell(labels) };
-      this.series.set(key, s);
+      const labels = { route, method, status_class: CLASSES[ci]! };
+      s = classes[ci] = { c: this.requests.cell(labels), h: this.latency.cell(labels) };
     }
     s.c.value++;
     this.latency.observe(s.h, durationMs / 1000);
   }
 
   attempt(upstream: string, target: string, ok: boolean, _status: number, ms: number): void {
-    const key = 'u\0' + upstream + '\0' + target + '\0' + (ok ? 'ok' : 'error');
-    let s = this.series.get(key);
-    if (s === undefined) {
-      const tkey = upstream + '\0' + target;
-      let h = this.latencyByTarget.get(tkey);
-      if (h === undefined) {
-        h = this.upstreamLatency.cell({ upstream, target });
-        this.latencyByTarget.set(tkey, h);
-      }
-      s = { c: this.upstreamRequests.cell({ upstream, target, outcome: ok ? 'ok' : 'error' }), h };
-      this.series.set(key, s);
-    }
-    s.c.value++;
-    this.upstreamLatency.observe(s.h, ms / 1000);
+    let targets = this.byTarget.get(upstream);
+    if (targets === undefined) this.byTarget.set(upstream, (targets = new Map()));
+    let t = targets.get(target);
+    if (t === undefined) targets.set(target, (t = { h: this.upstreamLatency.cell({ upstream, target }), ok: undefined, error: undefined }));
+    // Counter series appear on first use, as prom-client's do (no zero error series for a target that never failed).
+    const c = ok ? (t.ok ??= this.upstreamRequests.cell({ upstream, target, outcome: 'ok' })) : (t.error ??= this.upstreamRequests.cell({ upstream, target, outcome: 'error' }));
+    c.value++;
+    this.upstreamLatency.observe(t.h, ms / 1000);
   }
 
   retry(upstream: string): void {
