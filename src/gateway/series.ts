@@ -31,11 +31,23 @@ interface Sample {
   metricName?: string;
 }
 
-/** CounterSeries is a labelled counter whose series are plain objects. */
-export class CounterSeries {
-  readonly type = 'counter';
+/** Metric is the shape prom-client's Registry reads from a registered metric. */
+interface Metric {
+  name: string;
+  help: string;
+  type: string;
+  values: Sample[];
+  aggregator: string;
+}
+
+/**
+ * Series holds the cells of one metric and registers it with prom-client as
+ * if it were one of its own (the registry only calls get() and reset()).
+ */
+abstract class Series<C extends { readonly labels: Labels }> {
+  abstract readonly type: string;
   readonly aggregator = 'sum';
-  private readonly cells: CounterCell[] = [];
+  protected readonly cells: C[] = [];
 
   constructor(
     readonly name: string,
@@ -46,44 +58,62 @@ export class CounterSeries {
   }
 
   /** cell adds a series; the caller caches it per label set (a second cell with the same labels would export a duplicate sample). */
-  cell(labels: Labels): CounterCell {
-    const c: CounterCell = { labels, value: 0 };
+  cell(labels: Labels): C {
+    const c = this.newCell(labels);
     this.cells.push(c);
     return c;
   }
 
-  get(): Promise<{ name: string; help: string; type: string; values: Sample[]; aggregator: string }> {
+  get(): Promise<Metric> {
     const values: Sample[] = [];
-    for (const c of this.cells) values.push({ labels: c.labels, value: c.value });
+    for (const c of this.cells) this.samples(c, values);
     return Promise.resolve({ help: this.help, name: this.name, type: this.type, values, aggregator: this.aggregator });
   }
 
   reset(): void {
-    for (const c of this.cells) c.value = 0;
+    for (const c of this.cells) this.resetCell(c);
+  }
+
+  protected abstract newCell(labels: Labels): C;
+  protected abstract samples(c: C, out: Sample[]): void;
+  protected abstract resetCell(c: C): void;
+}
+
+/** CounterSeries is a labelled counter whose series are plain objects. */
+export class CounterSeries extends Series<CounterCell> {
+  readonly type = 'counter';
+
+  protected newCell(labels: Labels): CounterCell {
+    return { labels, value: 0 };
+  }
+
+  protected samples(c: CounterCell, out: Sample[]): void {
+    out.push({ labels: c.labels, value: c.value });
+  }
+
+  protected resetCell(c: CounterCell): void {
+    c.value = 0;
   }
 }
 
 /** HistogramSeries is a labelled histogram whose series are plain bucket arrays. */
-export class HistogramSeries {
+export class HistogramSeries extends Series<HistogramCell> {
   readonly type = 'histogram';
-  readonly aggregator = 'sum';
-  private readonly cells: HistogramCell[] = [];
+  private readonly bucketName: string;
 
   constructor(
-    readonly name: string,
-    readonly help: string,
+    name: string,
+    help: string,
     /** upper bounds, ascending (+Inf implied). */
     readonly buckets: readonly number[],
     registry: Registry,
   ) {
-    registry.registerMetric(this as never);
+    super(name, help, registry);
+    this.bucketName = name + '_bucket';
   }
 
-  /** cell adds a series; the caller caches it per label set. */
-  cell(labels: Labels): HistogramCell {
-    const c: HistogramCell = { labels, counts: new Float64Array(this.buckets.length), sum: 0, count: 0 };
-    this.cells.push(c);
-    return c;
+  protected newCell(labels: Labels): HistogramCell {
+    return { labels, counts: new Float64Array(this.buckets.length), sum: 0, count: 0 };
   }
 
   observe(c: HistogramCell, v: number): void {
@@ -98,28 +128,21 @@ export class HistogramSeries {
     c.count++;
   }
 
-  get(): Promise<{ name: string; help: string; type: string; values: Sample[]; aggregator: string }> {
+  protected samples(c: HistogramCell, out: Sample[]): void {
     // Same order and label layout as prom-client: `le` first, then the series labels.
-    const values: Sample[] = [];
-    const bucketName = this.name + '_bucket';
-    for (const c of this.cells) {
-      let acc = 0;
-      for (let i = 0; i < this.buckets.length; i++) {
-        acc += c.counts[i]!;
-        values.push({ labels: { le: this.buckets[i]!, ...c.labels }, value: acc, metricName: bucketName });
-      }
-      values.push({ labels: { le: '+Inf', ...c.labels }, value: c.count, metricName: bucketName });
-      values.push({ labels: { ...c.labels }, value: c.sum, metricName: this.name + '_sum' });
-      values.push({ labels: { ...c.labels }, value: c.count, metricName: this.name + '_count' });
+    let acc = 0;
+    for (let i = 0; i < this.buckets.length; i++) {
+      acc += c.counts[i]!;
+      out.push({ labels: { le: this.buckets[i]!, ...c.labels }, value: acc, metricName: this.bucketName });
     }
-    return Promise.resolve({ name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator });
+    out.push({ labels: { le: '+Inf', ...c.labels }, value: c.count, metricName: this.bucketName });
+    out.push({ labels: { ...c.labels }, value: c.sum, metricName: this.name + '_sum' });
+    out.push({ labels: { ...c.labels }, value: c.count, metricName: this.name + '_count' });
   }
 
-  reset(): void {
-    for (const c of this.cells) {
-      c.counts.fill(0);
-      c.sum = 0;
-      c.count = 0;
-    }
+  protected resetCell(c: HistogramCell): void {
+    c.counts.fill(0);
+    c.sum = 0;
+    c.count = 0;
   }
 }
