@@ -306,6 +306,25 @@ export const Gateway = Strict(
       {
         enabled: Type.Boolean({ default: true, description: 'Propagate W3C traceparent/tracestate to upstreams (a new trace when absent) and log the trace id.' }),
         sampled: Type.Boolean({ default: true, description: 'Sampled flag of the traces the gateway starts (an incoming flag is kept as sent).' }),
+        otlp: Type.Optional(
+          Strict(
+            {
+              endpoint: Type.Optional(
+                Type.String({
+                  pattern: '^https?://',
+                  description: 'OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces. Default: OTEL_EXPORTER_OTLP_TRACES_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT + /v1/traces.',
+                }),
+              ),
+              headers: Type.Optional(StringMap('Headers sent with every export, e.g. an API key (use ${VAR}); added to OTEL_EXPORTER_OTLP_(TRACES_)HEADERS, these win.')),
+              serviceName: Type.Optional(Type.String({ minLength: 1, description: 'Resource service.name. Default: OTEL_SERVICE_NAME, else "switchyard".' })),
+              timeout: Duration('Longest time one export may take (connect, send, answer); a slower one is dropped.', '10s'),
+              maxBatch: Type.Integer({ minimum: 1, default: 512, description: 'Most spans in one export request; a full batch is sent at once.' }),
+              flushInterval: Duration('Time between exports of a partial batch.', '5s'),
+              maxQueue: Type.Integer({ minimum: 1, default: 2048, description: 'Most spans waiting for export; beyond it new spans are dropped (and counted), never buffered without bound.' }),
+            },
+            { description: 'Export one SERVER span per sampled request to an OpenTelemetry collector (OTLP/HTTP JSON). Absent = off.' },
+          ),
+        ),
       },
       { default: {}, description: 'W3C Trace Context propagation.' },
     ),

@@ -10,7 +10,8 @@ import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { parseDuration } from '../config/duration.js';
 import { ConfigInvalid, type ConfigError } from '../config/errors.js';
-import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import { INLINE_GATEWAY, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import type { Env } from '../config/env.js';
 import type { GatewayDoc } from '../config/schema.js';
 import { createClientIpResolver } from '../proxy/client-ip.js';
 import { createHandler } from '../proxy/handler.js';
@@ -28,6 +29,8 @@ import { startAdmin, type AdminServer } from '../admin/server.js';
 import { gatewayBackend } from '../admin/backend.js';
 import { TlsFront, type TlsServer } from './tls.js';
 import { createRedirectServer } from './https-redirect.js';
+import { otlpSettings, type OtlpSettings } from './otlp-config.js';
+import { detachedCounters, OtlpExporter } from './otlp-exporter.js';
 
 /** GatewayOptions says where the configuration comes from. */
 export type GatewayOptions = LoadOptions & {
@@ -70,6 +73,8 @@ export class Gateway {
   /** shuttingDown is true once close() started (readiness answers not ready). */
   shuttingDown = false;
   readonly observer: Observer;
+  /** otlp is the running OpenTelemetry exporter (started by listen(), swapped by a reload that changes tracing.otlp). */
+  private otlp: OtlpExporter | undefined;
 
   private constructor(
     private loaded: LoadedConfig,
@@ -79,6 +84,8 @@ export class Gateway {
     private readonly plugins: PluginHost,
     private readonly now: () => number,
     metrics: MetricsSink,
+    /** otlpSettings is the compiled tracing.otlp of the loaded configuration. */
+    private otlpSettings: OtlpSettings | undefined,
   ) {
     this.active = compiled.runtime;
     this.activeLinks = compiled.links;
@@ -105,8 +112,9 @@ export class Gateway {
     const metrics = options.metrics ?? (options.offline ? NO_METRICS : new PromMetrics(() => self?.runtime));
     const plugins = await PluginHost.create(loaded, log, now, metrics, options.offline === true);
     try {
+      const otlp = otlpSettings(loaded.gateway.tracing, envOf(options), { file: loaded.gatewayFile ?? INLINE_GATEWAY, locate: loaded.locateGateway });
       const compiled = await compileRuntime(loaded, { version: 1, log, now, previous: undefined, buildChain: plugins.chainBuilder(), baseDir: loaded.baseDir });
-      self = new Gateway(loaded, compiled, log, options, plugins, now, metrics);
+      self = new Gateway(loaded, compiled, log, options, plugins, now, metrics, otlp);
       return self;
     } catch (err) {
       await plugins.close();
@@ -167,7 +175,7 @@ export class Gateway {
       maxHeaders: limits.maxHeaders,
       hooks,
       log: this.log,
-      onRejected: (method, path, status, id, ip, ms) => this.observer.rejected(method, path, status, id, ip, ms),
+      onRejected: (method, path, status, id, ip, ms, req, code) => this.observer.rejected(method, path, status, id, ip, ms, req, code),
       secure,
       trace,
     });
@@ -202,6 +210,7 @@ export class Gateway {
       s.once('close', () => this.sockets.delete(s));
     });
     this.server = server;
+    this.startOtlp();
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
       server.listen(g.listen.port, g.listen.host, () => {
@@ -242,6 +251,21 @@ export class Gateway {
       });
     });
     return (redirect.address() as AddressInfo).port;
+  }
+
+  /**
+   * startOtlp starts, replaces or stops the OpenTelemetry exporter to match
+   * the loaded tracing.otlp. Unchanged settings keep the running exporter and
+   * its queue; a replaced one flushes what it holds in the background while
+   * requests finishing from now on go to the new one.
+   */
+  private startOtlp(): void {
+    const settings = this.otlpSettings;
+    const old = this.otlp;
+    if (old?.settings.key === settings?.key) return;
+    this.otlp = settings === undefined ? undefined : new OtlpExporter(settings, this.observer.metrics.otlpSpans?.() ?? detachedCounters(), this.log.child({ kind: 'otlp' }));
+    this.observer.spans = this.otlp;
+    if (old !== undefined) void old.close();
   }
 
   /** watchPaths lists the files and directories a reload reads. */
@@ -288,8 +312,10 @@ export class Gateway {
   private async doReload(): Promise<ReloadResult> {
     let loaded: LoadedConfig;
     let compiled: Compiled;
+    let otlp: OtlpSettings | undefined;
     try {
       loaded = await loadConfig(this.options);
+      otlp = otlpSettings(loaded.gateway.tracing, envOf(this.options), { file: loaded.gatewayFile ?? INLINE_GATEWAY, locate: loaded.locateGateway });
       await this.plugins.refresh(loaded);
       compiled = await compileRuntime(loaded, {
         version: this.version + 1,
@@ -312,6 +338,8 @@ export class Gateway {
     this.version = compiled.runtime.version;
     this.active = compiled.runtime; // the swap: one reference
     this.activeLinks = compiled.links;
+    this.otlpSettings = otlp;
+    if (this.server && !this.shuttingDown) this.startOtlp();
     if (this.server) for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
     else this.unwired = [...this.unwired.filter((u) => !compiled.retired.includes(u)), ...compiled.fresh];
     for (const u of compiled.retired) u.dispose();
@@ -345,6 +373,8 @@ export class Gateway {
       clearTimeout(timer);
       for (const s of this.sockets) s.destroy();
     }
+    // After the listener: every request that finished has its span queued; one bounded final flush.
+    await this.otlp?.close();
     await this.admin?.close();
     for (const u of this.active.upstreams.values()) u.dispose();
     this.unwired = [];
@@ -420,6 +450,11 @@ function refuseWhenIdle(socket: ClientSocket, code: ErrorCode): void {
   // with unread input would reset it away); a client that never closes its
   // side must not hold the socket, though.
   socket.setTimeout(5000, () => socket.destroy());
+}
+
+/** envOf is where OTEL_* variables are read: the environment the configuration's `${VAR}` come from. */
+function envOf(options: GatewayOptions): Env {
+  return (options as { env?: Env }).env ?? process.env;
 }
 
 /** createGateway loads the configuration and returns a gateway ready to listen(). */

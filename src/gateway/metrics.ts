@@ -8,6 +8,7 @@ import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CounterSeries, HistogramSeries, type CounterCell, type HistogramCell } from './series.js';
 import type { Exchange } from '../proxy/exchange.js';
 import type { MetricsSink } from './observer.js';
+import type { SpanCounters } from './otlp-exporter.js';
 import type { Runtime } from './runtime.js';
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
@@ -36,6 +37,8 @@ export class PromMetrics implements MetricsSink {
   private readonly byRoute = new Map<string, Map<string, (Cells | undefined)[]>>();
   /** byTarget[upstream][target] holds the ok and error cells, which share one latency cell. */
   private readonly byTarget = new Map<string, Map<string, TargetCells>>();
+  /** spans are the OpenTelemetry export counters, registered when an exporter first asks (no series without export). */
+  private spans: SpanCounters | undefined = undefined;
 
   constructor(runtime: () => Runtime | undefined) {
     const reg = this.registry;
@@ -109,6 +112,19 @@ export class PromMetrics implements MetricsSink {
     const c = ok ? (t.ok ??= this.upstreamRequests.cell({ upstream, target, outcome: 'ok' })) : (t.error ??= this.upstreamRequests.cell({ upstream, target, outcome: 'error' }));
     c.value++;
     this.upstreamLatency.observe(t.h, ms / 1000);
+  }
+
+  otlpSpans(): SpanCounters {
+    if (this.spans === undefined) {
+      const series = new CounterSeries('switchyard_otlp_spans_total', 'OpenTelemetry spans, by result: exported, or dropped (reason: queue_full, export_failed, rejected by the collector).', this.registry);
+      this.spans = {
+        exported: series.cell({ result: 'exported', reason: '' }),
+        queueFull: series.cell({ result: 'dropped', reason: 'queue_full' }),
+        exportFailed: series.cell({ result: 'dropped', reason: 'export_failed' }),
+        rejected: series.cell({ result: 'dropped', reason: 'rejected' }),
+      };
+    }
+    return this.spans;
   }
 
   retry(upstream: string): void {

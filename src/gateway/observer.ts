@@ -2,8 +2,12 @@
  * What the gateway tells the outside about each request: one access-log line
  * and the metrics. Both are fed from the same finish point, so they agree.
  */
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import type { ErrorCode } from '../errors.js';
 import type { Exchange } from '../proxy/exchange.js';
+import type { SpanCounters } from './otlp-exporter.js';
+import type { SpanSink } from './server-span.js';
 import type { Target } from '../upstream/target.js';
 import { Traffic } from './traffic.js';
 
@@ -15,6 +19,8 @@ export interface MetricsSink {
   attempt(upstream: string, target: string, ok: boolean, status: number, ms: number): void;
   retry(upstream: string): void;
   count(name: string, labels?: Record<string, string>): void;
+  /** otlpSpans returns the OpenTelemetry export counters (the same cells on every call). */
+  otlpSpans?(): SpanCounters;
 }
 
 /** NO_METRICS discards everything. */
@@ -24,6 +30,8 @@ export const NO_METRICS: MetricsSink = { request() {}, rejected() {}, attempt() 
 export class Observer {
   /** traffic holds cumulative per-route and per-upstream counts for the dashboard. */
   readonly traffic = new Traffic();
+  /** spans receives finished requests for OpenTelemetry export (undefined = export off). */
+  spans: SpanSink | undefined = undefined;
 
   constructor(
     private readonly access: Logger | undefined,
@@ -34,6 +42,8 @@ export class Observer {
   finished(ex: Exchange): void {
     const ms = ex.elapsedMs();
     this.metrics.request(ex, ms);
+    const spans = this.spans;
+    if (spans !== undefined) spans.finished(ex, ms);
     this.traffic.record(ex.routeId, ex.upstream, ex.res.writableFinished ? ex.status : ex.status || 499);
     if (this.access === undefined) return;
     const bytes = ex.res.getHeader('content-length');
@@ -56,9 +66,11 @@ export class Observer {
   }
 
   /** rejected logs and counts a request answered before routing. */
-  rejected(method: string, path: string, status: number, id: string, ip: string, ms: number): void {
+  rejected(method: string, path: string, status: number, id: string, ip: string, ms: number, req?: IncomingMessage, code?: ErrorCode): void {
     this.metrics.rejected(method, status, ms);
-    this.access?.info({ reqId: id, method, path, route: null, status, ms: Math.round(ms * 100) / 100, ip });
+    // With export on, a refused request gets a span too, and its trace id goes in the log line like a routed request's.
+    const trace = this.spans !== undefined && req !== undefined && code !== undefined ? this.spans.rejected(req, path, status, id, ip, ms, code) : undefined;
+    this.access?.info({ reqId: id, method, path, route: null, status, ms: Math.round(ms * 100) / 100, ip, ...(trace !== undefined ? { trace } : {}) });
   }
 
   /** attemptEnded records one upstream attempt. */

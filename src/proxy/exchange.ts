@@ -8,6 +8,7 @@ import type { PluginRequest } from '../plugins/types.js';
 import type { CompiledRoute, Runtime } from '../gateway/runtime.js';
 import type { Target } from '../upstream/target.js';
 import { parseCookies } from '../routing/route-match.js';
+import type { ErrorCode } from '../errors.js';
 
 /** Exchange is the per-request state. */
 export class Exchange implements PluginRequest {
@@ -36,6 +37,8 @@ export class Exchange implements PluginRequest {
   traceId: string | undefined = undefined;
   /** spanId is the gateway's span id, the parent id the upstream sees (set by tracing). */
   spanId: string | undefined = undefined;
+  /** parentId is the incoming traceparent's parent id when the trace was continued (set by tracing). */
+  parentId: string | undefined = undefined;
   /** traceparent and tracestate are the trace headers sent upstream (set by tracing; client copies are replaced). */
   traceparent: string | undefined = undefined;
   tracestate: string | undefined = undefined;
@@ -43,6 +46,8 @@ export class Exchange implements PluginRequest {
   stickyCookie: string | undefined = undefined;
   /** error is the cause of a failure (logged, never sent). */
   error: unknown = undefined;
+  /** code is the catalog code of the error the gateway or a plugin answered with (trace export). */
+  code: ErrorCode | undefined = undefined;
   private cookies: Map<string, string> | undefined = undefined;
   private localsBag: Record<string, unknown> | undefined = undefined;
 

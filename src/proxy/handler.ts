@@ -35,8 +35,8 @@ export interface HandlerDeps {
   log: Logger;
   /** secure is true for a TLS listener. */
   secure: boolean;
-  /** onRejected observes requests answered before routing (metrics, access log). */
-  onRejected?(method: string, path: string, status: number, id: string, ip: string, ms: number): void;
+  /** onRejected observes requests answered before routing (metrics, access log, trace export). */
+  onRejected?(method: string, path: string, status: number, id: string, ip: string, ms: number, req: IncomingMessage, code: ErrorCode): void;
   /** trace turns on W3C trace-context propagation (undefined = off). */
   trace?: TraceOptions | undefined;
 }
@@ -98,7 +98,7 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
 
   const reject = (req: IncomingMessage, res: ServerResponse, code: ErrorCode, id: string, peer: string, t0: number, close = false) => {
     writeBare(res, code, id, close);
-    deps.onRejected?.(req.method ?? '', (req.url ?? '').slice(0, 256), ERRORS[code].status, id, peer, performance.now() - t0);
+    deps.onRejected?.(req.method ?? '', (req.url ?? '').slice(0, 256), ERRORS[code].status, id, peer, performance.now() - t0, req, code);
   };
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {

@@ -38,6 +38,7 @@ export function answerError(ex: Exchange, code: ErrorCode, onFinish: FinishHook,
     ...extra?.headers,
   };
   if (extra?.close && ex.req.httpVersionMajor !== 2) headers.connection = 'close';
+  ex.code = code;
   send(ex, ERRORS[code].status, headers, errorBody(code, ex.id, extra?.fields), onFinish);
 }
 
@@ -46,6 +47,7 @@ export function answerPlugin(ex: Exchange, answer: Answer, onFinish: FinishHook)
   const headers: Record<string, string | string[] | undefined> = { ...answer.headers };
   let body: string | Buffer;
   if (answer.code !== undefined) {
+    ex.code = answer.code;
     body = errorBody(answer.code, ex.id);
     headers['content-type'] ??= 'application/json; charset=utf-8';
   } else if (answer.body === undefined) body = '';
@@ -92,6 +94,7 @@ function send(ex: Exchange, status: number, headers: Record<string, string | str
 /** writePlainFailure is the last resort when a response hook throws: a 500 without hooks. */
 function writePlainFailure(ex: Exchange, onFinish: FinishHook): void {
   ex.status = 500;
+  ex.code = 'SY_ERR_PLUGIN_FAILED';
   writeBare(ex.res, 'SY_ERR_PLUGIN_FAILED', ex.id);
   ex.responded = true;
   finish(ex, onFinish);

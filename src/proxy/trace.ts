@@ -93,6 +93,8 @@ export interface Traced {
   traceId: string | undefined;
   /** spanId is the gateway's span: the parent id the upstream sees. */
   spanId: string | undefined;
+  /** parentId is the incoming traceparent's parent id when the trace was continued (the gateway span's parent). */
+  parentId: string | undefined;
   /** traceparent is the header value sent upstream. */
   traceparent: string | undefined;
   /** tracestate is the header value sent upstream, when there is one. */
@@ -121,6 +123,7 @@ export function startSpan(ex: Traced, options: TraceOptions): void {
     return;
   }
   ex.traceId = parent.traceId;
+  ex.parentId = parent.parentId;
   ex.traceparent = `00-${parent.traceId}-${spanId}-${parent.flags}`;
   ex.tracestate = validTracestate(ex.headers.tracestate);
 }
