@@ -25,6 +25,7 @@ export const ERRORS = {
   SY_ERR_FORBIDDEN: { status: 403, message: 'Access is forbidden.' },
   SY_ERR_AUTH_UNAVAILABLE: { status: 503, message: 'Credentials cannot be checked right now; try again shortly.' },
   SY_ERR_CORS_REJECTED: { status: 403, message: 'This cross-origin request is not allowed.' },
+  SY_ERR_WEBSOCKET_ORIGIN: { status: 403, message: 'WebSocket connections from this origin are not allowed.' },
   SY_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests.' },
   SY_ERR_STORE_UNAVAILABLE: { status: 503, message: 'A backing store is unavailable; try again shortly.' },
   SY_ERR_SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down.' },

@@ -183,6 +183,13 @@ export const Route = Strict(
     timeouts: Type.Optional(RouteTimeouts),
     bodyLimit: Type.Optional(Type.Integer({ minimum: 0, description: 'Largest request body accepted, in bytes (overrides limits.bodyLimit).' })),
     websocket: Type.Boolean({ default: true, description: 'Allow WebSocket upgrades on this route.' }),
+    websocketOrigins: Type.Optional(
+      Type.Array(Type.String({ minLength: 1 }), {
+        minItems: 1,
+        description:
+          'Origins (besides the gateway\'s own) whose pages may open WebSockets on this route: exact origins (https://app.example.com) and patterns (https://*.example.com, http://localhost:*). An upgrade with cookies (or browser-cached credentials) from any other Origin gets 403; with a list, so does any upgrade whose Origin is not listed.',
+      }),
+    ),
   },
   { description: 'A route.' },
 );
@@ -211,7 +218,12 @@ export const Limits = Strict(
     maxHeaders: Type.Integer({ minimum: 8, default: 100, description: 'Most request headers (431 over).' }),
     maxUrlLength: Type.Integer({ minimum: 64, default: 8192, description: 'Longest request target (414 over).' }),
     bodyLimit: Type.Integer({ minimum: 0, default: 10485760, description: 'Largest request body, in bytes (413 over).' }),
-    maxWebSocketMessage: Type.Integer({ minimum: 0, default: 1048576, description: 'Largest WebSocket message, in bytes.' }),
+    maxWebSocketMessage: Type.Integer({ minimum: 0, default: 1048576, description: 'Largest WebSocket message a client may send, in bytes (close 1009 over; 0 = no limit).' }),
+    maxConnections: Type.Integer({
+      minimum: 0,
+      default: 10000,
+      description: 'Most client connections open at once per process, on each public listener; more are closed as they arrive (0 = no limit).',
+    }),
   },
   { default: {}, description: 'Front-door limits.' },
 );

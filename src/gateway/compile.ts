@@ -19,6 +19,7 @@ import { Upstream, type UpstreamSettings } from '../upstream/upstream.js';
 import { Sticky, stickySecret, type StickySecret } from '../upstream/sticky.js';
 import type { ChainLink } from '../plugins/chain.js';
 import { compileChain } from '../plugins/chain.js';
+import { compileWebSocketOrigins } from '../proxy/ws-origin.js';
 import type { CompiledRoute, Runtime, SourceFile } from './runtime.js';
 
 /** ChainBuilder instantiates plugin refs (global chain + a route's own) into chain links. */
@@ -148,6 +149,13 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
         errors.push(new ConfigError({ ...at(['routes', i, 'match', 'path']), message: (err as Error).message }));
         continue;
       }
+      let websocketOrigins: ReturnType<typeof compileWebSocketOrigins>;
+      try {
+        websocketOrigins = compileWebSocketOrigins(r.websocketOrigins);
+      } catch (err) {
+        errors.push(new ConfigError({ ...at(['routes', i, 'websocketOrigins']), message: (err as Error).message }));
+        continue;
+      }
       const upstream = upstreams.get(r.upstream);
       if (!upstream) continue; // reported by the loader
       const settings = upstream.settings;
@@ -178,6 +186,7 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
         idleTimeoutMs: r.timeouts?.idle !== undefined ? parseDuration(r.timeouts.idle) : settings.idleTimeoutMs,
         bodyLimit: Math.min(r.bodyLimit ?? defaultBodyLimit, pluginLimit ?? Infinity),
         websocket: r.websocket,
+        websocketOrigins,
         chain: compileChain(chainLinks),
         pluginNames: chainLinks.map((l) => l.name),
       });

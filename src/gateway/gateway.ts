@@ -29,6 +29,7 @@ import { startAdmin, type AdminServer } from '../admin/server.js';
 import { gatewayBackend } from '../admin/backend.js';
 import { TlsFront, type TlsServer } from './tls.js';
 import { createRedirectServer } from './https-redirect.js';
+import { capConnections } from './connection-cap.js';
 import { otlpSettings, type OtlpSettings } from './otlp-config.js';
 import { detachedCounters, OtlpExporter } from './otlp-exporter.js';
 
@@ -197,8 +198,18 @@ export class Gateway {
       handler,
     );
     server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) =>
-      handleUpgrade(req, socket, head, { current: () => this.active, ips, log: this.log, maxMessage: limits.maxWebSocketMessage, hooks, trace, secure }),
+      handleUpgrade(req, socket, head, {
+        current: () => this.active,
+        ips,
+        log: this.log,
+        maxMessage: limits.maxWebSocketMessage,
+        hooks,
+        trace,
+        secure,
+        onOriginRefused: (ex, reason) => this.observer.metrics.count('websocket_origin_rejected', { upstream: ex.upstream, result: reason }),
+      }),
     );
+    capConnections(server, limits.maxConnections, () => this.dropped('public'));
     // node stops parsing headers past this count (and the handler answers 431), instead of storing 2000.
     (server as { maxHeadersCount: number | null }).maxHeadersCount = limits.maxHeaders + 1;
     server.on('clientError', (err: Error & { code?: string }, socket: Socket) => onClientError(err, socket, limits.maxUrlLength));
@@ -242,6 +253,7 @@ export class Gateway {
       keepAliveTimeoutMs: parseDuration(limits.keepAliveTimeout),
       maxHeaderSize: limits.maxHeaderSize,
     });
+    capConnections(redirect, limits.maxConnections, () => this.dropped('redirect'));
     this.redirect = redirect;
     await new Promise<void>((resolve, reject) => {
       redirect.once('error', reject);
@@ -266,6 +278,12 @@ export class Gateway {
     this.otlp = settings === undefined ? undefined : new OtlpExporter(settings, this.observer.metrics.otlpSpans?.() ?? detachedCounters(), this.log.child({ kind: 'otlp' }));
     this.observer.spans = this.otlp;
     if (old !== undefined) void old.close();
+  }
+
+  /** dropped counts a connection closed on arrival because `listener` was at limits.maxConnections. */
+  private dropped(listener: 'public' | 'redirect'): void {
+    this.observer.metrics.count('connection_dropped', { result: listener });
+    this.log.debug({ listener }, 'connection dropped: limits.maxConnections reached');
   }
 
   /** watchPaths lists the files and directories a reload reads. */

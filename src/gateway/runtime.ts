@@ -7,6 +7,7 @@ import type { Router, Routable } from '../routing/router.js';
 import type { CompiledMatch } from '../routing/route-match.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { PluginChain } from '../plugins/chain.js';
+import type { OriginMatcher } from '../plugins/builtin/cors/origins.js';
 
 /** RetryPolicy is a route's compiled `retry` block. */
 export interface RetryPolicy {
@@ -33,6 +34,8 @@ export interface CompiledRoute extends Routable {
   readonly idleTimeoutMs: number;
   readonly bodyLimit: number;
   readonly websocket: boolean;
+  /** websocketOrigins are the other origins whose pages may open WebSockets here (see proxy/ws-origin.ts); undefined = none listed. */
+  readonly websocketOrigins: OriginMatcher | undefined;
   readonly chain: PluginChain;
   /** pluginNames lists the chain as configured (global first), for the admin API and explain. */
   readonly pluginNames: readonly string[];

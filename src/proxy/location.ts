@@ -34,7 +34,7 @@ function internalOrigins(ex: Exchange): string[] {
 }
 
 /** clientOrigin is the origin the client used: scheme and Host (from a trusted proxy's X-Forwarded-* when present). */
-function clientOrigin(ex: Exchange): string {
+export function clientOrigin(ex: Exchange): string {
   const h = ex.headers;
   const fwdProto = ex.trustedPeer ? h['x-forwarded-proto'] : undefined;
   const fwdHost = ex.trustedPeer ? h['x-forwarded-host'] : undefined;

@@ -1,8 +1,15 @@
 /**
- * WebSocket upgrades: routed and run through the plugin chain like requests
- * (so auth applies), then the upgrade is forwarded to the picked target and
- * the two sockets are spliced. An open WebSocket counts as in-flight load on
- * its target (least-connections sees it) until either side closes.
+ * WebSocket upgrades: routed, checked against cross-site hijacking
+ * (ws-origin.ts) and run through the plugin chain like requests (so auth
+ * applies), then the upgrade is forwarded to the picked target and the two
+ * sockets are spliced. An open WebSocket counts as in-flight load on its
+ * target (least-connections sees it) until either side closes.
+ *
+ * With a message size limit, client-to-upstream bytes pass a frame reader
+ * (ws-frames.ts) that stops at the header of a frame taking its message past
+ * the limit: the upstream connection is cut before any of that frame's
+ * payload reaches it, and the client gets close 1009 (slipped in between the
+ * upstream's frames, which are followed for that purpose).
  */
 import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
@@ -20,7 +27,9 @@ import { HOP_BY_HOP, upstreamHeaders } from './headers.js';
 import { answerError, answerPlugin, finish } from './respond.js';
 import type { ForwardHooks } from './forward.js';
 import { classify } from './forward.js';
-import { FrameLimiter } from './ws-frames.js';
+import { FrameLimiter, FrameReader, closeFrame } from './ws-frames.js';
+import { checkOrigin, type OriginVerdict } from './ws-origin.js';
+import { clientOrigin } from './location.js';
 import { startSpan, type TraceOptions } from './trace.js';
 import type { Target } from '../upstream/target.js';
 import { chooseTarget } from '../upstream/sticky.js';
@@ -37,7 +46,16 @@ export interface UpgradeDeps {
   secure?: boolean;
   /** trace turns on W3C trace-context propagation (undefined = off). */
   trace?: TraceOptions | undefined;
+  /** onOriginRefused observes an upgrade refused by the Origin check (metrics). */
+  onOriginRefused?(ex: Exchange, reason: NonNullable<OriginVerdict>): void;
 }
+
+/**
+ * CLOSE_GRACE_MS is how long a client told to close (1009) may take to
+ * close its side; its bytes are read and dropped meanwhile, so the close
+ * frame is not lost to a reset.
+ */
+const CLOSE_GRACE_MS = 5000;
 
 /** handleUpgrade serves one HTTP/1.1 Upgrade request. */
 export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, deps: UpgradeDeps): void {
@@ -68,6 +86,13 @@ export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
   const clientIp = deps.ips.clientIp(peer, req.headers['x-forwarded-for'] as string | undefined);
   const ex = new Exchange(req, res, runtime, route, id, norm.path, rawQuery, clientIp, peer, trusted, deps.secure === true);
   if (deps.trace !== undefined) startSpan(ex, deps.trace);
+  // Before any plugin runs (a session lookup is work an attacker's page should not cause) and before any dial.
+  const verdict = checkOrigin(req.headers, route.websocketOrigins, () => clientOrigin(ex));
+  if (verdict !== undefined) {
+    deps.log.warn({ reqId: id, route: route.id, origin: String(req.headers.origin).slice(0, 256), ip: clientIp, reason: verdict }, 'cross-site WebSocket upgrade refused');
+    deps.onOriginRefused?.(ex, verdict);
+    return answerError(ex, 'SY_ERR_WEBSOCKET_ORIGIN', deps.hooks.onFinish, { close: true });
+  }
   const go = (answer: Answer | undefined) => {
     if (answer) return answerPlugin(ex, answer, deps.hooks.onFinish);
     connect(ex, socket, head, deps);
@@ -121,37 +146,60 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
     target.openWebSockets++;
     // inflight was taken when dispatching; it is held until the WebSocket closes.
     client.write(head);
-    if (this.head.length > 0) upstream.write(this.head);
-    const limit = this.deps.maxMessage;
-    if (limit > 0) {
-      const limiter = new FrameLimiter(limit, () => {
-        // 1009 "message too big" to the client, then cut both sides.
-        client.end(Buffer.from([0x88, 0x02, 0x03, 0xf1]));
-        upstream.destroy();
-      });
-      client.on('data', (chunk: Buffer) => {
-        if (limiter.push(chunk)) {
-          if (!upstream.write(chunk)) client.pause();
-        }
-      });
-      upstream.on('drain', () => client.resume());
-      client.on('end', () => upstream.end());
-    } else client.pipe(upstream);
-    upstream.pipe(client);
     let closed = false;
+    let tripped = false;
     const close = () => {
       if (closed) return;
       closed = true;
       target.openWebSockets--;
       target.inflight--;
-      client.destroy();
       upstream.destroy();
+      // A client told to close (1009) gets its grace period; see trip().
+      if (!tripped) client.destroy();
       finish(ex, this.deps.hooks.onFinish);
     };
     client.on('close', close);
     upstream.on('close', close);
     client.on('error', close);
     upstream.on('error', close);
+    const limit = this.deps.maxMessage;
+    if (limit <= 0) {
+      if (this.head.length > 0) upstream.write(this.head);
+      client.pipe(upstream);
+      upstream.pipe(client);
+      return;
+    }
+    const limiter = new FrameLimiter(limit);
+    // The upstream's frames are followed too, so our close frame never lands inside one of them.
+    const down = new FrameReader();
+    const trip = () => {
+      tripped = true;
+      upstream.destroy();
+      if (down.atBoundary) client.end(closeFrame(limiter.violation));
+      else client.destroy();
+      // Keep reading (and dropping) what the client still sends until it closes, within a grace period.
+      client.resume();
+      setTimeout(() => client.destroy(), CLOSE_GRACE_MS).unref();
+    };
+    const fromClient = (chunk: Buffer) => {
+      if (tripped) return;
+      if (!limiter.push(chunk)) return trip();
+      if (!upstream.write(chunk)) client.pause();
+    };
+    upstream.on('drain', () => client.resume());
+    client.on('end', () => upstream.end());
+    upstream.on('data', (chunk: Buffer) => {
+      if (tripped) return;
+      down.push(chunk);
+      if (!client.write(chunk)) upstream.pause();
+    });
+    client.on('drain', () => upstream.resume());
+    upstream.on('end', () => {
+      if (!tripped) client.end();
+    });
+    // Bytes the client sent right behind its handshake are held to the same limit.
+    if (this.head.length > 0) fromClient(this.head);
+    client.on('data', fromClient);
   }
 
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
