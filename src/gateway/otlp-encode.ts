@@ -28,11 +28,29 @@ const SPAN_FLAGS_IS_REMOTE = 0x200;
 /** SAMPLED is the W3C sampled trace flag: only sampled spans are recorded. */
 const SAMPLED = 0x01;
 
-/** stringAttr is one string KeyValue. */
-const stringAttr = (key: string, value: string) => `{"key":"${key}","value":{"stringValue":${JSON.stringify(value)}}}`;
-/** intAttr is one integer KeyValue (int64 as a JSON number: proto3 JSON accepts both forms). */
-const intAttr = (key: string, value: number) => `{"key":"${key}","value":{"intValue":${value}}}`;
-const boolAttr = (key: string, value: boolean) => `{"key":"${key}","value":{"boolValue":${value}}}`;
+/** SAFE matches strings JSON can carry between quotes as they are (printable ASCII without `"` and `\\`). */
+const SAFE = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+/** q quotes a string for JSON; the common case (a plain path, an address) skips JSON.stringify. */
+const q = (s: string) => (SAFE.test(s) ? `"${s}"` : JSON.stringify(s));
+
+/** str and int open a string or integer KeyValue; the caller appends the value and END. */
+const str = (key: string) => `,{"key":"${key}","value":{"stringValue":`;
+const int = (key: string) => `,{"key":"${key}","value":{"intValue":`;
+const END = '}}';
+// Attribute openings, built once (the first one without its leading comma).
+const A_METHOD = str('http.request.method').slice(1);
+const A_PATH = str('url.path');
+const A_SCHEME_HTTP = `${str('url.scheme')}"http"${END}`;
+const A_SCHEME_HTTPS = `${str('url.scheme')}"https"${END}`;
+const A_VERSION = str('network.protocol.version');
+const A_CLIENT = str('client.address');
+const A_REQUEST_ID = str('switchyard.request_id');
+const A_SERVER = str('server.address');
+const A_STATUS = int('http.response.status_code');
+const A_TARGET = str('switchyard.target');
+const A_ATTEMPTS = int('switchyard.attempts');
+const A_ERROR_TYPE = str('error.type');
+const A_WEBSOCKET = ',{"key":"switchyard.websocket","value":{"boolValue":true}}';
 
 /** unixNanos turns a performance.now() time into decimal unix nanoseconds (exact to the double's ~0.25 µs). */
 export function unixNanos(perfMs: number): string {
@@ -47,57 +65,67 @@ export function unixNanos(perfMs: number): string {
   return `${whole}${String(ns).padStart(6, '0')}`;
 }
 
-/** routePattern renders a route's path as written in its file (`/api/users/*`): http.route is a template, never the request's path. */
-const patterns = new WeakMap<CompiledRoute, string>();
-function routePattern(route: CompiledRoute): string {
-  let p = patterns.get(route);
+/**
+ * RouteParts are a route's constant attributes, rendered once per route:
+ * http.route is the path as written in the route file (`/api/users/*`), a
+ * template, never the request's path.
+ */
+interface RouteParts {
+  attrs: string;
+  /** names holds the span name by method (`GET users-api`). */
+  names: Map<string, string>;
+}
+const routeParts = new WeakMap<CompiledRoute, RouteParts>();
+function partsOf(route: CompiledRoute): RouteParts {
+  let p = routeParts.get(route);
   if (p === undefined) {
     const { prefix, exact } = route.match;
-    p = exact ? prefix : prefix === '/' ? '/*' : `${prefix}/*`;
-    patterns.set(route, p);
+    const pattern = exact ? prefix : prefix === '/' ? '/*' : `${prefix}/*`;
+    p = {
+      attrs: `${str('http.route')}${q(pattern)}${END}${str('switchyard.route')}${q(route.id)}${END}${str('switchyard.upstream')}${q(route.upstream.name)}${END}`,
+      names: new Map(),
+    };
+    routeParts.set(route, p);
   }
   return p;
 }
 
 /** protocolVersion maps node's httpVersion to network.protocol.version ("2.0" is "2" in the conventions). */
-const protocolVersion = (v: string) => (v === '2.0' ? '2' : v);
+const protocolVersion = (v: string) => (v === '2.0' ? '"2"' : v === '1.1' ? '"1.1"' : q(v));
 
 /** encodeSpan writes one span object. */
 export function encodeSpan(s: SpanRecord): string {
   const route = s.route;
-  const attrs: string[] = [
-    stringAttr('http.request.method', s.method),
-    stringAttr('url.path', s.path),
-    stringAttr('url.scheme', s.secure ? 'https' : 'http'),
-    stringAttr('network.protocol.version', protocolVersion(s.httpVersion)),
-    stringAttr('client.address', s.clientIp),
-    stringAttr('switchyard.request_id', s.requestId),
-  ];
+  let attrs = A_METHOD + q(s.method) + END + A_PATH + q(s.path) + END + (s.secure ? A_SCHEME_HTTPS : A_SCHEME_HTTP) + A_VERSION + protocolVersion(s.httpVersion) + END;
+  attrs += A_CLIENT + q(s.clientIp) + END + A_REQUEST_ID + q(s.requestId) + END;
   const host = hostOf(s.host);
-  if (host !== '') attrs.push(stringAttr('server.address', host));
-  if (s.status > 0) attrs.push(intAttr('http.response.status_code', s.status));
+  if (host !== '') attrs += A_SERVER + q(host) + END;
+  if (s.status > 0) attrs += A_STATUS + s.status + END;
+  let name = s.method;
   if (route !== undefined) {
-    attrs.push(stringAttr('http.route', routePattern(route)), stringAttr('switchyard.route', route.id), stringAttr('switchyard.upstream', s.upstream));
-    if (s.target !== '') attrs.push(stringAttr('switchyard.target', s.target));
-    attrs.push(intAttr('switchyard.attempts', s.attempts));
-  }
-  if (s.websocket) attrs.push(boolAttr('switchyard.websocket', true));
+    const parts = partsOf(route);
+    attrs += parts.attrs;
+    if (s.target !== '') attrs += A_TARGET + q(s.target) + END;
+    attrs += A_ATTEMPTS + s.attempts + END;
+    name = parts.names.get(s.method) ?? '';
+    if (name === '') parts.names.set(s.method, (name = q(`${s.method} ${route.id}`)));
+  } else name = q(name);
+  if (s.websocket) attrs += A_WEBSOCKET;
   // The catalog code names what went wrong, never an address or errno: a cut response is classified like any upstream failure.
   const errorCode = s.code ?? (s.failure !== undefined ? classify(s.failure, true).code : undefined);
   const errorType = errorCode ?? (s.status >= 500 ? String(s.status) : undefined);
-  if (errorType !== undefined) attrs.push(stringAttr('error.type', errorType));
+  if (errorType !== undefined) attrs += A_ERROR_TYPE + q(errorType) + END;
   // Server spans: 5xx and failures are errors; a 4xx is the client's problem and leaves the status unset (HTTP conventions).
   const failed = s.status >= 500 || s.failure !== undefined;
-  const status = failed ? `,"status":{"code":${STATUS_CODE_ERROR}${errorType !== undefined ? `,"message":${JSON.stringify(errorType)}` : ''}}` : '';
+  const status = failed ? `,"status":{"code":${STATUS_CODE_ERROR}${errorType !== undefined ? `,"message":${q(errorType)}` : ''}}` : '';
   const flags = SAMPLED | (s.parentId !== '' ? SPAN_FLAGS_HAS_IS_REMOTE | SPAN_FLAGS_IS_REMOTE : SPAN_FLAGS_HAS_IS_REMOTE);
-  const name = route === undefined ? s.method : `${s.method} ${route.id}`;
   return (
     `{"traceId":"${s.traceId}","spanId":"${s.spanId}"` +
     (s.parentId !== '' ? `,"parentSpanId":"${s.parentId}"` : '') +
-    (s.traceState !== '' ? `,"traceState":${JSON.stringify(s.traceState)}` : '') +
-    `,"flags":${flags},"name":${JSON.stringify(name)},"kind":${SPAN_KIND_SERVER}` +
+    (s.traceState !== '' ? `,"traceState":${q(s.traceState)}` : '') +
+    `,"flags":${flags},"name":${name},"kind":${SPAN_KIND_SERVER}` +
     `,"startTimeUnixNano":"${unixNanos(s.startMs)}","endTimeUnixNano":"${unixNanos(s.endMs)}"` +
-    `,"attributes":[${attrs.join(',')}]${status}}`
+    `,"attributes":[${attrs}]${status}}`
   );
 }
 
@@ -109,7 +137,7 @@ export interface Envelope {
 
 /** envelope renders the resource (service.name, service.version, host.name, ...) and scope once per exporter. */
 export function envelope(resource: Readonly<Record<string, string>>, scope: { name: string; version: string }): Envelope {
-  const attrs = Object.entries(resource).map(([k, v]) => `{"key":${JSON.stringify(k)},"value":{"stringValue":${JSON.stringify(v)}}}`);
+  const attrs = Object.entries(resource).map(([k, v]) => `{"key":${q(k)},"value":{"stringValue":${q(v)}}}`);
   return {
     head: `{"resourceSpans":[{"resource":{"attributes":[${attrs.join(',')}]},"scopeSpans":[{"scope":{"name":${JSON.stringify(scope.name)},"version":${JSON.stringify(scope.version)}},"spans":[`,
     tail: ']}]}]}',

@@ -61,6 +61,13 @@ export class OtlpExporter implements SpanSink {
   private sending: Promise<void> | undefined = undefined;
   /** immediate is set while a full batch's export is scheduled. */
   private immediate = false;
+  /**
+   * due is how many queued spans a tick (or close) asked to send even if they
+   * do not fill a batch. Spans that arrive meanwhile wait for a full batch or
+   * the next tick: under steady load the exporter sends full batches, not a
+   * stream of small ones that each cost a request.
+   */
+  private due = 0;
   private closed = false;
   /** stop aborts the export in flight when close()'s deadline passes. */
   private readonly stop = new AbortController();
@@ -104,10 +111,9 @@ export class OtlpExporter implements SpanSink {
   }
 
   rejected(req: IncomingMessage, path: string, status: number, id: string, ip: string, ms: number, code: ErrorCode): string | undefined {
-    if (this.full()) return undefined;
     const span = rejectedSpan(req, path, status, id, ip, ms, code, this.settings.sampled);
     if (span === undefined) return undefined;
-    this.push(span);
+    if (!this.full()) this.push(span);
     return span.traceId;
   }
 
@@ -129,25 +135,36 @@ export class OtlpExporter implements SpanSink {
       this.immediate = true;
       setImmediate(() => {
         this.immediate = false;
-        void this.flush();
+        void this.kick();
       });
     }
   }
 
-  /** flush exports everything queued, batch by batch, one request at a time; resolves when the queue is empty. */
+  /** flush exports the spans queued now, batch by batch, one request at a time; resolves when they are sent. */
   flush(): Promise<void> {
+    this.due = this.queue.length;
+    return this.kick();
+  }
+
+  /** kick starts sending when something is due or a batch is full (one sender at a time). */
+  private kick(): Promise<void> {
     this.noteQueueFull();
     if (this.sending !== undefined) return this.sending;
-    if (this.queue.length === 0) return Promise.resolve();
+    if (!this.ready()) return Promise.resolve();
     this.sending = this.drain().finally(() => (this.sending = undefined));
     return this.sending;
   }
 
+  private ready(): boolean {
+    return this.queue.length > 0 && (this.due > 0 || this.queue.length >= this.settings.maxBatch) && !this.stop.signal.aborted;
+  }
+
   private async drain(): Promise<void> {
-    while (this.queue.length > 0 && !this.stop.signal.aborted) {
-      const max = this.settings.maxBatch;
+    const max = this.settings.maxBatch;
+    while (this.ready()) {
       const batch = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
       this.queue = this.queue.length <= max ? [] : this.queue.slice(max);
+      this.due = Math.max(0, this.due - batch.length);
       await this.send(batch);
     }
   }

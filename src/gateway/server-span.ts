@@ -6,7 +6,7 @@
  * unix nanoseconds, JSON) is computed later, off the request path, by the
  * encoder (otlp-encode.ts).
  */
-import type { IncomingMessage } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ErrorCode } from '../errors.js';
 import type { Exchange } from '../proxy/exchange.js';
@@ -28,7 +28,7 @@ export class SpanRecord {
     /** path is the normalised path (the raw one for requests refused before routing). */
     readonly path: string,
     readonly secure: boolean,
-    /** host is the Host header as sent ('' when absent). */
+    /** host is the Host header (or :authority) as sent ('' when absent). */
     readonly host: string,
     readonly clientIp: string,
     /** httpVersion is node's `req.httpVersion` ("1.1", "2.0"). */
@@ -69,6 +69,11 @@ export function sampledFlag(traceparent: string): boolean {
   return c <= 57 ? (c & 1) === 1 : (c & 1) === 0;
 }
 
+/** authority is the host the client asked for: Host, or HTTP/2's :authority. */
+function authority(headers: IncomingHttpHeaders): string {
+  return headers.host ?? (headers[':authority'] as string | undefined) ?? '';
+}
+
 /** exchangeSpan records a finished exchange (its trace is sampled: the caller checked). */
 export function exchangeSpan(ex: Exchange, ms: number): SpanRecord {
   const req = ex.req;
@@ -83,7 +88,7 @@ export function exchangeSpan(ex: Exchange, ms: number): SpanRecord {
     ex.route,
     ex.path,
     ex.secure,
-    ex.headers.host ?? '',
+    authority(ex.headers),
     ex.clientIp,
     req.httpVersion,
     ex.status,
@@ -118,7 +123,7 @@ export function rejectedSpan(req: IncomingMessage, path: string, status: number,
     undefined,
     q === -1 ? path : path.slice(0, q),
     (req.socket as TLSSocket | null)?.encrypted === true,
-    req.headers.host ?? '',
+    authority(req.headers),
     ip,
     req.httpVersion,
     status,

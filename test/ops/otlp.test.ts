@@ -8,8 +8,10 @@
  * is sent.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
 import http from 'node:http';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http2 from 'node:http2';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -332,6 +334,40 @@ describe('span content', () => {
   });
 });
 
+describe('over TLS and HTTP/2', () => {
+  it('records url.scheme https, network.protocol.version 2 and the :authority, for routed and refused requests', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sy-otlp-tls-'));
+    const cert = join(dir, 'a.crt');
+    const key = join(dir, 'a.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=a.test', '-addext', 'subjectAltName=DNS:a.test'], { stdio: 'ignore' });
+    const up = await startUpstream('svc');
+    const col = await startCollector();
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }), () => up.close(), () => col.close());
+    const gw = await startGateway({ gateway: { listen: { host: '127.0.0.1', port: 0, tls: { cert, key } }, tracing: { otlp: { endpoint: col.url, flushInterval: '20ms' } } }, routeFiles: routes(up) });
+    cleanup.push(() => gw.close());
+    const session = http2.connect(`https://127.0.0.1:${gw.port}`, { ca: [readFileSync(cert)], servername: 'a.test' });
+    cleanup.push(() => new Promise<void>((r) => session.close(() => r())));
+    const h2get = (path: string) =>
+      new Promise<string>((resolve, reject) => {
+        const stream = session.request({ ':method': 'GET', ':path': path, ':authority': 'a.test' });
+        let reqId = '';
+        stream.on('response', (h) => (reqId = h['x-request-id'] as string));
+        stream.on('data', () => undefined);
+        stream.on('end', () => resolve(reqId));
+        stream.on('error', reject);
+      });
+    for (const [path, route] of [['/svc/h2', 'svc-api'], ['/nowhere', undefined]] as const) {
+      const reqId = await h2get(path);
+      const span = await waitFor(() => col.spans().find((x) => attrs(x)['switchyard.request_id'] === reqId), { message: `span of ${path}` });
+      const a = attrs(span);
+      expect(a['url.scheme']).toBe('https');
+      expect(a['network.protocol.version']).toBe('2');
+      expect(a['server.address']).toBe('a.test');
+      expect(a['switchyard.route']).toBe(route);
+    }
+  });
+});
+
 describe('failures and bounds', () => {
   it('a dead collector leaves requests unaffected; the dropped spans are counted and logged once per interval', async () => {
     const up = await startUpstream('svc');
@@ -372,6 +408,9 @@ describe('failures and bounds', () => {
     for (let i = 0; i < 7; i++) await get(`${gw.url}/svc/${i}`);
     await waitFor(() => col.exports.length === 2, { message: 'two full batches' });
     expect(col.exports.map((e) => e.spans.length)).toEqual([3, 3]);
+    // The seventh waits for a full batch or the interval; close() sends it.
+    await gw.close();
+    expect(col.exports.map((e) => e.spans.length)).toEqual([3, 3, 1]);
   });
 
   it('a collector answering 500 or a partial success: spans counted as dropped', async () => {
