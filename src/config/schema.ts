@@ -224,6 +224,7 @@ export const Limits = Strict(
       default: 10000,
       description: 'Most client connections open at once per process, on each public listener; more are closed as they arrive (0 = no limit).',
     }),
+    sendTimeout: Duration('Longest wait for a client to take more of a response (or of WebSocket traffic) while its connection is full; the connection is then closed (0 = no limit).', '60s'),
   },
   { default: {}, description: 'Front-door limits.' },
 );

@@ -130,6 +130,7 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
 
   const gw = loaded.gateway;
   const defaultBodyLimit = gw.limits?.bodyLimit ?? 10 * 1024 * 1024;
+  const sendTimeoutMs = parseDuration(gw.limits?.sendTimeout ?? '60s');
   const globalRefs = (gw.chain ?? []).map((ref, i) => ({ ref, file: loaded.gatewayFile ?? INLINE_GATEWAY, path: ['chain', i], locate: loaded.locateGateway }));
   const routes: CompiledRoute[] = [];
   // A Set: global chain instances are shared by every route and must be closed once.
@@ -185,6 +186,7 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
         responseTimeoutMs: r.timeouts?.response !== undefined ? parseDuration(r.timeouts.response) : settings.responseTimeoutMs,
         idleTimeoutMs: r.timeouts?.idle !== undefined ? parseDuration(r.timeouts.idle) : settings.idleTimeoutMs,
         bodyLimit: Math.min(r.bodyLimit ?? defaultBodyLimit, pluginLimit ?? Infinity),
+        sendTimeoutMs,
         websocket: r.websocket,
         websocketOrigins,
         chain: compileChain(chainLinks),

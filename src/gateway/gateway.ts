@@ -166,6 +166,10 @@ export class Gateway {
         this.observer.metrics.retry(ex.upstream);
         this.log.debug({ reqId: ex.id, upstream: ex.upstream, target: target.id, reason }, 'retrying on another target');
       },
+      onSendTimeout: (ex) => {
+        this.observer.metrics.count('send_timeout', { upstream: ex.upstream });
+        this.log.info({ reqId: ex.id, route: ex.routeId, ip: ex.clientIp }, 'client stopped reading: connection closed (limits.sendTimeout)');
+      },
     };
     const handler = createHandler({
       current: () => this.active,

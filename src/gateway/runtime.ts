@@ -32,6 +32,8 @@ export interface CompiledRoute extends Routable {
   readonly retry: RetryPolicy;
   readonly responseTimeoutMs: number;
   readonly idleTimeoutMs: number;
+  /** sendTimeoutMs is the longest wait for a client to take more of a response (limits.sendTimeout; 0 = none). */
+  readonly sendTimeoutMs: number;
   readonly bodyLimit: number;
   readonly websocket: boolean;
   /** websocketOrigins are the other origins whose pages may open WebSockets here (see proxy/ws-origin.ts); undefined = none listed. */

@@ -17,6 +17,7 @@ import type { Exchange } from './exchange.js';
 import { responseHeaders, upstreamHeaders, withoutHopByHop } from './headers.js';
 import { locationRewriter } from './location.js';
 import { answerError, finish, type FinishHook } from './respond.js';
+import { SendTimer } from './send-timeout.js';
 
 /** IDEMPOTENT lists methods that may be retried after the upstream answered (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -93,6 +94,8 @@ export interface ForwardHooks {
   onRetry(ex: Exchange, target: Target, reason: string): void;
   /** onPluginFailure is told when a response hook threw (the exchange is answered 500). */
   onPluginFailure?(ex: Exchange, err: Error): void;
+  /** onSendTimeout is told when a client connection is cut because the client stopped reading (limits.sendTimeout). */
+  onSendTimeout?(ex: Exchange): void;
 }
 
 /**
@@ -188,8 +191,26 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (this.head !== undefined) this.flushHead();
     if (!this.ex.res.write(chunk)) {
       controller.pause();
-      this.ex.res.once('drain', () => controller.resume());
+      const send = (this.send ??= this.sendTimer());
+      send.stalled();
+      this.ex.res.once('drain', () => {
+        send.drained();
+        controller.resume();
+      });
     }
+  }
+
+  /** send times the client's stalls; created at the first one. */
+  private send: SendTimer | undefined = undefined;
+
+  private sendTimer(): SendTimer {
+    const ex = this.ex;
+    return new SendTimer(ex.route.sendTimeoutMs, () => {
+      ex.error ??= new Error('send timeout: the client stopped reading');
+      this.hooks.onSendTimeout?.(ex);
+      // The client connection goes; its 'close' aborts this attempt, which frees the upstream connection.
+      ex.res.destroy();
+    });
   }
 
   onResponseEnd(): void {
@@ -198,6 +219,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     const ex = this.ex;
     this.flushHead();
     ex.res.end();
+    this.send?.stopWhenFlushed(ex.res);
     this.release(true, ex.status, undefined);
     finish(ex, this.hooks.onFinish);
   }
@@ -205,6 +227,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     if (this.done) return;
     this.done = true;
+    this.send?.stop();
     const ex = this.ex;
     if (err instanceof ClientGone) {
       this.release(true, 0, 'client gone');

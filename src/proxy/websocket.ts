@@ -28,6 +28,7 @@ import { answerError, answerPlugin, finish } from './respond.js';
 import type { ForwardHooks } from './forward.js';
 import { classify } from './forward.js';
 import { FrameLimiter, FrameReader, closeFrame } from './ws-frames.js';
+import { SendTimer } from './send-timeout.js';
 import { checkOrigin, type OriginVerdict } from './ws-origin.js';
 import { clientOrigin } from './location.js';
 import { startSpan, type TraceOptions } from './trace.js';
@@ -148,34 +149,56 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
     client.write(head);
     let closed = false;
     let tripped = false;
+    const deps = this.deps;
+    // A client that stops reading what the upstream sends is cut after limits.sendTimeout, like a slow HTTP reader.
+    const send = new SendTimer(ex.route.sendTimeoutMs, () => {
+      ex.error ??= new Error('send timeout: the client stopped reading');
+      deps.hooks.onSendTimeout?.(ex);
+      client.destroy();
+    });
     const close = () => {
       if (closed) return;
       closed = true;
+      send.stop();
       target.openWebSockets--;
       target.inflight--;
       upstream.destroy();
       // A client told to close (1009) gets its grace period; see trip().
       if (!tripped) client.destroy();
-      finish(ex, this.deps.hooks.onFinish);
+      finish(ex, deps.hooks.onFinish);
     };
     client.on('close', close);
     upstream.on('close', close);
     client.on('error', close);
     upstream.on('error', close);
-    const limit = this.deps.maxMessage;
-    if (limit <= 0) {
+    const limit = deps.maxMessage;
+    const limiter = limit > 0 ? new FrameLimiter(limit) : undefined;
+    // With a limit, the upstream's frames are followed too, so our close frame never lands inside one of them.
+    const down = limiter === undefined ? undefined : new FrameReader();
+    upstream.on('data', (chunk: Buffer) => {
+      if (tripped) return;
+      down?.push(chunk);
+      if (!client.write(chunk)) {
+        upstream.pause();
+        send.stalled();
+      }
+    });
+    client.on('drain', () => {
+      send.drained();
+      upstream.resume();
+    });
+    upstream.on('end', () => {
+      if (!tripped) client.end();
+    });
+    if (limiter === undefined) {
       if (this.head.length > 0) upstream.write(this.head);
       client.pipe(upstream);
-      upstream.pipe(client);
       return;
     }
-    const limiter = new FrameLimiter(limit);
-    // The upstream's frames are followed too, so our close frame never lands inside one of them.
-    const down = new FrameReader();
     const trip = () => {
       tripped = true;
       upstream.destroy();
-      if (down.atBoundary) client.end(closeFrame(limiter.violation));
+      if (down!.atBoundary) client.end(closeFrame(limiter.violation));
       else client.destroy();
       // Keep reading (and dropping) what the client still sends until it closes, within a grace period.
       client.resume();
@@ -188,15 +211,6 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
     };
     upstream.on('drain', () => client.resume());
     client.on('end', () => upstream.end());
-    upstream.on('data', (chunk: Buffer) => {
-      if (tripped) return;
-      down.push(chunk);
-      if (!client.write(chunk)) upstream.pause();
-    });
-    client.on('drain', () => upstream.resume());
-    upstream.on('end', () => {
-      if (!tripped) client.end();
-    });
     // Bytes the client sent right behind its handshake are held to the same limit.
     if (this.head.length > 0) fromClient(this.head);
     client.on('data', fromClient);

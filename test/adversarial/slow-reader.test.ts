@@ -220,3 +220,132 @@ describe('a WebSocket client reading 64 MB of upstream frames slowly', () => {
     ws.socket.destroy();
   }, 60000);
 });
+
+/** eventCount sums switchyard_events_total for one event (every upstream) from the exposition text. */
+function eventCount(text: string, event: string): number {
+  let n = 0;
+  for (const l of text.split('\n')) if (l.startsWith('switchyard_events_total{') && l.includes(`event="${event}"`)) n += Number(l.slice(l.lastIndexOf(' ') + 1));
+  return n;
+}
+
+describe('limits.sendTimeout: a client that stops reading is cut, releasing the upstream', () => {
+  const SEND_TIMEOUT = 500;
+  let up: TestUpstream;
+  let rec: WsRecorder;
+  let gw: TestGateway;
+  /** responses lists each upstream response and whether it was abandoned (closed before finishing). */
+  const responses: Array<{ producer: Producer; aborted: boolean; finished: boolean }> = [];
+  beforeAll(async () => {
+    up = await startUpstream(
+      'big',
+      (req, res: ServerResponse) => {
+        const size = Number(new URL(req.url!, 'http://x').searchParams.get('size') ?? TOTAL);
+        res.writeHead(200, { 'content-type': 'application/octet-stream', 'content-length': size });
+        const entry = { producer: undefined as unknown as Producer, aborted: false, finished: false };
+        entry.producer = new Producer(
+          size,
+          (c) => res.write(c),
+          (fn) => res.once('drain', fn),
+          () => res.end(),
+        );
+        res.once('finish', () => (entry.finished = true));
+        res.once('close', () => (entry.aborted = !entry.finished));
+        responses.push(entry);
+        entry.producer.pump();
+      },
+      { stream: true },
+    );
+    rec = await startWsRecorder();
+    gw = await startGateway({
+      gateway: { limits: { sendTimeout: SEND_TIMEOUT } },
+      routeFiles: {
+        'r.yaml': {
+          upstreams: { big: { targets: [{ url: up.url }] }, ws: { targets: [{ url: rec.url }] } },
+          routes: [
+            { id: 'big', match: { path: '/big' }, upstream: 'big' },
+            { id: 'ws', match: { path: '/ws' }, upstream: 'ws' },
+          ],
+        },
+      },
+    });
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await up?.close();
+    await rec?.close();
+  });
+
+  it('HTTP: a client that never reads is cut once its connection stayed full for sendTimeout; the upstream response is abandoned', async () => {
+    const socket = net.connect({ port: gw.port, host: '127.0.0.1' });
+    socket.pause();
+    await new Promise((r) => socket.once('connect', r));
+    const t0 = Date.now();
+    socket.write(get('/big'));
+    const entry = await waitFor(() => responses.at(-1), { message: 'upstream answering' });
+    await waitFor(() => entry.aborted, { timeout: 5000, message: 'upstream response abandoned' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(SEND_TIMEOUT);
+    expect(entry.producer.produced).toBeLessThan(TOTAL);
+    const target = gw.gateway.runtime.upstreams.get('big')!.targets[0]!;
+    await waitFor(() => target.inflight === 0, { message: 'no request in flight' });
+    expect(eventCount(await gw.gateway.metricsText(), 'send_timeout')).toBe(1);
+    socket.destroy();
+  });
+
+  it('HTTP: a client reading slowly but steadily (each stall shorter than sendTimeout) gets the whole response', async () => {
+    const size = 2 * MB;
+    const socket = net.connect({ port: gw.port, host: '127.0.0.1' });
+    const client = new SlowClient(socket);
+    await new Promise((r) => socket.once('connect', r));
+    socket.write(get(`/big?size=${size}`));
+    const before = responses.length;
+    const entry = await waitFor(() => responses[before], { message: 'upstream answering' });
+    // 256 KB at a time, with a pause well under the timeout between reads (the pacing is the scenario), for longer than one timeout in all.
+    while (client.received < size) {
+      await client.read(Math.min(256 * 1024, size - client.received));
+      await new Promise((r) => setTimeout(r, SEND_TIMEOUT / 5));
+    }
+    client.readAll();
+    // The body plus the response head.
+    await waitFor(() => entry.finished && client.received > size, { message: 'whole response read' });
+    expect(entry.aborted).toBe(false);
+    expect(eventCount(await gw.gateway.metricsText(), 'send_timeout')).toBe(1);
+    socket.destroy();
+  }, 30000);
+
+  it('WebSocket: a client that stops reading what the upstream sends is cut after sendTimeout; the upstream connection is closed', async () => {
+    rec.onOpen((conn) => {
+      const p = new Producer(
+        TOTAL,
+        (c) => conn.socket.write(c),
+        (fn) => conn.socket.once('drain', fn),
+        () => undefined,
+      );
+      p.make = (n) => frame({ opcode: 0x2, payload: n === CHUNK.length ? CHUNK : CHUNK.subarray(0, n), mask: false });
+      p.pump();
+    });
+    const ws = await openWs(gw.port, upgradeRequest('/ws'), { keep: false });
+    expect(ws.status).toBe(101);
+    ws.socket.pause();
+    const conn = await waitFor(() => rec.connections[0], { message: 'upstream connected' });
+    await waitFor(() => conn.closed, { timeout: 5000, message: 'upstream WebSocket closed' });
+    expect(eventCount(await gw.gateway.metricsText(), 'send_timeout')).toBe(2);
+    const target = gw.gateway.runtime.upstreams.get('ws')!.targets[0]!;
+    await waitFor(() => target.openWebSockets === 0 && target.inflight === 0, { message: 'target counters back to 0' });
+    ws.socket.destroy();
+  });
+
+  it('WebSocket: an idle connection (nothing to send) is never cut by the send timeout', async () => {
+    rec.reset();
+    const ws = await openWs(gw.port, upgradeRequest('/ws'), { keep: true });
+    expect(ws.status).toBe(101);
+    const conn = await waitFor(() => rec.connections[0], { message: 'upstream connected' });
+    // Quiet for three timeouts (the scenario is the wait itself), then both directions still work.
+    await new Promise((r) => setTimeout(r, SEND_TIMEOUT * 3));
+    conn.socket.write(frame({ opcode: 0x1, payload: Buffer.from('hi'), mask: false }));
+    await waitFor(() => ws.received().length === 4, { message: 'upstream frame relayed' });
+    ws.socket.write(frame({ opcode: 0x1, payload: Buffer.from('yo') }));
+    await waitFor(() => conn.bytes.length === 8, { message: 'client frame relayed' });
+    expect(conn.closed).toBe(false);
+    ws.socket.destroy();
+  });
+});
