@@ -2,9 +2,10 @@
  * The cap on open client connections (`limits.maxConnections`): past it a
  * new connection is closed as it arrives, without a byte read or answered,
  * while the connections already open keep being served; once one closes, a
- * new one is accepted. Drops are counted. Checked on the gateway's plain
- * listener (node's own maxConnections) and, for cluster workers, on the
- * counting implementation, with plain HTTP and TLS servers.
+ * new one is accepted. Drops are counted, per listener. Checked on the
+ * gateway's plain, TLS and HTTPS-redirect listeners (node's own
+ * maxConnections) and, for cluster workers, on the counting implementation,
+ * with plain HTTP and TLS servers.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
@@ -15,7 +16,9 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pino } from 'pino';
 import { capConnections, type CapMode } from '../../src/gateway/connection-cap.js';
+import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
 import { startGateway, waitFor, type TestGateway } from '../../src/testing/index.js';
 import { get, parseResponses, startRecorder, type Recorder } from './helpers.js';
 import { openWs, startWsRecorder, upgradeRequest } from './ws-helpers.js';
@@ -206,5 +209,47 @@ describe.each<[string, CapMode]>([
     d.socket.destroy();
     server.closeAllConnections();
     await new Promise<void>((r) => server.close(() => r()));
+  });
+});
+
+describe('limits.maxConnections on the TLS listener and the HTTPS redirect listener', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'switchyard-cap-tls-'));
+  let rec: Recorder;
+  let gw: Gateway;
+  let ports: { port: number; redirectPort?: number };
+  let ca: Buffer;
+  beforeAll(async () => {
+    const cert = join(dir, 'gw.crt');
+    const key = join(dir, 'gw.key');
+    execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=gw.test', '-addext', 'subjectAltName=DNS:gw.test'], { stdio: 'ignore' });
+    ca = readFileSync(cert);
+    rec = await startRecorder();
+    gw = await createGateway({
+      logger: pino({ level: 'silent' }),
+      gateway: { listen: { host: '127.0.0.1', port: 0, redirectHttp: 0, tls: { cert, key, recheck: 0 } }, admin: { enabled: false }, limits: { maxConnections: 1 } },
+      routeFiles: { 'r.yaml': { upstreams: { rec: { targets: [{ url: rec.url }] } }, routes: [{ id: 'all', match: { path: '/*' }, upstream: 'rec' }] } },
+    });
+    ports = await gw.listen();
+  });
+  afterAll(async () => {
+    await gw?.close();
+    await rec?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('each listener keeps its own count: one TLS and one redirect connection served, a second of each dropped', async () => {
+    const a = await connect(ports.port, { ca });
+    expect(await a.request('/a')).toBe(200);
+    const b = await connect(ports.port, { ca });
+    expect(await b.request('/b')).toBe(0);
+    const c = await connect(ports.redirectPort!);
+    expect(await c.request('/c')).toBe(308);
+    const d = await connect(ports.redirectPort!);
+    expect(await d.request('/d')).toBe(0);
+    expect(await a.request('/a2')).toBe(200);
+    const text = await gw.metricsText();
+    expect(eventCount(text, 'connection_dropped', 'public')).toBe(1);
+    expect(eventCount(text, 'connection_dropped', 'redirect')).toBe(1);
+    for (const x of [a, b, c, d]) x.socket.destroy();
   });
 });
