@@ -5,11 +5,6 @@
  */
 import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-import { start } from './start.js';
-import { validate } from './validate.js';
-import { routes } from './routes.js';
-import { explain } from './explain.js';
-import { demo } from './demo.js';
 
 const USAGE = `Usage: switchyard <command> [options]
 
@@ -57,17 +52,19 @@ async function main(argv: string[]): Promise<number> {
     return values.help ? 0 : 2;
   }
   const config = configPath(values.config);
+  // Each command loads its own modules: `start` as a cluster primary must not
+  // carry the request path that validate/routes/explain load through the gateway.
   switch (command) {
     case 'start':
-      return start(config, values.workers);
+      return (await import('./start.js')).start(config, values.workers);
     case 'validate':
-      return validate(config);
+      return (await import('./validate.js')).validate(config);
     case 'routes':
-      return routes(config);
+      return (await import('./routes.js')).routes(config);
     case 'explain':
-      return explain(config, rest, values.header ?? []);
+      return (await import('./explain.js')).explain(config, rest, values.header ?? []);
     case 'demo':
-      return demo();
+      return (await import('./demo.js')).demo();
     default:
       process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
       return 2;

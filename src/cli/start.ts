@@ -7,7 +7,6 @@
 import cluster from 'node:cluster';
 import { ConfigInvalid } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { createGateway } from '../gateway/gateway.js';
 import { watchConfig } from '../gateway/watch.js';
 import { resolveWorkers, runPrimary, WorkerCountInvalid } from '../cluster/primary.js';
 import { runWorker } from '../cluster/worker.js';
@@ -19,6 +18,9 @@ export async function start(configFile: string, workersFlag: string | undefined)
   try {
     const workers = resolveWorkers(workersFlag, workersFlag === undefined ? (await loadConfig({ configFile })).gateway.workers : undefined);
     if (workers > 1) return await runPrimary(configFile, workers);
+    // The request path (proxy, plugins, undici) is loaded only by the process
+    // that serves: a cluster primary never does, and stays small.
+    const { createGateway } = await import('../gateway/gateway.js');
     gw = await createGateway({ configFile });
   } catch (err) {
     if (err instanceof ConfigInvalid) {

@@ -8,7 +8,7 @@
 import { gatewayBackend } from '../admin/backend.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
-import { createGateway, type Gateway } from '../gateway/gateway.js';
+import type { Gateway } from '../gateway/gateway.js';
 import { createLogger } from '../gateway/logger.js';
 import { PromMetrics } from '../gateway/metrics.js';
 import { watchConfig } from '../gateway/watch.js';
@@ -24,6 +24,9 @@ export async function runWorker(configFile: string): Promise<number> {
   try {
     const loaded = await loadConfig({ configFile });
     const log = createLogger(loaded.gateway).child({ worker: slot });
+    // Imported here, not at the top: the primary imports WORKER_ENV from this
+    // file and must not load the request path it never runs.
+    const { createGateway } = await import('../gateway/gateway.js');
     gw = await createGateway({ configFile, logger: log, noAdmin: true });
     await gw.listen();
   } catch (err) {

@@ -13,7 +13,7 @@ import { PluginLoadError, PluginRefError, PluginRegistry, UnknownPluginError } f
 import type { ChainLink } from '../plugins/chain.js';
 import type { PluginContext, PluginMetrics } from '../plugins/types.js';
 import { MemoryStore } from '../stores/memory-store.js';
-import { createRedis, type RedisClient } from '../stores/redis-client.js';
+import type { RedisClient } from '../stores/redis-client.js';
 import { RedisStore } from '../stores/redis-store.js';
 import type { Store } from '../stores/store.js';
 import type { ChainBuilder } from './compile.js';
@@ -42,6 +42,8 @@ export class PluginHost {
     let redis: RedisClient | undefined;
     let store: Store;
     if (url && !offline) {
+      // ioredis is loaded only when Redis is configured: it is a few MB of heap a gateway without Redis never uses.
+      const { createRedis } = await import('../stores/redis-client.js');
       redis = createRedis(url, log.child({ component: 'redis' }));
       redis.on('error', () => sink.count('redis_error'));
       store = new RedisStore(redis);

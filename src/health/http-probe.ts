@@ -4,7 +4,7 @@
  * pool) so health checks neither wait behind nor disturb real traffic.
  */
 import { performance } from 'node:perf_hooks';
-import { Agent, request } from 'undici';
+import { Agent } from '../upstream/undici.js';
 import { HealthCheck, type HealthCheckDoc } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import { abortReason, withDeadline } from './internal/deadline.js';
@@ -39,7 +39,10 @@ export const DEFAULT_MAX_BODY_BYTES = 4096;
  * Call close() when the checker is discarded.
  */
 export function createHttpProbe(options: HttpProbeOptions): ClosableProbe {
-  const { path, timeoutMs } = options;
+  const { timeoutMs } = options;
+  // Normalized as a URL once (percent-encoding, dot segments, no fragment), the way undici's request(url) would on every check.
+  const parsed = new URL(options.path, 'http://probe.invalid');
+  const path = parsed.pathname + parsed.search;
   const clock = options.clock ?? systemClock;
   const expected = compileStatusList(options.expectedStatus ?? DEFAULT_EXPECTED_STATUS);
   const limit = options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -68,8 +71,9 @@ export function createHttpProbe(options: HttpProbeOptions): ClosableProbe {
       at: clock.now(),
     });
     try {
-      const res = await request(subject.url.origin + path, {
-        dispatcher: agent,
+      const res = await agent.request({
+        origin: subject.url.origin,
+        path,
         method: 'GET',
         headers,
         signal: deadline.signal,

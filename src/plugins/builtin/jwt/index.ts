@@ -13,7 +13,7 @@
  * requirement fails, 503 when the JWKS endpoint cannot be reached.
  */
 import type { KeyObject } from 'node:crypto';
-import jwt from 'jsonwebtoken';
+import type jwt from 'jsonwebtoken';
 import { definePlugin } from '../../define.js';
 import { parseDuration } from '../../duration.js';
 import type { Answer, PluginRequest } from '../../types.js';
@@ -60,14 +60,16 @@ export default definePlugin({
   name: 'jwt',
   description: 'Authenticate Bearer JSON Web Tokens (HMAC, public key or JWKS) and forward chosen claims upstream.',
   options: JwtOptions,
-  create(opts, ctx) {
+  async create(opts, ctx) {
+    // Loaded when a jwt entry is configured, not with the built-ins: a gateway without one does not carry it.
+    const { default: jsonwebtoken } = await import('jsonwebtoken');
     const source = resolveKeySource(opts, ctx.baseDir);
     const rules = compileClaimRules(opts);
     const algorithms = new Set<string>(opts.algorithms);
     const staticKey = source.kind === 'static' ? source.key : undefined;
     const jwks =
       source.kind === 'jwks'
-        ? new JwksKeys(source.uri, { cacheMaxAgeMs: parseDuration(opts.jwks.cacheMaxAge), requestsPerMinute: opts.jwks.requestsPerMinute, timeoutMs: parseDuration(opts.jwks.timeout) })
+        ? await JwksKeys.open(source.uri, { cacheMaxAgeMs: parseDuration(opts.jwks.cacheMaxAge), requestsPerMinute: opts.jwks.requestsPerMinute, timeoutMs: parseDuration(opts.jwks.timeout) })
         : undefined;
     // One options object, updated before each (synchronous) verify call: jsonwebtoken copies it.
     const verifyOptions: jwt.VerifyOptions & { complete: true } = {
@@ -111,7 +113,7 @@ export default definePlugin({
       const now = ctx.clock.now();
       try {
         verifyOptions.clockTimestamp = Math.floor(now / 1000);
-        decoded = jwt.verify(token, key, verifyOptions);
+        decoded = jsonwebtoken.verify(token, key, verifyOptions);
       } catch (err) {
         return reject(INVALID, reasonOf(err), req);
       }

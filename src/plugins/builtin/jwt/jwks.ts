@@ -7,8 +7,8 @@
  * following redirects, with a deadline and a size cap.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import jwksRsa from 'jwks-rsa';
-import { request } from 'undici';
+import type jwksRsa from 'jwks-rsa';
+import { globalDispatcher } from '../../../upstream/undici.js';
 
 /** KID is what a usable `kid` looks like: short, printable, no spaces or quotes (it is only a lookup key, but it reaches logs and caches). */
 export const KID = /^[A-Za-z0-9._~+/=:-]{1,128}$/;
@@ -35,8 +35,17 @@ export class JwksKeys {
   /** fetches counts JWKS documents fetched (tests and logs). */
   fetches = 0;
 
-  constructor(uri: string, opts: { cacheMaxAgeMs: number; requestsPerMinute: number; timeoutMs: number }) {
-    this.client = new jwksRsa.JwksClient({
+  /**
+   * open creates the key source. jwks-rsa is loaded here, only when a route
+   * uses a JWKS endpoint: a gateway without one does not carry it.
+   */
+  static async open(uri: string, opts: { cacheMaxAgeMs: number; requestsPerMinute: number; timeoutMs: number }): Promise<JwksKeys> {
+    const { default: lib } = await import('jwks-rsa');
+    return new JwksKeys(lib, uri, opts);
+  }
+
+  private constructor(lib: typeof jwksRsa, uri: string, opts: { cacheMaxAgeMs: number; requestsPerMinute: number; timeoutMs: number }) {
+    this.client = new lib.JwksClient({
       jwksUri: uri,
       cache: true,
       cacheMaxAge: opts.cacheMaxAgeMs,
@@ -74,7 +83,8 @@ export class JwksKeys {
 
 /** fetchJwks GETs a JWKS document: no redirects, a deadline, a size cap, and a `keys` array or an error. */
 async function fetchJwks(uri: string, timeoutMs: number): Promise<{ keys: unknown[] }> {
-  const res = await request(uri, { method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+  const url = new URL(uri);
+  const res = await globalDispatcher().request({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
   if (res.statusCode !== 200) {
     await res.body.dump();
     throw new Error(`JWKS endpoint answered ${res.statusCode}`);
