@@ -7,6 +7,8 @@
  * machine (thermal, noisy neighbours) spreads over all candidates instead of
  * favouring whichever ran first. The proxy under test is pinned to its own
  * CPU with taskset; the load generator and the upstreams share the others.
+ * The exception is gateway-workers-N (--workers N), which gets CPUs 0..N-1
+ * and is compared with the 1-process gateway of the same run.
  *
  * Plain ESM JavaScript on purpose: it runs with bare `node` against the built
  * dist/, so no TypeScript loader sits in any measured process (or in the
@@ -22,9 +24,11 @@ import { jsonBody, parseBodySize } from './lib/body.js';
 import { summarizeProfile } from './lib/cpuprofile.js';
 import { BENCH_PATH, CLI, JWT_SECRET, ROOT, chainRefs, profilesIn, resolveChain, startGateway } from './lib/gateway.js';
 import { findNginx, startNginx } from './lib/nginx.js';
-import { ForeignLoad, cpuPlan, launchNode, mib, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
+import { memoryReport } from './lib/memory.js';
+import { ForeignLoad, childPids, cpuPlan, launchNode, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
 import { mean, stdev } from './lib/stats.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
+import { scaling, scalingLines, workersNote } from './lib/workers.js';
 import { findWrk, runWrk } from './lib/wrk.js';
 
 /** UsageError is a bad command-line flag. */
@@ -40,14 +44,16 @@ const USAGE = `Usage: npm run bench -- [options]
   --body 100|1k|64k    upstream response body size (default 100 bytes)
   --only a,b           only these candidates (see the list below)
   --routes N           also run "gateway-routes-N": the gateway with N generated routes (vs 10)
-  --workers N          start the gateway candidates with --workers N
+  --workers N          also run "gateway-workers-N": the gateway with N cluster workers, on CPUs
+                       0..N-1 (not one CPU), with its scaling factor against "gateway" (1 worker)
+  --node-args="FLAGS"  node flags for every gateway candidate (e.g. --node-args="--max-semi-space-size=8")
   --profile            run the gateway candidates under --cpu-prof (use --only gateway for one);
                        print each one's top self-time functions over the measured rounds
   --loader NAME        autocannon (default) or wrk (when installed)
   -h, --help
 
 Candidates: upstream-direct, bare-fastify-proxy, undici-minimal, nginx (when installed),
-            gateway, gateway-chain, gateway-routes-N (with --routes N)
+            gateway, gateway-chain, gateway-routes-N (with --routes N), gateway-workers-N (with --workers N)
 `;
 
 const LIB = new URL('./lib/', import.meta.url);
@@ -65,6 +71,7 @@ function options() {
       only: { type: 'string' },
       routes: { type: 'string' },
       workers: { type: 'string', default: '1' },
+      'node-args': { type: 'string', default: '' },
       profile: { type: 'boolean', default: false },
       loader: { type: 'string', default: 'autocannon' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -95,6 +102,7 @@ function options() {
     only: values.only?.split(',').map((s) => s.trim()).filter(Boolean),
     routes: values.routes === undefined ? undefined : int('routes', values.routes, 1),
     workers: int('workers', values.workers, 1),
+    nodeArgs: values['node-args'].split(/\s+/).filter(Boolean),
     profile: values.profile,
     loader: values.loader,
   };
@@ -129,12 +137,14 @@ async function main() {
   // Candidate list, in measuring order.
   const names = ['upstream-direct', 'bare-fastify-proxy', 'undici-minimal', 'nginx', 'gateway', 'gateway-chain'];
   if (o.routes !== undefined && o.routes !== 10) names.push(`gateway-routes-${o.routes}`);
+  const workersName = `gateway-workers-${o.workers}`;
+  if (o.workers > 1) names.push(workersName);
   if (o.only) {
     const unknown = o.only.filter((n) => !names.includes(n));
     if (unknown.length) throw new UsageError(`--only: unknown candidate(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
   }
   let wanted = o.only ? names.filter((n) => o.only.includes(n)) : names;
-  if (o.workers > 1 && plan.pinned) notes.push(`gateway candidates with --workers ${o.workers} run on CPUs ${plan.proxyN(o.workers)}, sharing CPUs with the load generator and upstreams`);
+  if (o.workers > 1 && wanted.includes(workersName)) notes.push(workersNote(o.workers, plan));
   if (wanted.includes('nginx') && !nginx) {
     notes.push('nginx skipped: no nginx binary found (install Debian\'s nginx to get the reference numbers)');
     wanted = wanted.filter((n) => n !== 'nginx');
@@ -178,7 +188,9 @@ async function main() {
   // Start every candidate; one that fails to start is reported and skipped.
   const profileDir = (name) => (o.profile ? join(resultsDir, `profile-${stamp}`, name) : undefined);
   const profiled = o.profile ? ['PROFILED (--cpu-prof): slower than unprofiled'] : [];
-  const gwCpus = plan.pinned ? plan.proxyN(o.workers) : undefined;
+  const gwCpus = plan.proxy;
+  const nodeArgs = o.nodeArgs;
+  const flagsNote = nodeArgs.length ? [`node flags: ${nodeArgs.join(' ')}`] : [];
   const starters = {
     'upstream-direct': async () => ({ url: `${targets[0]}${BENCH_PATH}`, notes: ['the limit: the load generator straight to upstream 0'] }),
     'bare-fastify-proxy': async () => {
@@ -197,22 +209,31 @@ async function main() {
       return { ...n, notes: [`nginx ${nginx.version}, 1 worker, keepalive upstream pool over 3 targets`] };
     },
     gateway: async () => {
-      const g = await startGateway({ targets, routes: 10, workers: o.workers, cpus: gwCpus, headers, profileDir: profileDir('gateway') });
+      const g = await startGateway({ targets, routes: 10, cpus: gwCpus, headers, nodeArgs, profileDir: profileDir('gateway') });
       track(g.child);
-      return { ...g, gateway: true, notes: ['round robin over 3 targets, 10 routes, no plugins, access log off, log level warn', ...profiled, ...g.notes] };
+      return { ...g, gateway: true, notes: ['round robin over 3 targets, 10 routes, no plugins, access log off, log level warn, 1 process', ...flagsNote, ...profiled, ...g.notes] };
     },
     'gateway-chain': async () => {
       const { kept, notes: chainNotes } = await resolveChain(chainRefs());
-      const g = await startGateway({ targets, routes: 10, chain: kept, healthCheck: true, workers: o.workers, cpus: gwCpus, headers, profileDir: profileDir('gateway-chain') });
+      const g = await startGateway({ targets, routes: 10, chain: kept, healthCheck: true, cpus: gwCpus, headers, nodeArgs, profileDir: profileDir('gateway-chain') });
       track(g.child);
-      return { ...g, gateway: true, notes: [`chain: ${kept.map((k) => k.name).join(' -> ') || '(none)'}; health checks every 1s`, ...profiled, ...chainNotes, ...g.notes] };
+      return { ...g, gateway: true, notes: [`chain: ${kept.map((k) => k.name).join(' -> ') || '(none)'}; health checks every 1s`, ...flagsNote, ...profiled, ...chainNotes, ...g.notes] };
     },
   };
   if (o.routes !== undefined && o.routes !== 10) {
     starters[`gateway-routes-${o.routes}`] = async () => {
-      const g = await startGateway({ targets, routes: o.routes, workers: o.workers, cpus: gwCpus, headers, profileDir: profileDir(`gateway-routes-${o.routes}`) });
+      const g = await startGateway({ targets, routes: o.routes, cpus: gwCpus, headers, nodeArgs, profileDir: profileDir(`gateway-routes-${o.routes}`) });
       track(g.child);
-      return { ...g, gateway: true, notes: [`as "gateway" but ${o.routes} generated routes; the hit route is declared last`, ...profiled, ...g.notes] };
+      return { ...g, gateway: true, notes: [`as "gateway" but ${o.routes} generated routes; the hit route is declared last`, ...flagsNote, ...profiled, ...g.notes] };
+    };
+  }
+  if (o.workers > 1) {
+    starters[workersName] = async () => {
+      const cpus = plan.pinned ? plan.proxyN(o.workers) : undefined;
+      const g = await startGateway({ targets, routes: 10, workers: o.workers, cpus, headers, nodeArgs, profileDir: profileDir(workersName) });
+      track(g.child);
+      const where = cpus === undefined ? 'not pinned' : `pinned to CPUs ${cpus}`;
+      return { ...g, gateway: true, notes: [`as "gateway" but --workers ${o.workers} (primary + ${g.workers} worker processes, ${where})`, ...flagsNote, ...profiled, ...g.notes] };
     };
   }
 
@@ -223,10 +244,6 @@ async function main() {
       // Same answer from every candidate, or the comparison is meaningless.
       const probe = await waitHttp(c.url, { headers, timeoutMs: 5000 });
       if (probe.body !== expectedBody) c.notes.push(`WARNING: body differs from the upstream's (${probe.body.length} bytes)`);
-      if (c.gateway && c.workers === 1 && o.workers > 1 && plan.pinned) {
-        // --workers is not honoured: pin the single process back to the proxy CPU.
-        spawnSync('taskset', ['-a', '-p', '-c', plan.proxy, String(c.pid)], { stdio: 'ignore' });
-      }
       candidates.push(c);
       console.log(`started ${name}${c.pid ? ` (pid ${c.pid})` : ''}`);
     } catch (err) {
@@ -237,7 +254,11 @@ async function main() {
 
   // Let start-up work (JIT of config loading, first health checks) settle before the idle reading.
   await new Promise((r) => setTimeout(r, 1000));
-  for (const c of candidates) if (c.pid) c.rssIdle = treeRss(c.pid);
+  for (const c of candidates) {
+    if (!c.pid) continue;
+    c.rssIdle = treeRss(c.pid);
+    c.processes = 1 + childPids(c.pid).length;
+  }
 
   let runId = 0;
   const measure = async (c, duration) => {
@@ -324,6 +345,12 @@ async function main() {
   for (const c of candidates) for (const n of c.notes) console.log(`  ${c.name}: ${n}`);
   for (const n of notes) console.log(`  note: ${n}`);
 
+  const scaled = o.workers > 1 ? scaling(byName.gateway, byName[workersName], o.workers) : undefined;
+  if (scaled) console.log(`\n${scalingLines(scaled).join('\n')}`);
+  else if (o.workers > 1) console.log(`\nscaling with --workers ${o.workers}: not computed (needs both "gateway" and "${workersName}" in the run)`);
+  const memory = memoryReport(candidates, o.routes !== undefined ? `gateway-routes-${o.routes}` : undefined);
+  console.log(`\n${memory.lines.join('\n')}`);
+
   // Profiles: one per profiled candidate, summarized over its measured rounds only.
   const profiles = {};
   for (const c of candidates.filter((x) => x.profileDir)) {
@@ -369,6 +396,8 @@ async function main() {
           rss: c.rssIdle ? { idle: c.rssIdle, afterLoad: c.rssAfter } : undefined,
           rounds: c.rounds,
         })),
+        scaling: scaled,
+        memory: memory.json,
         profiles,
       },
       null,
@@ -376,7 +405,6 @@ async function main() {
     ),
   );
   console.log(`\nresults: ${out}`);
-  for (const c of candidates) if (c.rssIdle) console.log(`  ${c.name}: RSS ${mib(c.rssIdle)} idle, ${mib(c.rssAfter)} after load${c.workers > 1 ? ` (master + ${c.workers} workers)` : ''}`);
 }
 
 main().catch((err) => {

@@ -110,7 +110,9 @@ export async function startGateway({ targets, routes = 10, chain = [], healthChe
   const adminPort = await freePort();
   const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck });
   const nodeArgs = [...extraNodeArgs, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
-  const args = [...nodeArgs, CLI, 'start', '--config', config, ...(workers > 1 ? ['--workers', String(workers)] : [])];
+  // --workers is always explicit: without it NODE_ENV=production means one
+  // worker per CPU, and "1 worker" would silently be a primary plus N workers.
+  const args = [...nodeArgs, CLI, 'start', '--config', config, '--workers', String(workers)];
   const child = launch(process.execPath, args, { cpus, env: { NODE_ENV: 'production' }, name: 'gateway' });
   const url = `http://127.0.0.1:${port}${BENCH_PATH}`;
   try {
