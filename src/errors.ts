@@ -1,7 +1,10 @@
 /**
  * The error catalog: every error a client can see is named here, with its
  * status and the message clients get. Causes (addresses, errno, stacks) are
- * kept for logs and never shown to clients.
+ * kept for logs and never shown to clients. SY_ERR_CLIENT_CLOSED is the one
+ * code no client ever receives: it names, in logs, metrics and spans, a
+ * request whose client went away before its response was complete (status
+ * 499, nginx's "client closed request").
  */
 
 /** ErrorCode lists the stable codes clients and logs see. */
@@ -29,6 +32,7 @@ export const ERRORS = {
   SY_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests.' },
   SY_ERR_STORE_UNAVAILABLE: { status: 503, message: 'A backing store is unavailable; try again shortly.' },
   SY_ERR_SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down.' },
+  SY_ERR_CLIENT_CLOSED: { status: 499, message: 'The client closed the connection before the response was complete.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 
 /** ErrorCode is one of the catalog's codes. */

@@ -220,7 +220,8 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
     ...(loaded.gatewayFile ? [{ file: loaded.gatewayFile, hash: loaded.gatewayHash ?? '' }] : []),
     ...loaded.files.map((f) => ({ file: f.file, hash: f.hash })),
   ];
-  const runtime: Runtime = { version: ctx.version, loadedAt: new Date(), router, routes, upstreams, sources };
+  const trace = gw.tracing.enabled ? { sampled: gw.tracing.sampled } : undefined;
+  const runtime: Runtime = { version: ctx.version, loadedAt: new Date(), router, routes, upstreams, sources, trace };
   void docs;
   return { runtime, fresh, retired, retiredTargets, links };
 }

@@ -151,12 +151,13 @@ export class Gateway {
     const secure = tlsDoc !== undefined;
     for (const u of this.unwired.splice(0)) wireHealth(u, this.docOf(u.name), this.loaded.baseDir, this.log, this.healthEvents);
     const ips = createClientIpResolver(g.trustProxy);
-    const trace = g.tracing.enabled ? { sampled: g.tracing.sampled } : undefined;
     const hooks: ForwardHooks = {
       onFinish: (ex) => this.observer.finished(ex),
-      onAttemptEnd: (ex, target, ok, status, reason, ms) => {
-        this.observer.attemptEnded(ex, target, ok, status, ms);
-        ex.route.upstream.outcome(target, ok, reason ?? `status ${status}`);
+      onAttemptEnd: (ex, target, outcome, status, reason, ms) => {
+        this.observer.attemptEnded(ex, target, outcome, status, ms);
+        // An attempt the client abandoned says nothing about the target: passive health hears neither a success nor a failure.
+        if (outcome === 'ok') ex.route.upstream.outcome(target, true, '');
+        else if (outcome === 'error') ex.route.upstream.outcome(target, false, reason ?? `status ${status}`);
       },
       onPluginFailure: (ex, err) => {
         const f = err as Error & { plugin?: string };
@@ -171,6 +172,7 @@ export class Gateway {
         this.log.info({ reqId: ex.id, route: ex.routeId, ip: ex.clientIp }, 'client stopped reading: connection closed (limits.sendTimeout)');
       },
     };
+    const onRejected = (method: string, path: string, status: number, id: string, ip: string, ms: number, req: IncomingMessage, code: ErrorCode) => this.observer.rejected(method, path, status, id, ip, ms, req, code);
     const handler = createHandler({
       current: () => this.active,
       ips,
@@ -180,9 +182,8 @@ export class Gateway {
       maxHeaders: limits.maxHeaders,
       hooks,
       log: this.log,
-      onRejected: (method, path, status, id, ip, ms, req, code) => this.observer.rejected(method, path, status, id, ip, ms, req, code),
+      onRejected,
       secure,
-      trace,
     });
     let server: Server | TlsServer;
     if (tlsDoc !== undefined) {
@@ -208,7 +209,7 @@ export class Gateway {
         log: this.log,
         maxMessage: limits.maxWebSocketMessage,
         hooks,
-        trace,
+        onRejected,
         secure,
         onOriginRefused: (ex, reason) => this.observer.metrics.count('websocket_origin_rejected', { upstream: ex.upstream, result: reason }),
       }),

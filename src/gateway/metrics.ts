@@ -7,7 +7,8 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CounterSeries, HistogramSeries, type CounterCell, type HistogramCell } from './series.js';
 import type { Exchange } from '../proxy/exchange.js';
-import type { MetricsSink } from './observer.js';
+import type { AttemptOutcome } from '../proxy/forward.js';
+import { statusOf, type MetricsSink } from './observer.js';
 import type { SpanCounters } from './otlp-exporter.js';
 import type { Runtime } from './runtime.js';
 
@@ -18,14 +19,14 @@ const classIndex = (s: number) => (s < 100 ? 0 : Math.min(5, (s / 100) | 0));
 const BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 type Cells = { c: CounterCell; h: HistogramCell };
-type TargetCells = { h: HistogramCell; ok: CounterCell | undefined; error: CounterCell | undefined };
+type TargetCells = { h: HistogramCell; ok: CounterCell | undefined; error: CounterCell | undefined; aborted: CounterCell | undefined };
 
 /** PromMetrics is the prom-client backed MetricsSink. */
 export class PromMetrics implements MetricsSink {
   readonly registry = new Registry();
   private readonly requests = new CounterSeries('switchyard_requests_total', 'Requests served, by route, method and status class.', this.registry);
   private readonly latency = new HistogramSeries('switchyard_request_duration_seconds', 'Time from request to end of response, by route, method and status class.', BUCKETS, this.registry);
-  private readonly upstreamRequests = new CounterSeries('switchyard_upstream_requests_total', 'Upstream attempts, by upstream, target and outcome.', this.registry);
+  private readonly upstreamRequests = new CounterSeries('switchyard_upstream_requests_total', 'Upstream attempts, by upstream, target and outcome (ok, error, or aborted: the client went away first).', this.registry);
   private readonly upstreamLatency = new HistogramSeries('switchyard_upstream_duration_seconds', 'Upstream attempt time until response end or failure, by upstream and target.', BUCKETS, this.registry);
   private readonly retries = new Counter({ name: 'switchyard_retries_total', help: 'Retried upstream attempts, by upstream.', labelNames: ['upstream'], registers: [this.registry] });
   private readonly events = new Counter({ name: 'switchyard_events_total', help: 'Gateway events: rate_limited, auth_rejected, ejection, health transitions, redis_error, config_reload, websocket_origin_rejected, connection_dropped, send_timeout.', labelNames: ['event', 'upstream', 'result', 'plugin'], registers: [this.registry] });
@@ -80,7 +81,7 @@ export class PromMetrics implements MetricsSink {
   }
 
   request(ex: Exchange, durationMs: number): void {
-    this.record(ex.routeId, ex.method, ex.res.writableFinished ? ex.status : ex.status || 499, durationMs);
+    this.record(ex.routeId, ex.method, statusOf(ex), durationMs);
   }
 
   rejected(method: string, status: number, durationMs: number): void {
@@ -103,13 +104,13 @@ export class PromMetrics implements MetricsSink {
     this.latency.observe(s.h, durationMs / 1000);
   }
 
-  attempt(upstream: string, target: string, ok: boolean, _status: number, ms: number): void {
+  attempt(upstream: string, target: string, outcome: AttemptOutcome, _status: number, ms: number): void {
     let targets = this.byTarget.get(upstream);
     if (targets === undefined) this.byTarget.set(upstream, (targets = new Map()));
     let t = targets.get(target);
-    if (t === undefined) targets.set(target, (t = { h: this.upstreamLatency.cell({ upstream, target }), ok: undefined, error: undefined }));
+    if (t === undefined) targets.set(target, (t = { h: this.upstreamLatency.cell({ upstream, target }), ok: undefined, error: undefined, aborted: undefined }));
     // Counter series appear on first use, as prom-client's do (no zero error series for a target that never failed).
-    const c = ok ? (t.ok ??= this.upstreamRequests.cell({ upstream, target, outcome: 'ok' })) : (t.error ??= this.upstreamRequests.cell({ upstream, target, outcome: 'error' }));
+    const c = (t[outcome] ??= this.upstreamRequests.cell({ upstream, target, outcome }));
     c.value++;
     this.upstreamLatency.observe(t.h, ms / 1000);
   }

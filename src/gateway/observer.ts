@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 import type { Exchange } from '../proxy/exchange.js';
+import type { AttemptOutcome } from '../proxy/forward.js';
 import type { SpanCounters } from './otlp-exporter.js';
 import type { SpanSink } from './server-span.js';
 import type { Target } from '../upstream/target.js';
@@ -16,11 +17,20 @@ export interface MetricsSink {
   request(ex: Exchange, durationMs: number): void;
   /** rejected counts a request refused before it matched a route (400, 404, 414, 431). */
   rejected(method: string, status: number, durationMs: number): void;
-  attempt(upstream: string, target: string, ok: boolean, status: number, ms: number): void;
+  attempt(upstream: string, target: string, outcome: AttemptOutcome, status: number, ms: number): void;
   retry(upstream: string): void;
   count(name: string, labels?: Record<string, string>): void;
   /** otlpSpans returns the OpenTelemetry export counters (the same cells on every call). */
   otlpSpans?(): SpanCounters;
+}
+
+/**
+ * statusOf is the status a finished exchange is logged and counted with: the
+ * one sent, or 499 (nginx's "client closed request") when the client went
+ * away before any was.
+ */
+export function statusOf(ex: Exchange): number {
+  return ex.status || 499;
 }
 
 /** NO_METRICS discards everything. */
@@ -44,7 +54,8 @@ export class Observer {
     this.metrics.request(ex, ms);
     const spans = this.spans;
     if (spans !== undefined) spans.finished(ex, ms);
-    this.traffic.record(ex.routeId, ex.upstream, ex.res.writableFinished ? ex.status : ex.status || 499);
+    const status = statusOf(ex);
+    this.traffic.record(ex.routeId, ex.upstream, status);
     if (this.access === undefined) return;
     const bytes = ex.res.getHeader('content-length');
     this.access.info({
@@ -54,7 +65,7 @@ export class Observer {
       route: ex.routeId,
       upstream: ex.upstream,
       target: ex.target?.id,
-      status: ex.res.writableFinished ? ex.status : ex.status || 499,
+      status,
       ms: Math.round(ms * 100) / 100,
       upstreamMs: Math.round(ex.upstreamMs * 100) / 100,
       attempts: ex.attempts,
@@ -74,8 +85,8 @@ export class Observer {
   }
 
   /** attemptEnded records one upstream attempt. */
-  attemptEnded(ex: Exchange, target: Target, ok: boolean, status: number, ms: number): void {
-    this.metrics.attempt(ex.upstream, target.id, ok, status, ms);
+  attemptEnded(ex: Exchange, target: Target, outcome: AttemptOutcome, status: number, ms: number): void {
+    this.metrics.attempt(ex.upstream, target.id, outcome, status, ms);
   }
 }
 

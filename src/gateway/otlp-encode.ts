@@ -116,7 +116,10 @@ export function encodeSpan(s: SpanRecord): string {
   const errorType = errorCode ?? (s.status >= 500 ? String(s.status) : undefined);
   if (errorType !== undefined) attrs += A_ERROR_TYPE + q(errorType) + END;
   // Server spans: 5xx and failures are errors; a 4xx is the client's problem and leaves the status unset (HTTP conventions).
-  const failed = s.status >= 500 || s.failure !== undefined;
+  // A client that went away before its response was complete is an error too (error.type SY_ERR_CLIENT_CLOSED): the
+  // response was not delivered, which the conventions count as an error whatever the status sent, and Envoy marks its
+  // spans of a downstream disconnect as errors as well.
+  const failed = s.status >= 500 || s.failure !== undefined || s.code === 'SY_ERR_CLIENT_CLOSED';
   const status = failed ? `,"status":{"code":${STATUS_CODE_ERROR}${errorType !== undefined ? `,"message":${q(errorType)}` : ''}}` : '';
   const flags = SAMPLED | (s.parentId !== '' ? SPAN_FLAGS_HAS_IS_REMOTE | SPAN_FLAGS_IS_REMOTE : SPAN_FLAGS_HAS_IS_REMOTE);
   return (

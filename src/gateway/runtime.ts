@@ -8,6 +8,7 @@ import type { CompiledMatch } from '../routing/route-match.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { PluginChain } from '../plugins/chain.js';
 import type { OriginMatcher } from '../plugins/builtin/cors/origins.js';
+import type { TraceOptions } from '../proxy/trace.js';
 
 /** RetryPolicy is a route's compiled `retry` block. */
 export interface RetryPolicy {
@@ -57,4 +58,10 @@ export interface Runtime {
   readonly routes: readonly CompiledRoute[];
   readonly upstreams: ReadonlyMap<string, Upstream>;
   readonly sources: readonly SourceFile[];
+  /**
+   * trace is gateway.yaml's `tracing` propagation settings (undefined =
+   * propagation off). Here, not in the listener, so a reload turns tracing on
+   * or off and changes the sampled flag for the next request, at no cost.
+   */
+  readonly trace: TraceOptions | undefined;
 }

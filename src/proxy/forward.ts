@@ -16,7 +16,7 @@ import { chooseTarget } from '../upstream/sticky.js';
 import type { Exchange } from './exchange.js';
 import { responseHeaders, upstreamHeaders, withoutHopByHop } from './headers.js';
 import { locationRewriter } from './location.js';
-import { answerError, finish, type FinishHook } from './respond.js';
+import { answerError, clientClosed, clientLeft, finish, type FinishHook } from './respond.js';
 import { SendTimer } from './send-timeout.js';
 
 /** IDEMPOTENT lists methods that may be retried after the upstream answered (RFC 9110 §9.2.2). */
@@ -81,15 +81,22 @@ class BadStatus extends Error {
 }
 
 /** ClientGone aborts an attempt whose client went away. */
-class ClientGone extends Error {
+export class ClientGone extends Error {
   override name = 'ClientGone';
 }
+
+/**
+ * AttemptOutcome is how one upstream attempt ended: `ok` (an answer below
+ * 500), `error` (a failure or a 5xx: passive health hears of it), or
+ * `aborted` (the client went away first: it says nothing about the target).
+ */
+export type AttemptOutcome = 'ok' | 'error' | 'aborted';
 
 /** ForwardHooks are the gateway's observers of upstream attempts. */
 export interface ForwardHooks {
   onFinish: FinishHook;
   /** onAttemptEnd reports one attempt's outcome (passive health, metrics). */
-  onAttemptEnd(ex: Exchange, target: Target, ok: boolean, status: number, reason: string | undefined, ms: number): void;
+  onAttemptEnd(ex: Exchange, target: Target, outcome: AttemptOutcome, status: number, reason: string | undefined, ms: number): void;
   /** onRetry is told when an attempt is retried. */
   onRetry(ex: Exchange, target: Target, reason: string): void;
   /** onPluginFailure is told when a response hook threw (the exchange is answered 500). */
@@ -118,6 +125,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.controller = controller;
     this.requestStarted = true;
+    // The client left while this attempt waited for a connection (see abort()): the upstream never gets the request.
     if (this.ex.finished) controller.abort(new ClientGone());
   }
 
@@ -220,7 +228,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.flushHead();
     ex.res.end();
     this.send?.stopWhenFlushed(ex.res);
-    this.release(true, ex.status, undefined);
+    this.release(ex.status < 500 ? 'ok' : 'error', ex.status, undefined);
     finish(ex, this.hooks.onFinish);
   }
 
@@ -229,19 +237,21 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.done = true;
     this.send?.stop();
     const ex = this.ex;
-    if (err instanceof ClientGone) {
-      this.release(true, 0, 'client gone');
+    // The client's close may reach undici first as a broken request body: either way the client left, the target did nothing wrong.
+    if (err instanceof ClientGone || clientLeft(ex.res)) {
+      this.release('aborted', 0, 'client gone');
+      clientClosed(ex, this.hooks.onFinish);
       return;
     }
     if (err instanceof RetryMarker) {
-      this.release(false, err.status, `status ${err.status}`);
+      this.release('error', err.status, `status ${err.status}`);
       this.hooks.onRetry(ex, this.target, `status ${err.status}`);
       attempt(ex, this.hooks, this.target);
       return;
     }
     const failure = classify(err, this.requestStarted);
     if (ex.error === undefined) ex.error = err;
-    this.release(false, 0, failure.reason);
+    this.release('error', 0, failure.reason);
     if (ex.responded) {
       // Headers already went out: the only honest signal left is to cut the connection.
       ex.res.destroy();
@@ -279,14 +289,21 @@ class Attempt implements Dispatcher.DispatchHandler {
     answerError(ex, failure.code, this.hooks.onFinish, { fields: { upstream: ex.upstream } });
   }
 
-  /** abort stops the attempt because the client went away. */
+  /**
+   * abort stops the attempt because the client went away; onResponseError
+   * then finishes the exchange. An attempt still waiting for a connection has
+   * nothing to cancel yet: the exchange is finished now (the access log does
+   * not wait for a free connection), and onRequestStart cancels the attempt.
+   */
   abort(): void {
-    if (this.controller && !this.done) this.controller.abort(new ClientGone());
+    if (this.done) return;
+    if (this.controller !== undefined) this.controller.abort(new ClientGone());
+    else clientClosed(this.ex, this.hooks.onFinish);
   }
 
-  private release(ok: boolean, status: number, reason: string | undefined): void {
+  private release(outcome: AttemptOutcome, status: number, reason: string | undefined): void {
     this.target.inflight--;
-    this.hooks.onAttemptEnd(this.ex, this.target, ok && status < 500, status, reason, performance.now() - this.t0);
+    this.hooks.onAttemptEnd(this.ex, this.target, outcome, status, reason, performance.now() - this.t0);
   }
 }
 
@@ -297,9 +314,15 @@ function replayable(ex: Exchange): boolean {
 
 const kAttempt = Symbol('switchyard.attempt');
 
-/** onClientClose aborts the upstream attempt of a response whose client went away (one shared function, no closure per request). */
-function onClientClose(this: { [kAttempt]?: Attempt; writableFinished: boolean }): void {
-  if (!this.writableFinished) this[kAttempt]?.abort();
+/**
+ * onClientClose aborts the upstream attempt of a response whose client went
+ * away (one shared function, no closure per request). After a complete
+ * response the attempt is done and this does nothing; `writableFinished`
+ * cannot tell, as HTTP/2's compatibility response reports true for a stream
+ * the client cancelled.
+ */
+function onClientClose(this: { [kAttempt]?: Attempt }): void {
+  this[kAttempt]?.abort();
 }
 
 /**
@@ -307,6 +330,8 @@ function onClientClose(this: { [kAttempt]?: Attempt; writableFinished: boolean }
  * the exchange to it. With no eligible target it answers 503 at once.
  */
 export function attempt(ex: Exchange, hooks: ForwardHooks, exclude?: Target): void {
+  // The client may have left while a plugin or the body read was pending, before anyone listened for its close.
+  if (ex.attempts === 0 && clientLeft(ex.res)) return clientClosed(ex, hooks.onFinish);
   const upstream = ex.route.upstream;
   const target = upstream.sticky === undefined ? upstream.pick(ex.clientIp, exclude) : chooseTarget(upstream.sticky, ex, upstream, exclude);
   if (target === undefined) {

@@ -17,7 +17,7 @@ import { attempt, type ForwardHooks } from './forward.js';
 import { answerError, answerPlugin, writeBare } from './respond.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import { BodyTooLarge, LimitStream, readBody, readStart } from './body.js';
-import { startSpan, type TraceOptions } from './trace.js';
+import { startSpan } from './trace.js';
 
 /** HandlerDeps is what the handler needs from the gateway. */
 export interface HandlerDeps {
@@ -36,10 +36,11 @@ export interface HandlerDeps {
   /** secure is true for a TLS listener. */
   secure: boolean;
   /** onRejected observes requests answered before routing (metrics, access log, trace export). */
-  onRejected?(method: string, path: string, status: number, id: string, ip: string, ms: number, req: IncomingMessage, code: ErrorCode): void;
-  /** trace turns on W3C trace-context propagation (undefined = off). */
-  trace?: TraceOptions | undefined;
+  onRejected?: RejectedHook;
 }
+
+/** RejectedHook observes a request answered before routing (metrics, access log, trace export). */
+export type RejectedHook = (method: string, path: string, status: number, id: string, ip: string, ms: number, req: IncomingMessage, code: ErrorCode) => void;
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -137,7 +138,9 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     if (route === undefined) return reject(req, res, 'SY_ERR_ROUTE_NOT_FOUND', id, peer, t0);
     const clientIp = ips.clientIp(peer, headers['x-forwarded-for'] as string | undefined);
     const ex = new Exchange(req, res, runtime, route, id, norm.path, rawQuery, clientIp, peer, trusted, deps.secure);
-    if (deps.trace !== undefined) startSpan(ex, deps.trace);
+    // Read from the request's runtime: a reload changes tracing for the next request.
+    const trace = runtime.trace;
+    if (trace !== undefined) startSpan(ex, trace);
     const chain = route.chain.request;
     if (chain.length === 0) return prepareBody(ex, hooks);
     let result: Answer | undefined | Promise<Answer | undefined>;

@@ -3,7 +3,7 @@
  * Both pass through the chain's response hooks (so CORS headers reach a 401),
  * and neither ever carries internal detail.
  */
-import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import { ERRORS, GatewayError, errorBody, type ErrorCode } from '../errors.js';
 import { runResponseHooks } from '../plugins/chain.js';
 import type { Answer, PluginResponse } from '../plugins/types.js';
 import type { Exchange } from './exchange.js';
@@ -65,9 +65,12 @@ function send(ex: Exchange, status: number, headers: Record<string, string | str
     finish(ex, onFinish);
     return;
   }
+  // Nobody to answer (the client left while a plugin or the body read was pending).
+  if (clientLeft(ex.res)) return clientClosed(ex, onFinish);
   const out: PluginResponse = { status, headers, fromUpstream: false };
   const write = () => {
-    if (ex.res.headersSent || ex.res.destroyed) return finish(ex, onFinish);
+    if (ex.res.headersSent) return finish(ex, onFinish);
+    if (clientLeft(ex.res)) return clientClosed(ex, onFinish);
     headers['content-length'] = String(Buffer.byteLength(body));
     headers['x-request-id'] = ex.id;
     ex.status = out.status;
@@ -97,6 +100,29 @@ function writePlainFailure(ex: Exchange, onFinish: FinishHook): void {
   ex.code = 'SY_ERR_PLUGIN_FAILED';
   writeBare(ex.res, 'SY_ERR_PLUGIN_FAILED', ex.id);
   ex.responded = true;
+  finish(ex, onFinish);
+}
+
+/** CLIENT_CLOSED is the logged error of an exchange whose client went away (one shared instance: nothing is allocated per abort). */
+const CLIENT_CLOSED = new GatewayError('SY_ERR_CLIENT_CLOSED');
+
+/** clientLeft tells whether the client connection (HTTP/1) or stream (HTTP/2) of a response is gone. */
+export function clientLeft(res: ServerResponse): boolean {
+  // node's HTTP/2 compatibility response has no `destroyed`; its stream does.
+  return res.destroyed || (res as unknown as { stream?: { destroyed: boolean } }).stream?.destroyed === true;
+}
+
+/**
+ * clientClosed finishes an exchange whose client went away before its
+ * response was complete. The access log and the metrics then say 499 when no
+ * response head had gone out, else the status that had (what nginx logs),
+ * and the span is an error named SY_ERR_CLIENT_CLOSED (see otlp-encode.ts).
+ */
+export function clientClosed(ex: Exchange, onFinish: FinishHook): void {
+  if (ex.finished) return;
+  ex.code = 'SY_ERR_CLIENT_CLOSED';
+  // A cause already known (a send timeout, a broken upload) is the better log line.
+  ex.error ??= CLIENT_CLOSED;
   finish(ex, onFinish);
 }
 

@@ -22,16 +22,17 @@ import { runRequestHooks, PluginFailure } from '../plugins/chain.js';
 import type { Answer } from '../plugins/types.js';
 import { normalizeIp, type ClientIpResolver } from './client-ip.js';
 import { Exchange } from './exchange.js';
-import { badHost, requestIdFor, hostOf } from './handler.js';
+import { badHost, requestIdFor, hostOf, type RejectedHook } from './handler.js';
 import { HOP_BY_HOP, upstreamHeaders } from './headers.js';
-import { answerError, answerPlugin, finish } from './respond.js';
+import { answerError, answerPlugin, clientClosed, finish, writeBare } from './respond.js';
 import type { ForwardHooks } from './forward.js';
-import { classify } from './forward.js';
+import { classify, ClientGone } from './forward.js';
 import { FrameLimiter, FrameReader, closeFrame } from './ws-frames.js';
 import { SendTimer } from './send-timeout.js';
 import { checkOrigin, type OriginVerdict } from './ws-origin.js';
 import { clientOrigin } from './location.js';
-import { startSpan, type TraceOptions } from './trace.js';
+import { startSpan } from './trace.js';
+import { ERRORS, type ErrorCode } from '../errors.js';
 import type { Target } from '../upstream/target.js';
 import { chooseTarget } from '../upstream/sticky.js';
 
@@ -45,8 +46,8 @@ export interface UpgradeDeps {
   hooks: ForwardHooks;
   trustRequestId?: boolean;
   secure?: boolean;
-  /** trace turns on W3C trace-context propagation (undefined = off). */
-  trace?: TraceOptions | undefined;
+  /** onRejected observes upgrades refused before routing, like refused requests (metrics, access log, trace export). */
+  onRejected?: RejectedHook;
   /** onOriginRefused observes an upgrade refused by the Origin check (metrics). */
   onOriginRefused?(ex: Exchange, reason: NonNullable<OriginVerdict>): void;
 }
@@ -58,8 +59,24 @@ export interface UpgradeDeps {
  */
 const CLOSE_GRACE_MS = 5000;
 
+/**
+ * EARLY_MAX is how much of what a client sends behind its handshake is read
+ * (and held for the upstream) while the upstream has not answered the
+ * upgrade. Reading is what notices a client that leaves before the upgrade
+ * (node stops reading an upgrading socket); past this, reading pauses and the
+ * rest waits in the socket until the splice.
+ */
+const EARLY_MAX = 64 * 1024;
+
+/** refuse answers an upgrade refused before routing (400, 404) and reports it as the request handler reports its refusals. */
+function refuse(req: IncomingMessage, res: ServerResponse, code: ErrorCode, id: string, peer: string, t0: number, deps: UpgradeDeps): void {
+  writeBare(res, code, id, true);
+  deps.onRejected?.(req.method ?? '', (req.url ?? '').slice(0, 256), ERRORS[code].status, id, peer, performance.now() - t0, req, code);
+}
+
 /** handleUpgrade serves one HTTP/1.1 Upgrade request. */
 export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, deps: UpgradeDeps): void {
+  const t0 = performance.now();
   socket.on('error', () => socket.destroy());
   // A ServerResponse bound to the raw socket lets refusals reuse the normal answer path.
   const res = new ServerResponse(req);
@@ -70,23 +87,18 @@ export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
   const peer = normalizeIp(socket.remoteAddress ?? '');
   const trusted = deps.ips.trusted(peer);
   const id = requestIdFor(req, deps.trustRequestId === true && trusted);
-  const refuse = (status: number, code: string) => {
-    const body = JSON.stringify({ error: { code, status, requestId: id } });
-    res.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), connection: 'close', 'x-request-id': id });
-    res.end(body);
-  };
-  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(400, 'SY_ERR_BAD_REQUEST');
-  if (badHost(req)) return refuse(400, 'SY_ERR_BAD_REQUEST');
+  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, deps);
+  if (badHost(req)) return refuse(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, deps);
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const norm = normalizePath(q === -1 ? url : url.slice(0, q));
-  if (!norm.ok) return refuse(400, 'SY_ERR_BAD_REQUEST');
+  if (!norm.ok) return refuse(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, deps);
   const rawQuery = q === -1 ? '' : url.slice(q + 1);
   const route = runtime.router.match(norm.path, { method: req.method!, host: hostOf(req.headers.host), headers: req.headers, rawQuery, memo: {} });
-  if (route === undefined || !route.websocket) return refuse(404, 'SY_ERR_ROUTE_NOT_FOUND');
+  if (route === undefined || !route.websocket) return refuse(req, res, 'SY_ERR_ROUTE_NOT_FOUND', id, peer, t0, deps);
   const clientIp = deps.ips.clientIp(peer, req.headers['x-forwarded-for'] as string | undefined);
   const ex = new Exchange(req, res, runtime, route, id, norm.path, rawQuery, clientIp, peer, trusted, deps.secure === true);
-  if (deps.trace !== undefined) startSpan(ex, deps.trace);
+  if (runtime.trace !== undefined) startSpan(ex, runtime.trace);
   // Before any plugin runs (a session lookup is work an attacker's page should not cause) and before any dial.
   const verdict = checkOrigin(req.headers, route.websocketOrigins, () => clientOrigin(ex));
   if (verdict !== undefined) {
@@ -116,6 +128,10 @@ export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
 /** UpgradeAttempt is the dispatch handler of a forwarded upgrade. */
 class UpgradeAttempt implements Dispatcher.DispatchHandler {
   private done = false;
+  private controller: Dispatcher.DispatchController | undefined = undefined;
+  /** early holds what the client sent while the upgrade was pending (see EARLY_MAX). */
+  private early: Buffer[] | undefined = undefined;
+  private earlyBytes = 0;
   constructor(
     readonly ex: Exchange,
     readonly client: Socket,
@@ -124,7 +140,33 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
     readonly deps: UpgradeDeps,
   ) {}
 
-  onRequestStart(): void {}
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // The client left while this attempt waited for a connection (see abort()).
+    if (this.ex.finished) controller.abort(new ClientGone());
+  }
+
+  /**
+   * abort cancels the upgrade because the client went away before the
+   * upstream answered it; onResponseError then finishes the exchange (499).
+   * Without a connection yet there is nothing to cancel: the exchange is
+   * finished now and onRequestStart cancels the attempt. After the upgrade
+   * the spliced sockets' own close handling takes over.
+   */
+  abort(): void {
+    if (this.done) return;
+    if (this.controller !== undefined) return this.controller.abort(new ClientGone());
+    clientClosed(this.ex, this.deps.hooks.onFinish);
+    this.client.destroy();
+  }
+
+  /** hold keeps bytes the client sent while the upgrade was pending, for the upstream. */
+  hold(chunk: Buffer): void {
+    (this.early ??= []).push(chunk);
+    this.earlyBytes += chunk.length;
+    if (this.earlyBytes >= EARLY_MAX) this.client.pause();
+  }
+
   onResponseStart(): void {}
   onResponseData(): void {}
   onResponseEnd(): void {
@@ -134,6 +176,10 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
   onRequestUpgrade(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>, upstream: Duplex): void {
     const { ex, client, target } = this;
     this.done = true;
+    client.off('data', onEarlyData);
+    client.off('end', onUpgradeClientGone);
+    client.off('close', onUpgradeClientGone);
+    const first = this.early === undefined ? this.head : Buffer.concat([this.head, ...this.early]);
     let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\nconnection: Upgrade\r\nupgrade: websocket\r\n`;
     for (const name in headers) {
       if (HOP_BY_HOP.has(name) || name === 'x-request-id') continue;
@@ -191,7 +237,7 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
       if (!tripped) client.end();
     });
     if (limiter === undefined) {
-      if (this.head.length > 0) upstream.write(this.head);
+      if (first.length > 0) upstream.write(first);
       client.pipe(upstream);
       return;
     }
@@ -211,8 +257,10 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
     };
     upstream.on('drain', () => client.resume());
     client.on('end', () => upstream.end());
+    // Reading paused at EARLY_MAX goes on (unless the upstream's back-pressure pauses it again just below).
+    if (this.earlyBytes >= EARLY_MAX) client.resume();
     // Bytes the client sent right behind its handshake are held to the same limit.
-    if (this.head.length > 0) fromClient(this.head);
+    if (first.length > 0) fromClient(first);
     client.on('data', fromClient);
   }
 
@@ -220,14 +268,40 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     this.target.inflight--;
+    if (err instanceof ClientGone || this.client.destroyed) {
+      this.deps.hooks.onAttemptEnd(this.ex, this.target, 'aborted', 0, 'client gone', 0);
+      clientClosed(this.ex, this.deps.hooks.onFinish);
+      this.client.destroy();
+      return;
+    }
     const failure = classify(err, true);
     this.ex.error = err;
-    this.deps.hooks.onAttemptEnd(this.ex, this.target, false, 0, failure.reason, 0);
+    this.deps.hooks.onAttemptEnd(this.ex, this.target, 'error', 0, failure.reason, 0);
     answerError(this.ex, failure.code, this.deps.hooks.onFinish, { fields: { upstream: this.ex.upstream } });
   }
 }
 
+const kUpgrade = Symbol('switchyard.upgrade');
+type UpgradingSocket = Socket & { [kUpgrade]?: UpgradeAttempt };
+
+/**
+ * onUpgradeClientGone cancels the upgrade of a client that went away: closed,
+ * or half-closed (a client that sent its FIN before the upgrade was answered
+ * cannot use the WebSocket; nginx takes an early EOF for a close too).
+ * Shared functions, no closures per upgrade.
+ */
+function onUpgradeClientGone(this: UpgradingSocket): void {
+  this[kUpgrade]?.abort();
+}
+
+/** onEarlyData holds what the client sends while its upgrade is pending. */
+function onEarlyData(this: UpgradingSocket, chunk: Buffer): void {
+  this[kUpgrade]?.hold(chunk);
+}
+
 function connect(ex: Exchange, client: Socket, head: Buffer, deps: UpgradeDeps): void {
+  // The client may have left while a plugin was pending, before anyone listened for its close.
+  if (client.destroyed) return clientClosed(ex, deps.hooks.onFinish);
   const upstream = ex.route.upstream;
   const target = upstream.sticky === undefined ? upstream.pick(ex.clientIp) : chooseTarget(upstream.sticky, ex, upstream);
   if (target === undefined) {
@@ -251,8 +325,11 @@ function connect(ex: Exchange, client: Socket, head: Buffer, deps: UpgradeDeps):
     traceparent: ex.traceparent,
     tracestate: ex.tracestate,
   }, ex.extraHeaders);
-  target.pool.dispatch(
-    { path: ex.upstreamPath(), method: 'GET', headers, upgrade: 'websocket', headersTimeout: ex.route.responseTimeoutMs },
-    new UpgradeAttempt(ex, client, head, target, deps),
-  );
+  const handler = new UpgradeAttempt(ex, client, head, target, deps);
+  (client as UpgradingSocket)[kUpgrade] = handler;
+  // node stops reading an upgrading socket: read it, or a client that leaves goes unnoticed until the upstream answers.
+  client.on('data', onEarlyData);
+  client.once('end', onUpgradeClientGone);
+  client.once('close', onUpgradeClientGone);
+  target.pool.dispatch({ path: ex.upstreamPath(), method: 'GET', headers, upgrade: 'websocket', headersTimeout: ex.route.responseTimeoutMs }, handler);
 }

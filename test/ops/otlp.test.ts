@@ -15,8 +15,6 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { request } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
 import { ConfigInvalid } from '../../src/config/errors.js';
@@ -25,120 +23,13 @@ import { unixNanos } from '../../src/gateway/otlp-encode.js';
 import { parseKeyValues } from '../../src/gateway/otlp-config.js';
 import { sampledFlag } from '../../src/gateway/server-span.js';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
+import { attrs, capture, metric, startCollector, type Collector } from './helpers.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
 const TP = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 /** DEAD is an endpoint nothing listens on (port 1 is privileged and unused here, unlike a once-free port another process may take). */
 const DEAD = 'http://127.0.0.1:1/v1/traces';
-
-interface AnyValue {
-  stringValue?: string;
-  intValue?: number | string;
-  boolValue?: boolean;
-}
-interface KeyValue {
-  key: string;
-  value: AnyValue;
-}
-interface OtlpSpan {
-  traceId: string;
-  spanId: string;
-  parentSpanId?: string;
-  traceState?: string;
-  flags: number;
-  name: string;
-  kind: number;
-  startTimeUnixNano: string;
-  endTimeUnixNano: string;
-  attributes: KeyValue[];
-  status?: { code?: number; message?: string };
-}
-interface Export {
-  path: string;
-  headers: http.IncomingHttpHeaders;
-  resource: Record<string, string>;
-  scope: { name: string; version: string };
-  spans: OtlpSpan[];
-}
-
-/** Collector is a loopback OTLP/HTTP receiver that records every export. */
-interface Collector {
-  url: string;
-  exports: Export[];
-  spans(): OtlpSpan[];
-  /** answer sets the status and body of the next answers. */
-  answer(status: number, body?: string): void;
-  close(): Promise<void>;
-}
-
-async function startCollector(): Promise<Collector> {
-  const exports: Export[] = [];
-  let status = 200;
-  let answerBody = '{}';
-  const server = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const doc = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
-        resourceSpans: Array<{ resource: { attributes: KeyValue[] }; scopeSpans: Array<{ scope: { name: string; version: string }; spans: OtlpSpan[] }> }>;
-      };
-      const rs = doc.resourceSpans[0]!;
-      exports.push({
-        path: req.url!,
-        headers: req.headers,
-        resource: Object.fromEntries(rs.resource.attributes.map((a) => [a.key, a.value.stringValue!])),
-        scope: rs.scopeSpans[0]!.scope,
-        spans: rs.scopeSpans.flatMap((s) => s.spans),
-      });
-      res.writeHead(status, { 'content-type': 'application/json' }).end(answerBody);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  return {
-    url: `http://127.0.0.1:${port}/v1/traces`,
-    exports,
-    spans: () => exports.flatMap((e) => e.spans),
-    answer: (s, b = '{}') => {
-      status = s;
-      answerBody = b;
-    },
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections();
-        server.close(() => r());
-      }),
-  };
-}
-
-/** attrs flattens a span's attributes to key → value. */
-function attrs(span: OtlpSpan): Record<string, string | number | boolean> {
-  return Object.fromEntries(span.attributes.map((a) => [a.key, a.value.stringValue ?? (a.value.intValue !== undefined ? Number(a.value.intValue) : a.value.boolValue!)]));
-}
-
-/** metric reads one sample of the exposition text (labels in any order). */
-function metric(text: string, name: string, labels: Record<string, string>): number | undefined {
-  for (const line of text.split('\n')) {
-    const m = /^([^{ ]+)(?:\{(.*)\})? (.+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
-}
-
-/** capture is a pino logger writing parsed JSON lines to an array. */
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 const routes = (up: TestUpstream, deadTarget = 'http://127.0.0.1:1') => ({
   'r.yaml': {
