@@ -7,7 +7,7 @@ import { resolve } from 'node:path';
 import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { parseDuration } from '../config/duration.js';
 import { ConfigInvalid, type ConfigError } from '../config/errors.js';
 import { INLINE_GATEWAY, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
