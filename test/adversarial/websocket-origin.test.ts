@@ -11,25 +11,13 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import WebSocket from 'ws';
 import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
 import { startGateway, waitFor, type TestGateway } from '../../src/testing/index.js';
 import { parseResponses } from './helpers.js';
 import { openWs, startWsRecorder, upgradeRequest, type WsRecorder } from './ws-helpers.js';
-
-/** capture is a pino logger writing parsed JSON lines to an array. */
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'warn' }, stream), lines };
-}
+import { captureLog } from '../helpers/log-capture.js';
 
 /** eventCount reads switchyard_events_total for one event and result from the exposition text. */
 function eventCount(text: string, event: string, result: string): number {
@@ -54,7 +42,7 @@ const COOKIE = 'Cookie: sid=0123456789abcdef\r\n';
 describe('WebSocket Origin check', () => {
   let rec: WsRecorder;
   let gw: TestGateway;
-  const logs = capture();
+  const logs = captureLog('warn');
   beforeAll(async () => {
     rec = await startWsRecorder();
     gw = await startGateway({

@@ -3,7 +3,6 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { X509Certificate } from 'node:crypto';
 import http from 'node:http';
 import http2 from 'node:http2';
@@ -14,6 +13,7 @@ import { pino } from 'pino';
 import { WebSocket, WebSocketServer } from 'ws';
 import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
 import { startUpstream, waitFor, type TestUpstream } from '../../src/testing/index.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'switchyard-tls-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,18 +27,6 @@ function makeCert(name: string, cn: string, san: string): { cert: string; key: s
 }
 
 const fingerprint = (pemFile: string) => new X509Certificate(readFileSync(pemFile)).fingerprint256;
-
-/** capture is a pino logger writing parsed JSON lines to an array. */
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
 
 interface Peer {
   cn: string;
@@ -124,7 +112,7 @@ describe('TLS front door', () => {
   let gw: Gateway;
   let port: number;
   let redirectPort: number;
-  const logs = capture();
+  const logs = captureLog();
 
   beforeAll(async () => {
     writeFileSync(live.aCert, readFileSync(a.cert));

@@ -23,7 +23,8 @@ import { Agent, request } from 'undici';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { get } from '../adversarial/helpers.js';
 import { frame, OP, upgradeRequest } from '../adversarial/ws-helpers.js';
-import { attrs, capture, metric, startCollector, type Collector } from './helpers.js';
+import { attrs, metric, startCollector, type Collector } from './helpers.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 /** Held is one request the upstream received and has not finished answering. */
 interface Held {
@@ -44,7 +45,7 @@ describe('a client that goes away', () => {
   let cert: string;
   let tlsGw: TestGateway;
   let tlsClient: Agent;
-  const logs = capture();
+  const logs = captureLog();
   const held: Held[] = [];
   /** wsConns are the upgrade requests the WebSocket upstream received (it answers only when a test says so). */
   const wsConns: Array<{ socket: net.Socket; closed: boolean; received: Buffer }> = [];

@@ -5,8 +5,6 @@
  */
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 
 export interface AnyValue {
   stringValue?: string;
@@ -104,14 +102,3 @@ export function metric(text: string, name: string, labels: Record<string, string
   return undefined;
 }
 
-/** capture is a pino logger writing parsed JSON lines to an array. */
-export function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}

@@ -23,7 +23,8 @@ import { unixNanos } from '../../src/gateway/otlp-encode.js';
 import { parseKeyValues } from '../../src/gateway/otlp-config.js';
 import { sampledFlag } from '../../src/gateway/server-span.js';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
-import { attrs, capture, metric, startCollector, type Collector } from './helpers.js';
+import { attrs, metric, startCollector, type Collector } from './helpers.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -262,7 +263,7 @@ describe('over TLS and HTTP/2', () => {
 describe('failures and bounds', () => {
   it('a dead collector leaves requests unaffected; the dropped spans are counted and logged once per interval', async () => {
     const up = await startUpstream('svc');
-    const logs = capture();
+    const logs = captureLog();
     const gw = await startGateway({ logger: logs.logger, gateway: { log: { accessLog: false }, tracing: { otlp: { endpoint: DEAD, flushInterval: '20ms', timeout: '1s' } } }, routeFiles: routes(up) });
     cleanup.push(() => up.close(), () => gw.close());
     for (let i = 0; i < 20; i++) expect((await get(`${gw.url}/svc/${i}`)).status).toBe(200);

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
-import { capture } from './helpers.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_TP = `00-${TRACE}-00f067aa0ba902b7-01`;
@@ -23,7 +23,7 @@ describe('tracing over a reload', () => {
   let up: TestUpstream;
   let wss: WebSocketServer;
   let gw: TestGateway;
-  const logs = capture();
+  const logs = captureLog();
   const upgrades: IncomingHttpHeaders[] = [];
 
   const writeConfig = (tracing: string) =>

@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import net from 'node:net';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { upgradeRequest } from '../adversarial/ws-helpers.js';
-import { attrs, capture, metric, startCollector, type Collector } from './helpers.js';
+import { attrs, metric, startCollector, type Collector } from './helpers.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 /** exchange sends raw bytes and reads until the gateway closes the connection. */
 function exchange(port: number, data: string): Promise<string> {
@@ -27,7 +28,7 @@ describe('WebSocket upgrades refused before routing', () => {
   let up: TestUpstream;
   let col: Collector;
   let gw: TestGateway;
-  const logs = capture();
+  const logs = captureLog();
 
   beforeAll(async () => {
     up = await startUpstream('svc');

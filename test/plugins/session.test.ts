@@ -5,13 +5,13 @@
  * clients; malformed ids never reach Redis; identity headers cannot be
  * spoofed; and a Redis outage is answered as configured, then recovered from.
  */
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream, type UpstreamHandler } from '../../src/testing/index.js';
 import { SKIP_NEEDS_LOCAL_REDIS, startRedis, type TestRedis } from '../helpers/redis.js';
 import { rawHeaderValues, send, type Reply } from './helpers.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 // Every test starts real gateways, upstreams and redis-servers: allow for a loaded machine.
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
@@ -46,18 +46,6 @@ function idOf(r: Reply): string {
   const c = cookieOf(r);
   if (!c) throw new Error(`no session cookie in reply (status ${r.status})`);
   return c.slice('sy_session='.length, c.indexOf(';'));
-}
-
-/** captureLog is a pino logger whose lines land in an array. */
-function captureLog() {
-  const lines: { level: number; msg: string; [k: string]: unknown }[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'debug' }, stream), lines };
 }
 
 let redis: TestRedis;
@@ -190,7 +178,7 @@ describe('session security', () => {
   let gw: TestGateway;
   let logs: ReturnType<typeof captureLog>;
   beforeAll(async () => {
-    logs = captureLog();
+    logs = captureLog('debug');
     gw = await gateway({ maxSize: 1024 }, { logger: logs.logger });
   });
 

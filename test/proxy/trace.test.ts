@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import { request } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { IncomingHttpHeaders } from 'node:http';
 import { parseTraceparent, randomHex, validTracestate, MAX_TRACESTATE } from '../../src/proxy/trace.js';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
+import { captureLog } from '../helpers/log-capture.js';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const SPAN = '00f067aa0ba902b7';
@@ -82,26 +82,14 @@ describe('randomHex', () => {
   });
 });
 
-/** capture is a pino logger writing parsed JSON lines to an array. */
-function capture() {
-  const lines: Array<Record<string, unknown>> = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const line of chunk.toString().split('\n')) if (line) lines.push(JSON.parse(line));
-      cb();
-    },
-  });
-  return { logger: pino({ level: 'info' }, stream), lines };
-}
-
 describe('trace propagation through the gateway', () => {
   let up: TestUpstream;
   let gw: TestGateway;
-  let logs: ReturnType<typeof capture>;
+  let logs: ReturnType<typeof captureLog>;
 
   beforeAll(async () => {
     up = await startUpstream('traced');
-    logs = capture();
+    logs = captureLog();
     gw = await startGateway({
       logger: logs.logger,
       gateway: {},
@@ -200,7 +188,7 @@ describe('trace propagation through the gateway', () => {
 describe('tracing turned off', () => {
   it('passes client trace headers through untouched and logs no trace id', async () => {
     const up = await startUpstream('plain');
-    const logs = capture();
+    const logs = captureLog();
     const gw = await startGateway({
       logger: logs.logger,
       gateway: { tracing: { enabled: false } },

@@ -5,7 +5,6 @@
  * URL forms createRedis accepts.
  */
 import { randomUUID } from 'node:crypto';
-import { Writable } from 'node:stream';
 import { Cluster, Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,18 +12,7 @@ import { FRONT_DOOR_OPTIONS, RECONNECT_CAP_MS, createRedis, parseRedisUrl, recon
 import { StoreUnavailableError } from '../../src/stores/store-error.js';
 import { RedisStore } from '../../src/stores/redis-store.js';
 import { SKIP_NEEDS_LOCAL_REDIS, startRedis, until, type TestRedis } from '../helpers/redis.js';
-
-/** captureLog is a pino logger whose lines land in an array. */
-function captureLog() {
-  const lines: { level: number; msg: string }[] = [];
-  const stream = new Writable({
-    write(chunk, _enc, cb) {
-      for (const l of String(chunk).split('\n')) if (l) lines.push(JSON.parse(l));
-      cb();
-    },
-  });
-  return { log: pino({ level: 'debug' }, stream), lines };
-}
+import { captureLog } from '../helpers/log-capture.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -37,7 +25,7 @@ afterAll(async () => {
 describe('RedisStore with Redis going away', () => {
   it('fails fast while Redis is down, logs without flooding, and recovers after a restart', async (ctx) => {
     if (redis.external) ctx.skip(SKIP_NEEDS_LOCAL_REDIS);
-    const { log, lines } = captureLog();
+    const { logger: log, lines } = captureLog('debug');
     const client = createRedis(redis.url, log);
     const store = new RedisStore(client, { ownsClient: true });
     try {
