@@ -42,6 +42,12 @@ export interface HandlerDeps {
 /** RejectedHook observes a request answered before routing (metrics, access log, trace export). */
 export type RejectedHook = (method: string, path: string, status: number, id: string, ip: string, ms: number, req: IncomingMessage, code: ErrorCode) => void;
 
+/** refuseBare answers a request refused before routing (no plugin runs) and reports it to `onRejected`; upgrades are refused the same way. */
+export function refuseBare(req: IncomingMessage, res: ServerResponse, code: ErrorCode, id: string, peer: string, t0: number, close: boolean, onRejected: RejectedHook | undefined): void {
+  writeBare(res, code, id, close);
+  onRejected?.(req.method ?? '', (req.url ?? '').slice(0, 256), ERRORS[code].status, id, peer, performance.now() - t0, req, code);
+}
+
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 /** HOST is `uri-host [":" port]` (RFC 9110 §7.2): a reg-name or an IP literal, nothing else (no path, userinfo or spaces). */
@@ -97,10 +103,8 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     prepareBody(ex, hooks);
   };
 
-  const reject = (req: IncomingMessage, res: ServerResponse, code: ErrorCode, id: string, peer: string, t0: number, close = false) => {
-    writeBare(res, code, id, close);
-    deps.onRejected?.(req.method ?? '', (req.url ?? '').slice(0, 256), ERRORS[code].status, id, peer, performance.now() - t0, req, code);
-  };
+  const reject = (req: IncomingMessage, res: ServerResponse, code: ErrorCode, id: string, peer: string, t0: number, close = false) =>
+    refuseBare(req, res, code, id, peer, t0, close, deps.onRejected);
 
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     const t0 = performance.now();

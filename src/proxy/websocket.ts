@@ -22,9 +22,9 @@ import { runRequestHooks, PluginFailure } from '../plugins/chain.js';
 import type { Answer } from '../plugins/types.js';
 import { normalizeIp, type ClientIpResolver } from './client-ip.js';
 import { Exchange } from './exchange.js';
-import { badHost, requestIdFor, hostOf, type RejectedHook } from './handler.js';
+import { badHost, refuseBare, requestIdFor, hostOf, type RejectedHook } from './handler.js';
 import { HOP_BY_HOP, upstreamHeaders } from './headers.js';
-import { answerError, answerPlugin, clientClosed, finish, writeBare } from './respond.js';
+import { answerError, answerPlugin, clientClosed, finish } from './respond.js';
 import type { ForwardHooks } from './forward.js';
 import { classify, ClientGone } from './forward.js';
 import { FrameLimiter, FrameReader, closeFrame } from './ws-frames.js';
@@ -32,7 +32,7 @@ import { SendTimer } from './send-timeout.js';
 import { checkOrigin, type OriginVerdict } from './ws-origin.js';
 import { clientOrigin } from './location.js';
 import { startSpan } from './trace.js';
-import { ERRORS, type ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
 import type { Target } from '../upstream/target.js';
 import { chooseTarget } from '../upstream/sticky.js';
 
@@ -70,8 +70,7 @@ const EARLY_MAX = 64 * 1024;
 
 /** refuse answers an upgrade refused before routing (400, 404) and reports it as the request handler reports its refusals. */
 function refuse(req: IncomingMessage, res: ServerResponse, code: ErrorCode, id: string, peer: string, t0: number, deps: UpgradeDeps): void {
-  writeBare(res, code, id, true);
-  deps.onRejected?.(req.method ?? '', (req.url ?? '').slice(0, 256), ERRORS[code].status, id, peer, performance.now() - t0, req, code);
+  refuseBare(req, res, code, id, peer, t0, true, deps.onRejected);
 }
 
 /** handleUpgrade serves one HTTP/1.1 Upgrade request. */
