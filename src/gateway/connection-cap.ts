@@ -13,8 +13,7 @@
  * burns a CPU (measured on Node 20). A worker closes what it cannot take.
  */
 import cluster from 'node:cluster';
-import type { Server } from 'node:net';
-import type { Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 
 /** CapMode picks the mechanism: node's 'native' maxConnections, or 'counted' in the 'connection' event. */
 export type CapMode = 'native' | 'counted';

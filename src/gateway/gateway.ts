@@ -113,7 +113,7 @@ export class Gateway {
     const metrics = options.metrics ?? (options.offline ? NO_METRICS : new PromMetrics(() => self?.runtime));
     const plugins = await PluginHost.create(loaded, log, now, metrics, options.offline === true);
     try {
-      const otlp = otlpSettings(loaded.gateway.tracing, envOf(options), { file: loaded.gatewayFile ?? INLINE_GATEWAY, locate: loaded.locateGateway });
+      const otlp = otlpOf(loaded, options);
       const compiled = await compileRuntime(loaded, { version: 1, log, now, previous: undefined, buildChain: plugins.chainBuilder(), baseDir: loaded.baseDir });
       self = new Gateway(loaded, compiled, log, options, plugins, now, metrics, otlp);
       return self;
@@ -338,7 +338,7 @@ export class Gateway {
     let otlp: OtlpSettings | undefined;
     try {
       loaded = await loadConfig(this.options);
-      otlp = otlpSettings(loaded.gateway.tracing, envOf(this.options), { file: loaded.gatewayFile ?? INLINE_GATEWAY, locate: loaded.locateGateway });
+      otlp = otlpOf(loaded, this.options);
       await this.plugins.refresh(loaded);
       compiled = await compileRuntime(loaded, {
         version: this.version + 1,
@@ -478,6 +478,11 @@ function refuseWhenIdle(socket: ClientSocket, code: ErrorCode): void {
 /** envOf is where OTEL_* variables are read: the environment the configuration's `${VAR}` come from. */
 function envOf(options: GatewayOptions): Env {
   return (options as { env?: Env }).env ?? process.env;
+}
+
+/** otlpOf compiles a loaded configuration's tracing.otlp (at start and at each reload). */
+function otlpOf(loaded: LoadedConfig, options: GatewayOptions): OtlpSettings | undefined {
+  return otlpSettings(loaded.gateway.tracing, envOf(options), { file: loaded.gatewayFile ?? INLINE_GATEWAY, locate: loaded.locateGateway });
 }
 
 /** createGateway loads the configuration and returns a gateway ready to listen(). */

@@ -79,9 +79,10 @@ export class Observer {
   /** rejected logs and counts a request answered before routing. */
   rejected(method: string, path: string, status: number, id: string, ip: string, ms: number, req?: IncomingMessage, code?: ErrorCode): void {
     this.metrics.rejected(method, status, ms);
-    // With export on, a refused request gets a span too, and its trace id goes in the log line like a routed request's.
+    // With export on, a refused request gets a span too, and its trace id goes in the log line like a routed request's
+    // (pino leaves out an undefined field, as it does for finished()'s).
     const trace = this.spans !== undefined && req !== undefined && code !== undefined ? this.spans.rejected(req, path, status, id, ip, ms, code) : undefined;
-    this.access?.info({ reqId: id, method, path, route: null, status, ms: Math.round(ms * 100) / 100, ip, ...(trace !== undefined ? { trace } : {}) });
+    this.access?.info({ reqId: id, method, path, route: null, status, ms: Math.round(ms * 100) / 100, ip, trace });
   }
 
   /** attemptEnded records one upstream attempt. */
