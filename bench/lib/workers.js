@@ -49,7 +49,7 @@ const SATURATED = 0.85;
 export function scalingLines(s) {
   const cpu = Number.isFinite(s.cpuUsPerRequest1) && Number.isFinite(s.cpuUsPerRequestN) ? `; CPU ${s.cpuUsPerRequest1.toFixed(0)} -> ${s.cpuUsPerRequestN.toFixed(0)} µs/req` : '';
   const lines = [`scaling with --workers ${s.workers}: ${s.factor.toFixed(2)}x the 1-process gateway (ideal ${s.ideal.toFixed(2)}x): ${Math.round(s.rps1).toLocaleString('en-US')} -> ${Math.round(s.rpsN).toLocaleString('en-US')} req/s${cpu}`];
-  const busy = (s.cpuUsPerRequest1 * s.rps1) / 1e6;
+  const busy = s.cpuShare1;
   if (Number.isFinite(busy) && busy < SATURATED) {
     lines.push(`  the 1-process gateway used ${(100 * busy).toFixed(0)}% of its CPU: the load generator and upstreams, not the gateway, limited req/s in this run, so more workers could not raise it`);
   }
