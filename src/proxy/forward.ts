@@ -17,7 +17,7 @@ import type { Exchange } from './exchange.js';
 import { responseHeaders, upstreamHeaders, withoutHopByHop } from './headers.js';
 import { locationRewriter } from './location.js';
 import { answerError, clientClosed, clientLeft, finish, type FinishHook } from './respond.js';
-import { SendTimer } from './send-timeout.js';
+import { clientSendTimer, type SendTimer } from './send-timeout.js';
 
 /** IDEMPOTENT lists methods that may be retried after the upstream answered (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -197,28 +197,22 @@ class Attempt implements Dispatcher.DispatchHandler {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.head !== undefined) this.flushHead();
-    if (!this.ex.res.write(chunk)) {
+    const res = this.ex.res;
+    if (!res.write(chunk)) {
       controller.pause();
-      const send = (this.send ??= this.sendTimer());
-      send.stalled();
-      this.ex.res.once('drain', () => {
-        send.drained();
-        controller.resume();
-      });
+      // Past the send timeout the client connection goes; its 'close' aborts this attempt, which frees the upstream connection.
+      (this.send ??= clientSendTimer(this.ex, this.hooks, res)).stalled();
+      res.once('drain', onClientDrain);
     }
   }
 
   /** send times the client's stalls; created at the first one. */
   private send: SendTimer | undefined = undefined;
 
-  private sendTimer(): SendTimer {
-    const ex = this.ex;
-    return new SendTimer(ex.route.sendTimeoutMs, () => {
-      ex.error ??= new Error('send timeout: the client stopped reading');
-      this.hooks.onSendTimeout?.(ex);
-      // The client connection goes; its 'close' aborts this attempt, which frees the upstream connection.
-      ex.res.destroy();
-    });
+  /** drained resumes the upstream read once the client took what was buffered (the same controller undici passes to every callback). */
+  drained(): void {
+    this.send?.drained();
+    this.controller?.resume();
   }
 
   onResponseEnd(): void {
@@ -323,6 +317,11 @@ const kAttempt = Symbol('switchyard.attempt');
  */
 function onClientClose(this: { [kAttempt]?: Attempt }): void {
   this[kAttempt]?.abort();
+}
+
+/** onClientDrain resumes the attempt a stalled client held back (one shared function, no closure per stall). */
+function onClientDrain(this: { [kAttempt]?: Attempt }): void {
+  this[kAttempt]?.drained();
 }
 
 /**

@@ -10,6 +10,23 @@
  * Nothing is spent on responses that never stall: the timer is created at
  * the first stall and re-armed at later ones.
  */
+import type { Exchange } from './exchange.js';
+
+/** SEND_TIMEOUT is the logged cause of a connection cut by the send timeout. */
+const SEND_TIMEOUT = 'send timeout: the client stopped reading';
+
+/**
+ * clientSendTimer is the send timer of an exchange's client connection (a
+ * response or a spliced WebSocket): past the timeout it records the cause,
+ * tells `hooks`, and destroys `conn`.
+ */
+export function clientSendTimer(ex: Exchange, hooks: { onSendTimeout?(ex: Exchange): void }, conn: { destroy(): void }): SendTimer {
+  return new SendTimer(ex.route.sendTimeoutMs, () => {
+    ex.error ??= new Error(SEND_TIMEOUT);
+    hooks.onSendTimeout?.(ex);
+    conn.destroy();
+  });
+}
 
 /** SendTimer watches one response's stalls. */
 export class SendTimer {

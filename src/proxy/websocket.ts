@@ -28,7 +28,7 @@ import { answerError, answerPlugin, clientClosed, finish } from './respond.js';
 import type { ForwardHooks } from './forward.js';
 import { classify, ClientGone } from './forward.js';
 import { FrameLimiter, FrameReader, closeFrame } from './ws-frames.js';
-import { SendTimer } from './send-timeout.js';
+import { clientSendTimer } from './send-timeout.js';
 import { checkOrigin, type OriginVerdict } from './ws-origin.js';
 import { clientOrigin } from './location.js';
 import { startSpan } from './trace.js';
@@ -196,11 +196,7 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
     let tripped = false;
     const deps = this.deps;
     // A client that stops reading what the upstream sends is cut after limits.sendTimeout, like a slow HTTP reader.
-    const send = new SendTimer(ex.route.sendTimeoutMs, () => {
-      ex.error ??= new Error('send timeout: the client stopped reading');
-      deps.hooks.onSendTimeout?.(ex);
-      client.destroy();
-    });
+    const send = clientSendTimer(ex, deps.hooks, client);
     const close = () => {
       if (closed) return;
       closed = true;
