@@ -100,6 +100,8 @@ export class CounterSeries extends Series<CounterCell> {
 export class HistogramSeries extends Series<HistogramCell> {
   readonly type = 'histogram';
   private readonly bucketName: string;
+  private readonly sumName: string;
+  private readonly countName: string;
 
   constructor(
     name: string,
@@ -110,6 +112,8 @@ export class HistogramSeries extends Series<HistogramCell> {
   ) {
     super(name, help, registry);
     this.bucketName = name + '_bucket';
+    this.sumName = name + '_sum';
+    this.countName = name + '_count';
   }
 
   protected newCell(labels: Labels): HistogramCell {
@@ -136,8 +140,8 @@ export class HistogramSeries extends Series<HistogramCell> {
       out.push({ labels: { le: this.buckets[i]!, ...c.labels }, value: acc, metricName: this.bucketName });
     }
     out.push({ labels: { le: '+Inf', ...c.labels }, value: c.count, metricName: this.bucketName });
-    out.push({ labels: { ...c.labels }, value: c.sum, metricName: this.name + '_sum' });
-    out.push({ labels: { ...c.labels }, value: c.count, metricName: this.name + '_count' });
+    out.push({ labels: { ...c.labels }, value: c.sum, metricName: this.sumName });
+    out.push({ labels: { ...c.labels }, value: c.count, metricName: this.countName });
   }
 
   protected resetCell(c: HistogramCell): void {

@@ -179,6 +179,9 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
     client.off('end', onUpgradeClientGone);
     client.off('close', onUpgradeClientGone);
     const first = this.early === undefined ? this.head : Buffer.concat([this.head, ...this.early]);
+    // The socket outlives the upgrade: it must not keep this handler (and the held bytes) for the WebSocket's lifetime.
+    (client as UpgradingSocket)[kUpgrade] = undefined;
+    this.early = undefined;
     let head = `HTTP/1.1 ${statusCode} Switching Protocols\r\nconnection: Upgrade\r\nupgrade: websocket\r\n`;
     for (const name in headers) {
       if (HOP_BY_HOP.has(name) || name === 'x-request-id') continue;
