@@ -61,7 +61,7 @@ export function parseKeyValues(text: string | undefined): Record<string, string>
 
 let cachedVersion: string | undefined;
 /** gatewayVersion reads the version from the package.json above this module (src/ and dist/src/ alike). */
-export function gatewayVersion(): string {
+function gatewayVersion(): string {
   if (cachedVersion !== undefined) return cachedVersion;
   cachedVersion = 'unknown';
   for (const up of ['../../package.json', '../../../package.json']) {

@@ -8,9 +8,9 @@
  */
 
 /** CLOSE_TOO_BIG is close code 1009 ("message too big", RFC 6455 §7.4.1). */
-export const CLOSE_TOO_BIG = 1009;
+const CLOSE_TOO_BIG = 1009;
 /** CLOSE_PROTOCOL_ERROR is close code 1002 (a frame no endpoint may send). */
-export const CLOSE_PROTOCOL_ERROR = 1002;
+const CLOSE_PROTOCOL_ERROR = 1002;
 
 /** MAX_CONTROL_PAYLOAD is the largest payload of a control frame (RFC 6455 §5.5). */
 const MAX_CONTROL_PAYLOAD = 125;
