@@ -310,6 +310,15 @@ export const Gateway = Strict(
       { default: {} },
     ),
     shutdownTimeout: Duration('Longest wait for in-flight requests on shutdown.', '30s'),
+    memory: Strict(
+      {
+        releaseWhenIdle: Duration(
+          'After this long without a request (and none in flight), give unused heap back to the OS once: one memory-reducing full GC, about 20–40 ms. 0 = never.',
+          '10s',
+        ),
+      },
+      { default: {}, description: 'Process memory.' },
+    ),
     workers: Type.Optional(
       Type.Union([Type.Integer({ minimum: 1 }), Type.Literal('auto')], {
         description: 'Worker processes sharing the public port (node:cluster); "auto" = one per CPU. Default: 1, or "auto" when NODE_ENV=production. `start --workers` overrides it.',

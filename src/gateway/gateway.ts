@@ -32,6 +32,7 @@ import { createRedirectServer } from './https-redirect.js';
 import { capConnections } from './connection-cap.js';
 import { otlpSettings, type OtlpSettings } from './otlp-config.js';
 import { detachedCounters, OtlpExporter } from './otlp-exporter.js';
+import { IdleMemory } from './idle-memory.js';
 
 /** GatewayOptions says where the configuration comes from. */
 export type GatewayOptions = LoadOptions & {
@@ -76,6 +77,10 @@ export class Gateway {
   readonly observer: Observer;
   /** otlp is the running OpenTelemetry exporter (started by listen(), swapped by a reload that changes tracing.otlp). */
   private otlp: OtlpExporter | undefined;
+  /** reloads counts reload attempts: each leaves garbage for the idle-memory release. */
+  private reloads = 0;
+  /** idleMemory gives unused heap back to the OS when no traffic comes (memory.releaseWhenIdle; started by listen()). */
+  readonly idleMemory: IdleMemory;
 
   private constructor(
     private loaded: LoadedConfig,
@@ -94,6 +99,16 @@ export class Gateway {
     const g = loaded.gateway;
     this.observer = new Observer(g.log.accessLog ? log.child({ kind: 'access' }) : undefined, metrics);
     this.unwired = compiled.fresh;
+    this.idleMemory = new IdleMemory(
+      {
+        activity: () => this.observer.seen + this.reloads,
+        busy: () => {
+          for (const u of this.active.upstreams.values()) for (const t of u.targets) if (t.inflight > 0) return true;
+          return false;
+        },
+      },
+      log,
+    );
   }
 
   /** healthEvents counts health transitions in the metrics. */
@@ -241,6 +256,7 @@ export class Gateway {
       this.admin = await startAdmin(gatewayBackend(this), g.admin);
       adminPort = this.admin.port;
     }
+    this.idleMemory.configure(parseDuration(g.memory.releaseWhenIdle));
     this.log.info({ port, adminPort, tls: secure, redirectPort, version: this.version, routes: this.active.routes.length }, 'switchyard listening');
     return { port, adminPort, ...(redirectPort !== undefined ? { redirectPort } : {}) };
   }
@@ -333,6 +349,7 @@ export class Gateway {
   }
 
   private async doReload(): Promise<ReloadResult> {
+    this.reloads++;
     let loaded: LoadedConfig;
     let compiled: Compiled;
     let otlp: OtlpSettings | undefined;
@@ -362,7 +379,10 @@ export class Gateway {
     this.active = compiled.runtime; // the swap: one reference
     this.activeLinks = compiled.links;
     this.otlpSettings = otlp;
-    if (this.server && !this.shuttingDown) this.startOtlp();
+    if (this.server && !this.shuttingDown) {
+      this.startOtlp();
+      this.idleMemory.configure(parseDuration(loaded.gateway.memory.releaseWhenIdle));
+    }
     if (this.server) for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
     else this.unwired = [...this.unwired.filter((u) => !compiled.retired.includes(u)), ...compiled.fresh];
     for (const u of compiled.retired) u.dispose();
@@ -382,6 +402,7 @@ export class Gateway {
   async close(): Promise<void> {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
+    this.idleMemory.stop();
     const server = this.server;
     const timeout = parseDuration(this.loaded.gateway.shutdownTimeout);
     this.tls?.stop();

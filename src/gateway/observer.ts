@@ -42,6 +42,8 @@ export class Observer {
   readonly traffic = new Traffic();
   /** spans receives finished requests for OpenTelemetry export (undefined = export off). */
   spans: SpanSink | undefined = undefined;
+  /** seen counts requests finished or refused (the idle-memory watch reads it). */
+  seen = 0;
 
   constructor(
     private readonly access: Logger | undefined,
@@ -50,6 +52,7 @@ export class Observer {
 
   /** finished is called exactly once per exchange. */
   finished(ex: Exchange): void {
+    this.seen++;
     const ms = ex.elapsedMs();
     this.metrics.request(ex, ms);
     const spans = this.spans;
@@ -78,6 +81,7 @@ export class Observer {
 
   /** rejected logs and counts a request answered before routing. */
   rejected(method: string, path: string, status: number, id: string, ip: string, ms: number, req?: IncomingMessage, code?: ErrorCode): void {
+    this.seen++;
     this.metrics.rejected(method, status, ms);
     // With export on, a refused request gets a span too, and its trace id goes in the log line like a routed request's
     // (pino leaves out an undefined field, as it does for finished()'s).
