@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { request } from 'undici';
-import { IdleMemory, lowMemoryGc, releaseAvailable } from '../../src/gateway/idle-memory.js';
+import { IdleMemory, lowMemoryGc, mallocTrim, releaseAvailable } from '../../src/gateway/idle-memory.js';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { captureLog } from '../helpers/log-capture.js';
 
@@ -147,6 +147,19 @@ describe('lowMemoryGc (real V8)', () => {
     const after = newSpace();
     expect(after).toBeLessThanOrEqual(2 * 1024 * 1024);
     expect(after).toBeLessThan(before / 4);
+  });
+});
+
+describe('the native malloc_trim helper', () => {
+  // npm ci builds it (scripts/build-native.mjs); on glibc Linux, where CI runs, it must be there and callable.
+  const glibc = (process.report.getReport() as { header?: { glibcVersionRuntime?: string } }).header?.glibcVersionRuntime;
+  it.runIf(process.platform === 'linux' && glibc !== undefined)('is built by the install and returns memory to the OS', () => {
+    const helper = mallocTrim();
+    expect(helper, 'build/Release/malloc_trim.node (npm ci runs scripts/build-native.mjs)').not.toBeNull();
+    // Freed blocks in the middle of the heap are what malloc_trim gives back.
+    const blocks = Array.from({ length: 2000 }, () => Buffer.allocUnsafeSlow(64 * 1024));
+    blocks.length = 0;
+    expect(typeof helper!.trim()).toBe('boolean');
   });
 });
 
