@@ -17,6 +17,7 @@ import { startAdmin, type AdminServer } from '../admin/server.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
+import { IdleMemory } from '../gateway/idle-memory.js';
 import { createLogger } from '../gateway/logger.js';
 import { Caller, isLifecycle, type Op } from './ipc.js';
 import { mergeStats, mergeUpstreams, type WorkerView } from './merge.js';
@@ -68,6 +69,10 @@ export class Primary {
   /** drains remembers drained targets, replayed to a replacement worker. */
   private readonly drains = new Map<string, { name: string; index: number }>();
   private exitCode: ((code: number) => void) | undefined;
+  /** reloads counts reloads asked of the workers (the primary's own traffic, for its idle memory release). */
+  private reloads = 0;
+  /** idleMemory gives the primary's start-up garbage back to the OS; the primary serves no requests, so only start-up and reloads count. */
+  private readonly idleMemory: IdleMemory;
 
   constructor(
     private readonly loaded: LoadedConfig,
@@ -84,6 +89,7 @@ export class Primary {
         this.set(slots.filter((s) => s.listening).length);
       },
     });
+    this.idleMemory = new IdleMemory({ activity: () => this.reloads, busy: () => false }, log);
     this.restarts = new Counter({ name: 'switchyard_cluster_worker_restarts_total', help: 'Workers that died and were replaced.', registers: [this.registry] });
   }
 
@@ -93,6 +99,7 @@ export class Primary {
     for (const s of this.slots) this.fork(s);
     const g = this.loaded.gateway;
     if (g.admin.enabled) this.admin = await startAdmin(this.backend(), g.admin);
+    this.idleMemory.configure(parseDuration(g.memory.releaseWhenIdle));
     this.log.info({ workers: this.count, adminPort: this.admin?.port, pid: process.pid }, 'switchyard cluster primary started');
     process.on('SIGTERM', () => void this.shutdown('SIGTERM'));
     process.on('SIGINT', () => void this.shutdown('SIGINT'));
@@ -157,6 +164,7 @@ export class Primary {
 
   /** reloadAll asks every worker to reload; ok when all did. */
   async reloadAll(): Promise<AdminReload> {
+    this.reloads++;
     const results = await this.ask<AdminReload>('reload');
     const failed = results.find((r) => !r.view.ok);
     if (failed) return failed.view;
@@ -212,6 +220,7 @@ export class Primary {
   async shutdown(why: string, code = 0): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.idleMemory.stop();
     this.log.info({ why }, 'cluster shutting down: workers finish in-flight requests');
     for (const s of this.slots) clearTimeout(s.restart);
     const running = this.slots.filter((s) => s.worker !== undefined && !s.worker.isDead());

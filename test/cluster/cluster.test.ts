@@ -124,7 +124,7 @@ describe('switchyard start --workers 2', () => {
     mkdirSync(join(dir, 'routes'));
     writeFileSync(
       join(dir, 'gateway.yaml'),
-      [`listen: { host: 127.0.0.1, port: ${port} }`, `admin: { host: 127.0.0.1, port: ${admin} }`, 'routes: ./routes', 'shutdownTimeout: 5s', 'log: { level: info }'].join('\n'),
+      [`listen: { host: 127.0.0.1, port: ${port} }`, `admin: { host: 127.0.0.1, port: ${admin} }`, 'routes: ./routes', 'shutdownTimeout: 5s', 'log: { level: debug }', 'memory: { releaseWhenIdle: 300ms }'].join('\n'),
     );
     writeFileSync(
       join(dir, 'routes', 'svc.yaml'),
@@ -158,6 +158,21 @@ describe('switchyard start --workers 2', () => {
     await up?.close();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
+
+  it('gives idle memory back in the primary and in each worker (memory.releaseWhenIdle)', async () => {
+    // Release lines name their process the way every line does: role "primary", or the worker's number.
+    const released = () => {
+      const who = new Set<string>();
+      for (const line of stdout.split('\n')) {
+        if (!line.includes('idle: unused memory returned to the OS')) continue;
+        const l = JSON.parse(line) as { role?: string; worker?: number };
+        who.add(l.worker !== undefined ? `worker ${l.worker}` : String(l.role));
+      }
+      return [...who].sort();
+    };
+    await waitFor(() => released().length === 3, { timeout: 10_000, message: `releases by the primary and both workers; output:\n${stdout.slice(-2000)}` });
+    expect(released()).toEqual(['primary', 'worker 1', 'worker 2']);
+  }, 15_000);
 
   it('serves from both workers on one port, and the admin API of the primary aggregates them', async () => {
     const cfg = await config();
