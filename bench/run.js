@@ -24,7 +24,7 @@ import { jsonBody, parseBodySize } from './lib/body.js';
 import { summarizeProfile } from './lib/cpuprofile.js';
 import { BENCH_PATH, CLI, JWT_SECRET, ROOT, chainRefs, profilesIn, resolveChain, startGateway } from './lib/gateway.js';
 import { findNginx, startNginx } from './lib/nginx.js';
-import { memoryReport } from './lib/memory.js';
+import { IDLE_SETTLE_MS, memoryReport } from './lib/memory.js';
 import { ForeignLoad, childPids, cpuPlan, launchNode, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
 import { mean, stdev } from './lib/stats.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
@@ -40,6 +40,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --rounds N           rounds (default 3)
   --duration S         seconds per candidate per round (default 10)
   --warmup S           warm-up seconds per candidate before round 1 (default 3)
+  --round-warmup S     unmeasured seconds of load before each candidate's every round (default 2,
+                       --quick 0): each round starts warm, also after the gateway's idle memory
+                       release while the other candidates ran
   --connections N      concurrent keep-alive connections (default 50)
   --body 100|1k|64k    upstream response body size (default 100 bytes)
   --only a,b           only these candidates (see the list below)
@@ -66,6 +69,7 @@ function options() {
       rounds: { type: 'string' },
       duration: { type: 'string' },
       warmup: { type: 'string' },
+      'round-warmup': { type: 'string' },
       connections: { type: 'string', default: '50' },
       body: { type: 'string', default: '100' },
       only: { type: 'string' },
@@ -91,6 +95,7 @@ function options() {
     rounds: int('rounds', values.rounds ?? (values.quick ? 1 : 3), 1),
     duration: int('duration', values.duration ?? (values.quick ? 3 : 10), 1),
     warmup: int('warmup', values.warmup ?? (values.quick ? 1 : 3), 0),
+    roundWarmup: int('round-warmup', values['round-warmup'] ?? (values.quick ? 0 : 2), 0),
     connections: int('connections', values.connections, 1),
     bodySize: (() => {
       try {
@@ -160,7 +165,7 @@ async function main() {
     `Switchyard benchmark  ${new Date().toISOString()}`,
     `node ${process.version}, ${cpuModel}, ${plan.count} CPUs, ${Math.round(os.totalmem() / 1073741824)} GiB`,
     `CPU layout: ${plan.note}`,
-    `load: ${o.loader}${o.loader === 'autocannon' && wrk ? ' (wrk also installed: --loader wrk)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, interleaved`,
+    `load: ${o.loader}${o.loader === 'autocannon' && wrk ? ' (wrk also installed: --loader wrk)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, ${o.roundWarmup}s unmeasured before each round, interleaved`,
     `request: GET ${BENCH_PATH} with a 'authorization: Bearer <HS256 JWT>' header (every candidate); response body ${o.bodySize} bytes of JSON`,
     `candidates: ${wanted.join(', ')}`,
     ...(before.foreignPct > 10 ? [`WARNING: other processes use ${before.foreignPct.toFixed(0)}% of the machine's CPU before starting: they will compete with the benchmark`] : []),
@@ -252,8 +257,10 @@ async function main() {
     }
   }
 
-  // Let start-up work (JIT of config loading, first health checks) settle before the idle reading.
-  await new Promise((r) => setTimeout(r, 1000));
+  // Let start-up work (JIT of config loading, first health checks) settle before the idle reading;
+  // a full run also waits past the gateway's idle memory release (memory.releaseWhenIdle: 10 s by
+  // default, done 10-15 s after the last request), which is the idle state an operator sees.
+  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS(o.quick)));
   for (const c of candidates) {
     if (!c.pid) continue;
     c.rssIdle = treeRss(c.pid);
@@ -283,6 +290,7 @@ async function main() {
   for (let r = 1; r <= o.rounds; r++) {
     process.stdout.write(`round ${r}/${o.rounds}:`);
     for (const c of candidates) {
+      if (o.roundWarmup > 0) await measure(c, o.roundWarmup);
       const cpuBefore = c.pid ? treeCpuMs(c.pid) : 0;
       const t0 = process.hrtime.bigint() / 1000n;
       const res = await measure(c, o.duration);
@@ -348,7 +356,7 @@ async function main() {
   const scaled = o.workers > 1 ? scaling(byName.gateway, byName[workersName], o.workers) : undefined;
   if (scaled) console.log(`\n${scalingLines(scaled).join('\n')}`);
   else if (o.workers > 1) console.log(`\nscaling with --workers ${o.workers}: not computed (needs both "gateway" and "${workersName}" in the run)`);
-  const memory = memoryReport(candidates, o.routes !== undefined ? `gateway-routes-${o.routes}` : undefined);
+  const memory = memoryReport(candidates, o.routes !== undefined ? `gateway-routes-${o.routes}` : undefined, o.quick);
   console.log(`\n${memory.lines.join('\n')}`);
 
   // Profiles: one per profiled candidate, summarized over its measured rounds only.

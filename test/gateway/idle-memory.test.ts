@@ -124,6 +124,7 @@ describe('IdleMemory (fake timers)', () => {
     const line = logs.lines.find((l) => l.msg === RELEASED);
     expect(line).toMatchObject({ level: 20 });
     expect(typeof line!.ms).toBe('number');
+    expect(typeof line!.trimmed).toBe('boolean');
     expect(line!.rssBefore).toBeGreaterThan(0);
     expect(line!.rssAfter).toBeGreaterThan(0);
     idle.stop();
