@@ -18,6 +18,7 @@ import { responseHeaders, upstreamHeaders, withoutHopByHop } from './headers.js'
 import { locationRewriter } from './location.js';
 import { answerError, clientClosed, clientLeft, finish, type FinishHook } from './respond.js';
 import { clientSendTimer, type SendTimer } from './send-timeout.js';
+import { deadlines, type Timed } from './deadlines.js';
 
 /** IDEMPOTENT lists methods that may be retried after the upstream answered (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -80,6 +81,14 @@ class BadStatus extends Error {
   }
 }
 
+/** UpstreamTimeout aborts an attempt past its response or idle timeout; its code is undici's, so classify() reads it the same. */
+class UpstreamTimeout extends Error {
+  constructor(readonly code: 'UND_ERR_HEADERS_TIMEOUT' | 'UND_ERR_BODY_TIMEOUT') {
+    super(code === 'UND_ERR_HEADERS_TIMEOUT' ? 'upstream response timeout' : 'upstream idle timeout');
+    this.name = 'UpstreamTimeout';
+  }
+}
+
 /** ClientGone aborts an attempt whose client went away. */
 export class ClientGone extends Error {
   override name = 'ClientGone';
@@ -109,12 +118,17 @@ export interface ForwardHooks {
  * Attempt is the undici dispatch handler for one try at one target.
  * Callbacks of an attempt that was abandoned (client gone, retried) are ignored.
  */
-class Attempt implements Dispatcher.DispatchHandler {
+class Attempt implements Dispatcher.DispatchHandler, Timed {
   controller: Dispatcher.DispatchController | undefined = undefined;
   requestStarted = false;
   headersDone = false;
   done = false;
   private readonly t0 = performance.now();
+  // The response and idle timeouts (see deadlines.ts: undici's own timers are off for proxied requests).
+  deadline = 0;
+  timedArmed = false;
+  timedPrev: Timed | null = null;
+  timedNext: Timed | null = null;
 
   constructor(
     readonly ex: Exchange,
@@ -126,7 +140,23 @@ class Attempt implements Dispatcher.DispatchHandler {
     this.controller = controller;
     this.requestStarted = true;
     // The client left while this attempt waited for a connection (see abort()): the upstream never gets the request.
-    if (this.ex.finished) controller.abort(new ClientGone());
+    if (this.ex.finished) return controller.abort(new ClientGone());
+    // Counted from here, as undici's headersTimeout was: the request has a connection and is being sent.
+    const ms = this.ex.route.responseTimeoutMs;
+    if (ms > 0) deadlines.arm(this, ms);
+  }
+
+  /** expire ends an attempt whose upstream stayed silent past its response or idle timeout. */
+  expire(): void {
+    if (this.done || this.controller === undefined) return;
+    this.controller.abort(new UpstreamTimeout(this.headersDone ? 'UND_ERR_BODY_TIMEOUT' : 'UND_ERR_HEADERS_TIMEOUT'));
+  }
+
+  /** idle (re)arms the idle timeout: the longest silence between two pieces of the response body. */
+  private idle(): void {
+    const ms = this.ex.route.idleTimeoutMs;
+    if (ms > 0) deadlines.arm(this, ms);
+    else deadlines.disarm(this);
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>): void {
@@ -135,6 +165,7 @@ class Attempt implements Dispatcher.DispatchHandler {
     if (statusCode > 599) return controller.abort(new BadStatus(statusCode));
     const ex = this.ex;
     this.headersDone = true;
+    this.idle();
     const route = ex.route;
     if (route.retry.on.has(statusCode) && ex.attempts <= route.retry.attempts && IDEMPOTENT.has(ex.method) && replayable(ex) && ex.route.upstream.eligible.length > 1 && ex.route.upstream.retryBudget.tryAcquire()) {
       controller.abort(new RetryMarker(statusCode));
@@ -154,11 +185,14 @@ class Attempt implements Dispatcher.DispatchHandler {
       return;
     }
     if (pending) {
+      // Paused for our own hooks: the upstream is not the one being slow (undici's body timeout did not run while paused either).
       controller.pause();
+      deadlines.disarm(this);
       pending.then(
         () => {
           if (this.done) return;
           this.writeHead(out);
+          this.idle();
           controller.resume();
         },
         (err: unknown) => {
@@ -200,10 +234,12 @@ class Attempt implements Dispatcher.DispatchHandler {
     const res = this.ex.res;
     if (!res.write(chunk)) {
       controller.pause();
+      // A slow client is limits.sendTimeout's business, not the upstream's idle timeout.
+      deadlines.disarm(this);
       // Past the send timeout the client connection goes; its 'close' aborts this attempt, which frees the upstream connection.
       (this.send ??= clientSendTimer(this.ex, this.hooks, res)).stalled();
       res.once('drain', onClientDrain);
-    }
+    } else if (this.timedArmed) deadlines.arm(this, this.ex.route.idleTimeoutMs);
   }
 
   /** send times the client's stalls; created at the first one. */
@@ -212,6 +248,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   /** drained resumes the upstream read once the client took what was buffered (the same controller undici passes to every callback). */
   drained(): void {
     this.send?.drained();
+    if (!this.done) this.idle();
     this.controller?.resume();
   }
 
@@ -296,6 +333,7 @@ class Attempt implements Dispatcher.DispatchHandler {
   }
 
   private release(outcome: AttemptOutcome, status: number, reason: string | undefined): void {
+    deadlines.disarm(this);
     this.target.inflight--;
     this.hooks.onAttemptEnd(this.ex, this.target, outcome, status, reason, performance.now() - this.t0);
   }
@@ -371,8 +409,9 @@ export function attempt(ex: Exchange, hooks: ForwardHooks, exclude?: Target): vo
       method: ex.method,
       headers,
       body: ex.body as Buffer | null,
-      headersTimeout: ex.route.responseTimeoutMs,
-      bodyTimeout: ex.route.idleTimeoutMs,
+      // Off: the attempt enforces route.responseTimeoutMs and idleTimeoutMs itself (deadlines.ts says why).
+      headersTimeout: 0,
+      bodyTimeout: 0,
       // Non-idempotent requests are never pipelined behind others.
       idempotent: IDEMPOTENT.has(ex.method),
     },
