@@ -26,7 +26,7 @@ import { BENCH_PATH, CLI, JWT_SECRET, ROOT, chainRefs, profilesIn, resolveChain,
 import { findNginx, startNginx } from './lib/nginx.js';
 import { IDLE_SETTLE_MS, memoryReport } from './lib/memory.js';
 import { ForeignLoad, childPids, cpuPlan, launchNode, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
-import { mean, stdev } from './lib/stats.js';
+import { mean, median, stdev } from './lib/stats.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 import { scaling, scalingLines, workersNote } from './lib/workers.js';
 import { findWrk, runWrk } from './lib/wrk.js';
@@ -50,8 +50,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --workers N          also run "gateway-workers-N": the gateway with N cluster workers, on CPUs
                        0..N-1 (not one CPU), with its scaling factor against "gateway" (1 worker)
   --node-args="FLAGS"  node flags for every gateway candidate (e.g. --node-args="--max-semi-space-size=8")
-  --profile            run the gateway candidates under --cpu-prof (use --only gateway for one);
-                       print each one's top self-time functions over the measured rounds
+  --profile            run the Node candidates (gateway*, bare-fastify-proxy, undici-minimal) under
+                       --cpu-prof; print each one's top self-time functions over the measured rounds
+                       and, side by side, each one's CPU per request by area (node core, undici, ...)
   --loader NAME        autocannon (default) or wrk (when installed)
   -h, --help
 
@@ -61,6 +62,26 @@ Candidates: upstream-direct, bare-fastify-proxy, undici-minimal, nginx (when ins
 
 const LIB = new URL('./lib/', import.meta.url);
 const lib = (f) => new URL(f, LIB).pathname;
+
+/**
+ * pairedRatios returns, for each gateway candidate, its per-round ratio to
+ * the bare proxy and to nginx with their medians (also kept in c.summary).
+ */
+function pairedRatios(candidates, fastify, nginx) {
+  const out = [];
+  for (const c of candidates.filter((x) => x.gateway)) {
+    const lines = [];
+    for (const [label, ref, key] of [['vs fastify', fastify, 'vsFastify'], ['vs nginx', nginx, 'vsNginx']]) {
+      if (!ref || ref.rounds.length !== c.rounds.length) continue;
+      const rounds = c.rounds.map((r, i) => r.rps / ref.rounds[i].rps);
+      c.summary[`${key}Rounds`] = rounds;
+      c.summary[`${key}Median`] = median(rounds);
+      lines.push(`${label} ${fmtRatio(median(rounds))} (${rounds.map((x) => x.toFixed(2)).join(' ')})`);
+    }
+    if (lines.length) out.push({ name: c.name, lines });
+  }
+  return out;
+}
 
 function options() {
   const { values } = parseArgs({
@@ -193,20 +214,23 @@ async function main() {
   // Start every candidate; one that fails to start is reported and skipped.
   const profileDir = (name) => (o.profile ? join(resultsDir, `profile-${stamp}`, name) : undefined);
   const profiled = o.profile ? ['PROFILED (--cpu-prof): slower than unprofiled'] : [];
+  const cpuProf = (dir) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : []);
   const gwCpus = plan.proxy;
   const nodeArgs = o.nodeArgs;
   const flagsNote = nodeArgs.length ? [`node flags: ${nodeArgs.join(' ')}`] : [];
   const starters = {
     'upstream-direct': async () => ({ url: `${targets[0]}${BENCH_PATH}`, notes: ['the limit: the load generator straight to upstream 0'] }),
     'bare-fastify-proxy': async () => {
-      const child = track(launchNode(lib('fastify-proxy.js'), [targets[0]], { cpus: plan.proxy, name: 'bare-fastify-proxy' }));
+      const dir = profileDir('bare-fastify-proxy');
+      const child = track(launchNode(lib('fastify-proxy.js'), [targets[0]], { cpus: plan.proxy, name: 'bare-fastify-proxy', nodeArgs: cpuProf(dir) }));
       const { port } = await nextMessage(child, 'ready');
-      return { child, pid: child.pid, url: `http://127.0.0.1:${port}${BENCH_PATH}`, notes: ['fastify 5 + @fastify/http-proxy defaults, single target'] };
+      return { child, pid: child.pid, url: `http://127.0.0.1:${port}${BENCH_PATH}`, profileDir: dir, notes: ['fastify 5 + @fastify/http-proxy defaults, single target', ...profiled] };
     },
     'undici-minimal': async () => {
-      const child = track(launchNode(lib('undici-proxy.js'), targets, { cpus: plan.proxy, name: 'undici-minimal' }));
+      const dir = profileDir('undici-minimal');
+      const child = track(launchNode(lib('undici-proxy.js'), targets, { cpus: plan.proxy, name: 'undici-minimal', nodeArgs: cpuProf(dir) }));
       const { port } = await nextMessage(child, 'ready');
-      return { child, pid: child.pid, url: `http://127.0.0.1:${port}${BENCH_PATH}`, notes: ['node:http + undici Pool.stream, round robin over 3 targets'] };
+      return { child, pid: child.pid, url: `http://127.0.0.1:${port}${BENCH_PATH}`, profileDir: dir, notes: ['node:http + undici Pool.stream, round robin over 3 targets', ...profiled] };
     },
     nginx: async () => {
       const n = await startNginx({ nginx, targets, cpus: plan.proxy, probePath: BENCH_PATH, headers });
@@ -353,6 +377,15 @@ async function main() {
   for (const c of candidates) for (const n of c.notes) console.log(`  ${c.name}: ${n}`);
   for (const n of notes) console.log(`  note: ${n}`);
 
+  // Paired ratios: each round's candidates ran back to back, so a ratio taken
+  // within a round cancels slow drift, and the median of them ignores the one
+  // round a neighbour on the machine disturbed (the table's ratio is of means).
+  const paired = pairedRatios(candidates, byName['bare-fastify-proxy'], byName.nginx);
+  if (paired.length) {
+    console.log(`\nratios per round (candidate req/s ÷ reference req/s of the same round), median first:`);
+    for (const p of paired) console.log(`  ${p.name.padEnd(22)} ${p.lines.join('   ')}`);
+  }
+
   const scaled = o.workers > 1 ? scaling(byName.gateway, byName[workersName], o.workers) : undefined;
   if (scaled) console.log(`\n${scalingLines(scaled).join('\n')}`);
   else if (o.workers > 1) console.log(`\nscaling with --workers ${o.workers}: not computed (needs both "gateway" and "${workersName}" in the run)`);
@@ -370,13 +403,30 @@ async function main() {
     // With --workers every process writes a profile; the busiest one is the one that served.
     const summaries = files.map((file) => ({ file, ...summarizeProfile(file, { root: ROOT, top: 30, windows: c.windows }) }));
     const p = summaries.sort((a, b) => b.busyMs - a.busyMs)[0];
-    profiles[c.name] = p;
+    // The measured windows go into the JSON too, so a script can re-read the profile over the same samples.
+    profiles[c.name] = { ...p, windows: c.windows };
     console.log(`\nCPU profile of "${c.name}": ${p.file}`);
     console.log(`(open in Chrome DevTools > Performance, or speedscope). Measured rounds only: ${fmtInt(p.busyMs)} ms busy of ${fmtInt(p.totalMs)} ms sampled; % of busy time.`);
     console.log('\nself time by area:');
     console.log(table(['area', 'self ms', '%'], p.areas.slice(0, 12).map((a) => [a.area, fmtInt(a.selfMs), a.pct.toFixed(1)])));
     console.log('\ntop self-time functions:');
     console.log(table(['function', 'where', 'self ms', '%'], p.top.map((f) => [f.name, f.where, fmtInt(f.selfMs), f.pct.toFixed(1)])));
+  }
+  // Side by side per request: which layer costs what in each proxy (the gap between two candidates, area by area).
+  const compared = candidates.filter((c) => profiles[c.name]);
+  if (compared.length > 1) {
+    const perRequest = compared.map((c) => {
+      const requests = c.rounds.reduce((n, r) => n + r.requests, 0);
+      const p = profiles[c.name];
+      p.requests = requests;
+      return { p, us: (ms) => (requests ? (ms * 1000) / requests : 0) };
+    });
+    const areaNames = [...new Set(perRequest.flatMap(({ p }) => p.areas.map((a) => a.area)))];
+    const cell = ({ p, us }, name) => us(p.areas.find((a) => a.area === name)?.selfMs ?? 0).toFixed(1);
+    const rows = areaNames.map((name) => [name, ...perRequest.map((x) => cell(x, name))]);
+    rows.push(['busy total', ...perRequest.map(({ p, us }) => us(p.busyMs).toFixed(1))]);
+    console.log('\nprofiled CPU per request by area (µs of self time per request over the measured rounds; profiling adds its own cost):');
+    console.log(table(['area', ...compared.map((c) => c.name)], rows));
   }
 
   const out = join(resultsDir, `${stamp}.json`);
