@@ -413,7 +413,8 @@ async function main() {
     console.log(table(['function', 'where', 'self ms', '%'], p.top.map((f) => [f.name, f.where, fmtInt(f.selfMs), f.pct.toFixed(1)])));
   }
   // Side by side per request: which layer costs what in each proxy (the gap between two candidates, area by area).
-  const compared = candidates.filter((c) => profiles[c.name]);
+  // Not gateway-workers-N: its profile is one worker's, its request count all workers'.
+  const compared = candidates.filter((c) => profiles[c.name] && !(c.workers > 1));
   if (compared.length > 1) {
     const perRequest = compared.map((c) => {
       const requests = c.rounds.reduce((n, r) => n + r.requests, 0);
