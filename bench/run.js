@@ -25,7 +25,7 @@ import { summarizeProfile } from './lib/cpuprofile.js';
 import { BENCH_PATH, CLI, JWT_SECRET, ROOT, chainRefs, profilesIn, resolveChain, startGateway } from './lib/gateway.js';
 import { findNginx, startNginx } from './lib/nginx.js';
 import { IDLE_SETTLE_MS, memoryReport } from './lib/memory.js';
-import { ForeignLoad, childPids, cpuPlan, launchNode, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
+import { ForeignLoad, childPids, cpuPlan, cpuProfArgs, launchNode, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
 import { mean, median, stdev } from './lib/stats.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 import { scaling, scalingLines, workersNote } from './lib/workers.js';
@@ -64,23 +64,13 @@ const LIB = new URL('./lib/', import.meta.url);
 const lib = (f) => new URL(f, LIB).pathname;
 
 /**
- * pairedRatios returns, for each gateway candidate, its per-round ratio to
- * the bare proxy and to nginx with their medians (also kept in c.summary).
+ * pairedRatio divides a candidate's req/s by a reference's round by round
+ * (undefined without the reference): { rounds, median }.
  */
-function pairedRatios(candidates, fastify, nginx) {
-  const out = [];
-  for (const c of candidates.filter((x) => x.gateway)) {
-    const lines = [];
-    for (const [label, ref, key] of [['vs fastify', fastify, 'vsFastify'], ['vs nginx', nginx, 'vsNginx']]) {
-      if (!ref || ref.rounds.length !== c.rounds.length) continue;
-      const rounds = c.rounds.map((r, i) => r.rps / ref.rounds[i].rps);
-      c.summary[`${key}Rounds`] = rounds;
-      c.summary[`${key}Median`] = median(rounds);
-      lines.push(`${label} ${fmtRatio(median(rounds))} (${rounds.map((x) => x.toFixed(2)).join(' ')})`);
-    }
-    if (lines.length) out.push({ name: c.name, lines });
-  }
-  return out;
+function pairedRatio(c, ref) {
+  if (!ref || ref.rounds.length !== c.rounds.length) return undefined;
+  const rounds = c.rounds.map((r, i) => r.rps / ref.rounds[i].rps);
+  return { rounds, median: median(rounds) };
 }
 
 function options() {
@@ -214,7 +204,6 @@ async function main() {
   // Start every candidate; one that fails to start is reported and skipped.
   const profileDir = (name) => (o.profile ? join(resultsDir, `profile-${stamp}`, name) : undefined);
   const profiled = o.profile ? ['PROFILED (--cpu-prof): slower than unprofiled'] : [];
-  const cpuProf = (dir) => (dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : []);
   const gwCpus = plan.proxy;
   const nodeArgs = o.nodeArgs;
   const flagsNote = nodeArgs.length ? [`node flags: ${nodeArgs.join(' ')}`] : [];
@@ -222,13 +211,13 @@ async function main() {
     'upstream-direct': async () => ({ url: `${targets[0]}${BENCH_PATH}`, notes: ['the limit: the load generator straight to upstream 0'] }),
     'bare-fastify-proxy': async () => {
       const dir = profileDir('bare-fastify-proxy');
-      const child = track(launchNode(lib('fastify-proxy.js'), [targets[0]], { cpus: plan.proxy, name: 'bare-fastify-proxy', nodeArgs: cpuProf(dir) }));
+      const child = track(launchNode(lib('fastify-proxy.js'), [targets[0]], { cpus: plan.proxy, name: 'bare-fastify-proxy', nodeArgs: cpuProfArgs(dir) }));
       const { port } = await nextMessage(child, 'ready');
       return { child, pid: child.pid, url: `http://127.0.0.1:${port}${BENCH_PATH}`, profileDir: dir, notes: ['fastify 5 + @fastify/http-proxy defaults, single target', ...profiled] };
     },
     'undici-minimal': async () => {
       const dir = profileDir('undici-minimal');
-      const child = track(launchNode(lib('undici-proxy.js'), targets, { cpus: plan.proxy, name: 'undici-minimal', nodeArgs: cpuProf(dir) }));
+      const child = track(launchNode(lib('undici-proxy.js'), targets, { cpus: plan.proxy, name: 'undici-minimal', nodeArgs: cpuProfArgs(dir) }));
       const { port } = await nextMessage(child, 'ready');
       return { child, pid: child.pid, url: `http://127.0.0.1:${port}${BENCH_PATH}`, profileDir: dir, notes: ['node:http + undici Pool.stream, round robin over 3 targets', ...profiled] };
     },
@@ -380,11 +369,15 @@ async function main() {
   // Paired ratios: each round's candidates ran back to back, so a ratio taken
   // within a round cancels slow drift, and the median of them ignores the one
   // round a neighbour on the machine disturbed (the table's ratio is of means).
-  const paired = pairedRatios(candidates, byName['bare-fastify-proxy'], byName.nginx);
-  if (paired.length) {
-    console.log(`\nratios per round (candidate req/s ÷ reference req/s of the same round), median first:`);
-    for (const p of paired) console.log(`  ${p.name.padEnd(22)} ${p.lines.join('   ')}`);
+  const pairedLines = [];
+  for (const c of candidates.filter((x) => x.gateway)) {
+    c.summary.paired = { vsFastify: pairedRatio(c, byName['bare-fastify-proxy']), vsNginx: pairedRatio(c, byName.nginx) };
+    const parts = Object.entries({ 'vs fastify': c.summary.paired.vsFastify, 'vs nginx': c.summary.paired.vsNginx })
+      .filter(([, p]) => p)
+      .map(([label, p]) => `${label} ${fmtRatio(p.median)} (${p.rounds.map((x) => x.toFixed(2)).join(' ')})`);
+    if (parts.length) pairedLines.push(`  ${c.name.padEnd(22)} ${parts.join('   ')}`);
   }
+  if (pairedLines.length) console.log(`\nratios per round (candidate req/s ÷ reference req/s of the same round), median first:\n${pairedLines.join('\n')}`);
 
   const scaled = o.workers > 1 ? scaling(byName.gateway, byName[workersName], o.workers) : undefined;
   if (scaled) console.log(`\n${scalingLines(scaled).join('\n')}`);
@@ -403,8 +396,8 @@ async function main() {
     // With --workers every process writes a profile; the busiest one is the one that served.
     const summaries = files.map((file) => ({ file, ...summarizeProfile(file, { root: ROOT, top: 30, windows: c.windows }) }));
     const p = summaries.sort((a, b) => b.busyMs - a.busyMs)[0];
-    // The measured windows go into the JSON too, so a script can re-read the profile over the same samples.
-    profiles[c.name] = { ...p, windows: c.windows };
+    // The measured windows and requests go into the JSON too, so a script can re-read the profile over the same samples.
+    profiles[c.name] = { ...p, windows: c.windows, requests: c.rounds.reduce((n, r) => n + r.requests, 0) };
     console.log(`\nCPU profile of "${c.name}": ${p.file}`);
     console.log(`(open in Chrome DevTools > Performance, or speedscope). Measured rounds only: ${fmtInt(p.busyMs)} ms busy of ${fmtInt(p.totalMs)} ms sampled; % of busy time.`);
     console.log('\nself time by area:');
@@ -417,10 +410,8 @@ async function main() {
   const compared = candidates.filter((c) => profiles[c.name] && !(c.workers > 1));
   if (compared.length > 1) {
     const perRequest = compared.map((c) => {
-      const requests = c.rounds.reduce((n, r) => n + r.requests, 0);
       const p = profiles[c.name];
-      p.requests = requests;
-      return { p, us: (ms) => (requests ? (ms * 1000) / requests : 0) };
+      return { p, us: (ms) => (p.requests ? (ms * 1000) / p.requests : 0) };
     });
     const areaNames = [...new Set(perRequest.flatMap(({ p }) => p.areas.map((a) => a.area)))];
     const cell = ({ p, us }, name) => us(p.areas.find((a) => a.area === name)?.selfMs ?? 0).toFixed(1);

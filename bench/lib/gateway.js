@@ -10,7 +10,7 @@ import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childPids, freePort, launch, waitHttp } from './procs.js';
+import { childPids, cpuProfArgs, freePort, launch, waitHttp } from './procs.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI = join(ROOT, 'dist/src/cli/index.js');
@@ -109,7 +109,7 @@ export async function startGateway({ targets, routes = 10, chain = [], healthChe
   const port = await freePort();
   const adminPort = await freePort();
   const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck });
-  const nodeArgs = [...extraNodeArgs, ...(profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir] : [])];
+  const nodeArgs = [...extraNodeArgs, ...cpuProfArgs(profileDir)];
   // --workers is always explicit: without it NODE_ENV=production means one
   // worker per CPU, and "1 worker" would silently be a primary plus N workers.
   const args = [...nodeArgs, CLI, 'start', '--config', config, '--workers', String(workers)];

@@ -63,6 +63,11 @@ export function launch(command, args, { cpus, ipc = false, env, cwd, name = comm
   return child;
 }
 
+/** cpuProfArgs are the node flags that write a CPU profile into `dir` on exit (none without a dir). */
+export function cpuProfArgs(dir) {
+  return dir ? ['--cpu-prof', '--cpu-prof-dir', dir] : [];
+}
+
 /** launchNode starts a Node script in a child process with IPC (pinned when `cpus` is given). */
 export function launchNode(script, args, { cpus, nodeArgs = [], env, name } = {}) {
   return launch(process.execPath, [...nodeArgs, script, ...args], { cpus, ipc: true, env, name: name ?? script });
