@@ -167,7 +167,7 @@ class Attempt implements Dispatcher.DispatchHandler, Timed {
     this.headersDone = true;
     this.idle();
     const route = ex.route;
-    if (route.retry.on.has(statusCode) && ex.attempts <= route.retry.attempts && IDEMPOTENT.has(ex.method) && replayable(ex) && ex.route.upstream.eligible.length > 1 && ex.route.upstream.retryBudget.tryAcquire()) {
+    if (route.retry.on.has(statusCode) && ex.attempts <= route.retry.attempts && IDEMPOTENT.has(ex.method) && replayable(ex) && otherTarget(ex.route.upstream.eligible, this.target) && ex.route.upstream.retryBudget.tryAcquire()) {
       controller.abort(new RetryMarker(statusCode));
       return;
     }
@@ -312,7 +312,10 @@ class Attempt implements Dispatcher.DispatchHandler, Timed {
     // upstream had just closed (the keep-alive race): that one is repeated
     // even in a one-target pool, on a fresh connection (nginx does the same
     // for cached connections).
-    if (ex.attempts <= limit && replayable(ex) && (ex.route.upstream.eligible.length > 1 || resetBeforeResponse) && (failure.notSent || ex.route.upstream.retryBudget.tryAcquire())) {
+    // release() above has already told passive health: this failure may just
+    // have ejected the target, so "is there somewhere else to go" is asked
+    // of the eligible set without it, not of its size (13.5).
+    if (ex.attempts <= limit && replayable(ex) && (resetBeforeResponse || otherTarget(ex.route.upstream.eligible, this.target)) && (failure.notSent || ex.route.upstream.retryBudget.tryAcquire())) {
       this.hooks.onRetry(ex, this.target, failure.reason);
       attempt(ex, this.hooks, this.target);
       return;
@@ -337,6 +340,18 @@ class Attempt implements Dispatcher.DispatchHandler, Timed {
     this.target.inflight--;
     this.hooks.onAttemptEnd(this.ex, this.target, outcome, status, reason, performance.now() - this.t0);
   }
+}
+
+/**
+ * otherTarget tells whether `eligible` holds a target other than `failed`:
+ * whether a retry has somewhere else to go. It holds whether or not the
+ * failed attempt's outcome has already ejected `failed` (then the set is
+ * smaller by one, and counting its size would miss the healthy rest). Runs
+ * only on failures; pools are small.
+ */
+function otherTarget(eligible: readonly Target[], failed: Target): boolean {
+  for (let i = 0; i < eligible.length; i++) if (eligible[i]!.id !== failed.id) return true;
+  return false;
 }
 
 /** replayable tells whether the request body can be sent again (none, or buffered). */
