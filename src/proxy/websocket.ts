@@ -24,6 +24,7 @@ import { normalizeIp, type ClientIpResolver } from './client-ip.js';
 import { Exchange } from './exchange.js';
 import { badHost, refuseBare, requestIdFor, hostOf, type RejectedHook } from './handler.js';
 import { HOP_BY_HOP, upstreamHeaders } from './headers.js';
+import { invalidHeaderName } from './header-names.js';
 import { answerError, answerPlugin, clientClosed, finish } from './respond.js';
 import type { ForwardHooks } from './forward.js';
 import { classify, ClientGone } from './forward.js';
@@ -88,6 +89,7 @@ export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
   const id = requestIdFor(req, deps.trustRequestId === true && trusted);
   if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, deps);
   if (badHost(req)) return refuse(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, deps);
+  if (runtime.invalidHeaders === 'reject' && invalidHeaderName(req.headers) !== undefined) return refuse(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, deps);
   const url = req.url ?? '/';
   const q = url.indexOf('?');
   const norm = normalizePath(q === -1 ? url : url.slice(0, q));
@@ -122,6 +124,14 @@ export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
   }
   if (result instanceof Promise) result.then(go, fail);
   else go(result);
+}
+
+/** NotUpgraded ends an upgrade the upstream answered with another status than 101 (classified as a bad response). */
+class NotUpgraded extends Error {
+  readonly code = 'SY_NOT_UPGRADED';
+  constructor(status: number) {
+    super(`upstream answered the upgrade with ${status}`);
+  }
 }
 
 /** UpgradeAttempt is the dispatch handler of a forwarded upgrade. */
@@ -166,11 +176,18 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
     if (this.earlyBytes >= EARLY_MAX) this.client.pause();
   }
 
-  onResponseStart(): void {}
-  onResponseData(): void {}
-  onResponseEnd(): void {
-    // The upstream answered without upgrading: undici reports it as an error below.
+  /**
+   * onResponseStart sees an upstream that answered the upgrade without
+   * upgrading (a 200, a 403). undici completes that as a plain response and
+   * reports no error, so without this the client would never be answered,
+   * the target's in-flight count never released and shutdown would wait
+   * for it. It is answered 502 (onResponseError).
+   */
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number): void {
+    if (statusCode >= 200) controller.abort(new NotUpgraded(statusCode));
   }
+  onResponseData(): void {}
+  onResponseEnd(): void {}
 
   onRequestUpgrade(_c: Dispatcher.DispatchController, statusCode: number, headers: Record<string, string | string[]>, upstream: Duplex): void {
     const { ex, client, target } = this;
@@ -320,6 +337,7 @@ function connect(ex: Exchange, client: Socket, head: Buffer, deps: UpgradeDeps):
     upstreamHost: s.hostHeader === 'target' ? target.hostPort : s.hostHeader === 'client' ? (ex.headers.host ?? target.hostPort) : s.hostHeader,
     strip: ex.route.chain.ownedHeaders,
     removed: ex.removed,
+    invalidHeaders: ex.runtime.invalidHeaders,
     traceparent: ex.traceparent,
     tracestate: ex.tracestate,
   }, ex.extraHeaders);
