@@ -225,6 +225,11 @@ export const Limits = Strict(
       description: 'Most client connections open at once per process, on each public listener; more are closed as they arrive (0 = no limit).',
     }),
     sendTimeout: Duration('Longest wait for a client to take more of a response (or of WebSocket traffic) while its connection is full; the connection is then closed (0 = no limit).', '60s'),
+    invalidHeaders: Type.Union([Type.Literal('drop'), Type.Literal('reject'), Type.Literal('allow')], {
+      default: 'drop',
+      description:
+        "Request header names with anything but letters, digits and '-' (X.User.Id, X_User_Id), which servers such as PHP, WSGI and Rack read as the dashed name: 'drop' leaves them out of the request sent upstream (nginx's ignore_invalid_headers); 'reject' answers 400; 'allow' forwards them, except spellings of headers the gateway or a plugin sets.",
+    }),
   },
   { default: {}, description: 'Front-door limits.' },
 );

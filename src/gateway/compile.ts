@@ -221,7 +221,8 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
     ...loaded.files.map((f) => ({ file: f.file, hash: f.hash })),
   ];
   const trace = gw.tracing.enabled ? { sampled: gw.tracing.sampled } : undefined;
-  const runtime: Runtime = { version: ctx.version, loadedAt: new Date(), router, routes, upstreams, sources, trace };
+  const invalidHeaders = gw.limits?.invalidHeaders ?? 'drop';
+  const runtime: Runtime = { version: ctx.version, loadedAt: new Date(), router, routes, upstreams, sources, trace, invalidHeaders };
   void docs;
   return { runtime, fresh, retired, retiredTargets, links };
 }

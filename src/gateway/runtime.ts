@@ -9,6 +9,7 @@ import type { Upstream } from '../upstream/upstream.js';
 import type { PluginChain } from '../plugins/chain.js';
 import type { OriginMatcher } from '../plugins/builtin/cors/origins.js';
 import type { TraceOptions } from '../proxy/trace.js';
+import type { InvalidHeaders } from '../proxy/header-names.js';
 
 /** RetryPolicy is a route's compiled `retry` block. */
 export interface RetryPolicy {
@@ -64,4 +65,6 @@ export interface Runtime {
    * or off and changes the sampled flag for the next request, at no cost.
    */
   readonly trace: TraceOptions | undefined;
+  /** invalidHeaders is gateway.yaml's `limits.invalidHeaders` (proxy/header-names.ts); here so a reload changes it for the next request. */
+  readonly invalidHeaders: InvalidHeaders;
 }

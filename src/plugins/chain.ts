@@ -5,6 +5,7 @@
  * return a promise.
  */
 import type { Answer, PluginHooks, PluginRequest, PluginResponse } from './types.js';
+import { foldHeaderName } from '../proxy/header-names.js';
 
 /** ChainLink is one plugin instance in a chain. */
 export interface ChainLink {
@@ -32,7 +33,8 @@ export const EMPTY_CHAIN: PluginChain = { links: [], request: [], upgrade: [], r
 export function compileChain(links: readonly ChainLink[]): PluginChain {
   if (links.length === 0) return EMPTY_CHAIN;
   const owned = new Set<string>();
-  for (const l of links) for (const h of l.hooks.ownsHeaders ?? []) owned.add(h.toLowerCase());
+  // Folded (`x_user_id` → `x-user-id`): the upstream may read any spelling as the same header.
+  for (const l of links) for (const h of l.hooks.ownsHeaders ?? []) owned.add(foldHeaderName(h));
   return {
     links,
     request: links.filter((l) => l.hooks.onRequest),

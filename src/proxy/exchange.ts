@@ -9,6 +9,7 @@ import type { CompiledRoute, Runtime } from '../gateway/runtime.js';
 import type { Target } from '../upstream/target.js';
 import { parseCookies } from '../routing/route-match.js';
 import type { ErrorCode } from '../errors.js';
+import { foldHeaderName } from './header-names.js';
 
 /** Exchange is the per-request state. */
 export class Exchange implements PluginRequest {
@@ -90,7 +91,8 @@ export class Exchange implements PluginRequest {
   setUpstreamHeader(name: string, value: string): void {
     const n = name.toLowerCase();
     if (/[\r\n\0]/.test(value)) throw new Error(`refusing header ${n}: control characters in value`);
-    (this.removed ??= new Set()).add(n);
+    // Folded: a client's `x_tenant` must not pass next to the `x-tenant` a plugin sets (header-names.ts).
+    (this.removed ??= new Set()).add(foldHeaderName(n));
     const list = (this.extraHeaders ??= []);
     for (let i = 0; i < list.length; i += 2) {
       if (list[i] === n) {
@@ -104,7 +106,7 @@ export class Exchange implements PluginRequest {
   /** removeUpstreamHeader drops a client header before proxying. */
   removeUpstreamHeader(name: string): void {
     const n = name.toLowerCase();
-    (this.removed ??= new Set()).add(n);
+    (this.removed ??= new Set()).add(foldHeaderName(n));
     const list = this.extraHeaders;
     if (list) for (let i = 0; i < list.length; i += 2) if (list[i] === n) list.splice(i, 2);
   }

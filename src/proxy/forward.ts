@@ -412,6 +412,7 @@ export function attempt(ex: Exchange, hooks: ForwardHooks, exclude?: Target): vo
       upstreamHost: settings.hostHeader === 'target' ? target.hostPort : settings.hostHeader === 'client' ? (ex.headers.host ?? target.hostPort) : settings.hostHeader,
       strip: ex.route.chain.ownedHeaders,
       removed: ex.removed,
+      invalidHeaders: ex.runtime.invalidHeaders,
       traceparent: ex.traceparent,
       tracestate: ex.tracestate,
     },

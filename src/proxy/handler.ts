@@ -18,6 +18,7 @@ import { answerError, answerPlugin, writeBare } from './respond.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import { BodyTooLarge, LimitStream, readBody, readStart } from './body.js';
 import { startSpan } from './trace.js';
+import { invalidHeaderName } from './header-names.js';
 
 /** HandlerDeps is what the handler needs from the gateway. */
 export interface HandlerDeps {
@@ -116,6 +117,8 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
     if (url.length > deps.maxUrlLength) return reject(req, res, 'SY_ERR_URL_TOO_LONG', id, peer, t0, true);
     if (req.rawHeaders.length > deps.maxHeaders * 2) return reject(req, res, 'SY_ERR_HEADERS_TOO_LARGE', id, peer, t0, true);
     if (badHost(req)) return reject(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, true);
+    // `X.User.Id: admin`: refused before routing when the gateway is told to (limits.invalidHeaders: reject; header-names.ts).
+    if (runtime.invalidHeaders === 'reject' && invalidHeaderName(req.headers) !== undefined) return reject(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, true);
     // TRACE echoes the request as the upstream got it (identity, session and forwarding headers) back to the client: never at the front door (nginx refuses it too).
     if (req.method === 'TRACE') return reject(req, res, 'SY_ERR_METHOD_NOT_ALLOWED', id, peer, t0);
     const q = url.indexOf('?');

@@ -2,9 +2,13 @@
  * Header rules at the proxy boundary: hop-by-hop headers never cross it in
  * either direction (RFC 9110 §7.6.1, plus any header the Connection header
  * names), forwarding headers are set by the gateway and never taken from an
- * untrusted client, and the gateway's own signalling headers are stripped.
+ * untrusted client, the gateway's own signalling headers are stripped, and
+ * client header names a server could read as another header (`X.User.Id`,
+ * `X_User_Id`) are dropped or, when allowed, compared in their folded
+ * spelling (header-names.ts).
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import { foldHeaderName, plainHeaderName, type InvalidHeaders } from './header-names.js';
 
 /** HOP_BY_HOP lists headers that apply to one connection only. */
 export const HOP_BY_HOP = new Set([
@@ -35,17 +39,6 @@ const FORWARDING = new Set([
   'x-rewrite-url',
 ]);
 
-/**
- * underscoreAlias returns the dashed spelling of a header name containing
- * `_`, or undefined. CGI-style servers (PHP, WSGI, Rack) read `X_User_Id`
- * and `X-User-Id` as the same variable, so a client could smuggle an
- * identity header past a rule that removes only the dashed name (nginx drops
- * underscore headers by default for this reason).
- */
-function underscoreAlias(name: string): string | undefined {
-  return name.indexOf('_') === -1 ? undefined : name.replace(/_/g, '-');
-}
-
 /** ForwardInfo is what the gateway knows about the request it forwards. */
 export interface ForwardInfo {
   /** peer is the socket peer address. */
@@ -58,10 +51,12 @@ export interface ForwardInfo {
   requestId: string;
   /** hostHeader is the Host to send upstream. */
   upstreamHost: string;
-  /** strip lists extra lower-case header names to drop (identity headers the chain owns). */
+  /** strip lists extra header names to drop (identity headers the chain owns), folded (see foldHeaderName). */
   strip: ReadonlySet<string> | undefined;
-  /** removed lists headers plugins removed or replaced for this request. */
+  /** removed lists headers plugins removed or replaced for this request, folded. */
   removed: ReadonlySet<string> | undefined;
+  /** invalidHeaders says what happens to client header names outside letters, digits and `-` (header-names.ts). */
+  invalidHeaders: InvalidHeaders;
   /** traceparent replaces the client's traceparent (and tracestate) when tracing is on. */
   traceparent?: string | undefined;
   tracestate?: string | undefined;
@@ -94,14 +89,21 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, info: ForwardInfo,
     if (name === 'expect') continue;
     // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) never go to an HTTP/1.1 upstream.
     if (name.charCodeAt(0) === 58 /* : */) continue;
+    // `X.User.Id`, `x_user_id`: read as `x-user-id` by CGI-style servers. Dropped
+    // unless the gateway allows them (`reject` refused the request before routing);
+    // allowed, they are matched against every rule below in their folded spelling.
+    if (!plainHeaderName(name)) {
+      if (info.invalidHeaders !== 'allow') continue;
+      const alias = foldHeaderName(name);
+      if (HOP_BY_HOP.has(alias) || FORWARDING.has(alias) || alias === 'host' || alias === 'x-request-id' || alias === 'expect') continue;
+      if ((traced && (alias === 'traceparent' || alias === 'tracestate')) || info.strip?.has(alias) || info.removed?.has(alias)) continue;
+    }
     if (traced && (name === 'traceparent' || name === 'tracestate')) continue;
     if (FORWARDING.has(name) && !info.trustedPeer) continue;
     if (name === 'x-forwarded-for') continue; // re-added below
     if (listed !== undefined && listed.has(name)) continue;
     if (info.strip !== undefined && info.strip.has(name)) continue;
     if (info.removed !== undefined && info.removed.has(name)) continue;
-    const alias = underscoreAlias(name);
-    if (alias !== undefined && (HOP_BY_HOP.has(alias) || FORWARDING.has(alias) || alias === 'host' || alias === 'x-request-id' || info.strip?.has(alias) || info.removed?.has(alias))) continue;
     const value = headers[name];
     if (value === undefined) continue;
     if (typeof value === 'string') out.push(name, value);

@@ -2,9 +2,11 @@
  * Header names and values in built-in plugin options, checked once at load:
  * a header name is an RFC 9110 token, a configured value never carries the
  * bytes that would split a header (CR, LF, NUL), and headers whose meaning
- * belongs to the connection or to the gateway core cannot be set by a plugin.
+ * belongs to the connection or to the gateway core cannot be set by a plugin,
+ * in any spelling a server reads as theirs (`X_Forwarded_For`).
  */
 import { HOP_BY_HOP } from '../../../proxy/headers.js';
+import { foldHeaderName } from '../../../proxy/header-names.js';
 
 /** HEADER_NAME matches an RFC 9110 field name (a token). */
 export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -31,9 +33,11 @@ const CORE_RESPONSE = new Set(['content-length', 'x-request-id']);
  */
 export function headerNameProblem(name: string, side: 'request' | 'response'): string | undefined {
   if (!HEADER_NAME.test(name)) return `"${name}" is not a valid header name`;
-  const n = name.toLowerCase();
-  if (HOP_BY_HOP.has(n)) return `"${name}" is a hop-by-hop header and never crosses the gateway`;
-  if ((side === 'request' ? CORE_REQUEST : CORE_RESPONSE).has(n)) return `"${name}" is set by the gateway itself and cannot be changed by a plugin`;
+  // Folded: `Transfer_Encoding` or `X.Forwarded.For` reads as the real header to CGI-style servers (proxy/header-names.ts).
+  const n = foldHeaderName(name);
+  const alias = n === name.toLowerCase() ? '' : ` (servers read it as "${n}")`;
+  if (HOP_BY_HOP.has(n)) return `"${name}" is a hop-by-hop header${alias} and never crosses the gateway`;
+  if ((side === 'request' ? CORE_REQUEST : CORE_RESPONSE).has(n)) return `"${name}" is set by the gateway itself${alias} and cannot be changed by a plugin`;
   return undefined;
 }
 

@@ -6,6 +6,7 @@
  * "present" by inheritance.
  */
 import { UNSAFE_VALUE, checkHeaderNames } from '../internal/http-names.js';
+import { foldHeaderName } from '../../../proxy/header-names.js';
 import type { JwtOptions } from './schema.js';
 
 /** Claims is a verified token's payload. */
@@ -40,9 +41,11 @@ export function compileClaimRules(opts: JwtOptions): ClaimRules {
     'forward',
   );
   const headers = forward.map(([, h]) => h.toLowerCase());
-  const dup = headers.find((h, i) => headers.indexOf(h) !== i);
-  if (dup !== undefined) throw new Error(`forward: two claims are sent as the same header "${dup}"`);
-  if (headers.includes('authorization')) throw new Error('forward: a claim cannot replace the Authorization header');
+  // Compared folded: `x_user_id` and `x-user-id` are one header to the servers behind (proxy/header-names.ts).
+  const folded = headers.map(foldHeaderName);
+  const dup = folded.findIndex((h, i) => folded.indexOf(h) !== i);
+  if (dup !== -1) throw new Error(`forward: two claims are sent as the same header "${folded[dup]}"`);
+  if (folded.includes('authorization')) throw new Error('forward: a claim cannot replace the Authorization header');
   return {
     required: opts.requiredClaims,
     requirements: Object.entries(opts.claims).map(([claim, v]) => ({ claim, accepted: Array.isArray(v) ? v : [v] })),
