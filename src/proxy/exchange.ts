@@ -32,7 +32,7 @@ export class Exchange implements PluginRequest {
   body: Buffer | IncomingMessage | NodeJS.ReadableStream | null = null;
   /** extraHeaders holds upstream headers set by plugins as a flat list. */
   extraHeaders: string[] | undefined = undefined;
-  /** removed holds client headers plugins dropped. */
+  /** removed holds client headers plugins dropped or replaced, folded (header-names.ts): every spelling of them is dropped. */
   removed: Set<string> | undefined = undefined;
   /** traceId is the W3C trace id propagated upstream (set by tracing). */
   traceId: string | undefined = undefined;
