@@ -46,8 +46,12 @@ export class Exchange implements PluginRequest {
   stickyCookie: string | undefined = undefined;
   /** error is the cause of a failure (logged, never sent). */
   error: unknown = undefined;
-  /** code is the catalog code of the error the gateway or a plugin answered with (trace export). */
+  /** code is the catalog code of the error the gateway or a plugin answered with (access log, trace export). */
   code: ErrorCode | undefined = undefined;
+  /** plugin names the plugin that answered the request itself, or that failed (access log). */
+  plugin: string | undefined = undefined;
+  /** sent counts the response body bytes handed to the client connection (access log `bytes`). */
+  sent = 0;
   private cookies: Map<string, string> | undefined = undefined;
   private localsBag: Record<string, unknown> | undefined = undefined;
 
