@@ -14,6 +14,8 @@ import http, { type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
 import { normalizeIp } from '../proxy/client-ip.js';
+import { exchangeOf } from '../proxy/exchange.js';
+import { finish, type FinishHook } from '../proxy/respond.js';
 
 /** RefusalSink is told of each refusal written (the Observer's refusedByParser). */
 export type RefusalSink = (method: string, path: string, status: number, id: string, ip: string, code: ErrorCode) => void;
@@ -32,7 +34,7 @@ const METHODS = new Set(http.METHODS);
  * the refusal waits for them, so a client never takes our 400 for the answer
  * to an earlier request.
  */
-export function createClientErrorHandler(maxUrlLength: number, sink: RefusalSink): (err: Error & { code?: string; rawPacket?: Buffer }, socket: Socket) => void {
+export function createClientErrorHandler(maxUrlLength: number, sink: RefusalSink, onFinish: FinishHook): (err: Error & { code?: string; rawPacket?: Buffer }, socket: Socket) => void {
   return (err, socket) => {
     const s = socket as ClientSocket;
     if (s[kRefused]) return;
@@ -45,7 +47,7 @@ export function createClientErrorHandler(maxUrlLength: number, sink: RefusalSink
         : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? 'SY_ERR_REQUEST_TIMEOUT'
           : 'SY_ERR_BAD_REQUEST';
-    refuseWhenIdle(s, code, err.rawPacket, sink);
+    refuseWhenIdle(s, code, err.rawPacket, sink, onFinish);
   };
 }
 
@@ -71,7 +73,7 @@ function requestLineOf(packet: Buffer | undefined): { method: string; path: stri
 }
 
 /** refuseWhenIdle writes the refusal once no earlier response is in progress on the socket, then closes. */
-function refuseWhenIdle(socket: ClientSocket, code: ErrorCode, packet: Buffer | undefined, sink: RefusalSink): void {
+function refuseWhenIdle(socket: ClientSocket, code: ErrorCode, packet: Buffer | undefined, sink: RefusalSink, onFinish: FinishHook): void {
   const pending = socket._httpMessage;
   // Wait only for a response to a request that was received whole; a request
   // whose own body broke the framing is abandoned with the connection.
@@ -81,7 +83,7 @@ function refuseWhenIdle(socket: ClientSocket, code: ErrorCode, packet: Buffer | 
       if (done) return;
       done = true;
       // node assigns the socket to the next pipelined response before our listener runs.
-      refuseWhenIdle(socket, code, packet, sink);
+      refuseWhenIdle(socket, code, packet, sink, onFinish);
     };
     pending.once('finish', next);
     pending.once('close', next);
@@ -93,7 +95,10 @@ function refuseWhenIdle(socket: ClientSocket, code: ErrorCode, packet: Buffer | 
     return;
   }
   const status = ERRORS[code].status;
-  const id = randomUUID();
+  // A request whose headers were accepted and whose body broke the framing (a bad chunk) already has an exchange: the refusal is its answer.
+  const ex = pending ? exchangeOf(pending) : undefined;
+  const owner = ex !== undefined && !ex.finished ? ex : undefined;
+  const id = owner?.id ?? randomUUID();
   const body = errorBody(code, id);
   socket.end(
     `HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nx-request-id: ${id}\r\nconnection: close\r\n\r\n${body}`,
@@ -102,6 +107,15 @@ function refuseWhenIdle(socket: ClientSocket, code: ErrorCode, packet: Buffer | 
   // with unread input would reset it away); a client that never closes its
   // side must not hold the socket, though.
   socket.setTimeout(5000, () => socket.destroy());
+  if (owner !== undefined) {
+    owner.status = status;
+    owner.code = code;
+    owner.responded = true;
+    owner.sent = Buffer.byteLength(body);
+    // Finished now: the upstream attempt (if any) is cancelled, and the client's close that follows adds no second line.
+    finish(owner, onFinish);
+    return;
+  }
   const { method, path } = requestLineOf(packet);
   sink(method, path, status, id, normalizeIp(socket.remoteAddress ?? ''), code);
 }

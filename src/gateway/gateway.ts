@@ -234,7 +234,8 @@ export class Gateway {
     capConnections(server, limits.maxConnections, () => this.dropped('public'));
     // node stops parsing headers past this count (and the handler answers 431), instead of storing 2000.
     (server as { maxHeadersCount: number | null }).maxHeadersCount = limits.maxHeaders + 1;
-    server.on('clientError', createClientErrorHandler(limits.maxUrlLength, (method, path, status, id, ip, code) => this.observer.refused(method, path, status, id, ip, code, this.active.trace !== undefined)));
+    const refused = (method: string, path: string, status: number, id: string, ip: string, code: ErrorCode) => this.observer.refused(method, path, status, id, ip, code, this.active.trace !== undefined);
+    server.on('clientError', createClientErrorHandler(limits.maxUrlLength, refused, hooks.onFinish));
     // `Expect: 100-continue` requests go through the same handler, which sends the 100 only once the
     // request is accepted (routed, authorized, within the body limit): refused ones never upload their body.
     server.on('checkContinue', handler);

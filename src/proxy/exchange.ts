@@ -10,6 +10,18 @@ import type { Target } from '../upstream/target.js';
 import { parseCookies } from '../routing/route-match.js';
 import type { ErrorCode } from '../errors.js';
 
+/** kExchange is where a response keeps its exchange (exchangeOf). */
+const kExchange = Symbol('switchyard.exchange');
+
+/**
+ * exchangeOf returns the exchange a response belongs to: the parser's refusal
+ * of a request whose body broke the framing (client-error.ts) finishes that
+ * request's exchange instead of logging a second, unrelated request.
+ */
+export function exchangeOf(res: ServerResponse): Exchange | undefined {
+  return (res as ServerResponse & { [kExchange]?: Exchange })[kExchange];
+}
+
 /** Exchange is the per-request state. */
 export class Exchange implements PluginRequest {
   readonly method: string;
@@ -73,6 +85,7 @@ export class Exchange implements PluginRequest {
     this.routeId = route.id;
     this.upstream = route.upstream.name;
     this.startedAt = performance.now();
+    (res as ServerResponse & { [kExchange]?: Exchange })[kExchange] = this;
   }
 
   /** cookie returns a request cookie by name. */
