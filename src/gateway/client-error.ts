@@ -39,15 +39,21 @@ export function createClientErrorHandler(maxUrlLength: number, sink: RefusalSink
     const s = socket as ClientSocket;
     if (s[kRefused]) return;
     s[kRefused] = true;
+    const reason = err.code ?? '';
+    // A socket error (the client reset the connection) is no request to answer: the request in progress, if any, logs its own 499.
+    if (!reason.startsWith('HPE_') && reason !== 'ERR_HTTP_REQUEST_TIMEOUT') {
+      socket.destroy();
+      return;
+    }
     const code: ErrorCode =
-      err.code === 'HPE_HEADER_OVERFLOW'
+      reason === 'HPE_HEADER_OVERFLOW'
         ? requestLineTooLong(err.rawPacket, maxUrlLength)
           ? 'SY_ERR_URL_TOO_LONG'
           : 'SY_ERR_HEADERS_TOO_LARGE'
-        : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        : reason === 'ERR_HTTP_REQUEST_TIMEOUT'
           ? 'SY_ERR_REQUEST_TIMEOUT'
           : 'SY_ERR_BAD_REQUEST';
-    refuseWhenIdle(s, code, err.rawPacket, sink, onFinish);
+    refuseWhenIdle(s, code, reason === 'HPE_INVALID_EOF_STATE', err.rawPacket, sink, onFinish);
   };
 }
 
@@ -72,8 +78,13 @@ function requestLineOf(packet: Buffer | undefined): { method: string; path: stri
   return { method: METHODS.has(m[1]!) ? m[1]! : '-', path: m[2]! };
 }
 
-/** refuseWhenIdle writes the refusal once no earlier response is in progress on the socket, then closes. */
-function refuseWhenIdle(socket: ClientSocket, code: ErrorCode, packet: Buffer | undefined, sink: RefusalSink, onFinish: FinishHook): void {
+/**
+ * refuseWhenIdle writes the refusal once no earlier response is in progress
+ * on the socket, then closes. `truncated` is a client that ended its side in
+ * the middle of a request: it may still read the 400, but a request already
+ * under way is a client that left (its exchange logs the 499).
+ */
+function refuseWhenIdle(socket: ClientSocket, code: ErrorCode, truncated: boolean, packet: Buffer | undefined, sink: RefusalSink, onFinish: FinishHook): void {
   const pending = socket._httpMessage;
   // Wait only for a response to a request that was received whole; a request
   // whose own body broke the framing is abandoned with the connection.
@@ -83,7 +94,7 @@ function refuseWhenIdle(socket: ClientSocket, code: ErrorCode, packet: Buffer | 
       if (done) return;
       done = true;
       // node assigns the socket to the next pipelined response before our listener runs.
-      refuseWhenIdle(socket, code, packet, sink, onFinish);
+      refuseWhenIdle(socket, code, truncated, packet, sink, onFinish);
     };
     pending.once('finish', next);
     pending.once('close', next);
@@ -108,6 +119,7 @@ function refuseWhenIdle(socket: ClientSocket, code: ErrorCode, packet: Buffer | 
   // side must not hold the socket, though.
   socket.setTimeout(5000, () => socket.destroy());
   if (owner !== undefined) {
+    if (truncated) return;
     owner.status = status;
     owner.code = code;
     owner.responded = true;
