@@ -10,6 +10,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http2 from 'node:http2';
 import net from 'node:net';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
@@ -17,6 +19,7 @@ import jsonwebtoken from 'jsonwebtoken';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { captureLog, type LogLine } from '../helpers/log-capture.js';
 import { sendRaw } from '../adversarial/helpers.js';
+import { prettyStream } from '../../src/gateway/pretty.js';
 
 const SECRET = 'access-log-test-secret-0123456789';
 const PIECE = Buffer.alloc(1000, 0x62);
@@ -195,5 +198,43 @@ describe('13.17: the access log', () => {
     expect(drain).toMatchObject({ upstream: 'svc', target: target.id, draining: true });
     expect(logs.lines.some((l) => l.msg === 'rate limited')).toBe(true);
     expect(logs.duplicates).toEqual([]);
+  });
+});
+
+describe('13.17: the access log in a terminal', () => {
+  it('13.17: pretty mode prints one line per request: time, method, path, route → upstream/target, status, ms, bytes, request id', async () => {
+    const up = await startUpstream('svc');
+    let text = '';
+    const out = new Writable({
+      write(c: Buffer, _e, cb) {
+        text += c.toString();
+        cb();
+      },
+    });
+    const gw = await startGateway({
+      logger: pino({ base: { service: 'switchyard' } }, prettyStream(out, false)),
+      gateway: {},
+      routeFiles: { 'r.yaml': { upstreams: { svc: { targets: [{ url: up.url }] } }, routes: [{ id: 'api', match: { path: '/api/*' }, upstream: 'svc' }] } },
+    });
+    try {
+      const res = await request(gw.url + '/api/hello?x=1');
+      const body = await res.body.text();
+      const id = String(res.headers['x-request-id']);
+      const missing = await request(gw.url + '/nope');
+      await missing.body.text();
+      const target = gw.gateway.runtime.upstreams.get('svc')!.targets[0]!.id;
+      const mine = await waitFor(() => text.split('\n').filter((l) => l.includes(id)), { message: 'pretty access line' });
+      expect(mine).toHaveLength(1);
+      expect(mine[0]).toMatch(new RegExp(`^\\d\\d:\\d\\d:\\d\\d\\.\\d{3} GET /api/hello api → svc/${target.replace(/[.:/]/g, '\\$&')} 200 [\\d.]+ms ${Buffer.byteLength(body)}B id=${id}$`));
+      // Nothing else of that request spills onto further lines (pino-pretty's field dump).
+      expect(text).not.toMatch(/^\s+reqId:/m);
+      const unrouted = await waitFor(() => text.split('\n').find((l) => l.includes(String(missing.headers['x-request-id']))), { message: 'unrouted line' });
+      expect(unrouted).toMatch(/GET \/nope \(unrouted\) 404 .* SY_ERR_ROUTE_NOT_FOUND$/);
+      // Other lines still go through pino-pretty.
+      expect(text).toMatch(/INFO.*switchyard listening/);
+    } finally {
+      await gw.close();
+      await up.close();
+    }
   });
 });
