@@ -310,6 +310,12 @@ export const Gateway = Strict(
         level: Type.Union(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].map((l) => Type.Literal(l)), { default: 'info' }),
         pretty: Type.Optional(Type.Boolean({ description: 'Human-readable logs (default: when stdout is a terminal).' })),
         accessLog: Type.Boolean({ default: true }),
+        refusalLinesPerSecond: Type.Integer({
+          minimum: 0,
+          default: 20,
+          description:
+            'Most access-log lines per second for requests the HTTP/1 parser refuses (bad framing, oversized headers, header timeout); the rest are counted in switchyard_events_total{event="access_log_suppressed"} and summed in one warning per second. They are always counted in switchyard_requests_total.',
+        }),
         redact: Type.Array(Type.String(), { default: ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'] }),
       },
       { default: {} },

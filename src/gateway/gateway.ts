@@ -4,7 +4,7 @@
  * the programmatic API the CLI, tests and embedders use.
  */
 import { resolve } from 'node:path';
-import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type Server } from 'node:http';
 import type { Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -16,7 +16,7 @@ import type { GatewayDoc } from '../config/schema.js';
 import { createClientIpResolver } from '../proxy/client-ip.js';
 import { createHandler } from '../proxy/handler.js';
 import type { ForwardHooks } from '../proxy/forward.js';
-import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import type { ErrorCode } from '../errors.js';
 import { compileRuntime, type Compiled } from './compile.js';
 import { NO_METRICS, Observer, type MetricsSink } from './observer.js';
 import { PromMetrics } from './metrics.js';
@@ -33,6 +33,7 @@ import { capConnections } from './connection-cap.js';
 import { otlpSettings, type OtlpSettings } from './otlp-config.js';
 import { detachedCounters, OtlpExporter } from './otlp-exporter.js';
 import { IdleMemory } from './idle-memory.js';
+import { createClientErrorHandler } from './client-error.js';
 
 /** GatewayOptions says where the configuration comes from. */
 export type GatewayOptions = LoadOptions & {
@@ -97,7 +98,7 @@ export class Gateway {
     this.activeLinks = compiled.links;
     this.version = compiled.runtime.version;
     const g = loaded.gateway;
-    this.observer = new Observer(g.log.accessLog ? log.child({ kind: 'access' }) : undefined, metrics);
+    this.observer = new Observer(g.log.accessLog ? log.child({ kind: 'access' }) : undefined, metrics, () => this.loaded.gateway.log.refusalLinesPerSecond);
     this.unwired = compiled.fresh;
     this.idleMemory = new IdleMemory(
       {
@@ -176,18 +177,19 @@ export class Gateway {
       },
       onPluginFailure: (ex, err) => {
         const f = err as Error & { plugin?: string };
-        this.log.error({ err: f.cause ?? f, plugin: f.plugin, route: ex.routeId, reqId: ex.id }, 'plugin failed');
+        this.log.error({ err: f.cause ?? f, plugin: f.plugin, route: ex.routeId, reqId: ex.id, trace: ex.traceId }, 'plugin failed');
       },
       onRetry: (ex, target, reason) => {
         this.observer.metrics.retry(ex.upstream);
-        this.log.debug({ reqId: ex.id, upstream: ex.upstream, target: target.id, reason }, 'retrying on another target');
+        this.log.debug({ reqId: ex.id, upstream: ex.upstream, target: target.id, reason, trace: ex.traceId }, 'retrying on another target');
       },
       onSendTimeout: (ex) => {
         this.observer.metrics.count('send_timeout', { upstream: ex.upstream });
-        this.log.info({ reqId: ex.id, route: ex.routeId, ip: ex.clientIp }, 'client stopped reading: connection closed (limits.sendTimeout)');
+        this.log.info({ reqId: ex.id, route: ex.routeId, ip: ex.clientIp, trace: ex.traceId }, 'client stopped reading: connection closed (limits.sendTimeout)');
       },
     };
-    const onRejected = (method: string, path: string, status: number, id: string, ip: string, ms: number, req: IncomingMessage, code: ErrorCode) => this.observer.rejected(method, path, status, id, ip, ms, req, code);
+    const onRejected = (method: string, path: string, status: number, id: string, ip: string, ms: number, req: IncomingMessage, code: ErrorCode) =>
+      this.observer.rejected(method, path, status, id, ip, ms, req, code, this.active.trace !== undefined);
     const handler = createHandler({
       current: () => this.active,
       ips,
@@ -232,7 +234,8 @@ export class Gateway {
     capConnections(server, limits.maxConnections, () => this.dropped('public'));
     // node stops parsing headers past this count (and the handler answers 431), instead of storing 2000.
     (server as { maxHeadersCount: number | null }).maxHeadersCount = limits.maxHeaders + 1;
-    server.on('clientError', (err: Error & { code?: string }, socket: Socket) => onClientError(err, socket, limits.maxUrlLength));
+    const refused = (method: string, path: string, status: number, id: string, ip: string, code: ErrorCode) => this.observer.refused(method, path, status, id, ip, code, this.active.trace !== undefined);
+    server.on('clientError', createClientErrorHandler(limits.maxUrlLength, refused, hooks.onFinish));
     // `Expect: 100-continue` requests go through the same handler, which sends the 100 only once the
     // request is accepted (routed, authorized, within the body limit): refused ones never upload their body.
     server.on('checkContinue', handler);
@@ -428,72 +431,6 @@ export class Gateway {
     this.log.info('switchyard stopped');
     this.log.flush?.();
   }
-}
-
-const kRefused = Symbol('switchyard.refused');
-type ClientSocket = Socket & { _httpMessage?: ServerResponse | null; [kRefused]?: true };
-
-/**
- * onClientError answers malformed requests (bad framing, oversized headers,
- * timeouts) and closes. Node may report the same broken connection more than
- * once; it is answered once. When pipelined requests ahead of the broken one
- * are still being answered, the refusal waits for them, so a client never
- * takes our 400 for the answer to an earlier request.
- */
-function onClientError(err: Error & { code?: string; rawPacket?: Buffer }, socket: Socket, maxUrlLength: number): void {
-  const s = socket as ClientSocket;
-  if (s[kRefused]) return;
-  s[kRefused] = true;
-  const code: ErrorCode =
-    err.code === 'HPE_HEADER_OVERFLOW'
-      ? requestLineTooLong(err.rawPacket, maxUrlLength)
-        ? 'SY_ERR_URL_TOO_LONG'
-        : 'SY_ERR_HEADERS_TOO_LARGE'
-      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
-        ? 'SY_ERR_REQUEST_TIMEOUT'
-        : 'SY_ERR_BAD_REQUEST';
-  refuseWhenIdle(s, code);
-}
-
-/**
- * requestLineTooLong tells whether a header overflow is a request line longer
- * than the URL limit (414, like nginx) rather than too many header bytes
- * (431): the packet that overflowed starts a request line that has not ended.
- */
-function requestLineTooLong(packet: Buffer | undefined, maxUrlLength: number): boolean {
-  if (packet === undefined || !/^[A-Z]{3,10} [^ ]/.test(packet.toString('latin1', 0, 16))) return false;
-  const eol = packet.indexOf('\r\n');
-  return eol === -1 || eol > maxUrlLength;
-}
-
-/** refuseWhenIdle writes the refusal once no earlier response is in progress on the socket, then closes. */
-function refuseWhenIdle(socket: ClientSocket, code: ErrorCode): void {
-  const pending = socket._httpMessage;
-  // Wait only for a response to a request that was received whole; a request
-  // whose own body broke the framing is abandoned with the connection.
-  if (pending && pending.req?.complete && !pending.writableFinished && !pending.destroyed) {
-    let done = false;
-    const next = () => {
-      if (done) return;
-      done = true;
-      // node assigns the socket to the next pipelined response before our listener runs.
-      refuseWhenIdle(socket, code);
-    };
-    pending.once('finish', next);
-    pending.once('close', next);
-    return;
-  }
-  if (!socket.writable || socket._httpMessage?.headersSent) {
-    socket.destroy();
-    return;
-  }
-  const status = ERRORS[code].status;
-  const body = errorBody(code, '-');
-  socket.end(`HTTP/1.1 ${status} ${http.STATUS_CODES[status]}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncache-control: no-store\r\nconnection: close\r\n\r\n${body}`);
-  // end() lets the client read the refusal before the close (an abrupt close
-  // with unread input would reset it away); a client that never closes its
-  // side must not hold the socket, though.
-  socket.setTimeout(5000, () => socket.destroy());
 }
 
 /** envOf is where OTEL_* variables are read: the environment the configuration's `${VAR}` come from. */

@@ -11,11 +11,13 @@ import type { SpanCounters } from './otlp-exporter.js';
 import type { SpanSink } from './server-span.js';
 import type { Target } from '../upstream/target.js';
 import { Traffic } from './traffic.js';
+import { LineBudget } from './line-budget.js';
+import { parseTraceparent, randomHex } from '../proxy/trace.js';
 
 /** MetricsSink receives request and attempt outcomes (prom-client backed, or a no-op). */
 export interface MetricsSink {
   request(ex: Exchange, durationMs: number): void;
-  /** rejected counts a request refused before it matched a route (400, 404, 414, 431). */
+  /** rejected counts a request refused before it matched a route (400, 404, 408, 414, 431), under route "". */
   rejected(method: string, status: number, durationMs: number): void;
   attempt(upstream: string, target: string, outcome: AttemptOutcome, status: number, ms: number): void;
   retry(upstream: string): void;
@@ -45,10 +47,21 @@ export class Observer {
   /** seen counts requests finished or refused (the idle-memory watch reads it). */
   seen = 0;
 
+  /** refusals budgets the log lines of requests the HTTP/1 parser refused (a client can send those at will). */
+  private readonly refusals: LineBudget;
+
+  /**
+   * @param refusalLinesPerSecond returns log.refusalLinesPerSecond (read per refusal, so a reload applies).
+   */
   constructor(
     private readonly access: Logger | undefined,
     readonly metrics: MetricsSink,
-  ) {}
+    refusalLinesPerSecond: () => number = () => 20,
+  ) {
+    this.refusals = new LineBudget(refusalLinesPerSecond, (suppressed) => {
+      this.access?.warn({ suppressed }, 'refused requests: access-log lines suppressed (log.refusalLinesPerSecond)');
+    });
+  }
 
   /** finished is called exactly once per exchange. */
   finished(ex: Exchange): void {
@@ -60,7 +73,7 @@ export class Observer {
     const status = statusOf(ex);
     this.traffic.record(ex.routeId, ex.upstream, status);
     if (this.access === undefined) return;
-    const bytes = ex.res.getHeader('content-length');
+    // One literal with the same keys every time (pino leaves out the undefined ones): one object shape, nothing else allocated.
     this.access.info({
       reqId: ex.id,
       method: ex.method,
@@ -72,21 +85,43 @@ export class Observer {
       ms: Math.round(ms * 100) / 100,
       upstreamMs: Math.round(ex.upstreamMs * 100) / 100,
       attempts: ex.attempts,
-      bytes: typeof bytes === 'string' ? Number(bytes) : bytes,
+      bytes: ex.sent,
       ip: ex.clientIp,
       trace: ex.traceId,
-      ...(ex.error !== undefined ? { err: errText(ex.error) } : {}),
+      code: ex.code,
+      plugin: ex.plugin,
+      err: ex.error !== undefined ? errText(ex.error) : undefined,
     });
   }
 
-  /** rejected logs and counts a request answered before routing. */
-  rejected(method: string, path: string, status: number, id: string, ip: string, ms: number, req?: IncomingMessage, code?: ErrorCode): void {
+  /**
+   * rejected logs and counts a request answered before routing. `traced`
+   * (tracing.enabled) gives the line a trace id: the incoming traceparent's
+   * when valid, else a new one, as a routed request would have had.
+   */
+  rejected(method: string, path: string, status: number, id: string, ip: string, ms: number, req?: IncomingMessage, code?: ErrorCode, traced = false): void {
     this.seen++;
     this.metrics.rejected(method, status, ms);
-    // With export on, a refused request gets a span too, and its trace id goes in the log line like a routed request's
-    // (pino leaves out an undefined field, as it does for finished()'s).
-    const trace = this.spans !== undefined && req !== undefined && code !== undefined ? this.spans.rejected(req, path, status, id, ip, ms, code) : undefined;
-    this.access?.info({ reqId: id, method, path, route: null, status, ms: Math.round(ms * 100) / 100, ip, trace });
+    // With export on, a refused request gets a span too, and its trace id goes in the log line like a routed request's.
+    let trace = this.spans !== undefined && req !== undefined && code !== undefined ? this.spans.rejected(req, path, status, id, ip, ms, code) : undefined;
+    if (trace === undefined && traced) trace = (req !== undefined ? parseTraceparent(req.headers.traceparent)?.traceId : undefined) ?? randomHex(16);
+    this.access?.info({ reqId: id, method, path, route: null, status, ms: Math.round(ms * 100) / 100, ip, trace, code });
+  }
+
+  /**
+   * refused logs and counts a request the HTTP/1 parser refused (client-error.ts):
+   * counted like a request refused before routing (route ""), logged within
+   * the refusal line budget.
+   */
+  refused(method: string, path: string, status: number, id: string, ip: string, code: ErrorCode, traced: boolean): void {
+    this.seen++;
+    this.metrics.rejected(method, status, 0);
+    if (this.access === undefined) return;
+    if (!this.refusals.take()) {
+      this.metrics.count('access_log_suppressed');
+      return;
+    }
+    this.access.info({ reqId: id, method, path, route: null, status, ms: 0, ip, trace: traced ? randomHex(16) : undefined, code });
   }
 
   /** attemptEnded records one upstream attempt. */

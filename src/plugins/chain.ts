@@ -57,12 +57,16 @@ export class PluginFailure extends Error {
 
 const isThenable = (v: unknown): v is Promise<unknown> => typeof v === 'object' && v !== null && typeof (v as { then?: unknown }).then === 'function';
 
+/** AnsweredRequest is a request that remembers which plugin answered it (the access log names it). */
+export type AnsweredRequest = PluginRequest & { plugin: string | undefined };
+
 /**
  * runRequestHooks runs the request links from index `from`; it returns an
  * Answer when a plugin answered, undefined when the request may proceed, or a
  * promise of either when a hook is asynchronous. Throws PluginFailure.
+ * The answering plugin's name is written to `req.plugin`.
  */
-export function runRequestHooks(links: readonly ChainLink[], req: PluginRequest, upgrade: boolean, from = 0): Answer | undefined | Promise<Answer | undefined> {
+export function runRequestHooks(links: readonly ChainLink[], req: AnsweredRequest, upgrade: boolean, from = 0): Answer | undefined | Promise<Answer | undefined> {
   for (let i = from; i < links.length; i++) {
     const link = links[i]!;
     let result: Answer | void | Promise<Answer | void>;
@@ -74,13 +78,20 @@ export function runRequestHooks(links: readonly ChainLink[], req: PluginRequest,
     }
     if (isThenable(result)) {
       return result.then(
-        (answer) => (answer ? answer : runRequestHooks(links, req, upgrade, i + 1)),
+        (answer) => {
+          if (!answer) return runRequestHooks(links, req, upgrade, i + 1);
+          req.plugin = link.name;
+          return answer;
+        },
         (err: unknown) => {
           throw new PluginFailure(link.name, err);
         },
       );
     }
-    if (result) return result;
+    if (result) {
+      req.plugin = link.name;
+      return result;
+    }
   }
   return undefined;
 }

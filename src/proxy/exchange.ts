@@ -11,6 +11,18 @@ import { parseCookies } from '../routing/route-match.js';
 import type { ErrorCode } from '../errors.js';
 import { foldHeaderName } from './header-names.js';
 
+/** kExchange is where a response keeps its exchange (exchangeOf). */
+const kExchange = Symbol('switchyard.exchange');
+
+/**
+ * exchangeOf returns the exchange a response belongs to: the parser's refusal
+ * of a request whose body broke the framing (client-error.ts) finishes that
+ * request's exchange instead of logging a second, unrelated request.
+ */
+export function exchangeOf(res: ServerResponse): Exchange | undefined {
+  return (res as ServerResponse & { [kExchange]?: Exchange })[kExchange];
+}
+
 /** Exchange is the per-request state. */
 export class Exchange implements PluginRequest {
   readonly method: string;
@@ -47,8 +59,12 @@ export class Exchange implements PluginRequest {
   stickyCookie: string | undefined = undefined;
   /** error is the cause of a failure (logged, never sent). */
   error: unknown = undefined;
-  /** code is the catalog code of the error the gateway or a plugin answered with (trace export). */
+  /** code is the catalog code of the error the gateway or a plugin answered with (access log, trace export). */
   code: ErrorCode | undefined = undefined;
+  /** plugin names the plugin that answered the request itself, or that failed (access log). */
+  plugin: string | undefined = undefined;
+  /** sent counts the response body bytes handed to the client connection (access log `bytes`). */
+  sent = 0;
   private cookies: Map<string, string> | undefined = undefined;
   private localsBag: Record<string, unknown> | undefined = undefined;
 
@@ -70,6 +86,7 @@ export class Exchange implements PluginRequest {
     this.routeId = route.id;
     this.upstream = route.upstream.name;
     this.startedAt = performance.now();
+    (res as ServerResponse & { [kExchange]?: Exchange })[kExchange] = this;
   }
 
   /** cookie returns a request cookie by name. */

@@ -231,15 +231,17 @@ class Attempt implements Dispatcher.DispatchHandler, Timed {
 
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.head !== undefined) this.flushHead();
-    const res = this.ex.res;
+    const ex = this.ex;
+    const res = ex.res;
+    ex.sent += chunk.length;
     if (!res.write(chunk)) {
       controller.pause();
       // A slow client is limits.sendTimeout's business, not the upstream's idle timeout.
       deadlines.disarm(this);
       // Past the send timeout the client connection goes; its 'close' aborts this attempt, which frees the upstream connection.
-      (this.send ??= clientSendTimer(this.ex, this.hooks, res)).stalled();
+      (this.send ??= clientSendTimer(ex, this.hooks, res)).stalled();
       res.once('drain', onClientDrain);
-    } else if (this.timedArmed) deadlines.arm(this, this.ex.route.idleTimeoutMs);
+    } else if (this.timedArmed) deadlines.arm(this, ex.route.idleTimeoutMs);
   }
 
   /** send times the client's stalls; created at the first one. */
@@ -295,6 +297,7 @@ class Attempt implements Dispatcher.DispatchHandler, Timed {
       return;
     }
     if (err.name === 'PluginFailure') {
+      ex.plugin = (err as Error & { plugin?: string }).plugin;
       this.hooks.onPluginFailure?.(ex, err);
       answerError(ex, 'SY_ERR_PLUGIN_FAILED', this.hooks.onFinish);
       return;

@@ -96,7 +96,8 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
   const onPluginError = (ex: Exchange, err: unknown) => {
     ex.error = err;
     const plugin = err instanceof PluginFailure ? err.plugin : undefined;
-    deps.log.error({ err: err instanceof PluginFailure ? err.cause : err, plugin, route: ex.routeId, reqId: ex.id }, 'plugin failed');
+    ex.plugin = plugin;
+    deps.log.error({ err: err instanceof PluginFailure ? err.cause : err, plugin, route: ex.routeId, reqId: ex.id, trace: ex.traceId }, 'plugin failed');
     answerError(ex, 'SY_ERR_PLUGIN_FAILED', hooks.onFinish);
   };
   const proceed = (ex: Exchange, answer: Answer | undefined) => {

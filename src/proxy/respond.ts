@@ -4,7 +4,7 @@
  * and neither ever carries internal detail.
  */
 import { ERRORS, GatewayError, errorBody, type ErrorCode } from '../errors.js';
-import { runResponseHooks } from '../plugins/chain.js';
+import { PluginFailure, runResponseHooks } from '../plugins/chain.js';
 import type { Answer, PluginResponse } from '../plugins/types.js';
 import type { Exchange } from './exchange.js';
 import type { ServerResponse } from 'node:http';
@@ -12,22 +12,28 @@ import type { ServerResponse } from 'node:http';
 /** finishHook is called once per exchange when the response is complete (access log, metrics). */
 export type FinishHook = (ex: Exchange) => void;
 
-/** writeBare writes a JSON error straight to a response, outside any exchange (400/404 before routing). */
-export function writeBare(res: ServerResponse, code: ErrorCode, requestId: string, close = false): void {
+/** writeBare writes a JSON error straight to a response, outside any exchange (400/404 before routing); returns the body bytes sent. */
+export function writeBare(res: ServerResponse, code: ErrorCode, requestId: string, close = false): number {
   if (res.headersSent) {
     res.destroy();
-    return;
+    return 0;
   }
   const body = errorBody(code, requestId);
+  const length = Buffer.byteLength(body);
   res.writeHead(ERRORS[code].status, {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(body),
+    'content-length': length,
     'cache-control': 'no-store',
     'x-request-id': requestId,
     // HTTP/2 forbids connection-specific headers; closing the stream is all it needs.
     ...(close && res.req?.httpVersionMajor !== 2 ? { connection: 'close' } : {}),
   });
+  if (res.req?.method === 'HEAD') {
+    res.end();
+    return 0;
+  }
   res.end(body);
+  return length;
 }
 
 /** answerError answers an exchange with a catalogued error (through the response hooks). */
@@ -71,12 +77,15 @@ function send(ex: Exchange, status: number, headers: Record<string, string | str
   const write = () => {
     if (ex.res.headersSent) return finish(ex, onFinish);
     if (clientLeft(ex.res)) return clientClosed(ex, onFinish);
-    headers['content-length'] = String(Buffer.byteLength(body));
+    const length = Buffer.byteLength(body);
+    headers['content-length'] = String(length);
     headers['x-request-id'] = ex.id;
     ex.status = out.status;
     ex.responded = true;
     ex.res.writeHead(out.status, headers as Record<string, string | string[]>);
-    ex.res.end(ex.method === 'HEAD' ? undefined : body);
+    const head = ex.method === 'HEAD';
+    ex.sent = head ? 0 : length;
+    ex.res.end(head ? undefined : body);
     finish(ex, onFinish);
   };
   let pending: void | Promise<void>;
@@ -84,11 +93,13 @@ function send(ex: Exchange, status: number, headers: Record<string, string | str
     pending = runResponseHooks(ex.route.chain.response, ex, out);
   } catch (err) {
     ex.error ??= err;
+    if (err instanceof PluginFailure) ex.plugin = err.plugin;
     return writePlainFailure(ex, onFinish);
   }
   if (pending) {
     pending.then(write, (err: unknown) => {
       ex.error ??= err;
+      if (err instanceof PluginFailure) ex.plugin = err.plugin;
       writePlainFailure(ex, onFinish);
     });
   } else write();
@@ -98,7 +109,7 @@ function send(ex: Exchange, status: number, headers: Record<string, string | str
 function writePlainFailure(ex: Exchange, onFinish: FinishHook): void {
   ex.status = 500;
   ex.code = 'SY_ERR_PLUGIN_FAILED';
-  writeBare(ex.res, 'SY_ERR_PLUGIN_FAILED', ex.id);
+  ex.sent = writeBare(ex.res, 'SY_ERR_PLUGIN_FAILED', ex.id);
   ex.responded = true;
   finish(ex, onFinish);
 }

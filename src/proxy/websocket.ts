@@ -103,7 +103,7 @@ export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
   // Before any plugin runs (a session lookup is work an attacker's page should not cause) and before any dial.
   const verdict = checkOrigin(req.headers, route.websocketOrigins, () => clientOrigin(ex));
   if (verdict !== undefined) {
-    deps.log.warn({ reqId: id, route: route.id, origin: String(req.headers.origin).slice(0, 256), ip: clientIp, reason: verdict }, 'cross-site WebSocket upgrade refused');
+    deps.log.warn({ reqId: id, route: route.id, origin: String(req.headers.origin).slice(0, 256), ip: clientIp, reason: verdict, trace: ex.traceId }, 'cross-site WebSocket upgrade refused');
     deps.onOriginRefused?.(ex, verdict);
     return answerError(ex, 'SY_ERR_WEBSOCKET_ORIGIN', deps.hooks.onFinish, { close: true });
   }
@@ -113,7 +113,8 @@ export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer
   };
   const fail = (err: unknown) => {
     ex.error = err;
-    deps.log.error({ err: err instanceof PluginFailure ? err.cause : err, plugin: err instanceof PluginFailure ? err.plugin : undefined, reqId: id }, 'plugin failed on upgrade');
+    ex.plugin = err instanceof PluginFailure ? err.plugin : undefined;
+    deps.log.error({ err: err instanceof PluginFailure ? err.cause : err, plugin: ex.plugin, reqId: id, trace: ex.traceId }, 'plugin failed on upgrade');
     answerError(ex, 'SY_ERR_PLUGIN_FAILED', deps.hooks.onFinish);
   };
   let result: Answer | undefined | Promise<Answer | undefined>;

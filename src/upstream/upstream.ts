@@ -68,6 +68,7 @@ export class Upstream {
     public targets: Target[],
     readonly balancer: Balancer<Target>,
     readonly settings: UpstreamSettings,
+    /** log is bound to this upstream's name (compile.ts): lines here do not repeat `upstream`. */
     readonly log: Logger,
     /** now is the gateway's clock (injectable for tests). */
     readonly now: () => number = Date.now,
@@ -92,8 +93,8 @@ export class Upstream {
     const panic = this.settings.panicThreshold > 0 && share < this.settings.panicThreshold && usable.length > 0;
     if (panic !== this.panic) {
       this.panic = panic;
-      if (panic) this.log.warn({ upstream: this.name, healthy: healthy.length, total: usable.length }, 'upstream in panic mode: balancing over all targets');
-      else this.log.info({ upstream: this.name }, 'upstream left panic mode');
+      if (panic) this.log.warn({ healthy: healthy.length, total: usable.length }, 'upstream in panic mode: balancing over all targets');
+      else this.log.info('upstream left panic mode');
     }
     this.eligibleSet = panic ? usable : healthy;
     this.balancer.setTargets(this.eligibleSet);
@@ -130,7 +131,7 @@ export class Upstream {
     if (target.draining === draining) return;
     target.draining = draining;
     if (!draining) target.readySince = this.now();
-    this.log.info({ upstream: this.name, target: target.id, draining }, draining ? 'target draining' : 'target undrained');
+    this.log.info({ target: target.id, draining }, draining ? 'target draining' : 'target undrained');
     this.recompute();
   }
 

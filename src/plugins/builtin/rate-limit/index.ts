@@ -54,6 +54,8 @@ export default definePlugin({
     const windowMs = parseDuration(opts.window);
     if (windowMs < 1000) throw new Error('window must be at least 1s');
     const { store, clock, log, metrics } = ctx;
+    // A per-route instance's logger names its route already (one key per line): only a gateway-wide instance adds it.
+    const whereOf = (req: PluginRequest) => (ctx.routeId === undefined ? { reqId: req.id, route: req.routeId } : { reqId: req.id });
     const max = opts.max;
     const limit = String(max);
     const prefix = `sy:rl:${opts.scope ?? ctx.routeId ?? 'global'}:`;
@@ -116,7 +118,7 @@ export default definePlugin({
         return undefined;
       }
       metrics.count('rate_limited', { plugin: 'rate-limit' });
-      log.debug({ reqId: req.id, route: req.routeId }, 'rate limited');
+      log.debug(whereOf(req), 'rate limited');
       const retryAfter = String(Math.max(1, Math.ceil(verdict.resetMs / 1000)));
       return {
         status: 429,

@@ -123,6 +123,8 @@ export default definePlugin({
     checkHeaderNames(forwardHeaders, 'request', 'forward');
     if (forwardHeaders.includes(ID_HEADER)) throw new Error(`forward: ${ID_HEADER} is set by the session plugin itself`);
     const { store, log, metrics, clock } = ctx;
+    // A per-route instance's logger names its route already (one key per line): only a gateway-wide instance adds it.
+    const whereOf = (req: PluginRequest) => (ctx.routeId === undefined ? { reqId: req.id, route: req.routeId } : { reqId: req.id });
     const name = opts.cookie;
     const lowerName = name.toLowerCase();
     const maxSize = opts.maxSize;
@@ -194,23 +196,23 @@ export default definePlugin({
     /** parsePatch reads X-Session-Set; undefined (logged) when it is too large, not JSON or not an object. */
     const parsePatch = (req: PluginRequest, value: string | string[]): Record<string, unknown> | undefined => {
       if (Array.isArray(value)) {
-        log.warn({ reqId: req.id, route: req.routeId }, 'ignored X-Session-Set: sent more than once');
+        log.warn(whereOf(req), 'ignored X-Session-Set: sent more than once');
         return undefined;
       }
       // undici hands header values over as latin1: value.length is the byte count.
       if (value.length > maxSize) {
-        log.warn({ reqId: req.id, route: req.routeId, bytes: value.length, maxSize }, 'ignored X-Session-Set: too large');
+        log.warn({ ...whereOf(req), bytes: value.length, maxSize }, 'ignored X-Session-Set: too large');
         return undefined;
       }
       let patch: unknown;
       try {
         patch = JSON.parse(Buffer.from(value, 'latin1').toString('utf8'));
       } catch {
-        log.warn({ reqId: req.id, route: req.routeId }, 'ignored X-Session-Set: not valid JSON');
+        log.warn(whereOf(req), 'ignored X-Session-Set: not valid JSON');
         return undefined;
       }
       if (typeof patch !== 'object' || patch === null || Array.isArray(patch)) {
-        log.warn({ reqId: req.id, route: req.routeId }, 'ignored X-Session-Set: not a JSON object');
+        log.warn(whereOf(req), 'ignored X-Session-Set: not a JSON object');
         return undefined;
       }
       return patch as Record<string, unknown>;
@@ -236,7 +238,7 @@ export default definePlugin({
             delete req.locals.session;
           }
           if (state === UNKNOWN) expireCookie = true;
-        } else log.warn({ reqId: req.id, route: req.routeId }, 'ignored X-Session-Clear: expected "1"');
+        } else log.warn(whereOf(req), 'ignored X-Session-Clear: expected "1"');
       }
       const patch = set === undefined ? undefined : parsePatch(req, set);
       if (patch !== undefined) {
@@ -246,7 +248,7 @@ export default definePlugin({
         const data = merge(live?.data ?? {}, patch);
         const text = JSON.stringify({ createdAt, data } satisfies SessionRecord);
         if (Buffer.byteLength(text) > maxSize + 64) {
-          log.warn({ reqId: req.id, route: req.routeId, bytes: text.length, maxSize }, 'ignored X-Session-Set: session data would exceed maxSize');
+          log.warn({ ...whereOf(req), bytes: text.length, maxSize }, 'ignored X-Session-Set: session data would exceed maxSize');
         } else {
           const left = createdAt + absoluteMs - now;
           try {
