@@ -58,7 +58,7 @@ export class Observer {
     const spans = this.spans;
     if (spans !== undefined) spans.finished(ex, ms);
     const status = statusOf(ex);
-    this.traffic.record(ex.routeId, ex.upstream, status);
+    this.traffic.record(ex.routeId, ex.upstream, status, ms);
     if (this.access === undefined) return;
     const bytes = ex.res.getHeader('content-length');
     this.access.info({
@@ -83,6 +83,7 @@ export class Observer {
   rejected(method: string, path: string, status: number, id: string, ip: string, ms: number, req?: IncomingMessage, code?: ErrorCode): void {
     this.seen++;
     this.metrics.rejected(method, status, ms);
+    this.traffic.unrouted(status, ms);
     // With export on, a refused request gets a span too, and its trace id goes in the log line like a routed request's
     // (pino leaves out an undefined field, as it does for finished()'s).
     const trace = this.spans !== undefined && req !== undefined && code !== undefined ? this.spans.rejected(req, path, status, id, ip, ms, code) : undefined;
