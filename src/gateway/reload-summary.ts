@@ -38,7 +38,7 @@ export function summarizeReload(before: { loaded: LoadedConfig; sources: readonl
 
 /** describeSummary renders a summary in one short line: `files: routes/app.yaml; routes +1 -0 ~2; upstreams +0 -0 ~1`. */
 export function describeSummary(s: ReloadSummary): string {
-  const files = [...s.files.added, ...s.files.removed, ...s.files.changed];
+  const files = [...s.files.added, ...s.files.removed, ...s.files.changed].sort();
   const n = (c: Changes) => `+${c.added.length} -${c.removed.length} ~${c.changed.length}`;
   return `files changed: ${files.length ? files.join(', ') : 'none'}; routes ${n(s.routes)}; upstreams ${n(s.upstreams)}`;
 }
@@ -62,5 +62,6 @@ function compare(a: ReadonlyMap<string, string>, b: ReadonlyMap<string, string>)
     else if (a.get(k) !== v) out.changed.push(k);
   }
   for (const k of a.keys()) if (!b.has(k)) out.removed.push(k);
+  for (const list of [out.added, out.removed, out.changed]) list.sort();
   return out;
 }

@@ -88,11 +88,10 @@ function diff(key: string, a: unknown, b: unknown, out: RestartNotice[]): void {
   out.push({ key, running: shown(key, a), configured: shown(key, b) });
 }
 
-/** shown hides secrets: secret-named keys entirely, and the password of a URL (redis://user:pass@host). */
+/** shown hides secrets: secret-named keys entirely, and the password of a URL (redis://user:pass@host), at any depth. */
 function shown(key: string, v: unknown): unknown {
   if (v === undefined) return null;
-  if (SECRET.test(key.split('.').pop() ?? '')) return '(hidden)';
-  if (typeof v === 'string') return v.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
-  if (isObject(v) || Array.isArray(v)) return JSON.parse(JSON.stringify(v, (k, x: unknown) => (SECRET.test(k) ? '(hidden)' : x))) as unknown;
-  return v;
+  return JSON.parse(JSON.stringify(v, (k: string, x: unknown) => (SECRET.test(k || (key.split('.').pop() ?? '')) ? '(hidden)' : typeof x === 'string' ? maskUrl(x) : x))) as unknown;
 }
+
+const maskUrl = (s: string) => s.replace(/^([a-z][a-z0-9+.-]*:\/\/[^/@:]*):[^/@]*@/i, '$1:***@');
