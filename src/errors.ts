@@ -31,6 +31,7 @@ export const ERRORS = {
   SY_ERR_WEBSOCKET_ORIGIN: { status: 403, message: 'WebSocket connections from this origin are not allowed.' },
   SY_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests.' },
   SY_ERR_STORE_UNAVAILABLE: { status: 503, message: 'A backing store is unavailable; try again shortly.' },
+  SY_ERR_ADMIN_NOT_FOUND: { status: 404, message: 'No such admin endpoint, upstream or target.' },
   SY_ERR_SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down.' },
   SY_ERR_CLIENT_CLOSED: { status: 499, message: 'The client closed the connection before the response was complete.' },
 } as const satisfies Record<string, { status: number; message: string }>;

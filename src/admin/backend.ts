@@ -4,10 +4,12 @@
  * asking its workers over IPC and merging their answers (src/cluster/).
  */
 import type { Gateway } from '../gateway/gateway.js';
+import type { ReloadSummary } from '../gateway/reload-summary.js';
+import type { RestartNotice } from '../gateway/restart-required.js';
 import { configView, routesView, statsView, upstreamsView } from './views.js';
 
-/** AdminReload is the outcome of POST /reload. */
-export type AdminReload = { ok: true; version: number } | { ok: false; errors: string[] };
+/** AdminReload is the outcome of POST /reload (what changed, and the changes waiting for a restart). */
+export type AdminReload = { ok: true; version: number; changes?: ReloadSummary; restartRequired?: RestartNotice[] } | { ok: false; errors: string[] };
 
 /** DrainResult is the outcome of draining or undraining one target. */
 export interface DrainResult {
@@ -42,7 +44,7 @@ export function gatewayBackend(gw: Gateway): AdminBackend {
     stats: async () => statsView(gw),
     async reload() {
       const result = await gw.reload();
-      return result.ok ? { ok: true, version: result.version } : { ok: false, errors: result.errors.map((e) => e.format()) };
+      return result.ok ? { ok: true, version: result.version, changes: result.changes, restartRequired: result.restartRequired } : { ok: false, errors: result.errors.map((e) => e.format()) };
     },
     async drain(name, index, draining) {
       const upstream = gw.runtime.upstreams.get(name);

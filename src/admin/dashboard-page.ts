@@ -1,61 +1,30 @@
 /**
- * The dashboard document: markup, style and the client script, as constants.
+ * The dashboard document: markup and the client script, as constants (the
+ * style is in dashboard-style.ts, the script's helpers in dashboard-widgets.ts).
  * The script polls /config, /routes, /upstreams and /stats every second and
  * renders with DOM calls and textContent only: route ids, header values and
- * reload errors come from config files and are never parsed as HTML.
+ * reload errors come from config files and are never parsed as HTML. Drain and
+ * undrain are POSTs carrying the admin token in the Authorization header; the
+ * token is never written into the page or a URL the page requests.
  *
  * Elements tests (and people with devtools) can rely on:
  *   #status[data-status=connecting|live|error|unauthorized]
- *   #config-version, #config-loaded-at, #config-rejected[data-rejected]
- *   #routes tr[data-route=ID] td[data-field=match|source|chain|upstream|rps|eps|requests|errors]
- *   section[data-upstream=NAME] [data-field=rps|eps|requests|errors|eligible]
+ *   #gateway-version, #gateway-uptime[data-value=seconds], #gateway-started, #store[data-kind][data-healthy]
+ *   #certificates tr[data-cert=FILE] td[data-field=names|not-after|days-left]
+ *   #restart-required[hidden] li[data-key=KEY] (running and configured values)
+ *   #config-version, #config-loaded-at, #config-rejected[data-rejected][data-superseded]
+ *   #traffic-total[data-requests][data-errors], #traffic-unrouted[data-value]
+ *   #routes tr[data-route=ID] td[data-field=match|source|chain|upstream|rps|eps|requests|errors|errors4xx|status401|status429|p50|p99|history]
+ *   section[data-upstream=NAME] [data-field=rps|eps|requests|errors|errors4xx|p50|p99|history|eligible]
  *   tr[data-upstream=NAME][data-target=URL][data-state=healthy|unhealthy|ejected|draining]
  *     td[data-field=state|last-check|consecutive-failures|inflight|requests|failures]
- *   #auth (the token form, shown after a 401)
- * Numeric cells carry their value in data-value (rates: "" until two samples exist).
+ *     button[data-action=drain|undrain]
+ *   #auth (the token form, shown after a 401), #action-message (a failed drain/undrain)
+ * Numeric cells carry their value in data-value (rates and percentiles: "" until known).
  */
+import { WIDGETS } from './dashboard-widgets.js';
 
-/** STYLE is the page's only stylesheet (allowed by hash in the CSP). */
-export const STYLE = `
-:root { color-scheme: light dark; --ok: #1a7f37; --bad: #cf222e; --warn: #bc4c00; --idle: #6e7781; --line: #d0d7de; --muted: #57606a; }
-@media (prefers-color-scheme: dark) { :root { --ok: #3fb950; --bad: #f85149; --warn: #db6d28; --idle: #8b949e; --line: #30363d; --muted: #8b949e; } }
-* { box-sizing: border-box; }
-body { font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; padding: 0 1.5rem 2rem; }
-header { display: flex; align-items: baseline; gap: 1rem; border-bottom: 1px solid var(--line); padding: .75rem 0; }
-h1 { font-size: 1.25rem; margin: 0; }
-h2 { font-size: 1.05rem; margin: 1.5rem 0 .5rem; }
-h3 { font-size: 1rem; margin: 0; display: inline; }
-.muted, #refreshed { color: var(--muted); }
-#status::before { content: "\\25CF  "; }
-#status[data-status=live] { color: var(--ok); }
-#status[data-status=error], #status[data-status=unauthorized] { color: var(--bad); }
-#status[data-status=connecting] { color: var(--idle); }
-form#auth { margin: 1rem 0; padding: .75rem; border: 1px solid var(--bad); border-radius: 6px; display: flex; gap: .5rem; align-items: center; }
-form#auth[hidden] { display: none; }
-dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; margin: 0; }
-dt { color: var(--muted); }
-dd { margin: 0; }
-#config-rejected[data-rejected=true] { color: var(--bad); }
-#config-rejected-errors { margin: .25rem 0 0; padding-left: 1.25rem; color: var(--bad); font-family: ui-monospace, monospace; white-space: pre-wrap; }
-table { border-collapse: collapse; width: 100%; }
-th, td { text-align: left; padding: .3rem .6rem; border-bottom: 1px solid var(--line); vertical-align: top; }
-th { font-weight: 600; color: var(--muted); }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-size: 12.5px; }
-.upstream { border: 1px solid var(--line); border-radius: 6px; padding: .75rem; margin: .75rem 0; }
-.upstream .meta { margin-left: .75rem; }
-.upstream .traffic { float: right; }
-.upstream table { margin-top: .5rem; }
-.state { font-weight: 600; white-space: nowrap; }
-.state::before { content: "\\25CF  "; }
-.state-healthy { color: var(--ok); }
-.state-unhealthy { color: var(--bad); }
-.state-ejected { color: var(--warn); }
-.state-draining { color: var(--idle); }
-.panic { color: var(--bad); font-weight: 600; margin-left: .5rem; }
-.check-fail { color: var(--bad); }
-.empty { color: var(--muted); font-style: italic; }
-`;
+export { STYLE } from './dashboard-style.js';
 
 /** SCRIPT is the page's only script (allowed by hash in the CSP). Plain ES2020, no template literals. */
 export const SCRIPT = `
@@ -69,7 +38,7 @@ export const SCRIPT = `
   var generation = 0;
 
   function $(id) { return document.getElementById(id); }
-
+${WIDGETS}
   // The token arrives once in ?token= (then leaves the address bar and history) or through the form.
   function readToken() {
     var params = new URLSearchParams(location.search);
@@ -87,58 +56,21 @@ export const SCRIPT = `
     try { if (value) sessionStorage.setItem(KEY, value); else sessionStorage.removeItem(KEY); } catch (e) { /* storage disabled: keep it in memory */ }
   }
 
-  function el(tag, attrs) {
-    var node = document.createElement(tag);
-    if (attrs) for (var k in attrs) if (attrs[k] !== undefined && attrs[k] !== null) node.setAttribute(k, String(attrs[k]));
-    // Children are nodes or text (appended as Text nodes, never parsed), or arrays of them.
-    var kids = Array.prototype.slice.call(arguments, 2).flat();
-    for (var i = 0; i < kids.length; i++) {
-      var child = kids[i];
-      if (child === undefined || child === null) continue;
-      node.append(child instanceof Node ? child : String(child));
-    }
-    return node;
-  }
-  function cell(field, text, cls) { return el('td', { 'data-field': field, 'class': cls }, text); }
-  function num(field, value, text) { return el('td', { 'data-field': field, 'data-value': value, 'class': 'num' }, text === undefined ? String(value) : text); }
-
   function setStatus(state, text) {
     var s = $('status');
     s.setAttribute('data-status', state);
     s.textContent = text;
   }
 
-  function get(path) {
+  function call(method, path) {
     var headers = { accept: 'application/json' };
     if (token) headers.authorization = 'Bearer ' + token;
-    return fetch(path, { headers: headers, cache: 'no-store', credentials: 'omit' }).then(function (res) {
+    return fetch(path, { method: method, headers: headers, cache: 'no-store', credentials: 'omit' }).then(function (res) {
       if (!res.ok) { var err = new Error(path + ': HTTP ' + res.status); err.status = res.status; throw err; }
       return res.json();
     });
   }
-
-  function rate(cur, prev, key, dt) {
-    if (!prev || !(dt > 0)) return null;
-    var before = prev[key] ? prev[key] : { requests: 0, errors5xx: 0 };
-    var now = cur[key] ? cur[key] : { requests: 0, errors5xx: 0 };
-    return { rps: Math.max(0, now.requests - before.requests) / dt, eps: Math.max(0, now.errors5xx - before.errors5xx) / dt };
-  }
-  function fmtRate(r) { return r === null ? '\\u2013' : r.toFixed(r >= 100 ? 0 : 1); }
-  function rateCells(counts, r) {
-    var c = counts || { requests: 0, errors5xx: 0 };
-    return [
-      num('rps', r ? r.rps : '', fmtRate(r ? r.rps : null)),
-      num('eps', r ? r.eps : '', fmtRate(r ? r.eps : null)),
-      num('requests', c.requests),
-      num('errors', c.errors5xx),
-    ];
-  }
-  function ago(ms) {
-    if (!(ms >= 0)) return '';
-    if (ms < 1000) return 'just now';
-    var s = Math.round(ms / 1000);
-    return s < 120 ? s + 's ago' : Math.round(s / 60) + 'm ago';
-  }
+  function get(path) { return call('GET', path); }
 
   function describeMatch(r) {
     var parts = [];
@@ -151,40 +83,106 @@ export const SCRIPT = `
     }
     return parts.join('  ');
   }
+  function show(v) { return typeof v === 'string' ? v : JSON.stringify(v); }
 
-  function renderConfig(cfg, total, totalRate, now) {
+  function renderGateway(cfg, now) {
+    var g = cfg.gateway || {};
+    $('gateway-version').textContent = g.version || '\\u2013';
+    var up = $('gateway-uptime');
+    up.setAttribute('data-value', g.uptimeSeconds);
+    up.textContent = duration(g.uptimeSeconds);
+    $('gateway-started').textContent = utc(g.startedAt) + (g.pid ? ' \\u00b7 pid ' + g.pid : '');
+    var st = cfg.store || { kind: 'memory', healthy: true };
+    var storeEl = $('store');
+    storeEl.setAttribute('data-kind', st.kind);
+    storeEl.setAttribute('data-healthy', st.healthy);
+    storeEl.className = st.kind === 'redis' ? (st.healthy ? 'store-up' : 'store-down') : '';
+    storeEl.textContent = st.kind === 'redis' ? 'Redis ' + (st.healthy ? 'connected' : 'unreachable') : 'embedded (in-process, no Redis configured)';
+    var certs = cfg.certificates || [];
+    var body = $('certificates').tBodies[0];
+    if (certs.length === 0) { body.replaceChildren(el('tr', null, el('td', { colspan: 4, 'class': 'empty' }, 'no TLS on the public listener'))); return; }
+    body.replaceChildren.apply(body, certs.map(function (c) {
+      var days = Math.floor((Date.parse(c.notAfter) - now) / 86400000);
+      var cls = days < 0 ? 'cert-expired' : days < 14 ? 'cert-expiring' : '';
+      return el('tr', { 'data-cert': c.cert },
+        cell('cert', c.cert, 'mono'),
+        cell('names', c.names.join(', ')),
+        cell('not-after', utc(c.notAfter), cls),
+        num('days-left', days, days < 0 ? 'expired' : days + ' days'));
+    }));
+  }
+
+  function renderRestart(list) {
+    var box = $('restart-required');
+    var ul = $('restart-required-list');
+    if (!list || list.length === 0) { box.hidden = true; ul.replaceChildren(); return; }
+    box.hidden = false;
+    ul.replaceChildren.apply(ul, list.map(function (n) {
+      var text = n.key + ': running ' + show(n.running) + ', configured ' + show(n.configured) + (n.reason ? ' (' + n.reason + ')' : '');
+      return el('li', { 'data-key': n.key }, el('code', null, text));
+    }));
+  }
+
+  function renderConfig(cfg, stats, totalRate, now) {
     $('config-version').textContent = String(cfg.version);
     var loaded = $('config-loaded-at');
-    loaded.textContent = cfg.loadedAt + ' (' + ago(now - Date.parse(cfg.loadedAt)) + ')';
+    loaded.textContent = utc(cfg.loadedAt) + ' (' + ago(now - Date.parse(cfg.loadedAt)) + ')';
     loaded.setAttribute('data-value', cfg.loadedAt);
     var rej = $('config-rejected');
     var list = $('config-rejected-errors');
-    if (cfg.lastRejected) {
+    var r = cfg.lastRejected;
+    if (r) {
       rej.setAttribute('data-rejected', 'true');
-      rej.textContent = cfg.lastRejected.at + ' (' + ago(now - Date.parse(cfg.lastRejected.at)) + ')';
-      list.replaceChildren.apply(list, cfg.lastRejected.errors.map(function (e) { return el('li', null, e); }));
+      rej.setAttribute('data-superseded', r.superseded ? 'true' : 'false');
+      list.setAttribute('data-superseded', r.superseded ? 'true' : 'false');
+      rej.textContent = utc(r.at) + ' (' + ago(now - Date.parse(r.at)) + ')' + (r.superseded ? ' \\u2014 superseded by version ' + r.supersededBy : ' \\u2014 the files still hold this error');
+      list.replaceChildren.apply(list, r.errors.map(function (e) { return el('li', null, e); }));
     } else {
       rej.setAttribute('data-rejected', 'false');
+      rej.setAttribute('data-superseded', 'false');
       rej.textContent = 'none';
       list.replaceChildren();
     }
+    var total = stats.total;
     var t = $('traffic-total');
     t.setAttribute('data-requests', total.requests);
     t.setAttribute('data-errors', total.errors5xx);
-    t.textContent = fmtRate(totalRate ? totalRate.rps : null) + ' req/s, ' + fmtRate(totalRate ? totalRate.eps : null) + ' 5xx/s (' + total.requests + ' requests, ' + total.errors5xx + ' 5xx since start)';
+    t.textContent = fmtRate(totalRate ? totalRate.rps : null) + ' req/s, ' + fmtRate(totalRate ? totalRate.eps : null) + ' 5xx/s (' + total.requests + ' requests, ' + (total.errors4xx || 0) + ' 4xx, ' + total.errors5xx + ' 5xx since start)';
+    var un = stats.unrouted || ZERO;
+    var u = $('traffic-unrouted');
+    u.setAttribute('data-value', un.requests);
+    u.textContent = un.requests + ' (no route matched, or refused before routing)';
+  }
+
+  function trafficCells(counts, r, w) {
+    var c = counts || ZERO;
+    return [
+      num('rps', r ? r.rps : '', fmtRate(r ? r.rps : null)),
+      num('eps', r ? r.eps : '', fmtRate(r ? r.eps : null)),
+      num('requests', c.requests),
+      num('errors4xx', c.errors4xx || 0),
+      num('status401', c.status401 || 0),
+      num('status429', c.status429 || 0),
+      num('errors', c.errors5xx),
+      num('p50', w ? w.p50Ms : '', fmtMs(w ? w.p50Ms : null)),
+      num('p99', w ? w.p99Ms : '', fmtMs(w ? w.p99Ms : null)),
+    ];
   }
 
   function renderRoutes(routes, stats, dt) {
     var body = $('routes').tBodies[0];
-    if (routes.length === 0) { body.replaceChildren(el('tr', null, el('td', { colspan: 9, 'class': 'empty' }, 'no routes'))); return; }
+    var win = stats.window;
+    if (routes.length === 0) { body.replaceChildren(el('tr', null, el('td', { colspan: 15, 'class': 'empty' }, 'no routes'))); return; }
     body.replaceChildren.apply(body, routes.map(function (r) {
+      var w = win && win.routes[r.id];
       var tr = el('tr', { 'data-route': r.id, 'data-upstream': r.upstream },
         cell('id', el('code', null, r.id)),
         cell('match', describeMatch(r), 'mono'),
         cell('source', r.source, 'mono'),
         cell('chain', r.chain.length ? r.chain.join(' \\u2192 ') : '\\u2014'),
         cell('upstream', r.upstream));
-      tr.append.apply(tr, rateCells(stats.routes[r.id], rate(stats.routes, prevStats && prevStats.routes, r.id, dt)));
+      tr.append.apply(tr, trafficCells(stats.routes[r.id], rate(stats.routes, prevStats && prevStats.routes, r.id, dt), w));
+      tr.append(el('td', null, win ? sparkline(w, win, stats.now) : null));
       return tr;
     }));
   }
@@ -193,23 +191,46 @@ export const SCRIPT = `
     var c = t.lastCheck;
     if (!c) return el('td', { 'data-field': 'last-check', 'class': 'muted' }, 'no active check');
     var text = (c.ok ? 'ok' : 'failed') + (c.status ? ' ' + c.status : '') + (c.reason && !c.ok && c.reason !== 'status ' + c.status ? ' (' + c.reason + ')' : '') + ' \\u00b7 ' + c.durationMs + 'ms \\u00b7 ' + ago(now - Date.parse(c.at));
-    return el('td', { 'data-field': 'last-check', 'data-ok': c.ok, 'title': c.at, 'class': c.ok ? '' : 'check-fail' }, text);
+    return el('td', { 'data-field': 'last-check', 'data-ok': c.ok, 'title': utc(c.at), 'class': c.ok ? '' : 'check-fail' }, text);
+  }
+
+  function drainButton(u, t) {
+    var action = t.draining ? 'undrain' : 'drain';
+    var b = el('button', { type: 'button', 'class': 'drain', 'data-action': action, title: action === 'drain' ? 'Take this target out of rotation (in-flight requests finish)' : 'Put this target back into rotation' }, action === 'drain' ? 'Drain' : 'Undrain');
+    b.addEventListener('click', function () {
+      b.disabled = true;
+      $('action-message').textContent = '';
+      // The name and index go into the path encoded; the token only ever in the Authorization header.
+      call('POST', '/upstreams/' + encodeURIComponent(u.name) + '/targets/' + encodeURIComponent(String(t.index)) + '/' + action).then(refresh, function (err) {
+        if (err.status === 401) { store(null); token = null; showAuth('Draining needs the admin token.'); return; }
+        $('action-message').textContent = action + ' ' + t.url + ' failed: ' + err.message;
+        b.disabled = false;
+      });
+    });
+    return b;
   }
 
   function renderUpstreams(upstreams, stats, dt) {
     var box = $('upstreams');
+    var win = stats.window;
     if (upstreams.length === 0) { box.replaceChildren(el('p', { 'class': 'empty' }, 'no upstreams')); return; }
     box.replaceChildren.apply(box, upstreams.map(function (u) {
       var r = rate(stats.upstreams, prevStats && prevStats.upstreams, u.name, dt);
-      var c = stats.upstreams[u.name] || { requests: 0, errors5xx: 0 };
+      var c = stats.upstreams[u.name] || ZERO;
+      var w = win && win.upstreams[u.name];
+      function span(field, value, text) { return el('span', { 'data-field': field, 'data-value': value === null || value === undefined ? '' : value }, text); }
       var traffic = el('span', { 'class': 'traffic' },
-        el('span', { 'data-field': 'rps', 'data-value': r ? r.rps : '' }, fmtRate(r ? r.rps : null)), ' req/s \\u00b7 ',
-        el('span', { 'data-field': 'eps', 'data-value': r ? r.eps : '' }, fmtRate(r ? r.eps : null)), ' 5xx/s \\u00b7 ',
-        el('span', { 'data-field': 'requests', 'data-value': c.requests }, String(c.requests)), ' requests \\u00b7 ',
-        el('span', { 'data-field': 'errors', 'data-value': c.errors5xx }, String(c.errors5xx)), ' 5xx');
+        span('rps', r ? r.rps : '', fmtRate(r ? r.rps : null)), ' req/s \\u00b7 ',
+        span('eps', r ? r.eps : '', fmtRate(r ? r.eps : null)), ' 5xx/s \\u00b7 ',
+        span('requests', c.requests, String(c.requests)), ' requests \\u00b7 ',
+        span('errors4xx', c.errors4xx || 0, String(c.errors4xx || 0)), ' 4xx \\u00b7 ',
+        span('errors', c.errors5xx, String(c.errors5xx)), ' 5xx \\u00b7 p50 ',
+        span('p50', w ? w.p50Ms : '', fmtMs(w ? w.p50Ms : null)), ' \\u00b7 p99 ',
+        span('p99', w ? w.p99Ms : '', fmtMs(w ? w.p99Ms : null)), ' ',
+        win ? sparkline(w, win, stats.now) : null);
       var rows = u.targets.map(function (t) {
         var failures = String(t.consecutiveFailures) + (t.passive && t.passive.consecutiveFailures ? ' (passive ' + t.passive.consecutiveFailures + ')' : '');
-        var stateCell = el('td', { 'data-field': 'state' }, el('span', { 'class': 'state state-' + t.state, 'title': t.ejectedUntil ? 'ejected until ' + t.ejectedUntil : null }, t.state));
+        var stateCell = el('td', { 'data-field': 'state' }, el('span', { 'class': 'state state-' + t.state, 'title': t.ejectedUntil ? 'ejected until ' + utc(t.ejectedUntil) : null }, t.state));
         return el('tr', { 'data-upstream': u.name, 'data-target': t.url, 'data-index': t.index, 'data-state': t.state },
           cell('target', t.url, 'mono'),
           stateCell,
@@ -218,20 +239,23 @@ export const SCRIPT = `
           num('consecutive-failures', t.consecutiveFailures, failures),
           num('inflight', t.inflight, String(t.inflight) + (t.openWebSockets ? ' (' + t.openWebSockets + ' ws)' : '')),
           num('requests', t.requests),
-          num('failures', t.failures));
+          num('failures', t.failures),
+          el('td', null, drainButton(u, t)));
       });
       var head = el('tr', null, el('th', null, 'Target'), el('th', null, 'State'), el('th', { 'class': 'num' }, 'Weight'), el('th', null, 'Last check'),
-        el('th', { 'class': 'num' }, 'Consecutive failures'), el('th', { 'class': 'num' }, 'In flight'), el('th', { 'class': 'num' }, 'Attempts'), el('th', { 'class': 'num' }, 'Failed'));
+        el('th', { 'class': 'num' }, 'Consecutive failures'), el('th', { 'class': 'num' }, 'In flight'), el('th', { 'class': 'num' }, 'Attempts'), el('th', { 'class': 'num' }, 'Failed'), el('th', null, ''));
       return el('section', { 'class': 'upstream', 'data-upstream': u.name, 'data-panic': u.panic },
         traffic,
         el('h3', null, u.name),
         el('span', { 'class': 'meta muted' }, u.balancer + ' \\u00b7 ', el('span', { 'data-field': 'eligible', 'data-value': u.eligible }, u.eligible + '/' + u.targets.length + ' eligible')),
         u.panic ? el('span', { 'class': 'panic' }, 'PANIC: no healthy target, spreading over all') : null,
-        el('table', null, el('thead', null, head), el('tbody', null, rows.length ? rows : [el('tr', null, el('td', { colspan: 8, 'class': 'empty' }, 'no targets'))])));
+        el('table', null, el('thead', null, head), el('tbody', null, rows.length ? rows : [el('tr', null, el('td', { colspan: 9, 'class': 'empty' }, 'no targets'))])));
     }));
   }
 
   function showAuth(message) {
+    clearTimeout(timer);
+    generation++;
     setStatus('unauthorized', 'admin token required');
     var form = $('auth');
     form.hidden = false;
@@ -246,12 +270,14 @@ export const SCRIPT = `
       if (mine !== generation) return;
       var stats = all[3];
       var dt = prevStats ? (stats.now - prevStats.now) / 1000 : 0;
-      renderConfig(all[0], stats.total, rate({ t: stats.total }, prevStats && { t: prevStats.total }, 't', dt), stats.now);
+      renderGateway(all[0], stats.now);
+      renderRestart(all[0].restartRequired);
+      renderConfig(all[0], stats, rate({ t: stats.total }, prevStats && { t: prevStats.total }, 't', dt), stats.now);
       renderRoutes(all[1].routes, stats, dt);
       renderUpstreams(all[2].upstreams, stats, dt);
       prevStats = stats;
       setStatus('live', 'live');
-      $('refreshed').textContent = 'updated ' + new Date().toLocaleTimeString();
+      $('refreshed').textContent = 'updated ' + utc(stats.now);
       timer = setTimeout(refresh, REFRESH_MS);
     }, function (err) {
       if (mine !== generation) return;
@@ -288,6 +314,7 @@ export const BODY = `<header>
 <h1>Switchyard</h1>
 <span id="status" data-status="connecting">connecting\u2026</span>
 <span id="refreshed"></span>
+<span class="muted">all times UTC</span>
 </header>
 <form id="auth" hidden>
 <label for="token">Admin token</label>
@@ -295,26 +322,46 @@ export const BODY = `<header>
 <button type="submit">Connect</button>
 <span id="auth-message" class="muted"></span>
 </form>
+<div id="restart-required" role="alert" hidden>
+<strong>Restart required:</strong> these configured changes are not in effect; the running values stay until the gateway restarts (or the files are changed back).
+<ul id="restart-required-list"></ul>
+</div>
 <main>
+<section id="gateway-panel">
+<h2>Gateway</h2>
+<dl>
+<dt>Version</dt><dd id="gateway-version">\u2013</dd>
+<dt>Uptime</dt><dd id="gateway-uptime">\u2013</dd>
+<dt>Started</dt><dd id="gateway-started">\u2013</dd>
+<dt>Store</dt><dd id="store">\u2013</dd>
+</dl>
+<table id="certificates">
+<thead><tr><th>Certificate</th><th>Names</th><th>Expires</th><th class="num">Left</th></tr></thead>
+<tbody></tbody>
+</table>
+</section>
 <section id="config-panel">
 <h2>Configuration</h2>
 <dl>
 <dt>Version</dt><dd id="config-version">\u2013</dd>
 <dt>Loaded at</dt><dd id="config-loaded-at">\u2013</dd>
-<dt>Last rejected reload</dt><dd id="config-rejected" data-rejected="false">\u2013</dd>
+<dt>Last rejected reload</dt><dd id="config-rejected" data-rejected="false" data-superseded="false">\u2013</dd>
 <dt>Traffic</dt><dd id="traffic-total">\u2013</dd>
+<dt>Unrouted</dt><dd id="traffic-unrouted">\u2013</dd>
 </dl>
 <ul id="config-rejected-errors"></ul>
 </section>
 <section>
 <h2>Routes</h2>
+<p class="muted">Counts since start; p50/p99 and the history cover the last 5 minutes.</p>
 <table id="routes">
-<thead><tr><th>Route</th><th>Match</th><th>Source</th><th>Chain</th><th>Upstream</th><th class="num">Req/s</th><th class="num">5xx/s</th><th class="num">Requests</th><th class="num">5xx</th></tr></thead>
+<thead><tr><th>Route</th><th>Match</th><th>Source</th><th>Chain</th><th>Upstream</th><th class="num">Req/s</th><th class="num">5xx/s</th><th class="num">Requests</th><th class="num">4xx</th><th class="num">401</th><th class="num">429</th><th class="num">5xx</th><th class="num">p50</th><th class="num">p99</th><th>Last 5 min</th></tr></thead>
 <tbody></tbody>
 </table>
 </section>
 <section>
 <h2>Upstreams</h2>
+<p id="action-message" role="status"></p>
 <div id="upstreams"></div>
 </section>
 </main>`;

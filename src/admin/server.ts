@@ -4,9 +4,10 @@
  * schema'd replies and logging suit a low-traffic control plane.
  */
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { AdminBackend } from './backend.js';
 import { registerDashboard } from './dashboard.js';
+import { catalogErrors, sendError } from './errors.js';
 
 /** AdminServer is a running admin listener. */
 export interface AdminServer {
@@ -37,6 +38,7 @@ function isDashboardUrl(url: string): boolean {
 /** startAdmin starts the admin listener for a gateway (or a cluster primary, through its backend). */
 export async function startAdmin(backend: AdminBackend, opts: AdminOptions): Promise<AdminServer> {
   const app = Fastify({ logger: false, bodyLimit: 1024 * 1024 });
+  catalogErrors(app);
   if (opts.token) {
     const token = opts.token;
     app.addHook('onRequest', async (req, reply) => {
@@ -45,7 +47,7 @@ export async function startAdmin(backend: AdminBackend, opts: AdminOptions): Pro
       if (req.url === '/healthz' || (req.method === 'GET' && isDashboardUrl(req.url))) return;
       if (!tokenMatches(req.headers.authorization, token)) {
         reply.header('www-authenticate', 'Bearer realm="switchyard-admin"');
-        return reply.code(401).send({ error: { code: 'SY_ERR_AUTH_REQUIRED', status: 401, message: 'Admin token required.' } });
+        return sendError(req, reply, 'SY_ERR_AUTH_REQUIRED', 'admin token required');
       }
     });
   }
@@ -64,10 +66,10 @@ export async function startAdmin(backend: AdminBackend, opts: AdminOptions): Pro
     if (result.ok) return result;
     return reply.code(422).send(result);
   });
-  const drain = (draining: boolean) => async (req: { params: unknown }, reply: { code(n: number): { send(b: unknown): unknown } }) => {
+  const drain = (draining: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
     const { name, index } = req.params as { name: string; index: string };
-    const result = await backend.drain(name, Number(index), draining);
-    if (!result) return reply.code(404).send({ error: { code: 'SY_ERR_NOT_FOUND', status: 404, message: `no target ${index} in upstream ${name}` } });
+    const result = /^\d{1,9}$/.test(index) ? await backend.drain(name, Number(index), draining) : undefined;
+    if (!result) return sendError(req, reply, 'SY_ERR_ADMIN_NOT_FOUND', `no target ${index} in upstream ${name}`);
     return result;
   };
   app.post('/upstreams/:name/targets/:index/drain', drain(true));

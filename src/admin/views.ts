@@ -3,6 +3,7 @@
  * Target addresses appear here (the admin port is private), never on the public port.
  */
 import type { Gateway } from '../gateway/gateway.js';
+import { gatewayVersion } from '../gateway/version.js';
 
 /** upstreamsView lists every pool with per-target health and load. */
 export function upstreamsView(gw: Gateway) {
@@ -60,14 +61,26 @@ export function routesView(gw: Gateway) {
   };
 }
 
-/** configView shows the active version, its sources and the last rejected attempt. */
+/**
+ * configView shows the active version, its sources, the last rejected attempt
+ * (superseded once a later reload succeeded), the changes waiting for a
+ * restart, and the process: gateway version, uptime, store and certificates.
+ */
 export function configView(gw: Gateway) {
   const rt = gw.runtime;
+  const rejected = gw.lastRejected;
+  const now = Date.now();
   return {
     version: rt.version,
     loadedAt: rt.loadedAt.toISOString(),
     sources: rt.sources,
-    lastRejected: gw.lastRejected ? { at: gw.lastRejected.at.toISOString(), errors: gw.lastRejected.errors } : null,
+    lastRejected: rejected
+      ? { at: rejected.at.toISOString(), errors: rejected.errors, superseded: rejected.supersededBy !== undefined, supersededBy: rejected.supersededBy ?? null }
+      : null,
+    restartRequired: gw.restartRequired,
+    gateway: { version: gatewayVersion(), startedAt: gw.startedAt.toISOString(), uptimeSeconds: Math.floor((now - gw.startedAt.getTime()) / 1000), pid: process.pid, node: process.version },
+    store: gw.storeStatus(),
+    certificates: gw.certificates(),
   };
 }
 

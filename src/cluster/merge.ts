@@ -6,6 +6,9 @@
  * their own, is listed per worker next to the first worker's verdict.
  */
 
+import { addWindows, type LatencyWindow } from '../gateway/traffic-window.js';
+import type { TrafficWindows } from '../gateway/traffic.js';
+
 /** WorkerView is one worker's answer, tagged with who gave it. */
 export interface WorkerView<T> {
   worker: number;
@@ -43,23 +46,36 @@ export function mergeUpstreams(views: ReadonlyArray<WorkerView<Upstreams>>): Ups
   };
 }
 
-interface Count {
-  requests: number;
-  errors5xx: number;
-}
+type Count = Record<string, number>;
 interface Stats {
   now: number;
   total: Count;
+  unrouted?: Count;
   routes: Record<string, Count>;
   upstreams: Record<string, Count>;
+  window?: TrafficWindows;
+}
+
+/** addCount adds every counter of `from` into `into` (rows carry requests, errors5xx, errors4xx, status401, status429). */
+function addCount(into: Count, from: Count): void {
+  for (const [k, n] of Object.entries(from)) if (typeof n === 'number') into[k] = (into[k] ?? 0) + n;
 }
 
 function addInto(into: Record<string, Count>, from: Record<string, Count>): void {
-  for (const [k, c] of Object.entries(from)) {
-    const row = (into[k] ??= { requests: 0, errors5xx: 0 });
-    row.requests += c.requests;
-    row.errors5xx += c.errors5xx;
-  }
+  for (const [k, c] of Object.entries(from)) addCount((into[k] ??= {}), c);
+}
+
+/** mergeWindows adds the workers' rolling windows slot by slot (all workers share the clock, so their slots line up). */
+function mergeWindows(windows: TrafficWindows[]): TrafficWindows {
+  const newest = windows.reduce((a, b) => (b.end > a.end ? b : a));
+  // A worker that answered just before a slot boundary is one slot behind: leave it out rather than misalign it.
+  const aligned = windows.filter((w) => w.end === newest.end);
+  const bounds = newest.latencyBoundsMs;
+  const byKey = (pick: (w: TrafficWindows) => Record<string, LatencyWindow>) => {
+    const keys = new Set(aligned.flatMap((w) => Object.keys(pick(w))));
+    return Object.fromEntries([...keys].map((k) => [k, addWindows(aligned.flatMap((w) => (pick(w)[k] ? [pick(w)[k]!] : [])), bounds)]));
+  };
+  return { ...newest, total: addWindows(aligned.map((w) => w.total), bounds), routes: byKey((w) => w.routes), upstreams: byKey((w) => w.upstreams) };
 }
 
 /**
@@ -69,13 +85,16 @@ function addInto(into: Record<string, Count>, from: Record<string, Count>): void
  */
 export function mergeStats(views: ReadonlyArray<WorkerView<Stats>>): Stats {
   const out: Stats = { now: 0, total: { requests: 0, errors5xx: 0 }, routes: {}, upstreams: {} };
+  const windows: TrafficWindows[] = [];
   for (const { view } of views) {
     out.now = Math.max(out.now, view.now);
-    out.total.requests += view.total.requests;
-    out.total.errors5xx += view.total.errors5xx;
+    addCount(out.total, view.total);
+    if (view.unrouted) addCount((out.unrouted ??= {}), view.unrouted);
     addInto(out.routes, view.routes);
     addInto(out.upstreams, view.upstreams);
+    if (view.window) windows.push(view.window);
   }
+  if (windows.length > 0) out.window = mergeWindows(windows);
   if (out.now === 0) out.now = Date.now();
   return out;
 }

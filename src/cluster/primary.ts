@@ -170,7 +170,9 @@ export class Primary {
     if (failed) return failed.view;
     const version = Math.max(0, ...results.map((r) => (r.view as { version: number }).version));
     this.log.info({ workers: results.length, version }, 'cluster reloaded');
-    return { ok: true, version };
+    // Every worker reads the same files: the first one's account of the changes stands for all.
+    const first = results[0]?.view;
+    return { ok: true, version, ...(first?.ok ? { changes: first.changes, restartRequired: first.restartRequired } : {}) };
   }
 
   /** backend is the admin API's view of the cluster (see README, "Cluster mode"). */

@@ -34,6 +34,8 @@ import { otlpSettings, type OtlpSettings } from './otlp-config.js';
 import { detachedCounters, OtlpExporter } from './otlp-exporter.js';
 import { IdleMemory } from './idle-memory.js';
 import { createClientErrorHandler } from './client-error.js';
+import { restartNotices, type RestartCheck, type RestartNotice } from './restart-required.js';
+import { describeSummary, summarizeReload, type ReloadSummary } from './reload-summary.js';
 
 /** GatewayOptions says where the configuration comes from. */
 export type GatewayOptions = LoadOptions & {
@@ -49,13 +51,18 @@ export type GatewayOptions = LoadOptions & {
   noAdmin?: boolean;
 };
 
-/** ReloadResult tells what a reload did. */
-export type ReloadResult = { ok: true; version: number } | { ok: false; errors: ConfigError[] };
+/**
+ * ReloadResult tells what a reload did: what changed, and which changes wait
+ * for a restart (the whole current list, not only this reload's).
+ */
+export type ReloadResult = { ok: true; version: number; changes: ReloadSummary; restartRequired: RestartNotice[] } | { ok: false; errors: ConfigError[] };
 
 /** RejectedReload remembers the last invalid configuration attempt (admin /config). */
 export interface RejectedReload {
   at: Date;
   errors: string[];
+  /** supersededBy is the version a later successful reload installed (the rejection no longer describes the files). */
+  supersededBy?: number;
 }
 
 /** Gateway is a running (or ready to run) gateway. */
@@ -73,6 +80,14 @@ export class Gateway {
   private reloading: Promise<ReloadResult> | undefined;
   /** lastRejected is the last reload that failed validation. */
   lastRejected: RejectedReload | undefined;
+  /** restartRequired lists the configured changes the running process has not applied (see restart-required.ts). */
+  restartRequired: RestartNotice[] = [];
+  /** startedAt is when this gateway was created (uptime on the dashboard). */
+  readonly startedAt = new Date();
+  /** started is the gateway.yaml the listeners were built from: restart notices compare against it. */
+  private started: GatewayDoc;
+  /** restartChecks are asked on every successful reload; see addRestartCheck. */
+  private readonly restartChecks: RestartCheck[] = [(next) => restartNotices(this.started, next.gateway)];
   /** shuttingDown is true once close() started (readiness answers not ready). */
   shuttingDown = false;
   readonly observer: Observer;
@@ -97,6 +112,7 @@ export class Gateway {
     this.active = compiled.runtime;
     this.activeLinks = compiled.links;
     this.version = compiled.runtime.version;
+    this.started = loaded.gateway;
     const g = loaded.gateway;
     this.observer = new Observer(g.log.accessLog ? log.child({ kind: 'access' }) : undefined, metrics, () => this.loaded.gateway.log.refusalLinesPerSecond);
     this.unwired = compiled.fresh;
@@ -139,6 +155,25 @@ export class Gateway {
     }
   }
 
+  /**
+   * addRestartCheck adds a check run on every successful reload: the notices
+   * it returns join `restartRequired` (logged, in the reload result, in
+   * GET /config and on the dashboard) until a reload finds none.
+   */
+  addRestartCheck(check: RestartCheck): void {
+    this.restartChecks.push(check);
+  }
+
+  /** certificates describes the public listener's TLS certificates (empty without TLS). */
+  certificates(): Array<{ cert: string; names: readonly string[]; notAfter: string }> {
+    return this.tls?.certificates.describe() ?? [];
+  }
+
+  /** storeStatus is the shared store's kind, and for Redis whether it is reachable now. */
+  storeStatus(): { kind: string; healthy: boolean } {
+    return { kind: this.plugins.store.kind, healthy: this.plugins.store.healthy() };
+  }
+
   /** runtime is the active configuration. */
   get runtime(): Runtime {
     return this.active;
@@ -161,6 +196,7 @@ export class Gateway {
   /** listen starts the public and admin listeners; resolves with their ports. */
   async listen(): Promise<{ port: number; adminPort: number | undefined; redirectPort?: number }> {
     const g = this.loaded.gateway;
+    this.started = g;
     const limits = g.limits!;
     const tlsDoc = g.listen.tls;
     if (g.listen.redirectHttp !== undefined && tlsDoc === undefined) throw new Error('listen.redirectHttp redirects to HTTPS: it needs listen.tls');
@@ -376,6 +412,8 @@ export class Gateway {
       this.observer.metrics.count('config_reload', { result: 'failed' });
       return { ok: false, errors };
     }
+    const restartRequired = await this.checkRestart(loaded);
+    const changes = summarizeReload({ loaded: this.loaded, sources: this.active.sources }, { loaded, sources: compiled.runtime.sources });
     const oldLinks = this.activeLinks;
     this.loaded = loaded;
     this.version = compiled.runtime.version;
@@ -393,8 +431,27 @@ export class Gateway {
     void Promise.all(compiled.retiredTargets.map((t) => t.close()));
     void Promise.all(oldLinks.map((l) => Promise.resolve(l.hooks.close?.()).catch(() => undefined)));
     this.observer.metrics.count('config_reload', { result: 'ok' });
-    this.log.info({ version: this.version, routes: compiled.runtime.routes.length }, 'configuration reloaded');
-    return { ok: true, version: this.version };
+    // The files no longer hold what was rejected: say so instead of showing a stale failure.
+    if (this.lastRejected && this.lastRejected.supersededBy === undefined) this.lastRejected.supersededBy = this.version;
+    this.restartRequired = restartRequired;
+    this.log.info({ version: this.version, routeCount: compiled.runtime.routes.length, ...changes }, `configuration reloaded (${describeSummary(changes)})`);
+    if (restartRequired.length > 0) {
+      this.log.warn({ restartRequired }, `configuration reloaded, but these changes wait for a restart (the old values stay in use): ${restartRequired.map((n) => n.key).join(', ')}`);
+    }
+    return { ok: true, version: this.version, changes, restartRequired };
+  }
+
+  /** checkRestart runs every restart check; a failing check is logged and leaves its notices out, never failing the reload. */
+  private async checkRestart(loaded: LoadedConfig): Promise<RestartNotice[]> {
+    const out: RestartNotice[] = [];
+    for (const check of this.restartChecks) {
+      try {
+        out.push(...(await check(loaded)));
+      } catch (err) {
+        this.log.error({ err }, 'restart check failed');
+      }
+    }
+    return out;
   }
 
   /**

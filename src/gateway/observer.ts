@@ -71,7 +71,7 @@ export class Observer {
     const spans = this.spans;
     if (spans !== undefined) spans.finished(ex, ms);
     const status = statusOf(ex);
-    this.traffic.record(ex.routeId, ex.upstream, status);
+    this.traffic.record(ex.routeId, ex.upstream, status, ms);
     if (this.access === undefined) return;
     // One literal with the same keys every time (pino leaves out the undefined ones): one object shape, nothing else allocated.
     this.access.info({
@@ -105,6 +105,7 @@ export class Observer {
     // With export on, a refused request gets a span too, and its trace id goes in the log line like a routed request's.
     let trace = this.spans !== undefined && req !== undefined && code !== undefined ? this.spans.rejected(req, path, status, id, ip, ms, code) : undefined;
     if (trace === undefined && traced) trace = (req !== undefined ? parseTraceparent(req.headers.traceparent)?.traceId : undefined) ?? randomHex(16);
+    this.traffic.unrouted(status, ms);
     this.access?.info({ reqId: id, method, path, route: null, status, ms: Math.round(ms * 100) / 100, ip, trace, code });
   }
 
@@ -116,6 +117,7 @@ export class Observer {
   refused(method: string, path: string, status: number, id: string, ip: string, code: ErrorCode, traced: boolean): void {
     this.seen++;
     this.metrics.rejected(method, status, 0);
+    this.traffic.unrouted(status, 0);
     if (this.access === undefined) return;
     if (!this.refusals.take()) {
       this.metrics.count('access_log_suppressed');

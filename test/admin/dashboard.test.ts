@@ -5,28 +5,21 @@
  * config data as text (never markup), and works behind the admin token
  * without the server ever writing the token into the page.
  */
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { request } from 'undici';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { dataValue, launchChromium, openPage as open, waitForValue, WAIT } from './helpers.js';
 import { echoHandler, startGateway, startUpstream, type TestGateway, type TestUpstream, type UpstreamHandler } from '../../src/testing/index.js';
 
-const CHROMIUM = process.env.SWITCHYARD_CHROMIUM ?? '/usr/bin/chromium';
-/** WAIT bounds every DOM poll: health checks run every 50ms and the page refreshes every second. */
-const WAIT = 10_000;
 const HOSTILE = '<img src=x onerror="window.__pwned=1">';
 
 let browser: Browser;
 
 beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is required for the dashboard tests but ${CHROMIUM} does not exist: install it with \`apt-get install chromium\` (or point SWITCHYARD_CHROMIUM at a Chromium binary).`);
-  }
-  // Root cannot use Chromium's sandbox (CI containers run as root).
-  browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: process.getuid?.() === 0 ? ['--no-sandbox'] : [] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
@@ -52,37 +45,8 @@ const failingHealth: UpstreamHandler = (req, res, body, self) => {
 
 const healthCheck = { path: '/healthz', interval: '50ms', timeout: '500ms', unhealthyThreshold: 2, healthyThreshold: 1, jitter: 0 };
 
-/** openPage opens the dashboard in a fresh context (its own sessionStorage) and records CSP violations and page errors. */
-async function openPage(url: string): Promise<{ page: Page; context: BrowserContext; problems: string[] }> {
-  const context = await browser.newContext({ colorScheme: 'light' });
-  const page = await context.newPage();
-  const problems: string[] = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' && !/status of 401/.test(m.text())) problems.push(m.text());
-  });
-  page.on('pageerror', (e) => problems.push(e.message));
-  await page.goto(url);
-  return { page, context, problems };
-}
-
-/** dataValue reads a numeric data-value attribute. */
-async function dataValue(page: Page, selector: string): Promise<number> {
-  return Number(await page.locator(selector).getAttribute('data-value'));
-}
-
-/** waitForValue polls the DOM until the element's data-value compares as asked (no eval: the page's CSP forbids it). */
-async function waitForValue(page: Page, selector: string, op: '===' | '>', n: number): Promise<void> {
-  await page.waitForFunction(
-    ([sel, o, want]) => {
-      const raw = document.querySelector(sel)?.getAttribute('data-value');
-      if (raw === null || raw === undefined || raw === '') return false;
-      const v = Number(raw);
-      return o === '===' ? v === want : v > want;
-    },
-    [selector, op, n] as const,
-    { timeout: WAIT },
-  );
-}
+/** openPage opens the dashboard in a fresh context of the shared browser. */
+const openPage = (url: string) => open(browser, url);
 
 describe('dashboard', () => {
   let a1: TestUpstream;
@@ -250,7 +214,7 @@ describe('dashboard behind admin.token', () => {
       expect(ok.statusCode, path).toBe(200);
     }
     const stats = (await (await request(gw.adminUrl + '/stats', { headers: bearer })).body.json()) as { now: number; total: { requests: number; errors5xx: number } };
-    expect(stats.total).toEqual({ requests: 0, errors5xx: 0 });
+    expect(stats.total).toEqual({ requests: 0, errors5xx: 0, errors4xx: 0, status401: 0, status429: 0 });
     expect(typeof stats.now).toBe('number');
     const health = await request(gw.adminUrl + '/healthz');
     expect(health.statusCode).toBe(200);
