@@ -47,13 +47,16 @@ export const START_ONLY: readonly string[] = [
   'limits.maxUrlLength',
   'limits.maxWebSocketMessage',
   'limits.maxConnections',
-  'log', // the logger and the access log are built once
+  'log.level', // the logger and the access log are built once
+  'log.pretty',
+  'log.accessLog',
+  'log.redact',
   'workers', // the cluster primary forks its workers once
   'reload', // the file watch is set up once
 ];
 
 /** LIVE lists the keys a reload applies (documented here so a new key is classified on purpose). */
-export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'shutdownTimeout', 'memory', 'tracing'];
+export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'limits.invalidHeaders', 'log.refusalLinesPerSecond', 'shutdownTimeout', 'memory', 'tracing'];
 
 /** SECRET matches key names whose values are never shown. */
 const SECRET = /token|secret|password/i;
