@@ -28,7 +28,7 @@ export const PLUGIN_PARAM = 'switchyard-plugin';
 export interface HooksData {
   /** entries maps the bare specifiers plugins may import to the running installation's file URLs. */
   entries: Record<string, string>;
-  /** root is the installation's root URL (with a trailing slash): its own files are never marked as plugin files. */
+  /** root is the URL of the installation's code folder (src/ or dist/src/, with a trailing slash): its files are never marked as plugin files. */
   root: string;
 }
 

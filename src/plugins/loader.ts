@@ -69,7 +69,8 @@ function installHooks(): Promise<void> {
         [PACKAGE_NAME]: new URL(`../index${ext}`, import.meta.url).href,
         [`${PACKAGE_NAME}/testing`]: new URL(`../testing/index${ext}`, import.meta.url).href,
       },
-      root: new URL(ext === '.ts' ? '../../' : '../../../', import.meta.url).href,
+      // src/ (or dist/src/): the gateway's own code, never a plugin's even when a plugin imports it by a relative path.
+      root: new URL('../', import.meta.url).href,
     };
     register(`data:text/javascript,${encodeURIComponent(HOOKS_SOURCE)}`, { data });
   })();
