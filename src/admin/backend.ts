@@ -7,7 +7,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import { configView, routesView, statsView, upstreamsView } from './views.js';
 
 /** AdminReload is the outcome of POST /reload. */
-export type AdminReload = { ok: true; version: number } | { ok: false; errors: string[] };
+export type AdminReload = { ok: true; version: number; pluginsReloaded?: string[] } | { ok: false; errors: string[] };
 
 /** DrainResult is the outcome of draining or undraining one target. */
 export interface DrainResult {
@@ -42,7 +42,7 @@ export function gatewayBackend(gw: Gateway): AdminBackend {
     stats: async () => statsView(gw),
     async reload() {
       const result = await gw.reload();
-      return result.ok ? { ok: true, version: result.version } : { ok: false, errors: result.errors.map((e) => e.format()) };
+      return result.ok ? { ok: true, version: result.version, ...(result.pluginsReloaded ? { pluginsReloaded: result.pluginsReloaded } : {}) } : { ok: false, errors: result.errors.map((e) => e.format()) };
     },
     async drain(name, index, draining) {
       const upstream = gw.runtime.upstreams.get(name);

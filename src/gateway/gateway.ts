@@ -49,7 +49,7 @@ export type GatewayOptions = LoadOptions & {
 };
 
 /** ReloadResult tells what a reload did. */
-export type ReloadResult = { ok: true; version: number } | { ok: false; errors: ConfigError[] };
+export type ReloadResult = { ok: true; version: number; pluginsReloaded?: string[] } | { ok: false; errors: ConfigError[] };
 
 /** RejectedReload remembers the last invalid configuration attempt (admin /config). */
 export interface RejectedReload {
@@ -353,10 +353,12 @@ export class Gateway {
     let loaded: LoadedConfig;
     let compiled: Compiled;
     let otlp: OtlpSettings | undefined;
+    let pluginsReloaded: string[];
     try {
       loaded = await loadConfig(this.options);
       otlp = otlpOf(loaded, this.options);
-      await this.plugins.refresh(loaded);
+      // Custom plugins whose files changed are imported afresh (their names are in the result and the log line).
+      pluginsReloaded = (await this.plugins.refresh(loaded)).filter((p) => p.changed).map((p) => p.name);
       compiled = await compileRuntime(loaded, {
         version: this.version + 1,
         log: this.log,
@@ -390,8 +392,9 @@ export class Gateway {
     void Promise.all(compiled.retiredTargets.map((t) => t.close()));
     void Promise.all(oldLinks.map((l) => Promise.resolve(l.hooks.close?.()).catch(() => undefined)));
     this.observer.metrics.count('config_reload', { result: 'ok' });
-    this.log.info({ version: this.version, routes: compiled.runtime.routes.length }, 'configuration reloaded');
-    return { ok: true, version: this.version };
+    const reloadedCode = pluginsReloaded.length > 0 ? { pluginsReloaded } : {};
+    this.log.info({ version: this.version, routes: compiled.runtime.routes.length, ...reloadedCode }, 'configuration reloaded');
+    return { ok: true, version: this.version, ...reloadedCode };
   }
 
   /**
