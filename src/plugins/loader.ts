@@ -51,6 +51,12 @@ const nativeImport = async (specifier: string): Promise<unknown> => {
 let installed: Promise<void> | undefined;
 /** versions remembers, per plugin folder, the content versions imported so far (for the bound). */
 const versions = new Map<string, Set<string>>();
+/**
+ * modules holds each imported entry URL's module: an unchanged plugin is
+ * handed back without calling import() again, which would still go through
+ * the hooks thread (and leave a few bytes behind in Node's loader each time).
+ */
+const modules = new Map<string, { default?: unknown }>();
 
 /**
  * installHooks registers tsx (TypeScript plugins) and then the plugin hooks,
@@ -110,7 +116,10 @@ export async function importPlugin(entry: string): Promise<LoadedModule> {
   }
   const url = new URL(pathToFileURL(entry).href);
   url.searchParams.set(PLUGIN_PARAM, version);
+  const cached = modules.get(url.href);
+  if (cached) return { mod: cached, version };
   const mod = (await nativeImport(url.href)) as { default?: unknown };
+  modules.set(url.href, mod);
   seen.add(version);
   versions.set(folder, seen);
   return { mod, version };
