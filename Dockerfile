@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # Switchyard API gateway.
-#   docker build -t switchyard .
+#   docker build -t switchyard .          (the image; the npm package is switchyard-gateway)
 #   docker run --rm -p 8080:8080 --stop-timeout 35 \
 #     -v "$PWD/gateway.yaml:/etc/switchyard/gateway.yaml:ro" -v "$PWD/routes:/etc/switchyard/routes:ro" switchyard
 #
@@ -20,7 +20,10 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json binding.gyp ./
 COPY scripts/build-native.mjs ./scripts/
 COPY native ./native
-RUN npm ci --no-audit --no-fund && test -f build/Release/malloc_trim.node
+# --ignore-scripts: the package's `prepare` compiles src/, which is copied only
+# below (so this layer stays cached across source edits); the native helper's
+# install script is then run by itself.
+RUN npm ci --ignore-scripts --no-audit --no-fund && npm run install && test -f build/Release/malloc_trim.node
 COPY tsconfig.json ./
 COPY src ./src
 COPY plugins ./plugins

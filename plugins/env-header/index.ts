@@ -8,7 +8,8 @@
  *   chain:
  *     - env-header: { header: x-region, env: REGION }
  */
-import { definePlugin, Type } from '../../src/index.js';
+// The package's own name, as in any plugin: the gateway resolves it to the running installation (src/plugins/loader-hooks.ts).
+import { definePlugin, Type } from 'switchyard-gateway';
 
 export default definePlugin({
   name: 'env-header',

@@ -9,7 +9,7 @@ import type { RestartNotice } from '../gateway/restart-required.js';
 import { configView, routesView, statsView, upstreamsView } from './views.js';
 
 /** AdminReload is the outcome of POST /reload (what changed, and the changes waiting for a restart). */
-export type AdminReload = { ok: true; version: number; changes?: ReloadSummary; restartRequired?: RestartNotice[] } | { ok: false; errors: string[] };
+export type AdminReload = { ok: true; version: number; changes?: ReloadSummary; restartRequired?: RestartNotice[]; pluginsReloaded?: string[] } | { ok: false; errors: string[] };
 
 /** DrainResult is the outcome of draining or undraining one target. */
 export interface DrainResult {
@@ -44,7 +44,7 @@ export function gatewayBackend(gw: Gateway): AdminBackend {
     stats: async () => statsView(gw),
     async reload() {
       const result = await gw.reload();
-      return result.ok ? { ok: true, version: result.version, changes: result.changes, restartRequired: result.restartRequired } : { ok: false, errors: result.errors.map((e) => e.format()) };
+      return result.ok ? { ok: true, version: result.version, changes: result.changes, restartRequired: result.restartRequired, ...(result.pluginsReloaded ? { pluginsReloaded: result.pluginsReloaded } : {}) } : { ok: false, errors: result.errors.map((e) => e.format()) };
     },
     async drain(name, index, draining) {
       const upstream = gw.runtime.upstreams.get(name);

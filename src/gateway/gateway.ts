@@ -55,7 +55,7 @@ export type GatewayOptions = LoadOptions & {
  * ReloadResult tells what a reload did: what changed, and which changes wait
  * for a restart (the whole current list, not only this reload's).
  */
-export type ReloadResult = { ok: true; version: number; changes: ReloadSummary; restartRequired: RestartNotice[] } | { ok: false; errors: ConfigError[] };
+export type ReloadResult = { ok: true; version: number; changes: ReloadSummary; restartRequired: RestartNotice[]; pluginsReloaded?: string[] } | { ok: false; errors: ConfigError[] };
 
 /** RejectedReload remembers the last invalid configuration attempt (admin /config). */
 export interface RejectedReload {
@@ -392,10 +392,12 @@ export class Gateway {
     let loaded: LoadedConfig;
     let compiled: Compiled;
     let otlp: OtlpSettings | undefined;
+    let pluginsReloaded: string[];
     try {
       loaded = await loadConfig(this.options);
       otlp = otlpOf(loaded, this.options);
-      await this.plugins.refresh(loaded);
+      // Custom plugins whose files changed are imported afresh (their names are in the result and the log line).
+      pluginsReloaded = (await this.plugins.refresh(loaded)).filter((p) => p.changed).map((p) => p.name);
       compiled = await compileRuntime(loaded, {
         version: this.version + 1,
         log: this.log,
@@ -434,11 +436,12 @@ export class Gateway {
     // The files no longer hold what was rejected: say so instead of showing a stale failure.
     if (this.lastRejected && this.lastRejected.supersededBy === undefined) this.lastRejected.supersededBy = this.version;
     this.restartRequired = restartRequired;
-    this.log.info({ version: this.version, routeCount: compiled.runtime.routes.length, ...changes }, `configuration reloaded (${describeSummary(changes)})`);
+    const reloadedCode = pluginsReloaded.length > 0 ? { pluginsReloaded } : {};
+    this.log.info({ version: this.version, routeCount: compiled.runtime.routes.length, ...changes, ...reloadedCode }, `configuration reloaded (${describeSummary(changes)})`);
     if (restartRequired.length > 0) {
       this.log.warn({ restartRequired }, `configuration reloaded, but these changes wait for a restart (the old values stay in use): ${restartRequired.map((n) => n.key).join(', ')}`);
     }
-    return { ok: true, version: this.version, changes, restartRequired };
+    return { ok: true, version: this.version, changes, restartRequired, ...reloadedCode };
   }
 
   /** checkRestart runs every restart check; a failing check is logged and leaves its notices out, never failing the reload. */

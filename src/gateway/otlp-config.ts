@@ -67,7 +67,7 @@ function gatewayVersion(): string {
   for (const up of ['../../package.json', '../../../package.json']) {
     try {
       const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'switchyard' && typeof pkg.version === 'string') {
+      if (pkg.name === 'switchyard-gateway' && typeof pkg.version === 'string') {
         cachedVersion = pkg.version;
         break;
       }

@@ -9,7 +9,7 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { ConfigError, ConfigInvalid, formatPath } from '../config/errors.js';
 import type { LoadedConfig } from '../config/load.js';
-import { PluginLoadError, PluginRefError, PluginRegistry, UnknownPluginError } from '../plugins/registry.js';
+import { PluginLoadError, PluginRefError, PluginRegistry, UnknownPluginError, type LoadedPlugin } from '../plugins/registry.js';
 import type { ChainLink } from '../plugins/chain.js';
 import type { PluginContext, PluginMetrics } from '../plugins/types.js';
 import { MemoryStore } from '../stores/memory-store.js';
@@ -55,10 +55,20 @@ export class PluginHost {
     return new PluginHost(registry, store, redis, log, { now }, metrics, loaded.baseDir);
   }
 
-  /** refresh loads custom plugins added since the last load (a reload); existing ones keep their code. */
-  async refresh(loaded: LoadedConfig): Promise<void> {
+  /**
+   * refresh loads the custom plugins again (a reload): new folders are
+   * registered, and a plugin whose files changed on disk is imported afresh
+   * so the new configuration runs its new code (src/plugins/loader.ts). Every
+   * plugin whose code changed is logged, so a reload never swaps code silently.
+   */
+  async refresh(loaded: LoadedConfig): Promise<LoadedPlugin[]> {
     this.baseDir = loaded.baseDir;
-    await loadCustom(this.registry, loaded);
+    const plugins = await loadCustom(this.registry, loaded);
+    const changed = plugins.filter((p) => p.changed);
+    if (changed.length > 0) {
+      this.log.warn({ plugins: changed.map((p) => ({ plugin: p.name, file: p.file, version: p.version })) }, `plugin code changed on disk: loaded the new version of ${changed.map((p) => p.name).join(', ')}`);
+    }
+    return plugins;
   }
 
   /**
@@ -134,12 +144,12 @@ export class PluginHost {
 }
 
 /** loadCustom registers the custom plugins folder; reports failures as config errors on `plugins`. */
-async function loadCustom(registry: PluginRegistry, loaded: LoadedConfig): Promise<void> {
+async function loadCustom(registry: PluginRegistry, loaded: LoadedConfig): Promise<LoadedPlugin[]> {
   const configured = loaded.gateway.plugins;
   const dir = resolve(loaded.baseDir, configured);
-  if (configured === DEFAULT_PLUGIN_DIR && !existsSync(dir)) return;
+  if (configured === DEFAULT_PLUGIN_DIR && !existsSync(dir)) return [];
   try {
-    await registry.loadCustomPlugins(dir);
+    return await registry.loadCustomPlugins(dir);
   } catch (err) {
     if (!(err instanceof PluginLoadError)) throw err;
     const pos = loaded.locateGateway(['plugins']);

@@ -8,10 +8,10 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { didYouMean } from '../config/suggest.js';
 import { BUILTIN_PLUGINS } from './builtins.js';
 import { isPluginDefinition } from './define.js';
+import { importPlugin } from './loader.js';
 import { compileOptions, type OptionError, type OptionsResult, type OptionsValidator } from './options.js';
 import type { PluginContext, PluginDefinition, PluginHooks } from './types.js';
 
@@ -65,6 +65,16 @@ interface Entry {
   readonly def: PluginDefinition;
   readonly builtin: boolean;
   readonly validate: OptionsValidator;
+  /** version is a custom plugin's content version (see loader.ts). */
+  readonly version?: string;
+}
+
+/** LoadedPlugin is one custom plugin loadCustomPlugins registered: `changed` when it replaced another version's code. */
+export interface LoadedPlugin {
+  name: string;
+  file: string;
+  version: string;
+  changed: boolean;
 }
 
 /** INDEX_FILES are the entry files looked for in a custom plugin folder, in order. */
@@ -79,10 +89,12 @@ export class PluginRegistry {
   }
 
   /** register adds a definition (compiling its options schema); throws when the name is taken or the schema is invalid. */
-  register(def: PluginDefinition, opts: { builtin?: boolean } = {}): void {
+  register(def: PluginDefinition, opts: { builtin?: boolean; version?: string } = {}): void {
     const existing = this.entries.get(def.name);
     if (existing?.def === def) return; // the same module imported again (reload)
-    if (existing) {
+    // A custom plugin's new version (its code changed on disk) replaces the old one; instances already built keep the old code until retired.
+    const newVersion = existing !== undefined && !existing.builtin && opts.version !== undefined && existing.version !== undefined;
+    if (existing && !newVersion) {
       throw new Error(existing.builtin ? `plugin "${def.name}" is a built-in and cannot be replaced; rename your plugin` : `plugin "${def.name}" is registered twice`);
     }
     let validate: OptionsValidator;
@@ -91,7 +103,7 @@ export class PluginRegistry {
     } catch (err) {
       throw new Error(`plugin "${def.name}" has an invalid options schema: ${(err as Error).message}`, { cause: err });
     }
-    this.entries.set(def.name, { def, builtin: opts.builtin === true, validate });
+    this.entries.set(def.name, { def, builtin: opts.builtin === true, validate, ...(opts.version === undefined ? {} : { version: opts.version }) });
   }
 
   /** names lists the registered plugin names, built-ins first. */
@@ -151,12 +163,13 @@ export class PluginRegistry {
    * (TypeScript through tsx), expecting a default export made with
    * definePlugin whose name is the folder name. Either all load and are
    * registered, or PluginLoadError lists every problem and none is.
-   * Returns the names registered.
+   * A plugin whose folder changed since it was last loaded is imported
+   * afresh and replaces the old code (see loader.ts). Returns what was registered.
    */
-  async loadCustomPlugins(dir: string): Promise<string[]> {
+  async loadCustomPlugins(dir: string): Promise<LoadedPlugin[]> {
     if (!existsSync(dir)) throw new PluginLoadError([{ file: dir, message: 'plugin folder does not exist' }]);
     const problems: { file: string; message: string }[] = [];
-    const found: PluginDefinition[] = [];
+    const found: { def: PluginDefinition; file: string; version: string }[] = [];
     const folders = readdirSync(dir, { withFileTypes: true })
       .filter((d) => d.isDirectory() && !d.name.startsWith('.') && d.name !== 'node_modules')
       .map((d) => d.name)
@@ -168,8 +181,9 @@ export class PluginRegistry {
         continue;
       }
       let mod: { default?: unknown };
+      let version: string;
       try {
-        mod = await importPluginModule(index);
+        ({ mod, version } = await importPlugin(index));
       } catch (err) {
         problems.push({ file: index, message: `failed to import: ${(err as Error).message}` });
         continue;
@@ -181,15 +195,18 @@ export class PluginRegistry {
       else {
         try {
           compileOptions(def.options);
-          found.push(def);
+          found.push({ def, file: index, version });
         } catch (err) {
           problems.push({ file: index, message: `invalid options schema: ${(err as Error).message}` });
         }
       }
     }
     if (problems.length > 0) throw new PluginLoadError(problems);
-    for (const def of found) this.register(def);
-    return found.map((d) => d.name);
+    return found.map(({ def, file, version }) => {
+      const before = this.entries.get(def.name)?.version;
+      this.register(def, { version });
+      return { name: def.name, file, version, changed: before !== undefined && before !== version };
+    });
   }
 
   private entry(name: string): Entry {
@@ -197,24 +214,4 @@ export class PluginRegistry {
     if (!e) throw new UnknownPluginError(name, didYouMean(name, this.entries.keys()));
     return e;
   }
-}
-
-/**
- * tsxRegistered: tsx's loader is registered once per process (unless the
- * process already runs under tsx), after which TypeScript plugins are plain
- * dynamic imports — cached by the module system, so a reload or a second
- * gateway in the same process does not compile them again.
- */
-let tsxRegistered: Promise<void> | undefined;
-
-/** importPluginModule imports a plugin entry file, TypeScript through tsx. */
-async function importPluginModule(file: string): Promise<{ default?: unknown }> {
-  const url = pathToFileURL(file).href;
-  if (file.endsWith('.ts') || file.endsWith('.mts')) {
-    tsxRegistered ??= import('tsx/esm/api').then(({ register }) => {
-      register();
-    });
-    await tsxRegistered;
-  }
-  return (await import(url)) as { default?: unknown };
 }

@@ -1,5 +1,5 @@
 /**
- * Test helpers exported by the package (`switchyard/testing`): start real
+ * Test helpers exported by the package (`switchyard-gateway/testing`): start real
  * upstream servers on loopback ports and a gateway in-process, then talk to
  * both over real sockets. Used by Switchyard's own tests and by plugin authors.
  */
