@@ -69,7 +69,7 @@ routes:
     upstream: app
     stripPrefix: true                # /app/users reaches the upstream as /users
     # plugins:                       # run after the global chain
-    #   - jwt: { jwksUri: https://auth.example.com/.well-known/jwks.json }
+    #   - jwt: { algorithms: [RS256], jwksUri: https://auth.example.com/.well-known/jwks.json }
 `;
 
 /** init writes the starter configuration into dir; returns the exit code. */
