@@ -58,4 +58,21 @@ describe('13.16: a port in use is one line naming gateway.yaml:line', { timeout:
     const err = await start(`listen:\n  host: 127.0.0.1\n  port: 0\n  tls: { cert: gw.crt, key: gw.key }\n  redirectHttp: ${port}\nadmin: { port: 0 }\n`);
     expect(err).toBe(`switchyard: gateway.yaml:5: listen.redirectHttp: 127.0.0.1:${port} is already in use (EADDRINUSE)\n`);
   });
+
+  it('13.16: demo names the fixed port it cannot use, exit 1', async () => {
+    // The demo's ports are fixed (routes/*.yaml name them); hold its last one so every earlier one was bound and released.
+    const demoPort = new net.Server();
+    const held = await new Promise<boolean>((resolve) => {
+      demoPort.once('error', () => resolve(false)); // taken already: the demo fails on it all the same
+      demoPort.listen(9012, '127.0.0.1', () => resolve(true));
+    });
+    try {
+      const r = await runCli(['demo'], { cwd: dir });
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^switchyard demo: 127\.0\.0\.1:90\d\d \(pool \w+\) cannot be used \(EADDRINUSE\); is another demo running\?\n$/);
+      if (held) expect(r.stderr).toContain(':9012 ');
+    } finally {
+      if (held) await new Promise((resolve) => demoPort.close(resolve));
+    }
+  });
 });
