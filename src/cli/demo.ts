@@ -20,10 +20,18 @@ export async function demo(): Promise<number> {
         const body = JSON.stringify({ pool, target: `127.0.0.1:${port}`, method: req.method, path: req.url, requestId: req.headers['x-request-id'], forwardedFor: req.headers['x-forwarded-for'] });
         res.writeHead(200, { 'content-type': 'application/json' }).end(body + '\n');
       });
-      await new Promise<void>((resolve, reject) => {
-        server.once('error', reject);
-        server.listen(port, '127.0.0.1', resolve);
-      });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          server.once('error', reject);
+          server.listen(port, '127.0.0.1', resolve);
+        });
+      } catch (err) {
+        // The demo's ports are fixed (routes/*.yaml name them): say which one is taken, not a stack.
+        for (const s of servers) s.close();
+        const code = (err as { code?: string }).code ?? 'error';
+        process.stderr.write(`switchyard demo: 127.0.0.1:${port} (pool ${pool}) cannot be used (${code}); is another demo running?\n`);
+        return 1;
+      }
       servers.push(server);
       process.stdout.write(`demo upstream ${pool} on http://127.0.0.1:${port}\n`);
     }

@@ -5,6 +5,7 @@
  */
 import { pino } from 'pino';
 import { ConfigInvalid } from '../config/errors.js';
+import { printConfigErrors } from './output.js';
 import { createGateway } from '../gateway/gateway.js';
 import { explain as explainRoute } from '../routing/explain.js';
 
@@ -58,7 +59,7 @@ export async function explain(configFile: string, args: string[], headerLines: s
     return out.winner ? 0 : 1;
   } catch (err) {
     if (err instanceof ConfigInvalid) {
-      for (const e of err.errors) process.stderr.write(`${e.format()}\n`);
+      printConfigErrors(err);
       return 1;
     }
     throw err;

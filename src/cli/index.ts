@@ -1,27 +1,13 @@
 #!/usr/bin/env node
 /**
- * The switchyard command line: start, validate, routes, explain, demo.
+ * The switchyard command line: start, validate, routes, explain, demo, init,
+ * plugin new, help. Commands and options are declared in commands.ts.
  * Exit codes: 0 ok, 1 invalid configuration or failed command, 2 usage.
  */
-import { parseArgs } from 'node:util';
 import { resolve } from 'node:path';
-
-const USAGE = `Usage: switchyard <command> [options]
-
-Commands:
-  start      Start the gateway                 [--config FILE] [--workers N]
-  validate   Check gateway.yaml, route files and plugin options; exit 1 on any error
-  routes     Print the routing table
-  explain    Show which route a request takes: explain METHOD URL [-H 'Name: value']...
-  demo       Start local demo upstreams for the shipped example routes
-
-Options:
-  -c, --config FILE   gateway config (default: $SWITCHYARD_CONFIG or ./gateway.yaml)
-  -H, --header LINE   request header for explain (repeatable)
-  -w, --workers N     worker processes for start: a number or "auto" (one per CPU);
-                      default: gateway.yaml \`workers\`, else 1 ("auto" with NODE_ENV=production)
-  -h, --help          this help
-`;
+import { parse, UsageError } from './args.js';
+import { commandHelp, COMMANDS, usage } from './commands.js';
+import { version } from './version.js';
 
 /** configPath picks --config, then SWITCHYARD_CONFIG, then ./gateway.yaml. */
 export function configPath(flag: string | undefined): string {
@@ -31,25 +17,31 @@ export function configPath(flag: string | undefined): string {
 async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        header: { type: 'string', short: 'H', multiple: true },
-        workers: { type: 'string', short: 'w' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
+    parsed = parse(argv);
   } catch (err) {
-    process.stderr.write(`${(err as Error).message}\n\n${USAGE}`);
+    if (!(err instanceof UsageError)) throw err;
+    const topic = argv.find((a) => !a.startsWith('-'));
+    const more = topic !== undefined && Object.hasOwn(COMMANDS, topic) ? `switchyard help ${topic}` : 'switchyard help';
+    process.stderr.write(`switchyard: ${err.message} (see "${more}")\n`);
     return 2;
   }
-  const { values, positionals } = parsed;
-  const [command, ...rest] = positionals;
-  if (values.help || !command) {
-    process.stdout.write(USAGE);
+  const { command, args, values } = parsed;
+  if (values.version) {
+    process.stdout.write(`switchyard ${version()}\n`);
+    return 0;
+  }
+  if (command === 'help') {
+    process.stdout.write(args[0] === undefined ? usage() : commandHelp(args[0]));
+    return 0;
+  }
+  if (command === undefined) {
+    // `switchyard` alone asked for nothing: the usage, as an error; `--help` asked for it.
+    (values.help ? process.stdout : process.stderr).write(usage());
     return values.help ? 0 : 2;
+  }
+  if (values.help) {
+    process.stdout.write(commandHelp(command));
+    return 0;
   }
   const config = configPath(values.config);
   // Each command loads its own modules: `start` as a cluster primary must not
@@ -62,12 +54,15 @@ async function main(argv: string[]): Promise<number> {
     case 'routes':
       return (await import('./routes.js')).routes(config);
     case 'explain':
-      return (await import('./explain.js')).explain(config, rest, values.header ?? []);
+      return (await import('./explain.js')).explain(config, args, values.header ?? []);
     case 'demo':
       return (await import('./demo.js')).demo();
+    case 'init':
+      return (await import('./init.js')).init(args[0] ?? '.', values.force === true);
+    case 'plugin':
+      return (await import('./plugin-new.js')).pluginNew(args[1]!, values.force === true);
     default:
-      process.stderr.write(`unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      throw new Error(`command "${command}" is declared but not wired`);
   }
 }
 

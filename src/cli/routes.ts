@@ -3,6 +3,7 @@
  */
 import { pino } from 'pino';
 import { ConfigInvalid } from '../config/errors.js';
+import { printConfigErrors } from './output.js';
 import { createGateway } from '../gateway/gateway.js';
 import { routesView } from '../admin/views.js';
 
@@ -25,7 +26,7 @@ export async function routes(configFile: string): Promise<number> {
     return 0;
   } catch (err) {
     if (err instanceof ConfigInvalid) {
-      for (const e of err.errors) process.stderr.write(`${e.format()}\n`);
+      printConfigErrors(err);
       return 1;
     }
     throw err;

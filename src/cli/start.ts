@@ -6,6 +6,8 @@
  */
 import cluster from 'node:cluster';
 import { ConfigInvalid } from '../config/errors.js';
+import { ListenFailed } from '../gateway/listen-error.js';
+import { printConfigErrors, relative } from './output.js';
 import { loadConfig } from '../config/load.js';
 import { watchConfig } from '../gateway/watch.js';
 import { resolveWorkers, runPrimary, WorkerCountInvalid } from '../cluster/primary.js';
@@ -24,16 +26,28 @@ export async function start(configFile: string, workersFlag: string | undefined)
     gw = await createGateway({ configFile });
   } catch (err) {
     if (err instanceof ConfigInvalid) {
-      for (const e of err.errors) process.stderr.write(`${e.format()}\n`);
+      printConfigErrors(err);
       return 1;
     }
     if (err instanceof WorkerCountInvalid) {
       process.stderr.write(`${err.message}\n`);
       return 2;
     }
+    if (err instanceof ListenFailed) {
+      process.stderr.write(`switchyard: ${relative(err.message)}\n`);
+      return 1;
+    }
     throw err;
   }
-  await gw.listen();
+  try {
+    await gw.listen();
+  } catch (err) {
+    if (!(err instanceof ListenFailed)) throw err;
+    // One line naming the gateway.yaml key, not a stack; what did start (health checks, other listeners) stops.
+    process.stderr.write(`switchyard: ${relative(err.message)}\n`);
+    await gw.close().catch(() => undefined);
+    return 1;
+  }
   const stopWatching = gw.config.reload.watch ? watchConfig(gw) : () => undefined;
   let stopping = false;
   const stop = (signal: string) => {

@@ -4,6 +4,7 @@
  */
 import { pino } from 'pino';
 import { ConfigInvalid } from '../config/errors.js';
+import { plural, printConfigErrors } from './output.js';
 import { createGateway } from '../gateway/gateway.js';
 
 /** validate checks a configuration; returns the exit code. */
@@ -11,13 +12,12 @@ export async function validate(configFile: string): Promise<number> {
   try {
     const gw = await createGateway({ configFile, logger: pino({ level: 'silent' }), offline: true });
     const rt = gw.runtime;
-    process.stdout.write(`ok: ${rt.routes.length} routes, ${rt.upstreams.size} upstreams in ${rt.sources.length} files\n`);
+    process.stdout.write(`ok: ${plural(rt.routes.length, 'route')}, ${plural(rt.upstreams.size, 'upstream')} in ${plural(rt.sources.length, 'file')}\n`);
     await gw.close();
     return 0;
   } catch (err) {
     if (err instanceof ConfigInvalid) {
-      for (const e of err.errors) process.stderr.write(`${e.format()}\n`);
-      process.stderr.write(`${err.errors.length} error${err.errors.length === 1 ? '' : 's'}\n`);
+      printConfigErrors(err, { count: true });
       return 1;
     }
     throw err;

@@ -14,6 +14,7 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 import type { AdminBackend, AdminReload, DrainResult } from '../admin/backend.js';
 import { startAdmin, type AdminServer } from '../admin/server.js';
+import { listenFailed } from '../gateway/listen-error.js';
 import { parseDuration } from '../config/duration.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { loadConfig, type LoadedConfig } from '../config/load.js';
@@ -96,9 +97,14 @@ export class Primary {
   /** run forks the workers, starts the admin API and handles signals; resolves with the exit code. */
   async run(): Promise<number> {
     const done = new Promise<number>((resolve) => (this.exitCode = resolve));
-    for (const s of this.slots) this.fork(s);
     const g = this.loaded.gateway;
-    if (g.admin.enabled) this.admin = await startAdmin(this.backend(), g.admin);
+    // The admin port is bound before any worker is forked: when it is taken, nothing is left running.
+    if (g.admin.enabled) {
+      this.admin = await startAdmin(this.backend(), g.admin).catch((err: unknown) => {
+        throw listenFailed(err, this.loaded, ['admin', 'port'], g.admin.host, g.admin.port);
+      });
+    }
+    for (const s of this.slots) this.fork(s);
     this.idleMemory.configure(parseDuration(g.memory.releaseWhenIdle));
     this.log.info({ workers: this.count, adminPort: this.admin?.port, pid: process.pid }, 'switchyard cluster primary started');
     process.on('SIGTERM', () => void this.shutdown('SIGTERM'));

@@ -9,6 +9,7 @@ import { gatewayBackend } from '../admin/backend.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Gateway } from '../gateway/gateway.js';
+import { ListenFailed } from '../gateway/listen-error.js';
 import { createLogger } from '../gateway/logger.js';
 import { PromMetrics } from '../gateway/metrics.js';
 import { watchConfig } from '../gateway/watch.js';
@@ -30,7 +31,7 @@ export async function runWorker(configFile: string): Promise<number> {
     gw = await createGateway({ configFile, logger: log, noAdmin: true });
     await gw.listen();
   } catch (err) {
-    const text = err instanceof ConfigInvalid ? err.errors.map((e) => e.format()).join('\n') : String((err as Error)?.stack ?? err);
+    const text = err instanceof ConfigInvalid ? err.errors.map((e) => e.format()).join('\n') : err instanceof ListenFailed ? err.message : String((err as Error)?.stack ?? err);
     process.stderr.write(`switchyard worker ${slot}: ${text}\n`);
     await report({ sy: 'failed', error: text });
     // The IPC channel would keep the process alive.

@@ -29,6 +29,7 @@ import { startAdmin, type AdminServer } from '../admin/server.js';
 import { gatewayBackend } from '../admin/backend.js';
 import { TlsFront, type TlsServer } from './tls.js';
 import { createRedirectServer } from './https-redirect.js';
+import { bind, listenFailed } from './listen-error.js';
 import { capConnections } from './connection-cap.js';
 import { otlpSettings, type OtlpSettings } from './otlp-config.js';
 import { detachedCounters, OtlpExporter } from './otlp-exporter.js';
@@ -281,18 +282,14 @@ export class Gateway {
     });
     this.server = server;
     this.startOtlp();
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(g.listen.port, g.listen.host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await bind(server, g.listen.port, g.listen.host, this.loaded, ['listen', 'port']);
     const port = (server.address() as AddressInfo).port;
     const redirectPort = this.tls && g.listen.redirectHttp !== undefined ? await this.listenRedirect(this.tls, g.listen.redirectHttp, g.listen.publicHttpsPort ?? port) : undefined;
     let adminPort: number | undefined;
     if (g.admin.enabled && this.options.noAdmin !== true) {
-      this.admin = await startAdmin(gatewayBackend(this), g.admin);
+      this.admin = await startAdmin(gatewayBackend(this), g.admin).catch((err: unknown) => {
+        throw listenFailed(err, this.loaded, ['admin', 'port'], g.admin.host, g.admin.port);
+      });
       adminPort = this.admin.port;
     }
     this.idleMemory.configure(parseDuration(g.memory.releaseWhenIdle));
@@ -315,13 +312,7 @@ export class Gateway {
     });
     capConnections(redirect, limits.maxConnections, () => this.dropped('redirect'));
     this.redirect = redirect;
-    await new Promise<void>((resolve, reject) => {
-      redirect.once('error', reject);
-      redirect.listen(port, this.loaded.gateway.listen.host, () => {
-        redirect.off('error', reject);
-        resolve();
-      });
-    });
+    await bind(redirect, port, this.loaded.gateway.listen.host, this.loaded, ['listen', 'redirectHttp']);
     return (redirect.address() as AddressInfo).port;
   }
 

@@ -27,6 +27,30 @@ describe('suggest', () => {
   });
 });
 
+describe('13.16: other products\' balancer names are suggested, never accepted', () => {
+  it.each([
+    ['leastconn', 'least-connections'], // HAProxy
+    ['least_conn', 'least-connections'], // nginx
+    ['LEAST_REQUEST', 'least-connections'], // Envoy
+    ['roundrobin', 'round-robin'], // HAProxy
+    ['ROUND_ROBIN', 'round-robin'], // Envoy
+    ['rr', 'round-robin'],
+    ['wrr', 'weighted-round-robin'],
+    ['static-rr', 'weighted-round-robin'], // HAProxy
+    ['ip_hash', 'ip-hash'], // nginx
+    ['source', 'ip-hash'], // HAProxy
+    ['RANDOM', 'random'], // Envoy
+  ])('%s → %s', (word, out) => {
+    expect(suggest(word, BALANCERS)).toBe(out);
+  });
+
+  it('an alias only names a candidate that is offered', () => {
+    expect(suggest('wrr', ['round-robin', 'random'])).toBeUndefined();
+    expect(suggest('source', KEYS)).toBeUndefined();
+    expect(suggest('constructor', BALANCERS)).toBeUndefined();
+  });
+});
+
 describe('distance', () => {
   it.each([
     ['', '', 0],

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Readable } from 'node:stream';
+import { pino } from 'pino';
 import { createGateway } from '../../src/gateway/gateway.js';
 import { parseSize } from '../../src/plugins/builtin/body-limit/index.js';
 import { startGateway, startUpstream, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
@@ -90,7 +91,7 @@ describe('body-limit plugin', () => {
     const yaml = ['upstreams:', '  a:', '    targets:', '      - url: http://127.0.0.1:9', 'routes:', '  - id: r', '    match: { path: /r/* }', '    upstream: a', '    plugins:', '      - body-limit:', '          max: 1 megabyte', ''].join('\n');
     let message = '';
     try {
-      const g = await createGateway({ gateway: {}, baseDir: isolatedDir(), offline: true, routeFiles: { 'b.yaml': yaml } });
+      const g = await createGateway({ logger: pino({ level: 'silent' }), gateway: {}, baseDir: isolatedDir(), offline: true, routeFiles: { 'b.yaml': yaml } });
       await g.close();
     } catch (err) {
       message = (err as Error).message;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { createGateway } from '../../src/gateway/gateway.js';
 import { startGateway, startUpstream, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { isolatedDir, send } from './helpers.js';
@@ -153,6 +154,7 @@ describe('cors plugin', () => {
     const load = async (cors: object) => {
       try {
         const g = await createGateway({
+          logger: pino({ level: 'silent' }),
           gateway: {},
           baseDir: isolatedDir(),
           offline: true,

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { createGateway } from '../../src/gateway/gateway.js';
 import { startGateway, startUpstream, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { isolatedDir, lastRequest, rawHeaderValues, rawRequest, send } from './helpers.js';
@@ -127,7 +128,7 @@ describe('headers plugin', () => {
       ].join('\n');
     const load = async (yaml: string) => {
       try {
-        const g = await createGateway({ gateway: {}, baseDir: isolatedDir(), offline: true, routeFiles: { 'h.yaml': routeFile(yaml) } });
+        const g = await createGateway({ logger: pino({ level: 'silent' }), gateway: {}, baseDir: isolatedDir(), offline: true, routeFiles: { 'h.yaml': routeFile(yaml) } });
         await g.close();
         return '';
       } catch (err) {

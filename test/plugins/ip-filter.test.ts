@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
 import { createGateway } from '../../src/gateway/gateway.js';
 import { startGateway, startUpstream, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { isolatedDir, recordingMetrics, send } from './helpers.js';
@@ -79,6 +80,7 @@ describe('ip-filter plugin', () => {
     const load = async (options: object) => {
       try {
         const g = await createGateway({
+          logger: pino({ level: 'silent' }),
           gateway: {},
           baseDir: isolatedDir(),
           offline: true,

@@ -527,7 +527,7 @@ describe('jwt plugin configuration errors', () => {
     ].join('\n');
   const load = async (pluginYaml: string): Promise<string> => {
     try {
-      const gw = await createGateway({ gateway: {}, baseDir: isolatedDir(), routeFiles: { 'api.yaml': routeFile(pluginYaml) }, offline: true });
+      const gw = await createGateway({ logger: pino({ level: 'silent' }), gateway: {}, baseDir: isolatedDir(), routeFiles: { 'api.yaml': routeFile(pluginYaml) }, offline: true });
       await gw.close();
     } catch (err) {
       expect(err).toBeInstanceOf(ConfigInvalid);
