@@ -13,9 +13,12 @@
  * for that write before it closes the socket, so shutdown could wait forever.
  *
  * What is done, per session:
+ * - Stuck writes: every PEEK_MS, a session whose writes wait in its socket
+ *   (the client is not taking them) has the socket asked for one read, so a
+ *   FIN or reset the session was not reading is seen: the vanished slow
+ *   reader is noticed within PEEK_MS, as HTTP/1.1 notices it at once.
  * - Silence probe: after PROBE_MS without session activity the socket is
- *   asked for one read (a FIN or reset the session was not reading is seen at
- *   once: the vanished slow reader), and a PING is sent. A client that does not
+ *   asked for one read too, and a PING is sent. A client that does not
  *   acknowledge it in time is cut. A terminated nghttp2 session never sends
  *   the PING, and a client halfway through a header block cannot answer one
  *   (RFC 9113 §6.10: only CONTINUATION may follow), so this bounds both the
@@ -47,6 +50,8 @@ export interface H2Limits {
 const PROBE_MAX_MS = 1000;
 /** ACK_MAX_MS is the longest wait for a PING acknowledgement when the client has nothing left to read. */
 const ACK_MAX_MS = 3000;
+/** PEEK_MS is how often a session whose writes are stuck in its socket is asked for a read (a vanished peer is seen within it). */
+const PEEK_MS = 500;
 /** CLOSE_GRACE_MS bounds a graceful close: the socket is destroyed if it is still open this long after. */
 export const CLOSE_GRACE_MS = 1000;
 
@@ -86,6 +91,8 @@ export class H2Sessions {
   private readonly live = new Map<ServerHttp2Session, Watched>();
   private readonly probeMs: number;
   private readonly ackMs: number;
+  /** peeker runs only while sessions are open. */
+  private peeker: NodeJS.Timeout | undefined;
 
   constructor(
     server: Http2SecureServer,
@@ -112,6 +119,7 @@ export class H2Sessions {
   private watch(session: ServerHttp2Session, socket: TLSSocket | undefined): void {
     const w: Watched = { session, socket, streams: 0, idle: undefined, grace: undefined, pinging: false };
     this.live.set(session, w);
+    this.peeker ??= setInterval(() => this.peekStuck(), PEEK_MS).unref();
     session.on('stream', (stream) => {
       if (w.streams++ === 0) clearTimeout(w.idle);
       stream.once('close', () => {
@@ -127,9 +135,18 @@ export class H2Sessions {
       clearTimeout(w.idle);
       clearTimeout(w.grace);
       this.live.delete(session);
+      if (this.live.size === 0) {
+        clearInterval(this.peeker);
+        this.peeker = undefined;
+      }
       if (socket !== undefined && !socket.destroyed) socket.destroy();
     });
     this.quiet(w);
+  }
+
+  /** peekStuck asks every socket with writes waiting in it for one read. */
+  private peekStuck(): void {
+    for (const w of this.live.values()) if (queued(w.socket) > 0) peek(w.socket);
   }
 
   /** quiet is called when a session has no open stream: idle timer, or the end of a requested close. */

@@ -124,8 +124,9 @@ function createHttp2Server(
   const server = http2.createSecureServer({
     ...tlsOptions,
     allowHTTP1: true,
-    // Room for the pseudo-headers, so the handler (not nghttp2) answers 431 over maxHeaders.
-    maxHeaderListPairs: limits.maxHeaders + 8,
+    // Any count the header-size limit lets through (an HPACK entry costs at least 32 bytes, RFC 7541 §4.1),
+    // so the handler answers 431 over maxHeaders as on HTTP/1.1, instead of nghttp2 refusing the stream (ENHANCE_YOUR_CALM).
+    maxHeaderListPairs: Math.max(limits.maxHeaders, Math.ceil(limits.maxHeaderSize / 32)) + 8,
     settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListSize: limits.maxHeaderSize },
   });
   // The HTTP/1.1 fallback reads these from the server, like http.Server's own options.

@@ -48,6 +48,7 @@ export const DATA = 0x0;
 export const HEADERS = 0x1;
 export const SETTINGS = 0x4;
 export const PING = 0x6;
+export const WINDOW_UPDATE = 0x8;
 export const END_STREAM = 0x1;
 export const END_HEADERS = 0x4;
 export const ACK = 0x1;
