@@ -153,3 +153,30 @@ export function kernelSockets(port: number): string[] {
 export function closeWait(port: number): string[] {
   return kernelSockets(port).filter((l) => l.startsWith('CLOSE-WAIT'));
 }
+
+/** sendQueue is the kernel's Send-Q (bytes the client has not acknowledged) of the gateway's socket to the client on `clientPort`. */
+export function sendQueue(port: number, clientPort: number): number {
+  const line = execFileSync('ss', ['-Htn', `( sport = :${port} and dport = :${clientPort} )`], { encoding: 'utf8' }).trim();
+  // State Recv-Q Send-Q Local Peer
+  return Number(line.split(/\s+/)[2] ?? 0);
+}
+
+/**
+ * writesStuck waits until the gateway's socket to a client that stopped
+ * reading is full (Send-Q above zero and unchanged over several polls): the
+ * gateway's next write waits in node, which then stops reading that socket.
+ */
+export async function writesStuck(port: number, clientPort: number): Promise<void> {
+  let last = -1;
+  let same = 0;
+  const { waitFor } = await import('../../src/testing/index.js');
+  await waitFor(
+    () => {
+      const q = sendQueue(port, clientPort);
+      same = q > 0 && q === last ? same + 1 : 0;
+      last = q;
+      return same >= 3;
+    },
+    { interval: 50, timeout: 10000, message: 'the gateway socket to the client full' },
+  );
+}
