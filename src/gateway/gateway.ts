@@ -28,6 +28,7 @@ import { handleUpgrade } from '../proxy/websocket.js';
 import { startAdmin, type AdminServer } from '../admin/server.js';
 import { gatewayBackend } from '../admin/backend.js';
 import { TlsFront, type TlsServer } from './tls.js';
+import { CLOSE_GRACE_MS } from './h2-sessions.js';
 import { createRedirectServer } from './https-redirect.js';
 import { bind, listenFailed } from './listen-error.js';
 import { capConnections } from './connection-cap.js';
@@ -465,9 +466,20 @@ export class Gateway {
     if (server) {
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
-      const timer = setTimeout(() => server.closeAllConnections(), timeout);
+      // Past shutdownTimeout every connection is cut, whatever state it is in
+      // (an HTTP/2 session can wait for ever for a write to a vanished peer);
+      // a moment later close() stops waiting even if a socket never reported.
+      const timer = setTimeout(() => {
+        server.closeAllConnections();
+        for (const s of this.sockets) s.destroy();
+      }, timeout);
       timer.unref();
-      await closed;
+      const gaveUp = new Promise<'gave up'>((resolve) => {
+        const t = setTimeout(() => resolve('gave up'), timeout + CLOSE_GRACE_MS);
+        t.unref();
+        void closed.then(() => clearTimeout(t));
+      });
+      if ((await Promise.race([closed, gaveUp])) === 'gave up') this.log.warn({ open: this.sockets.size }, 'connections still open after shutdownTimeout; stopping anyway');
       clearTimeout(timer);
       for (const s of this.sockets) s.destroy();
     }

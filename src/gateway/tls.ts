@@ -12,12 +12,13 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import http2, { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
+import http2, { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
 import type { SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import type { GatewayDoc, LimitsDoc } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import { CertificateSet, certificateSources, watchCertificates } from './certificates.js';
+import { H2Sessions } from './h2-sessions.js';
 
 type TlsDoc = NonNullable<GatewayDoc['listen']['tls']>;
 
@@ -123,45 +124,30 @@ function createHttp2Server(
   const server = http2.createSecureServer({
     ...tlsOptions,
     allowHTTP1: true,
-    // Room for the pseudo-headers, so the handler (not nghttp2) answers 431 over maxHeaders.
-    maxHeaderListPairs: limits.maxHeaders + 8,
+    // Any count the header-size limit lets through (an HPACK entry costs at least 32 bytes, RFC 7541 §4.1),
+    // so the handler answers 431 over maxHeaders as on HTTP/1.1, instead of nghttp2 refusing the stream (ENHANCE_YOUR_CALM).
+    maxHeaderListPairs: Math.max(limits.maxHeaders, Math.ceil(limits.maxHeaderSize / 32)) + 8,
     settings: { maxConcurrentStreams: MAX_CONCURRENT_STREAMS, maxHeaderListSize: limits.maxHeaderSize },
   });
   // The HTTP/1.1 fallback reads these from the server, like http.Server's own options.
   Object.assign(server, http1);
+  // Sessions get HTTP/1.1's limits (idle, request body, send, headers) and are never left open by a broken peer (h2-sessions.ts).
+  const sessions = new H2Sessions(server, {
+    headerMs: parseDuration(limits.headerTimeout),
+    requestMs: parseDuration(limits.requestTimeout),
+    keepAliveMs: parseDuration(limits.keepAliveTimeout),
+    sendMs: parseDuration(limits.sendTimeout),
+  });
   server.on('request', (req: Http2ServerRequest | http.IncomingMessage, res: Http2ServerResponse | http.ServerResponse) => {
     if (req.httpVersionMajor === 2) {
       const h = req.headers;
       // HTTP/2 names the host in :authority (RFC 9113 §8.3.1); routing and forwarding read Host.
       const authority = h[':authority'];
       if (authority !== undefined) h.host = authority as string;
+      sessions.timeRequest(req as Http2ServerRequest, res as Http2ServerResponse);
     }
     // The compatibility API objects offer what the handler uses of IncomingMessage/ServerResponse.
     handler(req as http.IncomingMessage, res as http.ServerResponse);
-  });
-  const sessions = new Set<ServerHttp2Session>();
-  const idleMs = parseDuration(limits.keepAliveTimeout);
-  server.on('session', (session: ServerHttp2Session) => {
-    sessions.add(session);
-    // Close a session that has had no open stream for keepAliveTimeout (a
-    // quiet session with a slow request in flight stays open).
-    let idle: NodeJS.Timeout | undefined;
-    const armIdle = () => {
-      idle = setTimeout(() => session.close(), idleMs);
-      idle.unref();
-    };
-    let streams = 0;
-    session.on('stream', (stream) => {
-      if (streams++ === 0) clearTimeout(idle);
-      stream.once('close', () => {
-        if (--streams === 0 && !session.closed) armIdle();
-      });
-    });
-    session.once('close', () => {
-      clearTimeout(idle);
-      sessions.delete(session);
-    });
-    armIdle();
   });
   // Http2SecureServer has closeIdleConnections for its HTTP/1.1 connections (allowHTTP1); the types lack it.
   const closeIdleHttp1 = (server as unknown as { closeIdleConnections(): void }).closeIdleConnections.bind(server);
@@ -169,10 +155,10 @@ function createHttp2Server(
     closeIdleConnections() {
       closeIdleHttp1();
       // GOAWAY: in-flight streams finish, no new ones start, then the session closes.
-      for (const s of sessions) s.close();
+      sessions.closeIdle();
     },
     closeAllConnections() {
-      for (const s of sessions) s.destroy();
+      sessions.closeAll();
       // HTTP/1.1 connections: http.Server's own method works on the fallback's connection list.
       http.Server.prototype.closeAllConnections.call(server as unknown as http.Server);
     },

@@ -3,32 +3,19 @@
  * in flight. They all complete, new connections are refused, exit code 0.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync, mkdirSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { Agent, request } from 'undici';
 import { startUpstream, waitFor, type TestUpstream } from '../../src/testing/index.js';
+import { startCli } from '../helpers/cli.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 let cleanup: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
   for (const c of cleanup.reverse()) await c();
   cleanup = [];
 });
-
-/** startCli runs `switchyard start` from source (through tsx) and resolves with the public port from its log. */
-export async function startCli(configFile: string, args: string[] = []): Promise<{ child: ChildProcess; port: number; adminPort: number; exited: Promise<number | null>; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), 'start', '--config', configFile, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let out = '';
-  child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
-  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const line = await waitFor(() => out.split('\n').find((l) => l.includes('switchyard listening')), { timeout: 20000, message: `gateway start; output so far:\n${out}` });
-  const { port, adminPort } = JSON.parse(line) as { port: number; adminPort: number };
-  return { child, port, adminPort, exited, output: () => out };
-}
 
 function connects(port: number): Promise<boolean> {
   return new Promise((r) => {
