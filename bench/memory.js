@@ -163,7 +163,7 @@ if (big && routes === IDLE_RSS_TARGET.routes) {
 if (values.modules) {
   const dist = (f) => pathToFileURL(join(ROOT, 'dist/src', f)).href;
   const modules = [
-    ['undici', 'undici, the whole index', 'no (src/upstream/undici.ts)'],
+    ['undici', 'undici, the whole index', 'no (src/http/undici.ts)'],
     ['undici/lib/dispatcher/pool.js', 'undici Pool alone', 'yes'],
     ['fastify', 'fastify', 'yes (admin API)'],
     ['ajv', 'ajv', 'yes (config, plugin options)'],

@@ -2,7 +2,7 @@
 /**
  * `npm ci` / `npm install` hook: builds native/malloc-trim.c, the optional
  * helper the idle memory release uses to give glibc's freed arena pages back
- * (src/gateway/idle-memory.ts). Linux only: elsewhere malloc_trim does not
+ * (src/process/idle-memory.ts). Linux only: elsewhere malloc_trim does not
  * exist or is not needed. A failed build (no C toolchain, no Node headers)
  * never fails the install: the gateway works without the helper and only its
  * idle memory is a few MiB higher, so this prints one line saying so.

@@ -2,11 +2,34 @@
  * What the admin API reads and drives, as one small asynchronous interface:
  * a single gateway answers it directly; a cluster primary answers it by
  * asking its workers over IPC and merging their answers (src/cluster/).
+ * The admin server sees only this interface, never the gateway itself.
  */
-import type { Gateway } from '../gateway/gateway.js';
-import type { ReloadSummary } from '../gateway/reload-summary.js';
-import type { RestartNotice } from '../gateway/restart-required.js';
-import { configView, routesView, statsView, upstreamsView } from './views.js';
+
+/** Changes lists names added, removed and changed. */
+export interface Changes {
+  added: string[];
+  removed: string[];
+  changed: string[];
+}
+
+/** ReloadSummary is what one reload changed. */
+export interface ReloadSummary {
+  /** files are the source files added, removed or changed, relative to the gateway's directory. */
+  files: Changes;
+  routes: Changes;
+  upstreams: Changes;
+}
+
+/** RestartNotice is one change that takes effect only after a restart. */
+export interface RestartNotice {
+  /** key is the gateway.yaml key (dotted), or another name of what changed (e.g. `plugins.stamp` code). */
+  key: string;
+  /** running and configured are the value in use and the value now configured (secrets hidden). */
+  running?: unknown;
+  configured?: unknown;
+  /** reason says more when key/running/configured do not (optional). */
+  reason?: string;
+}
 
 /** AdminReload is the outcome of POST /reload (what changed, and the changes waiting for a restart). */
 export type AdminReload = { ok: true; version: number; changes?: ReloadSummary; restartRequired?: RestartNotice[]; pluginsReloaded?: string[] } | { ok: false; errors: string[] };
@@ -32,27 +55,4 @@ export interface AdminBackend {
   drain(upstream: string, index: number, draining: boolean): Promise<DrainResult | undefined>;
   /** metrics renders the Prometheus exposition. */
   metrics(): Promise<string>;
-}
-
-/** gatewayBackend serves the admin API from one in-process gateway. */
-export function gatewayBackend(gw: Gateway): AdminBackend {
-  return {
-    readiness: async () => gw.readiness(),
-    routes: async () => routesView(gw),
-    upstreams: async () => upstreamsView(gw),
-    config: async () => configView(gw),
-    stats: async () => statsView(gw),
-    async reload() {
-      const result = await gw.reload();
-      return result.ok ? { ok: true, version: result.version, changes: result.changes, restartRequired: result.restartRequired, ...(result.pluginsReloaded ? { pluginsReloaded: result.pluginsReloaded } : {}) } : { ok: false, errors: result.errors.map((e) => e.format()) };
-    },
-    async drain(name, index, draining) {
-      const upstream = gw.runtime.upstreams.get(name);
-      const target = upstream?.targetAt(index);
-      if (!upstream || !target) return undefined;
-      upstream.setDraining(target, draining);
-      return { upstream: name, target: target.id, index: target.index, draining, inflight: target.inflight };
-    },
-    metrics: () => gw.metricsText(),
-  };
 }

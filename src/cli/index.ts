@@ -7,7 +7,7 @@
 import { resolve } from 'node:path';
 import { parse, UsageError } from './args.js';
 import { commandHelp, COMMANDS, usage } from './commands.js';
-import { version } from './version.js';
+import { gatewayVersion } from '../process/version.js';
 
 /** configPath picks --config, then SWITCHYARD_CONFIG, then ./gateway.yaml. */
 export function configPath(flag: string | undefined): string {
@@ -27,7 +27,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const { command, args, values } = parsed;
   if (values.version) {
-    process.stdout.write(`switchyard ${version()}\n`);
+    process.stdout.write(`switchyard ${gatewayVersion()}\n`);
     return 0;
   }
   if (command === 'help') {

@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { ConfigInvalid } from '../config/errors.js';
 import { printConfigErrors } from './output.js';
 import { createGateway } from '../gateway/gateway.js';
-import { routesView } from '../admin/views.js';
+import { routesView } from '../gateway/admin-views.js';
 
 /** routes prints the routing table; returns the exit code. */
 export async function routes(configFile: string): Promise<number> {

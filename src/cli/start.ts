@@ -6,7 +6,7 @@
  */
 import cluster from 'node:cluster';
 import { ConfigInvalid } from '../config/errors.js';
-import { ListenFailed } from '../gateway/listen-error.js';
+import { ListenFailed } from '../front-door/listen-error.js';
 import { printConfigErrors, relative } from './output.js';
 import { loadConfig } from '../config/load.js';
 import { watchConfig } from '../gateway/watch.js';

@@ -6,8 +6,8 @@
  * their own, is listed per worker next to the first worker's verdict.
  */
 
-import { addWindows, type LatencyWindow } from '../gateway/traffic-window.js';
-import type { TrafficWindows } from '../gateway/traffic.js';
+import { addWindows, type LatencyWindow } from '../telemetry/traffic-window.js';
+import type { TrafficWindows } from '../telemetry/traffic.js';
 
 /** WorkerView is one worker's answer, tagged with who gave it. */
 export interface WorkerView<T> {

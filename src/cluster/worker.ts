@@ -5,13 +5,13 @@
  * watches the config files itself, shuts down gracefully when the primary
  * says so (or disappears), and exits 0 when done.
  */
-import { gatewayBackend } from '../admin/backend.js';
+import { gatewayBackend } from '../gateway/admin-backend.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { loadConfig } from '../config/load.js';
 import type { Gateway } from '../gateway/gateway.js';
-import { ListenFailed } from '../gateway/listen-error.js';
-import { createLogger } from '../gateway/logger.js';
-import { PromMetrics } from '../gateway/metrics.js';
+import { ListenFailed } from '../front-door/listen-error.js';
+import { createLogger } from '../telemetry/logger.js';
+import { PromMetrics } from '../telemetry/metrics.js';
 import { watchConfig } from '../gateway/watch.js';
 import { report, serve } from './ipc.js';
 

@@ -5,22 +5,10 @@
  */
 import { relative } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
-import type { SourceFile } from './runtime.js';
+import type { SourceFile } from '../runtime/runtime.js';
+import type { Changes, ReloadSummary } from '../admin/backend.js';
 
-/** Changes lists names added, removed and changed. */
-export interface Changes {
-  added: string[];
-  removed: string[];
-  changed: string[];
-}
-
-/** ReloadSummary is what one reload changed. */
-export interface ReloadSummary {
-  /** files are the source files added, removed or changed, relative to the gateway's directory. */
-  files: Changes;
-  routes: Changes;
-  upstreams: Changes;
-}
+export type { ReloadSummary };
 
 /** summarizeReload compares the configuration before and after a reload. */
 export function summarizeReload(before: { loaded: LoadedConfig; sources: readonly SourceFile[] }, after: { loaded: LoadedConfig; sources: readonly SourceFile[] }): ReloadSummary {

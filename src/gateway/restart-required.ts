@@ -13,17 +13,9 @@
  */
 import type { LoadedConfig } from '../config/load.js';
 import type { GatewayDoc } from '../config/schema.js';
+import type { RestartNotice } from '../admin/backend.js';
 
-/** RestartNotice is one change that takes effect only after a restart. */
-export interface RestartNotice {
-  /** key is the gateway.yaml key (dotted), or another name of what changed (e.g. `plugins.stamp` code). */
-  key: string;
-  /** running and configured are the value in use and the value now configured (secrets hidden). */
-  running?: unknown;
-  configured?: unknown;
-  /** reason says more when key/running/configured do not (optional). */
-  reason?: string;
-}
+export type { RestartNotice };
 
 /**
  * RestartCheck is asked, on each successful reload, which changes of `next`

@@ -4,7 +4,7 @@
  * pool) so health checks neither wait behind nor disturb real traffic.
  */
 import { performance } from 'node:perf_hooks';
-import { Agent } from '../upstream/undici.js';
+import { Agent } from '../http/undici.js';
 import { HealthCheck, type HealthCheckDoc } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import { abortReason, withDeadline } from './internal/deadline.js';

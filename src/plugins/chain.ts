@@ -5,7 +5,7 @@
  * return a promise.
  */
 import type { Answer, PluginHooks, PluginRequest, PluginResponse } from './types.js';
-import { foldHeaderName } from '../proxy/header-names.js';
+import { foldHeaderName } from '../http/header-names.js';
 
 /** ChainLink is one plugin instance in a chain. */
 export interface ChainLink {

@@ -5,11 +5,11 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { PluginRequest } from '../plugins/types.js';
-import type { CompiledRoute, Runtime } from '../gateway/runtime.js';
+import type { CompiledRoute, Runtime } from '../runtime/runtime.js';
 import type { Target } from '../upstream/target.js';
 import { parseCookies } from '../routing/route-match.js';
 import type { ErrorCode } from '../errors.js';
-import { foldHeaderName } from './header-names.js';
+import { foldHeaderName } from '../http/header-names.js';
 
 /** kExchange is where a response keeps its exchange (exchangeOf). */
 const kExchange = Symbol('switchyard.exchange');

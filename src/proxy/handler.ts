@@ -6,19 +6,19 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Runtime } from '../gateway/runtime.js';
+import type { Runtime } from '../runtime/runtime.js';
 import { normalizePath } from '../routing/normalize-path.js';
 import type { RequestView } from '../routing/route-match.js';
 import { runRequestHooks, PluginFailure } from '../plugins/chain.js';
 import type { Answer } from '../plugins/types.js';
-import { normalizeIp, type ClientIpResolver } from './client-ip.js';
+import { normalizeIp, type ClientIpResolver } from '../http/client-ip.js';
 import { Exchange } from './exchange.js';
 import { attempt, type ForwardHooks } from './forward.js';
 import { answerError, answerPlugin, writeBare } from './respond.js';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import { BodyTooLarge, LimitStream, readBody, readStart } from './body.js';
-import { startSpan } from './trace.js';
-import { invalidHeaderName } from './header-names.js';
+import { startSpan } from '../http/trace-context.js';
+import { invalidHeaderName } from '../http/header-names.js';
 
 /** HandlerDeps is what the handler needs from the gateway. */
 export interface HandlerDeps {

@@ -8,21 +8,8 @@
  * spelling (header-names.ts).
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { foldHeaderName, plainHeaderName, type InvalidHeaders } from './header-names.js';
-
-/** HOP_BY_HOP lists headers that apply to one connection only. */
-export const HOP_BY_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'proxy-authorization',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-  'http2-settings',
-]);
+import { foldHeaderName, plainHeaderName, type InvalidHeaders } from '../http/header-names.js';
+import { HOP_BY_HOP, connectionListed } from '../http/hop-by-hop.js';
 
 /** FORWARDING lists the headers the gateway sets itself (client copies are dropped unless from a trusted proxy). */
 const FORWARDING = new Set([
@@ -62,18 +49,6 @@ export interface ForwardInfo {
   tracestate?: string | undefined;
 }
 
-/** connectionListed returns the header names a Connection header lists, lower-cased. */
-function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
-  const text = Array.isArray(value) ? value.join(',') : value;
-  if (text === 'keep-alive' || text === 'close') return undefined;
-  const set = new Set<string>();
-  for (const part of text.split(',')) {
-    const name = part.trim().toLowerCase();
-    if (name) set.add(name);
-  }
-  return set;
-}
 
 /**
  * upstreamHeaders builds the header list sent upstream as a flat
@@ -123,23 +98,6 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, info: ForwardInfo,
   return out;
 }
 
-/**
- * withoutHopByHop returns a copy of an upstream response's headers without
- * the hop-by-hop ones and the ones its Connection header names. It runs
- * before the response hooks, so an upstream cannot name a header a plugin
- * adds afterwards (`Connection: strict-transport-security`) and have the
- * gateway drop it. A copy, not `delete` in place: deleting turns the object
- * into a slow dictionary for every later read.
- */
-export function withoutHopByHop(headers: Record<string, string | string[] | undefined>): Record<string, string | string[] | undefined> {
-  const listed = connectionListed(headers.connection);
-  const out: Record<string, string | string[] | undefined> = {};
-  for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || (listed !== undefined && listed.has(name))) continue;
-    out[name] = headers[name];
-  }
-  return out;
-}
 
 /** RESPONSE_STRIP lists response headers the gateway never passes to clients besides hop-by-hop ones. */
 const RESPONSE_STRIP = new Set(['x-session-set', 'x-session-clear']);

@@ -22,7 +22,7 @@
  * compiled once at load.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { compileOrigins, type OriginMatcher } from '../plugins/builtin/cors/origins.js';
+import { compileOrigins, type OriginMatcher } from '../http/origins.js';
 
 /** BROWSER_AUTH matches Authorization schemes a browser sends on its own once the user has logged in. */
 const BROWSER_AUTH = /^\s*(?:basic|digest|negotiate|ntlm)(?:\s|$)/i;

@@ -4,7 +4,7 @@
  * A Target outlives reloads that do not change it, so its connections, health
  * and counters carry over.
  */
-import { Pool } from './undici.js';
+import { Pool } from '../http/undici.js';
 import type { Balanceable } from '../balancing/balancer.js';
 
 /** TargetPoolOptions configures the connection pool to one target. */

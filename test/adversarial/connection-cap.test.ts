@@ -17,7 +17,7 @@ import tls from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { capConnections, type CapMode } from '../../src/gateway/connection-cap.js';
+import { capConnections, type CapMode } from '../../src/front-door/connection-cap.js';
 import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
 import { startGateway, waitFor, type TestGateway } from '../../src/testing/index.js';
 import { get, parseResponses, startRecorder, type Recorder } from './helpers.js';

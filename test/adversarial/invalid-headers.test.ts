@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, waitFor, type TestGateway } from '../../src/testing/index.js';
-import { foldHeaderName, plainHeaderName } from '../../src/proxy/header-names.js';
+import { foldHeaderName, plainHeaderName } from '../../src/http/header-names.js';
 import { headerNameProblem } from '../../src/plugins/builtin/internal/http-names.js';
 import { compileClaimRules } from '../../src/plugins/builtin/jwt/claims.js';
 import type { JwtOptions } from '../../src/plugins/builtin/jwt/schema.js';

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getHeapSpaceStatistics } from 'node:v8';
 import { request } from 'undici';
-import { IdleMemory, lowMemoryGc, mallocTrim, releaseAvailable } from '../../src/gateway/idle-memory.js';
+import { IdleMemory, lowMemoryGc, mallocTrim, releaseAvailable } from '../../src/process/idle-memory.js';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { captureLog } from '../helpers/log-capture.js';
 

@@ -1,7 +1,7 @@
 /**
  * Optional dependencies are loaded only when the configuration uses them:
  * ioredis with `redis.url`, jsonwebtoken with a jwt entry, jwks-rsa with a
- * jwt `jwksUri`; and undici's index never (src/upstream/undici.ts). Each is
+ * jwt `jwksUri`; and undici's index never (src/http/undici.ts). Each is
  * megabytes of heap in every gateway process (issue 7's idle memory target),
  * so a static import creeping back is a regression.
  * Each case builds a gateway in a fresh Node process and reads its CommonJS

@@ -4,8 +4,8 @@
  * a bucket, and windows that add up across cluster workers.
  */
 import { describe, expect, it } from 'vitest';
-import { LATENCY_BOUNDS_MS, SLOTS, STEP_MS, Traffic } from '../../src/gateway/traffic.js';
-import { addWindows, quantile } from '../../src/gateway/traffic-window.js';
+import { LATENCY_BOUNDS_MS, SLOTS, STEP_MS, Traffic } from '../../src/telemetry/traffic.js';
+import { addWindows, quantile } from '../../src/telemetry/traffic-window.js';
 import { mergeStats } from '../../src/cluster/merge.js';
 
 describe('traffic window', () => {

@@ -19,7 +19,7 @@ import jsonwebtoken from 'jsonwebtoken';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { captureLog, type LogLine } from '../helpers/log-capture.js';
 import { sendRaw } from '../adversarial/helpers.js';
-import { prettyStream } from '../../src/gateway/pretty.js';
+import { prettyStream } from '../../src/telemetry/pretty.js';
 
 const SECRET = 'access-log-test-secret-0123456789';
 const PIECE = Buffer.alloc(1000, 0x62);

@@ -8,7 +8,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
-import { NO_METRICS, type MetricsSink } from '../../src/gateway/observer.js';
+import { NO_METRICS, type MetricsSink } from '../../src/telemetry/observer.js';
 import type { TestUpstream } from '../../src/testing/index.js';
 
 /** Reply is a response, read. */

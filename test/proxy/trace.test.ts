@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { request } from 'undici';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { IncomingHttpHeaders } from 'node:http';
-import { parseTraceparent, randomHex, validTracestate, MAX_TRACESTATE } from '../../src/proxy/trace.js';
+import { parseTraceparent, randomHex, validTracestate, MAX_TRACESTATE } from '../../src/http/trace-context.js';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { captureLog } from '../helpers/log-capture.js';
 

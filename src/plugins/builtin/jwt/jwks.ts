@@ -8,7 +8,7 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type jwksRsa from 'jwks-rsa';
-import { globalDispatcher } from '../../../upstream/undici.js';
+import { globalDispatcher } from '../../../http/undici.js';
 
 /** KID is what a usable `kid` looks like: short, printable, no spaces or quotes (it is only a lookup key, but it reaches logs and caches). */
 export const KID = /^[A-Za-z0-9._~+/=:-]{1,128}$/;

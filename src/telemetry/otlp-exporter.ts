@@ -23,7 +23,7 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import { Pool } from '../upstream/undici.js';
+import { Pool } from '../http/undici.js';
 import type { ErrorCode } from '../errors.js';
 import type { Exchange } from '../proxy/exchange.js';
 import type { OtlpSettings } from './otlp-config.js';

@@ -2,8 +2,8 @@
  * JSON views of the gateway's state for the admin API and the dashboard.
  * Target addresses appear here (the admin port is private), never on the public port.
  */
-import type { Gateway } from '../gateway/gateway.js';
-import { gatewayVersion } from '../gateway/version.js';
+import type { Gateway } from './gateway.js';
+import { gatewayVersion } from '../process/version.js';
 
 /** upstreamsView lists every pool with per-target health and load. */
 export function upstreamsView(gw: Gateway) {

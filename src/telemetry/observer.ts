@@ -12,7 +12,7 @@ import type { SpanSink } from './server-span.js';
 import type { Target } from '../upstream/target.js';
 import { Traffic } from './traffic.js';
 import { LineBudget } from './line-budget.js';
-import { parseTraceparent, randomHex } from '../proxy/trace.js';
+import { parseTraceparent, randomHex } from '../http/trace-context.js';
 
 /** MetricsSink receives request and attempt outcomes (prom-client backed, or a no-op). */
 export interface MetricsSink {

@@ -6,13 +6,13 @@
  * for other services must never make the gateway send its traffic's metadata
  * somewhere on its own.
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { parseDuration } from '../config/duration.js';
 import { ConfigError, ConfigInvalid, type Locate } from '../config/errors.js';
 import type { Env } from '../config/env.js';
 import type { GatewayDoc } from '../config/schema.js';
-import { stableKey } from './compile.js';
+import { stableKey } from '../runtime/compile.js';
+import { gatewayVersion } from '../process/version.js';
 
 /** OtlpSettings is a compiled `tracing.otlp`. */
 export interface OtlpSettings {
@@ -57,25 +57,6 @@ export function parseKeyValues(text: string | undefined): Record<string, string>
     }
   }
   return out;
-}
-
-let cachedVersion: string | undefined;
-/** gatewayVersion reads the version from the package.json above this module (src/ and dist/src/ alike). */
-function gatewayVersion(): string {
-  if (cachedVersion !== undefined) return cachedVersion;
-  cachedVersion = 'unknown';
-  for (const up of ['../../package.json', '../../../package.json']) {
-    try {
-      const pkg = JSON.parse(readFileSync(new URL(up, import.meta.url), 'utf8')) as { name?: string; version?: string };
-      if (pkg.name === 'switchyard-gateway' && typeof pkg.version === 'string') {
-        cachedVersion = pkg.version;
-        break;
-      }
-    } catch {
-      /* not there: try the next level */
-    }
-  }
-  return cachedVersion;
 }
 
 /** OtlpSource says where `tracing.otlp` was written, for errors. */

@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
-import { normalizeIp } from '../proxy/client-ip.js';
+import { normalizeIp } from '../http/client-ip.js';
 import { exchangeOf } from '../proxy/exchange.js';
 import { finish, type FinishHook } from '../proxy/respond.js';
 

@@ -7,9 +7,9 @@ import type { Router, Routable } from '../routing/router.js';
 import type { CompiledMatch } from '../routing/route-match.js';
 import type { Upstream } from '../upstream/upstream.js';
 import type { PluginChain } from '../plugins/chain.js';
-import type { OriginMatcher } from '../plugins/builtin/cors/origins.js';
-import type { TraceOptions } from '../proxy/trace.js';
-import type { InvalidHeaders } from '../proxy/header-names.js';
+import type { OriginMatcher } from '../http/origins.js';
+import type { TraceOptions } from '../http/trace-context.js';
+import type { InvalidHeaders } from '../http/header-names.js';
 
 /** RetryPolicy is a route's compiled `retry` block. */
 export interface RetryPolicy {

@@ -17,7 +17,7 @@ import type { RedisClient } from '../stores/redis-client.js';
 import { RedisStore } from '../stores/redis-store.js';
 import type { Store } from '../stores/store.js';
 import type { ChainBuilder } from './compile.js';
-import type { MetricsSink } from './observer.js';
+import type { MetricsSink } from '../telemetry/observer.js';
 
 /** DEFAULT_PLUGIN_DIR is gateway.yaml's default `plugins`; a missing default folder is not an error. */
 const DEFAULT_PLUGIN_DIR = './plugins';

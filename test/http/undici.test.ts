@@ -1,5 +1,5 @@
 /**
- * src/upstream/undici.ts loads undici's classes without its index: they must
+ * src/http/undici.ts loads undici's classes without its index: they must
  * be the very classes the index exports (so an undici upgrade that moves a
  * file fails here, not in production), keep the request API the index mixes
  * in, and the modules that use them must not load the index after all.
@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import * as undici from 'undici';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Agent, Pool, globalDispatcher } from '../../src/upstream/undici.js';
+import { Agent, Pool, globalDispatcher } from '../../src/http/undici.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 

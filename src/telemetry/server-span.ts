@@ -10,8 +10,8 @@ import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ErrorCode } from '../errors.js';
 import type { Exchange } from '../proxy/exchange.js';
-import { parseTraceparent, randomHex } from '../proxy/trace.js';
-import type { CompiledRoute } from './runtime.js';
+import { parseTraceparent, randomHex } from '../http/trace-context.js';
+import type { CompiledRoute } from '../runtime/runtime.js';
 
 /** SpanRecord is one finished request's span, before encoding. */
 export class SpanRecord {

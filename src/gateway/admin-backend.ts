@@ -1,0 +1,30 @@
+/**
+ * The admin API's view of one in-process gateway: the AdminBackend interface
+ * (src/admin/backend.ts) answered from a Gateway directly.
+ */
+import type { AdminBackend } from '../admin/backend.js';
+import type { Gateway } from './gateway.js';
+import { configView, routesView, statsView, upstreamsView } from './admin-views.js';
+
+/** gatewayBackend serves the admin API from one in-process gateway. */
+export function gatewayBackend(gw: Gateway): AdminBackend {
+  return {
+    readiness: async () => gw.readiness(),
+    routes: async () => routesView(gw),
+    upstreams: async () => upstreamsView(gw),
+    config: async () => configView(gw),
+    stats: async () => statsView(gw),
+    async reload() {
+      const result = await gw.reload();
+      return result.ok ? { ok: true, version: result.version, changes: result.changes, restartRequired: result.restartRequired, ...(result.pluginsReloaded ? { pluginsReloaded: result.pluginsReloaded } : {}) } : { ok: false, errors: result.errors.map((e) => e.format()) };
+    },
+    async drain(name, index, draining) {
+      const upstream = gw.runtime.upstreams.get(name);
+      const target = upstream?.targetAt(index);
+      if (!upstream || !target) return undefined;
+      upstream.setDraining(target, draining);
+      return { upstream: name, target: target.id, index: target.index, draining, inflight: target.inflight };
+    },
+    metrics: () => gw.metricsText(),
+  };
+}
