@@ -3,6 +3,7 @@
  * file and one line in FACTORIES; the conformance suite then runs it too.
  */
 import type { Balanceable, Balancer, BalancerFactory } from './balancer.js';
+import { BALANCERS, type BalancerName } from '../config/schema.js';
 import { IpHash } from './ip-hash.js';
 import { LeastConnections } from './least-connections.js';
 import { Random } from './random.js';
@@ -16,11 +17,7 @@ export { Random, type RandomOptions } from './random.js';
 export { RoundRobin } from './round-robin.js';
 export { WeightedRoundRobin } from './weighted-round-robin.js';
 
-/** BALANCERS lists the algorithm names, as written in route files (the config schema lists the same). */
-export const BALANCERS = ['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'random'] as const;
-
-/** BalancerName is one of BALANCERS. */
-export type BalancerName = (typeof BALANCERS)[number];
+export { BALANCERS, type BalancerName };
 
 /** FACTORIES builds a fresh balancer per name; typed so a name in BALANCERS cannot lack one. */
 const FACTORIES: { readonly [K in BalancerName]: BalancerFactory } = {

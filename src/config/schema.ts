@@ -22,8 +22,11 @@ export const Duration = (description: string, def?: number | string) =>
 const StringMap = (description: string) => Type.Record(Type.String(), Type.String(), { description });
 
 // The balancer names are declared once, next to their implementations.
-import { BALANCERS } from '../balancing/index.js';
-export { BALANCERS };
+/** BALANCERS lists the balancing algorithms by the names route files use; src/balancing/ has one factory per name (its type makes a missing one a compile error). */
+export const BALANCERS = ['round-robin', 'weighted-round-robin', 'least-connections', 'ip-hash', 'random'] as const;
+
+/** BalancerName is one of BALANCERS. */
+export type BalancerName = (typeof BALANCERS)[number];
 
 /** PluginRef names a plugin, alone (`- cors`) or with options (`- cors: { origins: [...] }`). */
 export const PluginRef = Type.Union(

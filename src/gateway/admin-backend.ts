@@ -3,11 +3,11 @@
  * (src/admin/backend.ts) answered from a Gateway directly.
  */
 import type { AdminBackend } from '../admin/backend.js';
-import type { Gateway } from './gateway.js';
+import type { GatewayState } from './state.js';
 import { configView, routesView, statsView, upstreamsView } from './admin-views.js';
 
 /** gatewayBackend serves the admin API from one in-process gateway. */
-export function gatewayBackend(gw: Gateway): AdminBackend {
+export function gatewayBackend(gw: GatewayState): AdminBackend {
   return {
     readiness: async () => gw.readiness(),
     routes: async () => routesView(gw),

@@ -2,11 +2,11 @@
  * JSON views of the gateway's state for the admin API and the dashboard.
  * Target addresses appear here (the admin port is private), never on the public port.
  */
-import type { Gateway } from './gateway.js';
+import type { GatewayState } from './state.js';
 import { gatewayVersion } from '../process/version.js';
 
 /** upstreamsView lists every pool with per-target health and load. */
-export function upstreamsView(gw: Gateway) {
+export function upstreamsView(gw: GatewayState) {
   const now = Date.now();
   return {
     upstreams: [...gw.runtime.upstreams.values()].map((u) => ({
@@ -42,7 +42,7 @@ export function upstreamsView(gw: Gateway) {
 }
 
 /** routesView is the resolved routing table. */
-export function routesView(gw: Gateway) {
+export function routesView(gw: GatewayState) {
   return {
     version: gw.runtime.version,
     routes: gw.runtime.routes.map((r) => ({
@@ -66,7 +66,7 @@ export function routesView(gw: Gateway) {
  * (superseded once a later reload succeeded), the changes waiting for a
  * restart, and the process: gateway version, uptime, store and certificates.
  */
-export function configView(gw: Gateway) {
+export function configView(gw: GatewayState) {
   const rt = gw.runtime;
   const rejected = gw.lastRejected;
   const now = Date.now();
@@ -85,6 +85,6 @@ export function configView(gw: Gateway) {
 }
 
 /** statsView is the cumulative traffic counters; the dashboard derives rates from two of them. */
-export function statsView(gw: Gateway) {
+export function statsView(gw: GatewayState) {
   return gw.observer.traffic.snapshot(Date.now());
 }

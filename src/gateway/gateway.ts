@@ -17,16 +17,19 @@ import { createClientIpResolver } from '../http/client-ip.js';
 import { createHandler } from '../proxy/handler.js';
 import type { ForwardHooks } from '../proxy/forward.js';
 import type { ErrorCode } from '../errors.js';
-import { compileRuntime, type Compiled } from '../runtime/compile.js';
+import { compileRuntime, type Compiled } from '../compile/compile.js';
 import { NO_METRICS, Observer, type MetricsSink } from '../telemetry/observer.js';
 import { PromMetrics } from '../telemetry/metrics.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../proxy/runtime.js';
 import { createLogger } from '../telemetry/logger.js';
-import { wireHealth } from '../runtime/health-wiring.js';
-import { PluginHost } from '../runtime/plugin-host.js';
+import { wireHealth } from '../compile/health-wiring.js';
+import { PluginHost } from '../compile/plugin-host.js';
 import { handleUpgrade } from '../proxy/websocket.js';
 import { startAdmin, type AdminServer } from '../admin/server.js';
 import { gatewayBackend } from './admin-backend.js';
+import type { GatewayState, RejectedReload, ReloadResult } from './state.js';
+
+export type { RejectedReload, ReloadResult };
 import { TlsFront, type TlsServer } from '../front-door/tls.js';
 import { CLOSE_GRACE_MS } from '../front-door/h2-sessions.js';
 import { createRedirectServer } from '../front-door/https-redirect.js';
@@ -53,22 +56,9 @@ export type GatewayOptions = LoadOptions & {
   noAdmin?: boolean;
 };
 
-/**
- * ReloadResult tells what a reload did: what changed, and which changes wait
- * for a restart (the whole current list, not only this reload's).
- */
-export type ReloadResult = { ok: true; version: number; changes: ReloadSummary; restartRequired: RestartNotice[]; pluginsReloaded?: string[] } | { ok: false; errors: ConfigError[] };
-
-/** RejectedReload remembers the last invalid configuration attempt (admin /config). */
-export interface RejectedReload {
-  at: Date;
-  errors: string[];
-  /** supersededBy is the version a later successful reload installed (the rejection no longer describes the files). */
-  supersededBy?: number;
-}
 
 /** Gateway is a running (or ready to run) gateway. */
-export class Gateway {
+export class Gateway implements GatewayState {
   private active: Runtime;
   private activeLinks: Compiled['links'];
   private server: Server | TlsServer | undefined;

@@ -5,7 +5,7 @@
  */
 import { relative } from 'node:path';
 import type { LoadedConfig } from '../config/load.js';
-import type { SourceFile } from '../runtime/runtime.js';
+import type { SourceFile } from '../proxy/runtime.js';
 import type { Changes, ReloadSummary } from '../admin/backend.js';
 
 export type { ReloadSummary };

@@ -5,7 +5,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { PluginRequest } from '../plugins/types.js';
-import type { CompiledRoute, Runtime } from '../runtime/runtime.js';
+import type { CompiledRoute, Runtime } from './runtime.js';
 import type { Target } from '../upstream/target.js';
 import { parseCookies } from '../routing/route-match.js';
 import type { ErrorCode } from '../errors.js';

@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from './runtime.js';
 import { normalizePath } from '../routing/normalize-path.js';
 import type { RequestView } from '../routing/route-match.js';
 import { runRequestHooks, PluginFailure } from '../plugins/chain.js';

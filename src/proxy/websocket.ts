@@ -16,7 +16,7 @@ import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Logger } from 'pino';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from './runtime.js';
 import { normalizePath } from '../routing/normalize-path.js';
 import { runRequestHooks, PluginFailure } from '../plugins/chain.js';
 import type { Answer } from '../plugins/types.js';

@@ -10,7 +10,7 @@ import type { Exchange } from '../proxy/exchange.js';
 import type { AttemptOutcome } from '../proxy/forward.js';
 import { statusOf, type MetricsSink } from './observer.js';
 import type { SpanCounters } from './otlp-exporter.js';
-import type { Runtime } from '../runtime/runtime.js';
+import type { Runtime } from '../proxy/runtime.js';
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 /** classIndex maps a status to its index in CLASSES (anything below 100 is 0xx, above 599 is 5xx). */

@@ -11,7 +11,7 @@ import { parseDuration } from '../config/duration.js';
 import { ConfigError, ConfigInvalid, type Locate } from '../config/errors.js';
 import type { Env } from '../config/env.js';
 import type { GatewayDoc } from '../config/schema.js';
-import { stableKey } from '../runtime/compile.js';
+import { stableKey } from '../compile/compile.js';
 import { gatewayVersion } from '../process/version.js';
 
 /** OtlpSettings is a compiled `tracing.otlp`. */

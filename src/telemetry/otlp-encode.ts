@@ -15,7 +15,7 @@
  */
 import { classify } from '../proxy/forward.js';
 import { hostOf } from '../proxy/handler.js';
-import type { CompiledRoute } from '../runtime/runtime.js';
+import type { CompiledRoute } from '../proxy/runtime.js';
 import type { SpanRecord } from './server-span.js';
 
 /** SPAN_KIND_SERVER is opentelemetry-proto's Span.SpanKind for a server span. */

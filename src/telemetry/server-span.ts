@@ -11,7 +11,7 @@ import type { TLSSocket } from 'node:tls';
 import type { ErrorCode } from '../errors.js';
 import type { Exchange } from '../proxy/exchange.js';
 import { parseTraceparent, randomHex } from '../http/trace-context.js';
-import type { CompiledRoute } from '../runtime/runtime.js';
+import type { CompiledRoute } from '../proxy/runtime.js';
 
 /** SpanRecord is one finished request's span, before encoding. */
 export class SpanRecord {

@@ -17,7 +17,6 @@ import type { RedisClient } from '../stores/redis-client.js';
 import { RedisStore } from '../stores/redis-store.js';
 import type { Store } from '../stores/store.js';
 import type { ChainBuilder } from './compile.js';
-import type { MetricsSink } from '../telemetry/observer.js';
 
 /** DEFAULT_PLUGIN_DIR is gateway.yaml's default `plugins`; a missing default folder is not an error. */
 const DEFAULT_PLUGIN_DIR = './plugins';
@@ -35,7 +34,7 @@ export class PluginHost {
   ) {}
 
   /** create builds the registry and the store; throws ConfigInvalid when custom plugins cannot be loaded. */
-  static async create(loaded: LoadedConfig, log: Logger, now: () => number, sink: MetricsSink, offline: boolean): Promise<PluginHost> {
+  static async create(loaded: LoadedConfig, log: Logger, now: () => number, sink: PluginMetrics, offline: boolean): Promise<PluginHost> {
     const registry = new PluginRegistry();
     await loadCustom(registry, loaded);
     const url = loaded.gateway.redis?.url?.trim();

@@ -20,7 +20,7 @@ import { Sticky, stickySecret, type StickySecret } from '../upstream/sticky.js';
 import type { ChainLink } from '../plugins/chain.js';
 import { compileChain } from '../plugins/chain.js';
 import { compileWebSocketOrigins } from '../proxy/ws-origin.js';
-import type { CompiledRoute, Runtime, SourceFile } from './runtime.js';
+import type { CompiledRoute, Runtime, SourceFile } from '../proxy/runtime.js';
 
 /** ChainBuilder instantiates plugin refs (global chain + a route's own) into chain links. */
 export type ChainBuilder = (refs: ReadonlyArray<{ ref: PluginRef; file: string; path: (string | number)[]; locate: (p: (string | number)[]) => { line: number; col: number } }>, routeId: string) => Promise<ChainLink[]>;

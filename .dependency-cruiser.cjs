@@ -1,0 +1,105 @@
+/**
+ * The dependency rule of src/ (run by `npm test` as `npm run deps`): imports
+ * point one way, down this list of layers, never up and never in a cycle.
+ *
+ *   cli                                   the command line
+ *   cluster                               the multi-process primary and its workers
+ *   gateway                               composes the rest: start, reload, shutdown
+ *   front-door | admin | telemetry        public listeners | admin API | logs, metrics, spans
+  *   compile                               compiles configuration into what the proxy serves
+ *   proxy                                 the request path
+ *   routing | balancing | health | upstream | plugins (SDK)
+ *   config | http | stores | process | errors
+ *
+ * A layer may import any layer below it, and itself. Siblings on one line
+ * do not import each other, with the exceptions written below as rules
+ * (each with its reason). Built-in plugins are written like third-party
+ * ones: they import only the plugin SDK and src/http/. The admin API sees only
+ * the AdminBackend interface (src/admin/backend.ts), never the gateway.
+ */
+const LAYERS = [
+  ['cli'],
+  ['cluster'],
+  ['gateway'],
+  ['front-door', 'admin', 'telemetry'],
+  ['compile'],
+  ['proxy'],
+  ['routing', 'balancing', 'health', 'upstream', 'plugins'],
+  ['config', 'http', 'stores', 'process', 'errors\\.ts'],
+];
+
+// Sibling imports that are part of the design (from → to, and why).
+const SIBLINGS = {
+  'front-door': ['telemetry'], // listeners log and count their refusals through the observer
+  telemetry: [],
+  admin: [],
+  routing: [],
+  balancing: [],
+  health: ['upstream'], // checkers report to a pool's targets (types only)
+  upstream: ['balancing', 'health'], // a pool balances over its targets and applies slow start
+  plugins: [],
+  config: [],
+  http: [],
+  stores: [],
+  process: [],
+};
+
+const folder = (name) => (name.endsWith('.ts') ? `^src/${name}$` : `^src/${name}/`);
+const forbidden = [
+  {
+    name: 'no-circular',
+    comment: 'A cycle makes two modules one: break it by moving the shared piece down.',
+    severity: 'error',
+    from: { path: '^src/' },
+    to: { circular: true },
+  },
+];
+LAYERS.forEach((layer, i) => {
+  const above = LAYERS.slice(0, i).flat();
+  for (const name of layer) {
+    const siblings = layer.filter((s) => s !== name && !(SIBLINGS[name] ?? []).includes(s));
+    if (above.length + siblings.length === 0) continue; // the top layer may import anything
+    forbidden.push({
+      name: `layers: ${name.replace('\\.ts', '.ts')} imports only layers below it`,
+      comment: `src/${name.replace('\\.ts', '.ts')} may not import ${[...above, ...siblings].join(', ') || 'nothing above'} (see the layer list at the top of .dependency-cruiser.cjs).`,
+      severity: 'error',
+      from: { path: folder(name) },
+      to: { path: [...above, ...siblings].map(folder) },
+    });
+  }
+});
+forbidden.push(
+  {
+    name: 'plugins: built-ins import only the plugin SDK',
+    comment: 'Built-in plugins are written like third-party ones: the SDK (src/plugins/*.ts), src/http/ and their own folder.',
+    severity: 'error',
+    from: { path: '^src/plugins/builtin/' },
+    to: { path: '^src/', pathNot: ['^src/plugins/', '^src/http/', '^src/errors\\.ts$', '^src/stores/store(-error)?\\.ts$'] },
+  },
+  {
+    name: 'plugins: the SDK never imports a built-in',
+    comment: 'The SDK is the interface; only the registry of built-ins (src/plugins/builtins.ts) names them.',
+    severity: 'error',
+    from: { path: '^src/plugins/[^/]+\\.ts$', pathNot: '^src/plugins/builtins\\.ts$' },
+    to: { path: '^src/plugins/builtin/' },
+  },
+  {
+    name: 'core: nothing outside src/plugins depends on a built-in plugin',
+    comment: 'The core may not depend on a plugin: move what both need to src/http/.',
+    severity: 'error',
+    from: { path: '^src/', pathNot: '^src/plugins/' },
+    to: { path: '^src/plugins/builtin/' },
+  },
+);
+
+module.exports = {
+  forbidden,
+  options: {
+    // TypeScript 7 has no JavaScript compiler API for dependency-cruiser to use: swc parses the sources, type-only imports included.
+    parser: 'swc',
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    includeOnly: '^src/',
+    doNotFollow: { path: 'node_modules' },
+  },
+};

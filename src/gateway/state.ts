@@ -1,0 +1,37 @@
+/**
+ * What the admin views and the admin backend read of a running gateway. The
+ * Gateway class implements it; the adapters depend on this, not on the class,
+ * so neither imports the other.
+ */
+import type { ConfigError } from '../config/errors.js';
+import type { ReloadSummary, RestartNotice } from '../admin/backend.js';
+import type { Runtime } from '../proxy/runtime.js';
+import type { Traffic } from '../telemetry/traffic.js';
+
+/**
+ * ReloadResult tells what a reload did: what changed, and which changes wait
+ * for a restart (the whole current list, not only this reload's).
+ */
+export type ReloadResult = { ok: true; version: number; changes: ReloadSummary; restartRequired: RestartNotice[]; pluginsReloaded?: string[] } | { ok: false; errors: ConfigError[] };
+
+/** RejectedReload remembers the last invalid configuration attempt (admin /config). */
+export interface RejectedReload {
+  at: Date;
+  errors: string[];
+  /** supersededBy is the version a later successful reload installed (the rejection no longer describes the files). */
+  supersededBy?: number;
+}
+
+/** GatewayState is the part of a gateway the admin API shows and drives. */
+export interface GatewayState {
+  readonly runtime: Runtime;
+  readonly lastRejected: RejectedReload | undefined;
+  readonly restartRequired: readonly RestartNotice[];
+  readonly startedAt: Date;
+  readonly observer: { readonly traffic: Pick<Traffic, 'snapshot'> };
+  certificates(): Array<{ cert: string; names: readonly string[]; notAfter: string }>;
+  storeStatus(): { kind: string; healthy: boolean };
+  readiness(): Record<string, boolean>;
+  reload(): Promise<ReloadResult>;
+  metricsText(): Promise<string>;
+}
