@@ -54,10 +54,14 @@ const USAGE = `Usage: npm run bench -- [options]
                        --cpu-prof; print each one's top self-time functions over the measured rounds
                        and, side by side, each one's CPU per request by area (node core, undici, ...)
   --loader NAME        autocannon (default) or wrk (when installed)
+  --compare DIR        also run "gateway-before" and "gateway-chain-before": the same candidates
+                       from another built checkout (e.g. a git worktree of the previous commit,
+                       after \`npm ci && npm run build\` there), measured in the same rounds
   -h, --help
 
 Candidates: upstream-direct, bare-fastify-proxy, undici-minimal, nginx (when installed),
-            gateway, gateway-chain, gateway-routes-N (with --routes N), gateway-workers-N (with --workers N)
+            gateway, gateway-chain, gateway-routes-N (with --routes N), gateway-workers-N (with --workers N),
+            gateway-before, gateway-chain-before (with --compare DIR)
 `;
 
 const LIB = new URL('./lib/', import.meta.url);
@@ -89,6 +93,7 @@ function options() {
       'node-args': { type: 'string', default: '' },
       profile: { type: 'boolean', default: false },
       loader: { type: 'string', default: 'autocannon' },
+      compare: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -121,7 +126,9 @@ function options() {
     nodeArgs: values['node-args'].split(/\s+/).filter(Boolean),
     profile: values.profile,
     loader: values.loader,
+    compare: values.compare,
   };
+  if (o.compare !== undefined && !existsSync(join(o.compare, 'dist/src/cli/index.js'))) throw new UsageError(`--compare ${o.compare}: no dist/src/cli/index.js there (run npm ci && npm run build in it first)`);
   if (!['autocannon', 'wrk'].includes(o.loader)) throw new UsageError(`--loader must be autocannon or wrk (got "${o.loader}")`);
   return o;
 }
@@ -155,6 +162,7 @@ async function main() {
   if (o.routes !== undefined && o.routes !== 10) names.push(`gateway-routes-${o.routes}`);
   const workersName = `gateway-workers-${o.workers}`;
   if (o.workers > 1) names.push(workersName);
+  if (o.compare !== undefined) names.push('gateway-before', 'gateway-chain-before');
   if (o.only) {
     const unknown = o.only.filter((n) => !names.includes(n));
     if (unknown.length) throw new UsageError(`--only: unknown candidate(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
@@ -243,6 +251,21 @@ async function main() {
       const g = await startGateway({ targets, routes: o.routes, cpus: gwCpus, headers, nodeArgs, profileDir: profileDir(`gateway-routes-${o.routes}`) });
       track(g.child);
       return { ...g, gateway: true, notes: [`as "gateway" but ${o.routes} generated routes; the hit route is declared last`, ...flagsNote, ...profiled, ...g.notes] };
+    };
+  }
+  if (o.compare !== undefined) {
+    // The same two candidates from another checkout: a refactor's before/after in one run.
+    const before = { root: o.compare, cli: join(o.compare, 'dist/src/cli/index.js') };
+    starters['gateway-before'] = async () => {
+      const g = await startGateway({ targets, routes: 10, cpus: gwCpus, headers, nodeArgs, profileDir: profileDir('gateway-before'), build: before });
+      track(g.child);
+      return { ...g, gateway: true, notes: [`as "gateway", built from ${o.compare}`, ...flagsNote, ...profiled, ...g.notes] };
+    };
+    starters['gateway-chain-before'] = async () => {
+      const { kept, notes: chainNotes } = await resolveChain(chainRefs(), before.root);
+      const g = await startGateway({ targets, routes: 10, chain: kept, healthCheck: true, cpus: gwCpus, headers, nodeArgs, profileDir: profileDir('gateway-chain-before'), build: before });
+      track(g.child);
+      return { ...g, gateway: true, notes: [`as "gateway-chain", built from ${o.compare}`, ...flagsNote, ...profiled, ...chainNotes, ...g.notes] };
     };
   }
   if (o.workers > 1) {

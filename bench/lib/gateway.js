@@ -39,8 +39,8 @@ export function chainRefs() {
  * whose options validate; the others are returned as notes. The registry's
  * own errors (UnknownPluginError with its suggestion, option errors) are quoted.
  */
-export async function resolveChain(refs = chainRefs()) {
-  const { PluginRegistry } = await import(join(ROOT, 'dist/src/plugins/registry.js'));
+export async function resolveChain(refs = chainRefs(), root = ROOT) {
+  const { PluginRegistry } = await import(join(root, 'dist/src/plugins/registry.js'));
   const registry = new PluginRegistry();
   const kept = [];
   const notes = [];
@@ -104,15 +104,16 @@ export function writeConfig({ port, adminPort, targets, routes, chain, healthChe
  * here, not silently in the table). Returns { child, pid, url, config, dir,
  * port, adminPort, notes, workers, profileDir }; `dir` is the temp config
  * directory to remove. `nodeArgs` go before the CLI (e.g. --inspect).
+ * `build.cli` runs another checkout's built CLI (bench --compare).
  */
-export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir, nodeArgs: extraNodeArgs = [] }) {
+export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir, nodeArgs: extraNodeArgs = [], build = { cli: CLI } }) {
   const port = await freePort();
   const adminPort = await freePort();
   const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck });
   const nodeArgs = [...extraNodeArgs, ...cpuProfArgs(profileDir)];
   // --workers is always explicit: without it NODE_ENV=production means one
   // worker per CPU, and "1 worker" would silently be a primary plus N workers.
-  const args = [...nodeArgs, CLI, 'start', '--config', config, '--workers', String(workers)];
+  const args = [...nodeArgs, build.cli, 'start', '--config', config, '--workers', String(workers)];
   const child = launch(process.execPath, args, { cpus, env: { NODE_ENV: 'production' }, name: 'gateway' });
   const url = `http://127.0.0.1:${port}${BENCH_PATH}`;
   try {
