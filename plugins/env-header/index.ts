@@ -1,6 +1,6 @@
 /**
- * env-header: an example custom plugin (the README's "write your own plugin"
- * guide walks through it). It sets a request header sent upstream from an
+ * env-header: an example custom plugin (the "Write your own plugin" guide in
+ * docs/plugins.md walks through it). It sets a request header sent upstream from an
  * environment variable read once at load — e.g. a deployment region or a
  * shared secret an upstream checks — and strips any client copy of it, so a
  * client can never forge it.

@@ -1,5 +1,5 @@
 /**
- * 13.8: the README's table of errors clients see is the catalog
+ * 13.8: the table of errors clients see (docs/security.md) is the catalog
  * (src/errors.ts), row for row: every catalog code appears once with its
  * status, and no row names a code the catalog does not have. One code per
  * row, so a reader can find a code by searching for it.
@@ -8,13 +8,13 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ERRORS } from '../../src/errors.js';
 
-const README = new URL('../../README.md', import.meta.url);
+const DOC = new URL('../../docs/security.md', import.meta.url);
 
 /** errorTable returns the rows of the table that follows "**Errors clients see**" as [status, code] pairs. */
 function errorTable(markdown: string): Array<{ status: string; code: string; line: string }> {
   const lines = markdown.split('\n');
   const intro = lines.findIndex((l) => l.startsWith('**Errors clients see**'));
-  expect(intro, 'README has an "**Errors clients see**" paragraph').toBeGreaterThan(-1);
+  expect(intro, 'docs/security.md has an "**Errors clients see**" paragraph').toBeGreaterThan(-1);
   const header = lines.findIndex((l, i) => i > intro && l.startsWith('| Status | Code |'));
   expect(header, 'the paragraph is followed by a "| Status | Code | When |" table').toBeGreaterThan(-1);
   const rows: Array<{ status: string; code: string; line: string }> = [];
@@ -25,8 +25,8 @@ function errorTable(markdown: string): Array<{ status: string; code: string; lin
   return rows;
 }
 
-describe('13.8: the README error table matches the catalog', () => {
-  const rows = errorTable(readFileSync(README, 'utf8'));
+describe('13.8: the error table in docs/security.md matches the catalog', () => {
+  const rows = errorTable(readFileSync(DOC, 'utf8'));
 
   it('has one catalog code per row, with its status', () => {
     for (const r of rows) {

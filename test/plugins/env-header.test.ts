@@ -1,5 +1,5 @@
 /**
- * The README's example plugin, tested the way the README tells plugin authors
+ * The example plugin of docs/plugins.md, tested the way that page tells plugin authors
  * to: a real upstream, the gateway in-process, real HTTP.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,5 +1,5 @@
 /**
- * 13.10: a plugin author's own test, written as the README shows
+ * 13.10: a plugin author's own test, written as docs/plugins.md shows
  * (`import { startGateway, startUpstream } from 'switchyard-gateway/testing'`),
  * runs with vitest in a folder OUTSIDE the repository after `npm ci` alone:
  * `prepare` builds dist/, and the author's folder has the gateway installed
@@ -17,7 +17,7 @@ import { gatewayFolder, stampPlugin } from './plugin-folders.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
 
-/** AUTHOR_TEST is the README's plugin test, adapted to the stamp plugin. */
+/** AUTHOR_TEST is the plugin test of docs/plugins.md, adapted to the stamp plugin. */
 const AUTHOR_TEST = `
 import { expect, it } from 'vitest';
 import { startGateway, startUpstream } from 'switchyard-gateway/testing';

@@ -3,7 +3,7 @@
  * no node_modules exists up the tree), laid out as an operator would: a
  * gateway.yaml, a routes/ folder and a plugins/ folder whose plugins import
  * the SDK by its package name. Used by the tests of plugins that load from
- * anywhere, plugin tests written as the README shows, and plugin reloads.
+ * anywhere, plugin tests written as docs/plugins.md shows, and plugin reloads.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
