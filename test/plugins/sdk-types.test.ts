@@ -7,7 +7,7 @@
  * this file and to docs/sdk.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ import { Duration, createGateway, definePlugin, Type, type Gateway, type PluginC
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const THIS_FILE = fileURLToPath(import.meta.url);
+const SDK_DOC = readFileSync(new URL('../../docs/sdk.md', import.meta.url), 'utf8');
 
 const schema = Type.Object({
   required: Type.String(),
@@ -139,6 +140,33 @@ describe('14.6: switchyard-gateway/http from a plugin folder outside the reposit
       expect(mod).toMatchObject({ folded: 'x-user-id', hop: true });
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('14.6: docs/sdk.md', () => {
+  it('names every export of the three entry points', () => {
+    const names = [...Object.keys(sdk), ...Object.keys(http), ...Object.keys(testing)];
+    expect(names.filter((n) => !SDK_DOC.includes(`\`${n}`))).toEqual([]);
+  });
+
+  it('its plugin example loads from a folder outside the repository and does what it says', async () => {
+    const source = /```ts\n([\s\S]*?)```/.exec(SDK_DOC)?.[1];
+    expect(source).toContain(`from 'switchyard-gateway/http'`);
+    const root = mkdtempSync(join(tmpdir(), 'sy-sdk-doc-'));
+    try {
+      mkdirSync(join(root, 'trace-id-header'));
+      writeFileSync(join(root, 'trace-id-header/index.ts'), source!);
+      const { mod } = await importPlugin(join(root, 'trace-id-header/index.ts'));
+      const def = mod.default as PluginDefinition;
+      const hooks = await def.create({ header: 'x-trace-id' }, {} as PluginContext);
+      const sent: Record<string, string> = {};
+      const req = { headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' }, setUpstreamHeader: (n: string, v: string) => (sent[n] = v) };
+      await hooks.onRequest!(req as never);
+      expect(sent).toEqual({ 'x-trace-id': '0af7651916cd43dd8448eb211c80319c' });
+      expect(hooks.ownsHeaders).toEqual(['x-trace-id']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
     }
   });
 });
