@@ -14,7 +14,7 @@
  * A layer may import any layer below it, and itself. Siblings on one line
  * do not import each other, with the exceptions written below as rules
  * (each with its reason). Built-in plugins are written like third-party
- * ones: they import only the plugin SDK and src/http/. The admin API sees only
+ * ones: they import only the plugin SDK and src/http/index.ts. The admin API sees only
  * the AdminBackend interface (src/admin/backend.ts), never the gateway.
  */
 const LAYERS = [
@@ -71,10 +71,10 @@ LAYERS.forEach((layer, i) => {
 forbidden.push(
   {
     name: 'plugins: built-ins import only the plugin SDK',
-    comment: 'Built-in plugins are written like third-party ones: the SDK (src/plugins/*.ts), src/http/ and their own folder.',
+    comment: 'Built-in plugins are written like third-party ones: the SDK (src/plugins/*.ts), src/http/index.ts (published as switchyard-gateway/http) and their own folder.',
     severity: 'error',
     from: { path: '^src/plugins/builtin/' },
-    to: { path: '^src/', pathNot: ['^src/plugins/', '^src/http/', '^src/errors\\.ts$', '^src/stores/store(-error)?\\.ts$'] },
+    to: { path: '^src/', pathNot: ['^src/plugins/', '^src/http/index\\.ts$', '^src/errors\\.ts$', '^src/stores/store(-error)?\\.ts$'] },
   },
   {
     name: 'plugins: the SDK never imports a built-in',

@@ -121,7 +121,6 @@ export class PluginHost {
     const ctx: PluginContext = {
       log: this.log.child(routeId === undefined ? { plugin: name } : { plugin: name, route: routeId }),
       store: this.store,
-      redis: this.redis,
       metrics: this.metrics,
       clock: this.clock,
       routeId,

@@ -6,7 +6,8 @@
  * tsx); a data: module needs nothing but node: builtins, from src/ and dist/ alike.
  *
  * What the hooks do:
- * - `switchyard-gateway` and `switchyard-gateway/testing`, imported from
+ * - `switchyard-gateway`, `switchyard-gateway/http` and
+ *   `switchyard-gateway/testing`, imported from
  *   anywhere, resolve to the RUNNING installation's entry files (given at
  *   registration), never to whatever a nearby node_modules holds — a plugin
  *   in /etc/switchyard/plugins has no node_modules at all, and a foreign copy

@@ -73,6 +73,7 @@ function installHooks(): Promise<void> {
     const data: HooksData = {
       entries: {
         [PACKAGE_NAME]: new URL(`../index${ext}`, import.meta.url).href,
+        [`${PACKAGE_NAME}/http`]: new URL(`../http/index${ext}`, import.meta.url).href,
         [`${PACKAGE_NAME}/testing`]: new URL(`../testing/index${ext}`, import.meta.url).href,
       },
       // src/ (or dist/src/): the gateway's own code, never a plugin's even when a plugin imports it by a relative path.

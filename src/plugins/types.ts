@@ -7,7 +7,6 @@ import type { Static, TSchema } from '@sinclair/typebox';
 import type { Logger } from 'pino';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Store } from '../stores/store.js';
-import type { Redis, Cluster } from 'ioredis';
 import type { ErrorCode } from '../errors.js';
 
 /** Clock is the gateway's clock (injectable in tests). */
@@ -25,11 +24,11 @@ export interface PluginMetrics {
 export interface PluginContext {
   /** log is a child logger bound to the plugin (and route, for route-level plugins). */
   readonly log: Logger;
-  /** store is the shared key/value store: Redis when configured, else the embedded one. */
+  /** store is the shared key/value store: Redis when configured, else the embedded one (the only way plugins reach Redis, so every plugin gets the same fault tolerance). */
   readonly store: Store;
-  /** redis is the shared ioredis client, when Redis is configured. */
-  readonly redis: Redis | Cluster | undefined;
+  /** metrics counts plugin events in the gateway's metrics. */
   readonly metrics: PluginMetrics;
+  /** clock is the gateway's clock: use it, not Date.now(), so tests can move time. */
   readonly clock: Clock;
   /** routeId is the route this instance serves (undefined for the global chain). */
   readonly routeId: string | undefined;

@@ -29,6 +29,7 @@ export interface TestUpstream {
   hits(filter?: (r: RecordedRequest) => boolean): number;
   /** setHandler replaces the response behaviour. */
   setHandler(h: UpstreamHandler): void;
+  /** close stops the server, cutting open connections. */
   close(): Promise<void>;
 }
 
@@ -89,10 +90,19 @@ export async function startUpstream(name: string, handler: UpstreamHandler = ech
 
 /** TestGateway is an in-process gateway with its base URLs. */
 export interface TestGateway {
+  /**
+   * gateway is the concrete gateway, internals included (runtime, observer,
+   * metricsText): Switchyard's own tests read them. Plugin tests should need
+   * only `url`; what embedders may rely on is the Gateway interface of the main entry.
+   */
   readonly gateway: Gateway;
+  /** url is the public listener's base URL (`http://127.0.0.1:<port>`). */
   readonly url: string;
+  /** port is the public listener's port. */
   readonly port: number;
+  /** adminUrl is the admin API's base URL. */
   readonly adminUrl: string;
+  /** close shuts the gateway down (in-flight requests finish first). */
   close(): Promise<void>;
 }
 

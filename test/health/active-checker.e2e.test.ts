@@ -6,22 +6,28 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { ActiveChecker } from '../../src/health/active-checker.js';
 import { createHttpProbe } from '../../src/health/http-probe.js';
-import { captureLogger, recordingListener, startHttpServer, subjectFor, until, type TestServer } from './helpers.js';
+import { startUpstream, waitFor } from '../../src/testing/index.js';
+import { captureLog } from '../helpers/log-capture.js';
+import { recordingListener, subjectFor, type TestServer } from './helpers.js';
 
 let server: TestServer;
 let status = 200;
 let checks = 0;
 beforeAll(async () => {
-  server = await startHttpServer((req, res) => {
-    if (req.url !== '/healthz') {
-      res.statusCode = 404;
+  server = await startUpstream(
+    'flipping',
+    (req, res) => {
+      if (req.url !== '/healthz') {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      checks++;
+      res.statusCode = status;
       res.end();
-      return;
-    }
-    checks++;
-    res.statusCode = status;
-    res.end();
-  });
+    },
+    { stream: true },
+  );
 });
 afterAll(() => server.close());
 
@@ -29,7 +35,7 @@ it('takes a target out when /healthz turns 503 and brings it back when it recove
   const subject = subjectFor(server.url);
   const probe = createHttpProbe({ path: '/healthz', timeoutMs: 500 });
   const listener = recordingListener();
-  const { logger, lines } = captureLogger();
+  const { logger, lines } = captureLog('debug');
   const checker = new ActiveChecker({
     subjects: [subject],
     probe,
@@ -44,17 +50,17 @@ it('takes a target out when /healthz turns 503 and brings it back when it recove
   });
   try {
     checker.start();
-    await until(() => checks >= 2, 'two healthy checks');
+    await waitFor(() => checks >= 2, { message: 'two healthy checks', interval: 5 });
     expect(checker.state(subject.id)?.healthy).toBe(true);
     expect(listener.events).toEqual([]);
 
     status = 503;
-    await until(() => listener.events.length === 1, 'the unhealthy transition');
+    await waitFor(() => listener.events.length === 1, { message: 'the unhealthy transition', interval: 5 });
     expect(listener.events[0]).toMatchObject({ kind: 'active', healthy: false, detail: { reason: 'status 503', status: 503, consecutiveFailures: 2 } });
     expect(checker.state(subject.id)?.healthy).toBe(false);
 
     status = 200;
-    await until(() => listener.events.length === 2, 'the healthy transition');
+    await waitFor(() => listener.events.length === 2, { message: 'the healthy transition', interval: 5 });
     expect(listener.events[1]).toMatchObject({ kind: 'active', healthy: true, detail: { reason: 'ok', status: 200, consecutiveSuccesses: 2 } });
 
     expect(lines.filter((l) => l.msg === 'health check: target unhealthy')).toHaveLength(1);

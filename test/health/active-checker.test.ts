@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ActiveChecker, type ActiveCheckerOptions } from '../../src/health/active-checker.js';
 import type { HealthCheckResult, HealthSubject, Probe } from '../../src/health/types.js';
-import { captureLogger, recordingListener, subjectFor } from './helpers.js';
+import { captureLog } from '../helpers/log-capture.js';
+import { recordingListener, subjectFor } from './helpers.js';
 
 const INTERVAL = 1000;
 const A = subjectFor('http://10.0.0.1:8080');
@@ -35,7 +36,7 @@ function manualProbe() {
 
 function makeChecker(over: Partial<ActiveCheckerOptions> & Pick<ActiveCheckerOptions, 'probe'>) {
   const listener = recordingListener();
-  const { logger, lines } = captureLogger();
+  const { logger, lines } = captureLog('debug');
   const checker = new ActiveChecker({
     subjects: [A],
     intervalMs: INTERVAL,

@@ -3,13 +3,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHttpProbe, type HttpProbeOptions } from '../../src/health/http-probe.js';
-import { closedPort, startHttpServer, subjectFor, type TestServer } from './helpers.js';
+import { startUpstream } from '../../src/testing/index.js';
+import { closedPort, subjectFor, type TestServer } from './helpers.js';
 
 let server: TestServer;
 const seenHosts: string[] = [];
 
 beforeAll(async () => {
-  server = await startHttpServer((req, res) => {
+  server = await startUpstream('probed', (req, res) => {
     switch (req.url) {
       case '/ok':
         res.end('ok');
@@ -36,7 +37,7 @@ beforeAll(async () => {
         res.statusCode = 404;
         res.end();
     }
-  });
+  }, { stream: true });
 });
 afterAll(() => server.close());
 
@@ -102,7 +103,7 @@ describe('http probe', () => {
   });
 
   it('one probe checks several targets and can be reused', async () => {
-    const other = await startHttpServer((_req, res) => res.end());
+    const other = await startUpstream('other', (_req, res) => res.end(), { stream: true });
     const probe = createHttpProbe(opts({}));
     try {
       const signal = new AbortController().signal;

@@ -5,7 +5,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { OutlierDetector, type OutlierDetectorOptions } from '../../src/health/outlier-detector.js';
 import type { HealthSubject } from '../../src/health/types.js';
-import { captureLogger, recordingListener, subjectFor } from './helpers.js';
+import { captureLog } from '../helpers/log-capture.js';
+import { recordingListener, subjectFor } from './helpers.js';
 
 const BASE = 10_000;
 const pool = (n: number): HealthSubject[] => Array.from({ length: n }, (_, i) => subjectFor(`http://10.0.0.${i + 1}:8080`));
@@ -13,7 +14,7 @@ const [A, B] = pool(2) as [HealthSubject, HealthSubject];
 
 function makeDetector(over: Partial<OutlierDetectorOptions> = {}, subjects: HealthSubject[] = [A, B]) {
   const listener = recordingListener();
-  const { logger, lines } = captureLogger();
+  const { logger, lines } = captureLog('debug');
   const detector = new OutlierDetector({
     consecutiveFailures: 3,
     baseEjectionMs: BASE,

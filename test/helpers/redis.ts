@@ -8,6 +8,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { connect, createServer } from 'node:net';
+import { waitFor } from '../../src/testing/index.js';
 
 /** TestRedis is a Redis server a test may use (and, when local, stop and restart). */
 export interface TestRedis {
@@ -27,16 +28,6 @@ export const REDIS_IS_EXTERNAL = Boolean(process.env.REDIS_URL);
 
 /** SKIP_NEEDS_LOCAL_REDIS is the reason shown by tests skipped because REDIS_URL cannot be stopped. */
 export const SKIP_NEEDS_LOCAL_REDIS = 'REDIS_URL is set: this test stops/restarts Redis, which only works with the throwaway redis-server';
-
-/** until polls `check` every 10ms until it returns true, failing with `what` after the deadline. */
-export async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await check()) return;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs}ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /** freePort asks the kernel for a free loopback port. */
 async function freePort(): Promise<number> {
@@ -88,10 +79,13 @@ export async function startRedis(): Promise<TestRedis> {
     child = proc;
     let exited = false;
     proc.once('exit', () => (exited = true));
-    await until(async () => {
-      if (exited) throw new Error(`redis-server exited before answering on port ${port}`);
-      return pings(port);
-    }, `redis-server to answer PING on port ${port}`, 10_000);
+    await waitFor(
+      async () => {
+        if (exited) throw new Error(`redis-server exited before answering on port ${port}`);
+        return pings(port);
+      },
+      { message: `redis-server to answer PING on port ${port}`, timeout: 10_000 },
+    );
   };
   const stop = async () => {
     const proc = child;

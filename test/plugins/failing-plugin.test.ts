@@ -7,8 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
+import { captureLog } from '../helpers/log-capture.js';
 import { request } from 'undici';
 import { ConfigInvalid } from '../../src/config/errors.js';
 import { startGateway, startUpstream, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
@@ -39,21 +38,15 @@ describe('a plugin that throws', () => {
   let dir: string;
   let up: TestUpstream;
   let gw: TestGateway;
-  const lines: Array<Record<string, unknown>> = [];
+  const { logger, lines } = captureLog('info');
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'sy-flaky-'));
     mkdirSync(join(dir, 'plugins', 'flaky'), { recursive: true });
     writeFileSync(join(dir, 'plugins', 'flaky', 'index.ts'), FLAKY);
     up = await startUpstream('api');
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        for (const l of chunk.toString().split('\n')) if (l) lines.push(JSON.parse(l) as Record<string, unknown>);
-        cb();
-      },
-    });
     gw = await startGateway({
-      logger: pino({ level: 'info' }, sink),
+      logger,
       baseDir: dir,
       gateway: { plugins: './plugins' },
       routeFiles: { 'r.yaml': { upstreams: { api: { targets: [{ url: up.url }] } }, routes: [{ id: 'api', match: { path: '/*' }, upstream: 'api', plugins: ['flaky'] }] } },

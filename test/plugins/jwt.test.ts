@@ -1,8 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHmac, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import jwt from 'jsonwebtoken';
@@ -11,7 +9,7 @@ import { ConfigInvalid } from '../../src/config/errors.js';
 import { pino } from 'pino';
 import jwtPlugin from '../../src/plugins/builtin/jwt/index.js';
 import { compileOptions } from '../../src/plugins/options.js';
-import { startGateway, startUpstream, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
+import { startGateway, startUpstream, type TestGateway, type TestUpstream, type UpstreamHandler } from '../../src/testing/index.js';
 import { isolatedDir, lastRequest, rawHeaderValues, rawRequest, recordingMetrics, send } from './helpers.js';
 
 const SECRET = 'switchyard-test-secret-of-at-least-32-bytes';
@@ -41,35 +39,32 @@ const good = (extra: object = {}) => ({ sub: 'user-1', iss: ISSUER, aud: 'api', 
 describe('jwt plugin', () => {
   let up: TestUpstream;
   let gw: TestGateway;
-  let jwksServer: http.Server;
+  let jwksServer: TestUpstream;
   let jwksUrl: string;
   let jwksFetches = 0;
   let jwksDoc: { keys: object[] };
   const attackerHits: string[] = [];
-  let attackerServer: http.Server;
+  let attackerServer: TestUpstream;
   let attackerUrl: string;
   const metrics = recordingMetrics();
 
-  const listen = async (s: http.Server) => {
-    await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(s.address() as AddressInfo).port}`;
-  };
-
   beforeAll(async () => {
     jwksDoc = { keys: [jwk(rsa.publicKey, 'k1'), jwk(rsa.publicKey, 'k512', 'RS512')] };
-    jwksServer = http.createServer((req, res) => {
+    const jwks: UpstreamHandler = (req, res) => {
       jwksFetches++;
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(jwksDoc));
-    });
-    jwksUrl = await listen(jwksServer);
-    attackerServer = http.createServer((req, res) => {
+    };
+    jwksServer = await startUpstream('jwks', jwks, { stream: true });
+    jwksUrl = jwksServer.url;
+    const attackerJwks: UpstreamHandler = (req, res) => {
       attackerHits.push(req.url ?? '');
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk(attacker.publicKey, 'k1')] }));
-    });
-    attackerUrl = await listen(attackerServer);
-    const deadJwks = http.createServer();
-    const deadUrl = await listen(deadJwks);
-    await new Promise<void>((r) => deadJwks.close(() => r()));
+    };
+    attackerServer = await startUpstream('attacker', attackerJwks, { stream: true });
+    attackerUrl = attackerServer.url;
+    const deadJwks = await startUpstream('dead-jwks');
+    const deadUrl = deadJwks.url;
+    await deadJwks.close();
 
     const dir = mkdtempSync(join(tmpdir(), 'sy-jwt-'));
     mkdirSync(join(dir, 'keys'));
@@ -105,8 +100,8 @@ describe('jwt plugin', () => {
   afterAll(async () => {
     await gw.close();
     await up.close();
-    await new Promise<void>((r) => jwksServer.close(() => r()));
-    await new Promise<void>((r) => attackerServer.close(() => r()));
+    await jwksServer.close();
+    await attackerServer.close();
   });
 
   const call = (path: string, token?: string, headers: Record<string, string> = {}) =>

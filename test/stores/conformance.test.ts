@@ -10,7 +10,8 @@ import { MemoryStore } from '../../src/stores/memory-store.js';
 import { createRedis } from '../../src/stores/redis-client.js';
 import { RedisStore } from '../../src/stores/redis-store.js';
 import type { Store } from '../../src/stores/store.js';
-import { startRedis, until, type TestRedis } from '../helpers/redis.js';
+import { startRedis, type TestRedis } from '../helpers/redis.js';
+import { waitFor } from '../../src/testing/index.js';
 
 let redis: TestRedis;
 beforeAll(async () => {
@@ -27,7 +28,7 @@ const DRIVERS: { name: string; make: () => Promise<Store> }[] = [
     name: 'redis',
     make: async () => {
       const store = new RedisStore(createRedis(redis.url, pino({ level: 'silent' })), { ownsClient: true });
-      await until(() => store.healthy(), 'redis client ready');
+      await waitFor(() => store.healthy(), { message: 'redis client ready' });
       return store;
     },
   },
@@ -79,7 +80,7 @@ describe.each(DRIVERS)('Store conformance: $name', ({ make }) => {
   it('expires a key after its TTL', async () => {
     const k = key('ttl');
     await store.set(k, 'x', 40);
-    await until(async () => (await store.get(k)) === undefined, 'the key to expire');
+    await waitFor(async () => (await store.get(k)) === undefined, { message: 'the key to expire' });
   });
 
   it('expire() resets the TTL of a live key and reports a missing one', async () => {
@@ -106,7 +107,7 @@ describe.each(DRIVERS)('Store conformance: $name', ({ make }) => {
     const k = key('restart');
     await store.incr(k, 40);
     await store.incr(k, 40);
-    await until(async () => (await store.get(k)) === undefined, 'the counter to expire');
+    await waitFor(async () => (await store.get(k)) === undefined, { message: 'the counter to expire' });
     expect((await store.incr(k, 40)).count).toBe(1);
   });
 

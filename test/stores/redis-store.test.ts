@@ -11,7 +11,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FRONT_DOOR_OPTIONS, RECONNECT_CAP_MS, createRedis, parseRedisUrl, reconnectDelay } from '../../src/stores/redis-client.js';
 import { StoreUnavailableError } from '../../src/stores/store-error.js';
 import { RedisStore } from '../../src/stores/redis-store.js';
-import { SKIP_NEEDS_LOCAL_REDIS, startRedis, until, type TestRedis } from '../helpers/redis.js';
+import { SKIP_NEEDS_LOCAL_REDIS, startRedis, type TestRedis } from '../helpers/redis.js';
+import { waitFor } from '../../src/testing/index.js';
 import { captureLog } from '../helpers/log-capture.js';
 
 let redis: TestRedis;
@@ -29,14 +30,14 @@ describe('RedisStore with Redis going away', () => {
     const client = createRedis(redis.url, log);
     const store = new RedisStore(client, { ownsClient: true });
     try {
-      await until(() => store.healthy(), 'client ready');
+      await waitFor(() => store.healthy(), { message: 'client ready' });
       const k = `sy:test:${randomUUID()}`;
       expect((await store.incr(k, 60_000)).count).toBe(1);
 
       let errors = 0;
       client.on('error', () => errors++);
       await redis.stop();
-      await until(() => !store.healthy(), 'store to report unhealthy');
+      await waitFor(() => !store.healthy(), { message: 'store to report unhealthy' });
 
       for (const op of [() => store.get(k), () => store.set(k, 'v', 1000), () => store.incr(k, 1000), () => store.expire(k, 1000), () => store.del(k)]) {
         const t0 = performance.now();
@@ -44,12 +45,12 @@ describe('RedisStore with Redis going away', () => {
         expect(performance.now() - t0).toBeLessThan(200); // no offline queue, no waiting for a reconnect
       }
 
-      await until(() => errors >= 3, 'several reconnection errors');
+      await waitFor(() => errors >= 3, { message: 'several reconnection errors' });
       const warnings = lines.filter((l) => l.msg.startsWith('redis unavailable'));
       expect(warnings.length).toBe(1);
 
       await redis.restart(); // empty data, and the INCR script is no longer loaded
-      await until(() => store.healthy(), 'client to reconnect by itself', 10_000);
+      await waitFor(() => store.healthy(), { message: 'client to reconnect by itself', timeout: 10_000 });
       expect((await store.incr(k, 60_000)).count).toBe(1);
       expect(lines.some((l) => l.msg === 'redis reconnected')).toBe(true);
     } finally {
@@ -60,7 +61,7 @@ describe('RedisStore with Redis going away', () => {
   it('close() leaves a client it does not own open', async () => {
     const client = createRedis(redis.url, pino({ level: 'silent' }));
     const store = new RedisStore(client);
-    await until(() => store.healthy(), 'client ready');
+    await waitFor(() => store.healthy(), { message: 'client ready' });
     await store.close();
     expect(client.status).toBe('ready');
     await client.quit();

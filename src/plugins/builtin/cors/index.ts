@@ -19,7 +19,7 @@ import { definePlugin } from '../../define.js';
 import { Duration, parseDuration } from '../../duration.js';
 import type { Answer, PluginRequest } from '../../types.js';
 import { HEADER_NAME_PATTERN } from '../internal/http-names.js';
-import { compileOrigins } from '../../../http/origins.js';
+import { compileOrigins } from '../../../http/index.js';
 
 const HeaderList = (description: string, dflt?: string[]) =>
   Type.Array(Type.String({ pattern: `(${HEADER_NAME_PATTERN})|^\\*$` }), { ...(dflt ? { default: dflt } : {}), description });

@@ -5,8 +5,7 @@
  * belongs to the connection or to the gateway core cannot be set by a plugin,
  * in any spelling a server reads as theirs (`X_Forwarded_For`).
  */
-import { HOP_BY_HOP } from '../../../http/hop-by-hop.js';
-import { foldHeaderName } from '../../../http/header-names.js';
+import { HOP_BY_HOP, foldHeaderName } from '../../../http/index.js';
 
 /** HEADER_NAME matches an RFC 9110 field name (a token). */
 export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;

@@ -10,7 +10,7 @@
  */
 import { BlockList, isIP, isIPv6 } from 'node:net';
 import { Type } from '@sinclair/typebox';
-import { validateTrustProxy } from '../../../http/client-ip.js';
+import { validateTrustProxy } from '../../../http/index.js';
 import { definePlugin } from '../../define.js';
 import type { Answer } from '../../types.js';
 

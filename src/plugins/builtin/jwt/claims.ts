@@ -6,7 +6,7 @@
  * "present" by inheritance.
  */
 import { UNSAFE_VALUE, checkHeaderNames } from '../internal/http-names.js';
-import { foldHeaderName } from '../../../http/header-names.js';
+import { foldHeaderName } from '../../../http/index.js';
 import type { JwtOptions } from './schema.js';
 
 /** Claims is a verified token's payload. */

@@ -8,7 +8,8 @@
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import type jwksRsa from 'jwks-rsa';
-import { globalDispatcher } from '../../../http/undici.js';
+import { request as httpRequest, type IncomingMessage } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 
 /** KID is what a usable `kid` looks like: short, printable, no spaces or quotes (it is only a lookup key, but it reaches logs and caches). */
 export const KID = /^[A-Za-z0-9._~+/=:-]{1,128}$/;
@@ -81,20 +82,30 @@ export class JwksKeys {
   }
 }
 
-/** fetchJwks GETs a JWKS document: no redirects, a deadline, a size cap, and a `keys` array or an error. */
+/**
+ * fetchJwks GETs a JWKS document: no redirects, a deadline, a size cap, and a
+ * `keys` array or an error. node:http, not undici: built-in plugins use what
+ * any third-party plugin can (the SDK, src/http/index.ts and Node), and
+ * undici's loader lives in the core (src/http/undici.ts).
+ */
 async function fetchJwks(uri: string, timeoutMs: number): Promise<{ keys: unknown[] }> {
   const url = new URL(uri);
-  const res = await globalDispatcher().request({ origin: url.origin, path: url.pathname + url.search, method: 'GET', headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs) });
+  const request = url.protocol === 'https:' ? httpsRequest : httpRequest;
+  // One deadline for the whole exchange: aborting destroys the response too, which fails the read below.
+  const signal = AbortSignal.timeout(timeoutMs);
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    request(url, { method: 'GET', headers: { accept: 'application/json' }, signal }, resolve).on('error', reject).end();
+  });
   if (res.statusCode !== 200) {
-    await res.body.dump();
+    res.resume();
     throw new Error(`JWKS endpoint answered ${res.statusCode}`);
   }
   const chunks: Buffer[] = [];
   let size = 0;
-  for await (const chunk of res.body as AsyncIterable<Buffer>) {
+  for await (const chunk of res as AsyncIterable<Buffer>) {
     size += chunk.length;
     if (size > MAX_JWKS_BYTES) {
-      res.body.destroy();
+      res.destroy();
       throw new Error(`JWKS document is larger than ${MAX_JWKS_BYTES} bytes`);
     }
     chunks.push(chunk);
