@@ -1,6 +1,6 @@
 /**
  * The dashboard script's building blocks, pasted into SCRIPT's closure
- * (dashboard-page.ts): DOM construction that only ever appends text nodes,
+ * (dashboard-script.ts): DOM construction that only ever appends text nodes,
  * UTC time formatting (one time zone on the whole page, labelled), rates from
  * two snapshots, and the 5-minute sparklines drawn as SVG built node by node.
  * Plain ES2020, no template literals (the page's CSP hashes the exact text).

@@ -10,7 +10,9 @@
  */
 import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { BODY, SCRIPT, STYLE } from './dashboard-page.js';
+import { BODY } from './dashboard-markup.js';
+import { SCRIPT } from './dashboard-script.js';
+import { STYLE } from './dashboard-style.js';
 
 const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
 

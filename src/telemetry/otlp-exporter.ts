@@ -258,3 +258,17 @@ export function rejectedSpans(answer: string, sent: number): number {
     return 0;
   }
 }
+
+/**
+ * replaceExporter returns the exporter `settings` call for in place of
+ * `running` (a reload's tracing.otlp): unchanged settings keep the running
+ * exporter and its queue; otherwise a new one is built (none without
+ * settings) and the replaced one flushes what it holds in the background,
+ * while the spans of requests finishing from now on go to the new one.
+ */
+export function replaceExporter(running: OtlpExporter | undefined, settings: OtlpSettings | undefined, counters: () => SpanCounters, log: () => Logger): OtlpExporter | undefined {
+  if (running?.settings.key === settings?.key) return running;
+  const next = settings === undefined ? undefined : new OtlpExporter(settings, counters(), log());
+  if (running !== undefined) void running.close();
+  return next;
+}

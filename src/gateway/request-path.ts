@@ -1,0 +1,93 @@
+/**
+ * The request path as the public listener sees it: the request handler, the
+ * WebSocket upgrade handler and the refusal of requests node's parser rejects,
+ * each wired to the observer (access log, metrics, spans) and to passive
+ * health. The public listener (src/front-door/public-listener.ts) takes these
+ * three functions and nothing else of the proxy.
+ */
+import type { IncomingMessage, RequestListener } from 'node:http';
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { GatewayDoc } from '../config/schema.js';
+import type { ErrorCode } from '../errors.js';
+import { createClientIpResolver } from '../http/client-ip.js';
+import { createHandler } from '../proxy/handler.js';
+import type { ForwardHooks } from '../proxy/forward.js';
+import type { Runtime } from '../proxy/runtime.js';
+import { handleUpgrade } from '../proxy/websocket.js';
+import { createClientErrorHandler } from '../front-door/client-error.js';
+import type { Observer } from '../telemetry/observer.js';
+import type { ListenerHandlers } from '../front-door/public-listener.js';
+
+/**
+ * RequestPath builds the public listener's handlers for one gateway. They read
+ * the active configuration on each request (`current`), so a reload never
+ * rebuilds them.
+ */
+export class RequestPath {
+  constructor(
+    private readonly observer: Observer,
+    private readonly log: Logger,
+    private readonly current: () => Runtime,
+  ) {}
+
+  /** active is the configuration serving now (the name the wiring below reads). */
+  private get active(): Runtime {
+    return this.current();
+  }
+
+  /** handlers wires the request, upgrade and refusal handlers for the listener built from `g`. */
+  handlers(g: GatewayDoc, secure: boolean): ListenerHandlers {
+    const limits = g.limits!;
+    const ips = createClientIpResolver(g.trustProxy);
+    const hooks: ForwardHooks = {
+      onFinish: (ex) => this.observer.finished(ex),
+      onAttemptEnd: (ex, target, outcome, status, reason, ms) => {
+        this.observer.attemptEnded(ex, target, outcome, status, ms);
+        // An attempt the client abandoned says nothing about the target: passive health hears neither a success nor a failure.
+        if (outcome === 'ok') ex.route.upstream.outcome(target, true, '');
+        else if (outcome === 'error') ex.route.upstream.outcome(target, false, reason ?? `status ${status}`);
+      },
+      onPluginFailure: (ex, err) => {
+        const f = err as Error & { plugin?: string };
+        this.log.error({ err: f.cause ?? f, plugin: f.plugin, route: ex.routeId, reqId: ex.id, trace: ex.traceId }, 'plugin failed');
+      },
+      onRetry: (ex, target, reason) => {
+        this.observer.metrics.retry(ex.upstream);
+        this.log.debug({ reqId: ex.id, upstream: ex.upstream, target: target.id, reason, trace: ex.traceId }, 'retrying on another target');
+      },
+      onSendTimeout: (ex) => {
+        this.observer.metrics.count('send_timeout', { upstream: ex.upstream });
+        this.log.info({ reqId: ex.id, route: ex.routeId, ip: ex.clientIp, trace: ex.traceId }, 'client stopped reading: connection closed (limits.sendTimeout)');
+      },
+    };
+    const onRejected = (method: string, path: string, status: number, id: string, ip: string, ms: number, req: IncomingMessage, code: ErrorCode) =>
+      this.observer.rejected(method, path, status, id, ip, ms, req, code, this.active.trace !== undefined);
+    const handler = createHandler({
+      current: () => this.active,
+      ips,
+      trustRequestId: g.trustRequestId,
+      trustProxyConfigured: g.trustProxy !== false,
+      maxUrlLength: limits.maxUrlLength,
+      maxHeaders: limits.maxHeaders,
+      hooks,
+      log: this.log,
+      onRejected,
+      secure,
+    });
+    const onUpgrade = (req: IncomingMessage, socket: Socket, head: Buffer) =>
+      handleUpgrade(req, socket, head, {
+        current: () => this.active,
+        ips,
+        log: this.log,
+        maxMessage: limits.maxWebSocketMessage,
+        hooks,
+        onRejected,
+        secure,
+        onOriginRefused: (ex, reason) => this.observer.metrics.count('websocket_origin_rejected', { upstream: ex.upstream, result: reason }),
+      });
+    const refused = (method: string, path: string, status: number, id: string, ip: string, code: ErrorCode) => this.observer.refused(method, path, status, id, ip, code, this.active.trace !== undefined);
+    const onClientError = createClientErrorHandler(limits.maxUrlLength, refused, hooks.onFinish);
+    return { handler, onUpgrade, onClientError };
+  }
+}
