@@ -61,8 +61,8 @@ async function freeUdpPort(): Promise<number> {
   return port;
 }
 
-/** startDnsmasq starts dnsmasq with the given records and a TTL for its answers (seconds, default 1). */
-export async function startDnsmasq(opts: { hosts?: readonly string[]; srv?: readonly SrvRecord[]; ttl?: number } = {}): Promise<TestDnsmasq> {
+/** startDnsmasq starts dnsmasq with the given records, a TTL for its answers (seconds, default 1) and extra config lines (e.g. `server=/svc.test/127.0.0.1#PORT` to forward a domain). */
+export async function startDnsmasq(opts: { hosts?: readonly string[]; srv?: readonly SrvRecord[]; ttl?: number; conf?: readonly string[] } = {}): Promise<TestDnsmasq> {
   assertDnsmasq();
   const dir = mkdtempSync(join(tmpdir(), 'sy-dnsmasq-'));
   // Started as root, dnsmasq drops to `nobody` before reading the hosts file.
@@ -75,7 +75,7 @@ export async function startDnsmasq(opts: { hosts?: readonly string[]; srv?: read
   let log = '';
 
   const writeConf = (srv: readonly SrvRecord[]) =>
-    writeFileSync(confFile, ['local=/test/', ...srv.map((r) => `srv-host=${r.name},${r.target},${r.port},${r.priority},${r.weight}`)].join('\n') + '\n');
+    writeFileSync(confFile, ['local=/test/', ...(opts.conf ?? []), ...srv.map((r) => `srv-host=${r.name},${r.target},${r.port},${r.priority},${r.weight}`)].join('\n') + '\n');
   const readCount = () => log.split(`read ${hostsFile}`).length - 1;
   const waitForLog = async (count: number, what: string) => {
     const deadline = Date.now() + 5000;
