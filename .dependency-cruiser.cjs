@@ -8,7 +8,7 @@
  *   front-door | admin | telemetry        public listeners | admin API | logs, metrics, spans
   *   compile                               compiles configuration into what the proxy serves
  *   proxy                                 the request path
- *   routing | balancing | health | upstream | plugins (SDK)
+ *   routing | balancing | health | upstream | discovery | plugins (SDK)
  *   config | http | stores | process | errors
  *
  * A layer may import any layer below it, and itself. Siblings on one line
@@ -24,7 +24,7 @@ const LAYERS = [
   ['front-door', 'admin', 'telemetry'],
   ['compile'],
   ['proxy'],
-  ['routing', 'balancing', 'health', 'upstream', 'plugins'],
+  ['routing', 'balancing', 'health', 'upstream', 'discovery', 'plugins'],
   ['config', 'http', 'stores', 'process', 'errors\\.ts'],
 ];
 
@@ -36,7 +36,8 @@ const SIBLINGS = {
   routing: [],
   balancing: [],
   health: ['upstream'], // checkers report to a pool's targets (types only)
-  upstream: ['balancing', 'health'], // a pool balances over its targets and applies slow start
+  upstream: ['balancing', 'health', 'discovery'], // a pool balances over its targets, applies slow start, and applies discovered sets (types only)
+  discovery: [],
   plugins: [],
   config: [],
   http: [],

@@ -6,6 +6,7 @@
  */
 import { Pool } from '../http/undici.js';
 import type { Balanceable } from '../balancing/balancer.js';
+import type { InstanceStatus } from '../discovery/provider.js';
 
 /** TargetPoolOptions configures the connection pool to one target. */
 export interface TargetPoolOptions {
@@ -16,8 +17,8 @@ export interface TargetPoolOptions {
   tls: { verify: boolean; ca?: string | Buffer; servername?: string };
 }
 
-/** TargetState is a target's place in the rotation. */
-export type TargetState = 'healthy' | 'unhealthy' | 'ejected' | 'draining';
+/** TargetState is a target's place in the rotation; `down` is a discovered instance its source says takes no traffic (Eureka DOWN, STARTING). */
+export type TargetState = 'healthy' | 'unhealthy' | 'ejected' | 'draining' | 'down';
 
 /** Target is one server of a pool, shared by every configuration version that names it unchanged. */
 export class Target implements Balanceable {
@@ -42,6 +43,12 @@ export class Target implements Balanceable {
   draining = false;
   /** readySince is when it last entered the rotation (slow start measures from here). */
   readySince = 0;
+  /** source says where a discovered target came from ("registry ORDERS i-1, lease 3s"); undefined for a configured one. */
+  source: string | undefined = undefined;
+  /** sourceStatus is the status its discovery source reports (`up` for configured targets); only `up` takes new requests. */
+  sourceStatus: InstanceStatus = 'up';
+  /** retiring marks a target discovery removed: draining until its in-flight requests end, then closed and dropped. */
+  retiring = false;
   /** Counters for the admin API and metrics. */
   requests = 0;
   failures = 0;
@@ -79,7 +86,8 @@ export class Target implements Balanceable {
 
   /** state summarizes the target for the admin API. */
   state(now: number): TargetState {
-    if (this.draining) return 'draining';
+    if (this.draining || this.sourceStatus === 'draining') return 'draining';
+    if (this.sourceStatus === 'down') return 'down';
     if (!this.activeHealthy) return 'unhealthy';
     if (this.ejectedUntil > now) return 'ejected';
     return 'healthy';
@@ -87,7 +95,12 @@ export class Target implements Balanceable {
 
   /** eligible tells whether it may take new requests now. */
   eligible(now: number): boolean {
-    return !this.draining && this.activeHealthy && this.ejectedUntil <= now;
+    return this.inRotation() && this.activeHealthy && this.ejectedUntil <= now;
+  }
+
+  /** inRotation tells whether it may take new requests at all, health aside: not drained (by an operator or its source), not down. */
+  inRotation(): boolean {
+    return !this.draining && this.sourceStatus === 'up';
   }
 
   /** close closes its connections (after in-flight requests end). */

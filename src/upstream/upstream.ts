@@ -3,9 +3,13 @@
  * set the balancer sees. Health checkers report transitions here; this class
  * recomputes the eligible set and hands it to the balancer (health reports,
  * balancers listen). Per request it only picks.
+ *
+ * A pool whose targets are discovered (`discover:`) changes its targets
+ * while it serves: replaceTargets applies each new set like a reload does.
  */
 import type { Logger } from 'pino';
 import type { Balancer } from '../balancing/balancer.js';
+import type { DiscoveredInstance } from '../discovery/provider.js';
 import { Target } from './target.js';
 import { slowStartFactor } from '../health/slow-start.js';
 import type { Sticky } from './sticky.js';
@@ -41,6 +45,22 @@ export interface OutcomeSink {
   failure(target: Target, reason: string): void;
 }
 
+/** TargetFactory builds the Target of a newly discovered url (the caller knows the pool's connection options). */
+export type TargetFactory = (url: URL, weight: number, index: number) => Target;
+
+/** TargetsChange is what one replaceTargets did, for the health checkers that must follow. */
+export interface TargetsChange {
+  /** added entered the pool (or came back while still draining out). */
+  readonly added: readonly Target[];
+  /** removed left the pool: they drain, and close once their in-flight requests end. */
+  readonly removed: readonly Target[];
+  /** current lists the targets that are members now (everything but the removed ones still draining). */
+  readonly current: readonly Target[];
+}
+
+/** RETIRE_SWEEP_MS is how often removed targets are checked for their last in-flight request (no per-request hook). */
+const RETIRE_SWEEP_MS = 250;
+
 /** UNLIMITED_RETRIES is the gate of a pool without a budget. */
 export const UNLIMITED_RETRIES: RetryGate = { request() {}, tryAcquire: () => true };
 
@@ -60,6 +80,10 @@ export class Upstream {
   sticky: Sticky | undefined = undefined;
   /** Hooks set by the health wiring; called when the pool is retired. */
   private readonly disposers: Array<() => void> = [];
+  /** Hooks called after discovery changed the targets (health checkers follow the set). */
+  private readonly targetsListeners = new Set<(change: TargetsChange) => void>();
+  /** sweeper closes removed targets once idle; it runs only while some are draining out. */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     readonly name: string,
@@ -88,7 +112,7 @@ export class Upstream {
   recompute(): void {
     const now = this.now();
     const healthy = this.targets.filter((t) => t.eligible(now));
-    const usable = this.targets.filter((t) => !t.draining);
+    const usable = this.targets.filter((t) => t.inRotation());
     const share = usable.length === 0 ? 0 : (healthy.length / usable.length) * 100;
     const panic = this.settings.panicThreshold > 0 && share < this.settings.panicThreshold && usable.length > 0;
     if (panic !== this.panic) {
@@ -128,7 +152,8 @@ export class Upstream {
 
   /** setDraining drains or undrains a target. */
   setDraining(target: Target, draining: boolean): void {
-    if (target.draining === draining) return;
+    // A target discovery removed stays drained: it is on its way out.
+    if (target.draining === draining || target.retiring) return;
     target.draining = draining;
     if (!draining) target.readySince = this.now();
     this.log.info({ target: target.id, draining }, draining ? 'target draining' : 'target undrained');
@@ -143,5 +168,95 @@ export class Upstream {
   /** dispose stops health checking; connection pools are closed by their owner. */
   dispose(): void {
     for (const fn of this.disposers.splice(0)) fn();
+    this.targetsListeners.clear();
+    if (this.sweeper !== undefined) clearInterval(this.sweeper);
+    this.sweeper = undefined;
+  }
+
+  /** onTargetsChanged registers a hook called after each replaceTargets that added or removed targets; returns its removal. */
+  onTargetsChanged(fn: (change: TargetsChange) => void): () => void {
+    this.targetsListeners.add(fn);
+    return () => this.targetsListeners.delete(fn);
+  }
+
+  /**
+   * replaceTargets applies a discovered set like a pool reload: a target whose
+   * url is unchanged keeps its Target (connections, health, counters; weight,
+   * source and status updated); a new one enters with slow start (unless it is
+   * in the pool's first set, where all start together); one no longer listed
+   * drains (no new requests) and is closed and dropped once its in-flight
+   * requests end. Source statuses: `draining` drains, `down` stays listed (for
+   * /upstreams) but takes nothing. Then the eligible set is recomputed.
+   */
+  replaceTargets(instances: readonly DiscoveredInstance[], makeTarget: TargetFactory): TargetsChange {
+    const now = this.now();
+    const firstSet = this.targets.length === 0;
+    const byId = new Map(this.targets.map((t) => [t.id, t]));
+    const listed = new Set<Target>();
+    const added: Target[] = [];
+    const fresh: Target[] = [];
+    for (const inst of instances) {
+      const url = new URL(inst.url);
+      let t = byId.get(url.origin);
+      if (t !== undefined && listed.has(t)) continue; // a duplicate url: the first one wins
+      if (t === undefined) {
+        t = makeTarget(url, inst.weight, this.targets.length + fresh.length);
+        t.readySince = firstSet ? 0 : now;
+        fresh.push(t);
+        added.push(t);
+      } else if (t.retiring) {
+        // Listed again before it finished draining out: it comes back, ramping up.
+        t.retiring = false;
+        t.draining = false;
+        t.readySince = now;
+        added.push(t);
+      }
+      if (inst.status === 'up' && t.sourceStatus !== 'up' && !fresh.includes(t)) t.readySince = now;
+      t.sourceStatus = inst.status;
+      t.weight = inst.weight;
+      t.source = inst.source;
+      listed.add(t);
+    }
+    const removed: Target[] = [];
+    for (const t of this.targets) {
+      if (listed.has(t) || t.retiring) continue;
+      t.retiring = true;
+      t.draining = true;
+      removed.push(t);
+    }
+    this.targets = [...this.targets, ...fresh];
+    if (added.length + removed.length > 0) this.log.info({ added: added.map((t) => t.id), removed: removed.map((t) => t.id), targets: listed.size }, 'discovered targets applied');
+    this.sweep(false);
+    const change: TargetsChange = { added, removed, current: this.targets.filter((t) => !t.retiring) };
+    if (added.length + removed.length > 0) {
+      for (const fn of this.targetsListeners) {
+        try {
+          fn(change);
+        } catch (err) {
+          this.log.error({ err }, 'a targets-changed hook failed');
+        }
+      }
+    }
+    return change;
+  }
+
+  /** sweep closes and drops removed targets whose last in-flight request ended, then recomputes (always, or when something was dropped). */
+  private sweep(onlyIfDropped: boolean): void {
+    const idle = this.targets.filter((t) => t.retiring && t.inflight === 0);
+    if (idle.length > 0) {
+      this.targets = this.targets.filter((t) => !idle.includes(t));
+      // Indexes are positions: sticky cookies and the admin API address targets by them.
+      this.targets.forEach((t, i) => (t.index = i));
+      for (const t of idle) void t.close();
+    }
+    if (idle.length > 0 || !onlyIfDropped) this.recompute();
+    const waiting = this.targets.some((t) => t.retiring);
+    if (waiting && this.sweeper === undefined) {
+      this.sweeper = setInterval(() => this.sweep(true), RETIRE_SWEEP_MS);
+      this.sweeper.unref();
+    } else if (!waiting && this.sweeper !== undefined) {
+      clearInterval(this.sweeper);
+      this.sweeper = undefined;
+    }
   }
 }
