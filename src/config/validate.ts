@@ -11,7 +11,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { ConfigError, errorAt, formatPath, type DocPath, type DocSource } from './errors.js';
-import { Gateway, RouteFile } from './schema.js';
+import { GatewaySchema, RouteFileSchema } from './schema.js';
 import { didYouMean } from './suggest.js';
 
 // One Ajv for every schema: compiling is the expensive part and happens once per process.
@@ -43,7 +43,7 @@ export function compileValidator(schema: TSchema): Validator {
 /** DocumentKind names the two kinds of config file. */
 export type DocumentKind = 'gateway' | 'route-file';
 
-const VALIDATORS: Record<DocumentKind, Validator> = { gateway: compileValidator(Gateway), 'route-file': compileValidator(RouteFile) };
+const VALIDATORS: Record<DocumentKind, Validator> = { gateway: compileValidator(GatewaySchema), 'route-file': compileValidator(RouteFileSchema) };
 
 /**
  * validateDocument validates a gateway.yaml or route file document in place
