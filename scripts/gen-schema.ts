@@ -13,7 +13,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { TSchema } from '@sinclair/typebox';
-import { Gateway, PluginRef, RouteFile } from '../src/config/schema.js';
+import { GatewaySchema, PluginRefSchema, RouteFileSchema } from '../src/config/schema.js';
 import { BUILTIN_PLUGINS } from '../src/plugins/builtins.js';
 import { strictObjects } from '../src/plugins/options.js';
 
@@ -21,8 +21,8 @@ import { strictObjects } from '../src/plugins/options.js';
 export const SCHEMA_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'schema');
 
 const PUBLISHED: Record<string, { schema: TSchema; id: string }> = {
-  'route-file.schema.json': { schema: RouteFile, id: 'urn:switchyard:schema:route-file' },
-  'gateway.schema.json': { schema: Gateway, id: 'urn:switchyard:schema:gateway' },
+  'route-file.schema.json': { schema: RouteFileSchema, id: 'urn:switchyard:schema:route-file' },
+  'gateway.schema.json': { schema: GatewaySchema, id: 'urn:switchyard:schema:gateway' },
 };
 
 /** publishedSchemas renders each published schema file's exact text, by file name. */
@@ -38,21 +38,21 @@ export function publishedSchemas(): Record<string, string> {
 }
 
 /**
- * pluginRefWithOptions is PluginRef's JSON Schema with the `{ name: options }`
+ * pluginRefWithOptions is PluginRefSchema's JSON Schema with the `{ name: options }`
  * branch knowing every built-in plugin's options (or null: `- cors:` means
  * default options). Other names (custom plugins) keep any options.
  */
 function pluginRefWithOptions(): Record<string, unknown> {
-  const plain = JSON.parse(JSON.stringify(PluginRef)) as { anyOf: [object, Record<string, unknown>] };
+  const plain = JSON.parse(JSON.stringify(PluginRefSchema)) as { anyOf: [object, Record<string, unknown>] };
   const properties = Object.fromEntries(
     BUILTIN_PLUGINS.map((def) => [def.name, { ...(def.description ? { description: def.description } : {}), anyOf: [{ type: 'null' }, strictObjects(def.options)] }]),
   );
   return { ...plain, anyOf: [plain.anyOf[0], { ...plain.anyOf[1], properties }] };
 }
 
-/** withPluginOptions replaces every PluginRef in a plain schema with pluginRefWithOptions(). */
+/** withPluginOptions replaces every PluginRefSchema in a plain schema with pluginRefWithOptions(). */
 function withPluginOptions(node: unknown): unknown {
-  const ref = JSON.stringify(PluginRef);
+  const ref = JSON.stringify(PluginRefSchema);
   const replacement = pluginRefWithOptions();
   const walk = (n: unknown): unknown => {
     if (Array.isArray(n)) return n.map(walk);

@@ -4,7 +4,9 @@
  * kept for logs and never shown to clients. SY_ERR_CLIENT_CLOSED is the one
  * code no client ever receives: it names, in logs, metrics and spans, a
  * request whose client went away before its response was complete (status
- * 499, nginx's "client closed request").
+ * 499, nginx's "client closed request"). test/errors/catalog.test.ts keeps
+ * the catalog exact: every SY_ERR_* code in src/ is here, and every code here
+ * is sent somewhere.
  */
 
 /** ErrorCode lists the stable codes clients and logs see. */
@@ -32,7 +34,6 @@ export const ERRORS = {
   SY_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests.' },
   SY_ERR_STORE_UNAVAILABLE: { status: 503, message: 'A backing store is unavailable; try again shortly.' },
   SY_ERR_ADMIN_NOT_FOUND: { status: 404, message: 'No such admin endpoint, upstream or target.' },
-  SY_ERR_SHUTTING_DOWN: { status: 503, message: 'The gateway is shutting down.' },
   SY_ERR_CLIENT_CLOSED: { status: 499, message: 'The client closed the connection before the response was complete.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

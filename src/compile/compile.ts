@@ -8,9 +8,9 @@
 import type { Logger } from 'pino';
 import { createBalancer } from '../balancing/index.js';
 import { parseDuration } from '../config/duration.js';
-import { ConfigError, ConfigInvalid } from '../config/errors.js';
+import { ConfigError, ConfigInvalid, type Locate } from '../config/errors.js';
 import { INLINE_GATEWAY, type LoadedConfig } from '../config/load.js';
-import type { PluginRef, UpstreamDoc } from '../config/schema.js';
+import type { PluginRefDoc, UpstreamDoc } from '../config/schema.js';
 import { compileMatch, type CompiledMatch } from '../routing/route-match.js';
 import { Router } from '../routing/router.js';
 import { Target, type TargetPoolOptions } from '../upstream/target.js';
@@ -23,7 +23,7 @@ import { compileWebSocketOrigins } from '../proxy/ws-origin.js';
 import type { CompiledRoute, Runtime, SourceFile } from '../proxy/runtime.js';
 
 /** ChainBuilder instantiates plugin refs (global chain + a route's own) into chain links. */
-export type ChainBuilder = (refs: ReadonlyArray<{ ref: PluginRef; file: string; path: (string | number)[]; locate: (p: (string | number)[]) => { line: number; col: number } }>, routeId: string) => Promise<ChainLink[]>;
+export type ChainBuilder = (refs: ReadonlyArray<{ ref: PluginRefDoc; file: string; path: (string | number)[]; locate: Locate }>, routeId: string) => Promise<ChainLink[]>;
 
 /** CompileContext is what compilation needs from the gateway. */
 export interface CompileContext {

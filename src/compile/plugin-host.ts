@@ -7,6 +7,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { issueError } from '../config/ajv-errors.js';
 import { ConfigError, ConfigInvalid, formatPath } from '../config/errors.js';
 import type { LoadedConfig } from '../config/load.js';
 import { PluginLoadError, PluginRefError, PluginRegistry, UnknownPluginError, type LoadedPlugin } from '../plugins/registry.js';
@@ -117,7 +118,7 @@ export class PluginHost {
     }
     const optionsPath = typeof r.ref === 'string' ? r.path : [...r.path, name];
     const result = this.registry.validateOptions(name, options);
-    if (!result.ok) return result.errors.map((e) => at([...optionsPath, ...e.path], `plugin ${name}: ${e.message}`));
+    if (!result.ok) return result.errors.map((e) => issueError(r, optionsPath, e, `plugin ${name}: `));
     const ctx: PluginContext = {
       log: this.log.child(routeId === undefined ? { plugin: name } : { plugin: name, route: routeId }),
       store: this.store,

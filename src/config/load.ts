@@ -10,7 +10,7 @@ import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { substituteEnv, type Env } from './env.js';
 import { compareErrors, ConfigError, ConfigInvalid, errorAt, NO_POSITION, type DocPath, type DocSource, type Locate } from './errors.js';
-import type { GatewayDoc, RouteFile } from './schema.js';
+import type { GatewayDoc, RouteFileDoc } from './schema.js';
 import { didYouMean } from './suggest.js';
 import { validateDocument, type DocumentKind } from './validate.js';
 import { parseYaml } from './yaml.js';
@@ -22,7 +22,7 @@ export interface LoadedFile {
   /** hash is the sha256 (hex) of the raw bytes, to tell which files changed on reload. */
   hash: string;
   /** doc is the validated document, defaults applied. */
-  doc: RouteFile;
+  doc: RouteFileDoc;
   locate: Locate;
 }
 
@@ -132,7 +132,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     baseDir,
     gateway: gateway.value as GatewayDoc,
     ...(options.configFile !== undefined ? { gatewayHash: gateway.hash } : {}),
-    files: routes.map((r) => ({ file: r.file, hash: r.hash, doc: r.value as RouteFile, locate: r.locate })),
+    files: routes.map((r) => ({ file: r.file, hash: r.hash, doc: r.value as RouteFileDoc, locate: r.locate })),
     locateGateway: gateway.locate,
   };
 }

@@ -7,11 +7,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
-import { HealthCheck, type HealthCheckDoc } from '../config/schema.js';
+import { HealthCheckSchema, type HealthCheckDoc } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import { ProbeTimeoutError } from './internal/deadline.js';
 import { errorReason } from './internal/error-reason.js';
-import { systemClock, type Clock, type HealthCheckResult, type HealthListener, type HealthSubject, type Probe } from './types.js';
+import { systemClock, type Clock } from '../process/clock.js';
+import { type HealthCheckResult, type HealthListener, type HealthSubject, type Probe } from './types.js';
 
 /** ActiveCheckConfig is the part of the options that comes from a health-check doc. */
 export interface ActiveCheckConfig {
@@ -224,7 +225,7 @@ export class ActiveChecker {
 
 /** activeCheckConfigFromDoc converts a validated health-check doc to checker config, filling schema defaults. */
 export function activeCheckConfigFromDoc(doc: Partial<HealthCheckDoc>): ActiveCheckConfig {
-  const d = HealthCheck.properties;
+  const d = HealthCheckSchema.properties;
   return {
     intervalMs: parseDuration(doc.interval ?? (d.interval.default as string)),
     timeoutMs: parseDuration(doc.timeout ?? (d.timeout.default as string)),

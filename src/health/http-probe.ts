@@ -5,12 +5,13 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Agent } from '../http/undici.js';
-import { HealthCheck, type HealthCheckDoc } from '../config/schema.js';
+import { HealthCheckSchema, type HealthCheckDoc } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import { abortReason, withDeadline } from './internal/deadline.js';
 import { errorReason } from './internal/error-reason.js';
 import { compileStatusList, DEFAULT_EXPECTED_STATUS } from './status-list.js';
-import { systemClock, type Clock, type ClosableProbe, type HealthCheckResult, type HealthSubject } from './types.js';
+import { systemClock, type Clock } from '../process/clock.js';
+import { type ClosableProbe, type HealthCheckResult, type HealthSubject } from './types.js';
 
 /** HttpProbeOptions are the parsed options of an HTTP probe. */
 export interface HttpProbeOptions {
@@ -96,7 +97,7 @@ export function createHttpProbe(options: HttpProbeOptions): ClosableProbe {
 
 /** httpProbeOptionsFromDoc converts a validated health-check doc to probe options, filling schema defaults. */
 export function httpProbeOptionsFromDoc(doc: Partial<HealthCheckDoc>): HttpProbeOptions {
-  const d = HealthCheck.properties;
+  const d = HealthCheckSchema.properties;
   return {
     path: doc.path ?? (d.path.default as string),
     timeoutMs: parseDuration(doc.timeout ?? (d.timeout.default as string)),

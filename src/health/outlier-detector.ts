@@ -12,12 +12,13 @@
  */
 import type { Static } from '@sinclair/typebox';
 import type { Logger } from 'pino';
-import { OutlierDetection } from '../config/schema.js';
+import { OutlierDetectionSchema } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
-import { systemClock, type Clock, type HealthListener, type HealthSubject } from './types.js';
+import { systemClock, type Clock } from '../process/clock.js';
+import { type HealthListener, type HealthSubject } from './types.js';
 
 /** OutlierDetectionDoc is the validated `outlierDetection` block of an upstream. */
-export type OutlierDetectionDoc = Static<typeof OutlierDetection>;
+export type OutlierDetectionDoc = Static<typeof OutlierDetectionSchema>;
 
 /** OutlierConfig is the part of the options that comes from an outlierDetection doc. */
 export interface OutlierConfig {
@@ -183,7 +184,7 @@ export class OutlierDetector {
 
 /** outlierConfigFromDoc converts a validated outlierDetection doc to detector config, filling schema defaults; `enabled` is the caller's to check. */
 export function outlierConfigFromDoc(doc: Partial<OutlierDetectionDoc>): OutlierConfig {
-  const d = OutlierDetection.properties;
+  const d = OutlierDetectionSchema.properties;
   return {
     consecutiveFailures: doc.consecutiveFailures ?? (d.consecutiveFailures.default as number),
     baseEjectionMs: parseDuration(doc.baseEjectionTime ?? (d.baseEjectionTime.default as string)),

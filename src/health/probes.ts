@@ -2,10 +2,11 @@
  * The probe registry: a health-check doc's `type` names a factory here (a
  * map, not an if-ladder), so a new probe kind is one file plus one entry.
  */
-import { HealthCheck, type HealthCheckDoc } from '../config/schema.js';
+import { HealthCheckSchema, type HealthCheckDoc } from '../config/schema.js';
 import { createHttpProbe, httpProbeOptionsFromDoc } from './http-probe.js';
 import { createTcpProbe, tcpProbeOptionsFromDoc } from './tcp-probe.js';
-import type { Clock, ClosableProbe } from './types.js';
+import type { Clock } from '../process/clock.js';
+import type { ClosableProbe } from './types.js';
 
 /** ProbeExtras are the runtime inputs a doc cannot carry. */
 export interface ProbeExtras {
@@ -22,6 +23,6 @@ export const PROBE_FACTORIES: Readonly<Record<HealthCheckDoc['type'], (doc: Part
 
 /** probeFromDoc builds the probe a health-check doc describes (type defaults to `http`). */
 export function probeFromDoc(doc: Partial<HealthCheckDoc>, extras: ProbeExtras = {}): ClosableProbe {
-  const type = doc.type ?? (HealthCheck.properties.type.default as HealthCheckDoc['type']);
+  const type = doc.type ?? (HealthCheckSchema.properties.type.default as HealthCheckDoc['type']);
   return PROBE_FACTORIES[type](doc, extras);
 }

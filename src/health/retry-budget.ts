@@ -7,8 +7,8 @@
  * every call is O(1) and allocation-free.
  */
 import type { UpstreamDoc } from '../config/schema.js';
-import { Upstream } from '../config/schema.js';
-import { systemClock, type Clock } from './types.js';
+import { UpstreamSchema } from '../config/schema.js';
+import { systemClock, type Clock } from '../process/clock.js';
 
 /** RetryBudgetDoc is the validated `retryBudget` block of an upstream. */
 export type RetryBudgetDoc = NonNullable<UpstreamDoc['retryBudget']>;
@@ -98,7 +98,7 @@ export class RetryBudget {
 
 /** retryBudgetOptionsFromDoc converts a validated retryBudget doc to options, filling schema defaults. */
 export function retryBudgetOptionsFromDoc(doc: Partial<RetryBudgetDoc> = {}): RetryBudgetOptions {
-  const d = Upstream.properties.retryBudget.properties;
+  const d = UpstreamSchema.properties.retryBudget.properties;
   return {
     percent: doc.percent ?? (d.percent.default as number),
     minPerSecond: doc.minPerSecond ?? (d.minPerSecond.default as number),

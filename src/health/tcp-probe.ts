@@ -4,11 +4,12 @@
  */
 import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { HealthCheck, type HealthCheckDoc } from '../config/schema.js';
+import { HealthCheckSchema, type HealthCheckDoc } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
 import { abortReason, withDeadline } from './internal/deadline.js';
 import { errorReason } from './internal/error-reason.js';
-import { systemClock, type Clock, type ClosableProbe, type HealthCheckResult, type HealthSubject } from './types.js';
+import { systemClock, type Clock } from '../process/clock.js';
+import { type ClosableProbe, type HealthCheckResult, type HealthSubject } from './types.js';
 
 /** TcpProbeOptions are the parsed options of a TCP probe. */
 export interface TcpProbeOptions {
@@ -52,5 +53,5 @@ export function createTcpProbe(options: TcpProbeOptions): ClosableProbe {
 
 /** tcpProbeOptionsFromDoc converts a validated health-check doc to probe options, filling schema defaults. */
 export function tcpProbeOptionsFromDoc(doc: Partial<HealthCheckDoc>): TcpProbeOptions {
-  return { timeoutMs: parseDuration(doc.timeout ?? (HealthCheck.properties.timeout.default as string)) };
+  return { timeoutMs: parseDuration(doc.timeout ?? (HealthCheckSchema.properties.timeout.default as string)) };
 }

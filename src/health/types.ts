@@ -66,11 +66,3 @@ export type Probe = (subject: HealthSubject, signal: AbortSignal) => Promise<Hea
 
 /** ClosableProbe is a probe that owns resources (an undici agent) released by close(). */
 export type ClosableProbe = Probe & { close(): Promise<void> };
-
-/** Clock tells the time in epoch milliseconds; injected so tests can control it. */
-export interface Clock {
-  now(): number;
-}
-
-/** systemClock is the default Clock (Date.now, read at call time so fake timers apply). */
-export const systemClock: Clock = { now: () => Date.now() };

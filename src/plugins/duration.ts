@@ -1,17 +1,7 @@
 /**
  * Durations in plugin options, written like everywhere else in the config: a
  * number of milliseconds or a string such as `500ms`, `30s`, `30m`, `24h`.
- * Part of the SDK so third-party plugins read durations the same way.
+ * The SDK's entry point for them; the one declaration lives in
+ * src/config/duration.ts, so gateway.yaml, route files and plugins agree.
  */
-import { Type, type TNumber, type TString, type TUnion } from '@sinclair/typebox';
-import { DURATION_PATTERN, parseDuration } from '../config/duration.js';
-
-export { parseDuration };
-
-/** TDuration is the schema type of a duration option. */
-export type TDuration = TUnion<[TNumber, TString]>;
-
-/** Duration declares a duration option (give it a description and a default, e.g. `Duration({ default: '30s', description: '...' })`). */
-export function Duration(options: { default?: string | number; description?: string } = {}): TDuration {
-  return Type.Union([Type.Number({ minimum: 0 }), Type.String({ pattern: DURATION_PATTERN })], options);
-}
+export { Duration, parseDuration, type TDuration } from '../config/duration.js';

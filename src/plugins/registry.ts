@@ -8,6 +8,7 @@
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatPath } from '../config/errors.js';
 import { didYouMean } from '../config/suggest.js';
 import { BUILTIN_PLUGINS } from './builtins.js';
 import { isPluginDefinition } from './define.js';
@@ -48,7 +49,7 @@ export class PluginOptionsError extends Error {
     readonly plugin: string,
     readonly errors: OptionError[],
   ) {
-    super(`invalid options for plugin "${plugin}": ${errors.map((e) => `${e.path.join('.') || '(options)'}: ${e.message}`).join('; ')}`);
+    super(`invalid options for plugin "${plugin}": ${errors.map((e) => `${formatPath(e.path) || '(options)'}: ${e.message}${e.suggestion ? ` (${e.suggestion})` : ''}`).join('; ')}`);
     this.name = 'PluginOptionsError';
   }
 }

@@ -8,11 +8,10 @@ import type { Logger } from 'pino';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Store } from '../stores/store.js';
 import type { ErrorCode } from '../errors.js';
+import type { Clock } from '../process/clock.js';
 
-/** Clock is the gateway's clock (injectable in tests). */
-export interface Clock {
-  now(): number;
-}
+// The SDK names the gateway's one Clock, so plugins and the core share it.
+export type { Clock };
 
 /** PluginMetrics lets a plugin count things without knowing the metrics backend. */
 export interface PluginMetrics {

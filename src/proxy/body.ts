@@ -7,10 +7,12 @@
  */
 import { Transform, type TransformCallback } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
+import type { ErrorCode } from '../errors.js';
 
 /** BodyTooLarge is raised when a streamed body passes the limit. */
 export class BodyTooLarge extends Error {
-  readonly code = 'SY_ERR_BODY_TOO_LARGE';
+  // The catalog code the client gets; also what forward.ts logs as the attempt's failure reason.
+  readonly code: ErrorCode = 'SY_ERR_BODY_TOO_LARGE';
   constructor(limit: number) {
     super(`request body exceeds ${limit} bytes`);
   }

@@ -8,11 +8,12 @@
  * (see README, "Security defaults").
  */
 import type { Dispatcher } from 'undici';
-import { runResponseHooks } from '../plugins/chain.js';
+import { PluginFailure, runResponseHooks } from '../plugins/chain.js';
 import type { PluginResponse } from '../plugins/types.js';
 import type { ErrorCode } from '../errors.js';
 import type { Target } from '../upstream/target.js';
 import { chooseTarget } from '../upstream/sticky.js';
+import { BodyTooLarge } from './body.js';
 import type { Exchange } from './exchange.js';
 import { responseHeaders, upstreamHeaders } from './headers.js';
 import { withoutHopByHop } from '../http/hop-by-hop.js';
@@ -293,11 +294,11 @@ class Attempt implements Dispatcher.DispatchHandler, Timed {
       return;
     }
     if (ex.finished) return;
-    if ((err as { code?: string }).code === 'SY_ERR_BODY_TOO_LARGE') {
+    if (err instanceof BodyTooLarge) {
       answerError(ex, 'SY_ERR_BODY_TOO_LARGE', this.hooks.onFinish, { close: true });
       return;
     }
-    if (err.name === 'PluginFailure') {
+    if (err instanceof PluginFailure) {
       ex.plugin = (err as Error & { plugin?: string }).plugin;
       this.hooks.onPluginFailure?.(ex, err);
       answerError(ex, 'SY_ERR_PLUGIN_FAILED', this.hooks.onFinish);

@@ -19,7 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Value } from '@sinclair/typebox/value';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { Limits, UpstreamTimeouts } from '../../src/config/schema.js';
+import { LimitsSchema, UpstreamTimeoutsSchema } from '../../src/config/schema.js';
 import { startGateway, type TestGateway } from '../../src/testing/index.js';
 import { INTERNAL_DETAIL, freePort, get, sendRaw, startRecorder, type Recorder } from './helpers.js';
 
@@ -133,9 +133,9 @@ describe('retries and errors', () => {
 
 describe('timeouts', () => {
   it('ships bounded defaults', () => {
-    const limits = Value.Default(Limits, {}) as Record<string, unknown>;
+    const limits = Value.Default(LimitsSchema, {}) as Record<string, unknown>;
     expect(limits).toMatchObject({ headerTimeout: '10s', requestTimeout: '60s', keepAliveTimeout: '5s', maxHeaderSize: 16384, maxHeaders: 100, maxUrlLength: 8192, bodyLimit: 10485760 });
-    expect(Value.Default(UpstreamTimeouts, {})).toMatchObject({ connect: '5s', response: '30s', idle: '60s' });
+    expect(Value.Default(UpstreamTimeoutsSchema, {})).toMatchObject({ connect: '5s', response: '30s', idle: '60s' });
   });
 
   it('applies the response timeout to routes without one (a hung upstream cannot hold a client for minutes)', async () => {

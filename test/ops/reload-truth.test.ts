@@ -13,7 +13,7 @@ import { request } from 'undici';
 import { startGateway, startUpstream, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { ERRORS } from '../../src/errors.js';
-import { Gateway as GatewaySchema, Limits } from '../../src/config/schema.js';
+import { GatewaySchema, LimitsSchema } from '../../src/config/schema.js';
 import { LIVE, START_ONLY } from '../../src/gateway/restart-required.js';
 
 let cleanup: Array<() => Promise<void> | void> = [];
@@ -94,7 +94,7 @@ describe('reloads tell the truth', () => {
     const classified = new Set([...START_ONLY, ...LIVE]);
     const keys = [
       ...Object.keys(GatewaySchema.properties).filter((k) => k !== 'limits' && k !== 'log'),
-      ...Object.keys(Limits.properties).map((k) => `limits.${k}`),
+      ...Object.keys(LimitsSchema.properties).map((k) => `limits.${k}`),
       ...Object.keys((GatewaySchema.properties.log as unknown as { properties: object }).properties).map((k) => `log.${k}`),
     ];
     expect(keys.filter((k) => !classified.has(k))).toEqual([]);

@@ -46,7 +46,7 @@ describe('example plugin: env-header', () => {
     expect(err).toBeInstanceOf(ConfigInvalid);
     const text = (err as ConfigInvalid).message;
     expect(text).toMatch(/<inline gateway>:3:\d+/);
-    expect(text).toContain('unknown option "envv"');
+    expect(text).toContain('unknown key "envv"');
     expect(text).toContain('did you mean "env"');
   });
 });

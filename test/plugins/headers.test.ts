@@ -151,7 +151,7 @@ describe('headers plugin', () => {
       ['Transfer-Encoding', 'response:\n  set:\n    transfer-encoding: chunked', /hop-by-hop/],
       ['X-Request-Id', 'response:\n  remove: [x-request-id]', /"x-request-id" is set by the gateway/],
       ['a name with a space', 'request:\n  set:\n    "x a": v', /"x a" is not a valid header name/],
-      ['a misspelt section', 'requests:\n  set:\n    x-a: v', /h\.yaml:11:\d+: .*unknown option "requests"/],
+      ['a misspelt section', 'requests:\n  set:\n    x-a: v', /h\.yaml:11:\d+: .*unknown key "requests"/],
     ])('refuses touching %s', async (_name, yaml, message) => {
       expect(await load(yaml)).toMatch(message);
     });

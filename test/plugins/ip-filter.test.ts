@@ -98,7 +98,7 @@ describe('ip-filter plugin', () => {
       [{ deny: ['not-an-ip'] }, /deny: "not-an-ip" is not an IP address or CIDR/],
       [{ allow: ['::1/129'] }, /invalid prefix length/],
       [{}, /give an allow list, a deny list, or both/],
-      [{ alow: ['10.0.0.0/8'] }, /unknown option "alow"/],
+      [{ alow: ['10.0.0.0/8'] }, /unknown key "alow"/],
     ])('refuses %j', async (options, message) => {
       expect(await load(options)).toMatch(message);
     });

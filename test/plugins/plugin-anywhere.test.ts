@@ -91,7 +91,7 @@ describe('13.9: plugins load from folders outside the repository', () => {
     const folder = gatewayFolder({ upstreamUrl: upstream.url, files: plugin, chain: 'stamp: { valeu: one }' });
     try {
       const err = (await startGateway({ configFile: folder.configFile }).catch((e: unknown) => e)) as Error;
-      expect(err.message).toMatch(/gateway\.yaml:6:\d+: .*plugin stamp: unknown option "valeu"/);
+      expect(err.message).toMatch(/gateway\.yaml:6:\d+: .*plugin stamp: unknown key "valeu"/);
     } finally {
       folder.cleanup();
     }

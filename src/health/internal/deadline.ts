@@ -4,11 +4,15 @@
  * from the health barrel.
  */
 
-/** ProbeTimeoutError is the abort reason of a probe that ran out of time. */
+/**
+ * ProbeTimeoutError is the abort reason of a probe that ran out of time
+ * (matched with instanceof; its name is the DOM's TimeoutError, which is
+ * what an aborted fetch or socket reports it as).
+ */
 export class ProbeTimeoutError extends Error {
+  override readonly name = 'TimeoutError';
   constructor(readonly timeoutMs: number) {
     super(`timeout after ${timeoutMs}ms`);
-    this.name = 'TimeoutError';
   }
 }
 
@@ -42,5 +46,5 @@ export function withDeadline(parent: AbortSignal, timeoutMs: number): Deadline {
 /** abortReason names why `signal` aborted: `timeout after Nms` for deadlines, else `aborted`. */
 export function abortReason(signal: AbortSignal): string {
   const r: unknown = signal.reason;
-  return r instanceof Error && r.name === 'TimeoutError' ? r.message : 'aborted';
+  return r instanceof ProbeTimeoutError ? r.message : 'aborted';
 }
