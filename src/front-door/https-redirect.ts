@@ -7,7 +7,7 @@
  */
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { errorBody, ERRORS } from '../errors.js';
-import { hostOf } from '../proxy/handler.js';
+import { hostOf } from '../http/host.js';
 import type { Runtime } from '../proxy/runtime.js';
 
 /** RedirectOptions is what the redirect listener needs. */

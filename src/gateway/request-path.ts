@@ -12,7 +12,7 @@ import type { GatewayDoc } from '../config/schema.js';
 import type { ErrorCode } from '../errors.js';
 import { createClientIpResolver } from '../http/client-ip.js';
 import { createHandler } from '../proxy/handler.js';
-import type { ForwardHooks } from '../proxy/forward.js';
+import type { ProxyHooks, Refusal } from '../proxy/hooks.js';
 import type { Runtime } from '../proxy/runtime.js';
 import { handleUpgrade } from '../proxy/websocket.js';
 import { createClientErrorHandler } from '../front-door/client-error.js';
@@ -40,17 +40,14 @@ export class RequestPath {
   handlers(g: GatewayDoc, secure: boolean): ListenerHandlers {
     const limits = g.limits!;
     const ips = createClientIpResolver(g.trustProxy);
-    const hooks: ForwardHooks = {
+    const hooks: ProxyHooks = {
       onFinish: (ex) => this.observer.finished(ex),
-      onAttemptEnd: (ex, target, outcome, status, reason, ms) => {
-        this.observer.attemptEnded(ex, target, outcome, status, ms);
+      log: this.log,
+      onAttemptEnd: (end) => {
+        this.observer.attemptEnded(end);
         // An attempt the client abandoned says nothing about the target: passive health hears neither a success nor a failure.
-        if (outcome === 'ok') ex.route.upstream.outcome(target, true, '');
-        else if (outcome === 'error') ex.route.upstream.outcome(target, false, reason ?? `status ${status}`);
-      },
-      onPluginFailure: (ex, err) => {
-        const f = err as Error & { plugin?: string };
-        this.log.error({ err: f.cause ?? f, plugin: f.plugin, route: ex.routeId, reqId: ex.id, trace: ex.traceId }, 'plugin failed');
+        if (end.outcome === 'ok') end.ex.route.upstream.outcome(end.target, true, '');
+        else if (end.outcome === 'error') end.ex.route.upstream.outcome(end.target, false, end.reason ?? `status ${end.status}`);
       },
       onRetry: (ex, target, reason) => {
         this.observer.metrics.retry(ex.upstream);
@@ -61,8 +58,7 @@ export class RequestPath {
         this.log.info({ reqId: ex.id, route: ex.routeId, ip: ex.clientIp, trace: ex.traceId }, 'client stopped reading: connection closed (limits.sendTimeout)');
       },
     };
-    const onRejected = (method: string, path: string, status: number, id: string, ip: string, ms: number, req: IncomingMessage, code: ErrorCode) =>
-      this.observer.rejected(method, path, status, id, ip, ms, req, code, this.active.trace !== undefined);
+    const onRejected = (refusal: Refusal) => this.observer.rejected(refusal, this.active.trace !== undefined);
     const handler = createHandler({
       current: () => this.active,
       ips,
@@ -71,7 +67,6 @@ export class RequestPath {
       maxUrlLength: limits.maxUrlLength,
       maxHeaders: limits.maxHeaders,
       hooks,
-      log: this.log,
       onRejected,
       secure,
     });
@@ -79,7 +74,6 @@ export class RequestPath {
       handleUpgrade(req, socket, head, {
         current: () => this.active,
         ips,
-        log: this.log,
         maxMessage: limits.maxWebSocketMessage,
         hooks,
         onRejected,

@@ -23,8 +23,34 @@ export function exchangeOf(res: ServerResponse): Exchange | undefined {
   return (res as ServerResponse & { [kExchange]?: Exchange })[kExchange];
 }
 
+/**
+ * ExchangeInit is what admission knows of a request it admits: the fields
+ * the constructor copies (admission.ts builds the one literal of this shape,
+ * so it keeps one hidden class).
+ */
+export type ExchangeInit = Pick<Exchange, 'req' | 'res' | 'runtime' | 'route' | 'id' | 'path' | 'rawQuery' | 'clientIp' | 'peer' | 'trustedPeer' | 'secure'>;
+
 /** Exchange is the per-request state. */
 export class Exchange implements PluginRequest {
+  readonly req: IncomingMessage;
+  readonly res: ServerResponse;
+  /** runtime is the configuration version that serves the whole request. */
+  readonly runtime: Runtime;
+  readonly route: CompiledRoute;
+  /** id is the request id (X-Request-Id both ways). */
+  readonly id: string;
+  /** path is the normalised path (routing/normalize-path.ts). */
+  readonly path: string;
+  /** rawQuery is the query as sent, without its `?` ('' when none). */
+  readonly rawQuery: string;
+  /** clientIp is the client's address: the peer, or what trusted proxies say in X-Forwarded-For. */
+  readonly clientIp: string;
+  /** peer is the socket peer's address. */
+  readonly peer: string;
+  /** trustedPeer tells whether the peer is a trusted proxy (trustProxy). */
+  readonly trustedPeer: boolean;
+  /** secure is true on a TLS listener. */
+  readonly secure: boolean;
   readonly method: string;
   readonly headers: IncomingHttpHeaders;
   readonly routeId: string;
@@ -68,25 +94,25 @@ export class Exchange implements PluginRequest {
   private cookies: Map<string, string> | undefined = undefined;
   private localsBag: Record<string, unknown> | undefined = undefined;
 
-  constructor(
-    readonly req: IncomingMessage,
-    readonly res: ServerResponse,
-    readonly runtime: Runtime,
-    readonly route: CompiledRoute,
-    readonly id: string,
-    readonly path: string,
-    readonly rawQuery: string,
-    readonly clientIp: string,
-    readonly peer: string,
-    readonly trustedPeer: boolean,
-    readonly secure: boolean,
-  ) {
+  constructor(init: ExchangeInit) {
+    const req = init.req;
+    this.req = req;
+    this.res = init.res;
+    this.runtime = init.runtime;
+    this.route = init.route;
+    this.id = init.id;
+    this.path = init.path;
+    this.rawQuery = init.rawQuery;
+    this.clientIp = init.clientIp;
+    this.peer = init.peer;
+    this.trustedPeer = init.trustedPeer;
+    this.secure = init.secure;
     this.method = req.method!;
     this.headers = req.headers;
-    this.routeId = route.id;
-    this.upstream = route.upstream.name;
+    this.routeId = init.route.id;
+    this.upstream = init.route.upstream.name;
     this.startedAt = performance.now();
-    (res as ServerResponse & { [kExchange]?: Exchange })[kExchange] = this;
+    (init.res as ServerResponse & { [kExchange]?: Exchange })[kExchange] = this;
   }
 
   /** cookie returns a request cookie by name. */

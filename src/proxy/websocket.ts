@@ -1,8 +1,9 @@
 /**
- * WebSocket upgrades: routed, checked against cross-site hijacking
- * (ws-origin.ts) and run through the plugin chain like requests (so auth
- * applies), then the upgrade is forwarded to the picked target and the two
- * sockets are spliced. An open WebSocket counts as in-flight load on its
+ * WebSocket upgrades: admitted like requests (admission.ts: routed, and run
+ * through the plugin chain so auth applies), checked against cross-site
+ * hijacking (ws-origin.ts) before any plugin runs, then the upgrade is
+ * forwarded to the picked target, its request assembled like a forwarded
+ * request's (upstream-request.ts), and the two sockets are spliced. An open WebSocket counts as in-flight load on its
  * target (least-connections sees it) until either side closes.
  *
  * With a message size limit, client-to-upstream bytes pass a frame reader
@@ -15,41 +16,23 @@ import { ServerResponse, type IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Logger } from 'pino';
-import type { Runtime } from './runtime.js';
-import { normalizePath } from '../routing/normalize-path.js';
-import { runRequestHooks, PluginFailure } from '../plugins/chain.js';
-import type { Answer } from '../plugins/types.js';
-import { normalizeIp, type ClientIpResolver } from '../http/client-ip.js';
 import { Exchange } from './exchange.js';
-import { badHost, refuseBare, requestIdFor, hostOf, type RejectedHook } from './handler.js';
-import { upstreamHeaders } from './headers.js';
 import { HOP_BY_HOP } from '../http/hop-by-hop.js';
-import { invalidHeaderName } from '../http/header-names.js';
-import { answerError, answerPlugin, clientClosed, finish } from './respond.js';
-import type { ForwardHooks } from './forward.js';
-import { classify, ClientGone } from './forward.js';
+import { answerError, clientClosed, finish } from './respond.js';
 import { FrameLimiter, FrameReader, closeFrame } from './ws-frames.js';
 import { clientSendTimer } from './send-timeout.js';
 import { checkOrigin, type OriginVerdict } from './ws-origin.js';
 import { clientOrigin } from './location.js';
-import { startSpan } from '../http/trace-context.js';
-import type { ErrorCode } from '../errors.js';
 import type { Target } from '../upstream/target.js';
-import { chooseTarget } from '../upstream/sticky.js';
+import { admit, runChain, type AdmissionDeps } from './admission.js';
+import type { AttemptEnd, AttemptOutcome } from './hooks.js';
+import { CLIENT_GONE, ClientGone, NotUpgraded, answerNoTarget, answerUpstreamFailure, classify } from './upstream-failure.js';
+import { claimTarget, pickTarget, upstreamRequestHeaders } from './upstream-request.js';
 
-/** UpgradeDeps is what upgrade handling needs from the gateway. */
-export interface UpgradeDeps {
-  current(): Runtime;
-  ips: ClientIpResolver;
-  log: Logger;
+/** UpgradeDeps is what upgrade handling needs from the gateway (admission's, without request limits). */
+export interface UpgradeDeps extends AdmissionDeps {
   /** maxMessage caps client-to-upstream WebSocket messages in bytes (0 = no cap). */
   maxMessage: number;
-  hooks: ForwardHooks;
-  trustRequestId?: boolean;
-  secure?: boolean;
-  /** onRejected observes upgrades refused before routing, like refused requests (metrics, access log, trace export). */
-  onRejected?: RejectedHook;
   /** onOriginRefused observes an upgrade refused by the Origin check (metrics). */
   onOriginRefused?(ex: Exchange, reason: NonNullable<OriginVerdict>): void;
 }
@@ -70,75 +53,35 @@ const CLOSE_GRACE_MS = 5000;
  */
 const EARLY_MAX = 64 * 1024;
 
-/** refuse answers an upgrade refused before routing (400, 404) and reports it as the request handler reports its refusals. */
-function refuse(req: IncomingMessage, res: ServerResponse, code: ErrorCode, id: string, peer: string, t0: number, deps: UpgradeDeps): void {
-  refuseBare(req, res, code, id, peer, t0, true, deps.onRejected);
-}
-
 /** handleUpgrade serves one HTTP/1.1 Upgrade request. */
 export function handleUpgrade(req: IncomingMessage, socket: Socket, head: Buffer, deps: UpgradeDeps): void {
-  const t0 = performance.now();
   socket.on('error', () => socket.destroy());
   // A ServerResponse bound to the raw socket lets refusals reuse the normal answer path.
   const res = new ServerResponse(req);
   res.assignSocket(socket);
   res.shouldKeepAlive = false;
   res.once('finish', () => socket.destroy());
-  const runtime = deps.current();
-  const peer = normalizeIp(socket.remoteAddress ?? '');
-  const trusted = deps.ips.trusted(peer);
-  const id = requestIdFor(req, deps.trustRequestId === true && trusted);
-  if ((req.headers.upgrade ?? '').toLowerCase() !== 'websocket') return refuse(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, deps);
-  if (badHost(req)) return refuse(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, deps);
-  if (runtime.invalidHeaders === 'reject' && invalidHeaderName(req.headers) !== undefined) return refuse(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, deps);
-  const url = req.url ?? '/';
-  const q = url.indexOf('?');
-  const norm = normalizePath(q === -1 ? url : url.slice(0, q));
-  if (!norm.ok) return refuse(req, res, 'SY_ERR_BAD_REQUEST', id, peer, t0, deps);
-  const rawQuery = q === -1 ? '' : url.slice(q + 1);
-  const route = runtime.router.match(norm.path, { method: req.method!, host: hostOf(req.headers.host), headers: req.headers, rawQuery, memo: {} });
-  if (route === undefined || !route.websocket) return refuse(req, res, 'SY_ERR_ROUTE_NOT_FOUND', id, peer, t0, deps);
-  const clientIp = deps.ips.clientIp(peer, req.headers['x-forwarded-for'] as string | undefined);
-  const ex = new Exchange(req, res, runtime, route, id, norm.path, rawQuery, clientIp, peer, trusted, deps.secure === true);
-  if (runtime.trace !== undefined) startSpan(ex, runtime.trace);
+  const ex = admit(req, res, deps, true);
+  if (ex === undefined) return;
+  const hooks = deps.hooks;
   // Before any plugin runs (a session lookup is work an attacker's page should not cause) and before any dial.
-  const verdict = checkOrigin(req.headers, route.websocketOrigins, () => clientOrigin(ex));
+  const verdict = checkOrigin(req.headers, ex.route.websocketOrigins, () => clientOrigin(ex));
   if (verdict !== undefined) {
-    deps.log.warn({ reqId: id, route: route.id, origin: String(req.headers.origin).slice(0, 256), ip: clientIp, reason: verdict, trace: ex.traceId }, 'cross-site WebSocket upgrade refused');
+    hooks.log.warn({ reqId: ex.id, route: ex.routeId, origin: String(req.headers.origin).slice(0, 256), ip: ex.clientIp, reason: verdict, trace: ex.traceId }, 'cross-site WebSocket upgrade refused');
     deps.onOriginRefused?.(ex, verdict);
-    return answerError(ex, 'SY_ERR_WEBSOCKET_ORIGIN', deps.hooks.onFinish, { close: true });
+    return answerError(ex, 'SY_ERR_WEBSOCKET_ORIGIN', hooks.onFinish, { close: true });
   }
-  const go = (answer: Answer | undefined) => {
-    if (answer) return answerPlugin(ex, answer, deps.hooks.onFinish);
-    connect(ex, socket, head, deps);
-  };
-  const fail = (err: unknown) => {
-    ex.error = err;
-    ex.plugin = err instanceof PluginFailure ? err.plugin : undefined;
-    deps.log.error({ err: err instanceof PluginFailure ? err.cause : err, plugin: ex.plugin, reqId: id, trace: ex.traceId }, 'plugin failed on upgrade');
-    answerError(ex, 'SY_ERR_PLUGIN_FAILED', deps.hooks.onFinish);
-  };
-  let result: Answer | undefined | Promise<Answer | undefined>;
-  try {
-    result = runRequestHooks(route.chain.upgrade, ex, true);
-  } catch (err) {
-    return fail(err);
-  }
-  if (result instanceof Promise) result.then(go, fail);
-  else go(result);
-}
-
-/** NotUpgraded ends an upgrade the upstream answered with another status than 101 (classified as a bad response). */
-class NotUpgraded extends Error {
-  readonly code = 'SY_NOT_UPGRADED';
-  constructor(status: number) {
-    super(`upstream answered the upgrade with ${status}`);
-  }
+  runChain(ex, true, hooks, (admitted) => connect(admitted, socket, head, deps));
 }
 
 /** UpgradeAttempt is the dispatch handler of a forwarded upgrade. */
-class UpgradeAttempt implements Dispatcher.DispatchHandler {
+class UpgradeAttempt implements Dispatcher.DispatchHandler, AttemptEnd {
   private done = false;
+  // The AttemptEnd fields, set by release() (an upgrade's attempt reports no status and no duration).
+  outcome: AttemptOutcome = 'ok';
+  readonly status = 0;
+  reason: string | undefined = undefined;
+  readonly ms = 0;
   private controller: Dispatcher.DispatchController | undefined = undefined;
   /** early holds what the client sent while the upgrade was pending (see EARLY_MAX). */
   private early: Buffer[] | undefined = undefined;
@@ -285,16 +228,24 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler {
     if (this.done) return;
     this.done = true;
     this.target.inflight--;
+    const hooks = this.deps.hooks;
     if (err instanceof ClientGone || this.client.destroyed) {
-      this.deps.hooks.onAttemptEnd(this.ex, this.target, 'aborted', 0, 'client gone', 0);
-      clientClosed(this.ex, this.deps.hooks.onFinish);
+      this.release('aborted', CLIENT_GONE);
+      clientClosed(this.ex, hooks.onFinish);
       this.client.destroy();
       return;
     }
     const failure = classify(err, true);
     this.ex.error = err;
-    this.deps.hooks.onAttemptEnd(this.ex, this.target, 'error', 0, failure.reason, 0);
-    answerError(this.ex, failure.code, this.deps.hooks.onFinish, { fields: { upstream: this.ex.upstream } });
+    this.release('error', failure.reason);
+    answerUpstreamFailure(this.ex, failure, hooks);
+  }
+
+  /** release reports how the upgrade's attempt ended (the target is freed by the caller, or when the WebSocket closes). */
+  private release(outcome: AttemptOutcome, reason: string): void {
+    this.outcome = outcome;
+    this.reason = reason;
+    this.deps.hooks.onAttemptEnd(this);
   }
 }
 
@@ -316,33 +267,14 @@ function onEarlyData(this: UpgradingSocket, chunk: Buffer): void {
   this[kUpgrade]?.hold(chunk);
 }
 
+/** connect dials the upgrade to a target, after the plugins let it through. */
 function connect(ex: Exchange, client: Socket, head: Buffer, deps: UpgradeDeps): void {
   // The client may have left while a plugin was pending, before anyone listened for its close.
   if (client.destroyed) return clientClosed(ex, deps.hooks.onFinish);
-  const upstream = ex.route.upstream;
-  const target = upstream.sticky === undefined ? upstream.pick(ex.clientIp) : chooseTarget(upstream.sticky, ex, upstream);
-  if (target === undefined) {
-    answerError(ex, 'SY_ERR_UPSTREAM_UNAVAILABLE', deps.hooks.onFinish, { headers: { 'retry-after': '5' }, fields: { upstream: upstream.name } });
-    return;
-  }
-  ex.target = target;
-  ex.attempts = 1;
-  target.inflight++;
-  target.requests++;
-  const s = upstream.settings;
-  const headers = upstreamHeaders(ex.headers, {
-    peer: ex.peer,
-    trustedPeer: ex.trustedPeer,
-    proto: ex.secure ? 'https' : 'http',
-    host: ex.headers.host,
-    requestId: ex.id,
-    upstreamHost: s.hostHeader === 'target' ? target.hostPort : s.hostHeader === 'client' ? (ex.headers.host ?? target.hostPort) : s.hostHeader,
-    strip: ex.route.chain.ownedHeaders,
-    removed: ex.removed,
-    invalidHeaders: ex.runtime.invalidHeaders,
-    traceparent: ex.traceparent,
-    tracestate: ex.tracestate,
-  }, ex.extraHeaders);
+  const target = pickTarget(ex);
+  if (target === undefined) return answerNoTarget(ex, deps.hooks);
+  claimTarget(ex, target);
+  const headers = upstreamRequestHeaders(ex, target);
   const handler = new UpgradeAttempt(ex, client, head, target, deps);
   (client as UpgradingSocket)[kUpgrade] = handler;
   // node stops reading an upgrading socket: read it, or a client that leaves goes unnoticed until the upstream answers.

@@ -7,7 +7,7 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CounterSeries, HistogramSeries, type CounterCell, type HistogramCell } from './series.js';
 import type { Exchange } from '../proxy/exchange.js';
-import type { AttemptOutcome } from '../proxy/forward.js';
+import type { AttemptOutcome } from '../proxy/hooks.js';
 import { statusOf, type MetricsSink } from './observer.js';
 import type { SpanCounters } from './otlp-exporter.js';
 import type { Runtime } from '../proxy/runtime.js';

@@ -2,14 +2,12 @@
  * What the gateway tells the outside about each request: one access-log line
  * and the metrics. Both are fed from the same finish point, so they agree.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 import type { Exchange } from '../proxy/exchange.js';
-import type { AttemptOutcome } from '../proxy/forward.js';
+import type { AttemptEnd, AttemptOutcome, Refusal } from '../proxy/hooks.js';
 import type { SpanCounters } from './otlp-exporter.js';
 import type { SpanSink } from './server-span.js';
-import type { Target } from '../upstream/target.js';
 import { Traffic } from './traffic.js';
 import { LineBudget } from './line-budget.js';
 import { parseTraceparent, randomHex } from '../http/trace-context.js';
@@ -99,14 +97,14 @@ export class Observer {
    * (tracing.enabled) gives the line a trace id: the incoming traceparent's
    * when valid, else a new one, as a routed request would have had.
    */
-  rejected(method: string, path: string, status: number, id: string, ip: string, ms: number, req?: IncomingMessage, code?: ErrorCode, traced = false): void {
+  rejected(r: Refusal, traced = false): void {
     this.seen++;
-    this.metrics.rejected(method, status, ms);
+    this.metrics.rejected(r.method, r.status, r.ms);
     // With export on, a refused request gets a span too, and its trace id goes in the log line like a routed request's.
-    let trace = this.spans !== undefined && req !== undefined && code !== undefined ? this.spans.rejected(req, path, status, id, ip, ms, code) : undefined;
-    if (trace === undefined && traced) trace = (req !== undefined ? parseTraceparent(req.headers.traceparent)?.traceId : undefined) ?? randomHex(16);
-    this.traffic.unrouted(status, ms);
-    this.access?.info({ reqId: id, method, path, route: null, status, ms: Math.round(ms * 100) / 100, ip, trace, code });
+    let trace = this.spans !== undefined ? this.spans.rejected(r) : undefined;
+    if (trace === undefined && traced) trace = parseTraceparent(r.req.headers.traceparent)?.traceId ?? randomHex(16);
+    this.traffic.unrouted(r.status, r.ms);
+    this.access?.info({ reqId: r.requestId, method: r.method, path: r.path, route: null, status: r.status, ms: Math.round(r.ms * 100) / 100, ip: r.ip, trace, code: r.code });
   }
 
   /**
@@ -127,8 +125,8 @@ export class Observer {
   }
 
   /** attemptEnded records one upstream attempt. */
-  attemptEnded(ex: Exchange, target: Target, outcome: AttemptOutcome, status: number, ms: number): void {
-    this.metrics.attempt(ex.upstream, target.id, outcome, status, ms);
+  attemptEnded(end: AttemptEnd): void {
+    this.metrics.attempt(end.ex.upstream, end.target.id, end.outcome, end.status, end.ms);
   }
 }
 

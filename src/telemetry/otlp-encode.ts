@@ -13,8 +13,8 @@
  * network.protocol.version, error.type) plus switchyard.* for what the
  * gateway alone knows.
  */
-import { classify } from '../proxy/forward.js';
-import { hostOf } from '../proxy/handler.js';
+import { classify } from '../proxy/upstream-failure.js';
+import { hostOf } from '../http/host.js';
 import type { CompiledRoute } from '../proxy/runtime.js';
 import type { SpanRecord } from './server-span.js';
 

@@ -21,11 +21,10 @@
  * logged at most once per FAILURE_LOG_MS; a full queue drops new spans and
  * counts them. close() makes one final flush bounded by `timeout`.
  */
-import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import { Pool } from '../http/undici.js';
-import type { ErrorCode } from '../errors.js';
 import type { Exchange } from '../proxy/exchange.js';
+import type { Refusal } from '../proxy/hooks.js';
 import type { OtlpSettings } from './otlp-config.js';
 import { encodeRequest, envelope, type Envelope } from './otlp-encode.js';
 import { exchangeSpan, rejectedSpan, sampledFlag, type SpanRecord, type SpanSink } from './server-span.js';
@@ -110,8 +109,8 @@ export class OtlpExporter implements SpanSink {
     this.push(exchangeSpan(ex, ms));
   }
 
-  rejected(req: IncomingMessage, path: string, status: number, id: string, ip: string, ms: number, code: ErrorCode): string | undefined {
-    const span = rejectedSpan(req, path, status, id, ip, ms, code, this.settings.sampled);
+  rejected(refusal: Refusal): string | undefined {
+    const span = rejectedSpan(refusal, this.settings.sampled);
     if (span === undefined) return undefined;
     if (!this.full()) this.push(span);
     return span.traceId;
