@@ -5,10 +5,10 @@
  *   cli                                   the command line
  *   cluster                               the multi-process primary and its workers
  *   gateway                               composes the rest: start, reload, shutdown
- *   front-door | admin | telemetry        public listeners | admin API | logs, metrics, spans
+ *   front-door | admin | telemetry | registry   public listeners | admin API | logs, metrics, spans | the Eureka registry
   *   compile                               compiles configuration into what the proxy serves
  *   proxy                                 the request path
- *   routing | balancing | health | upstream | plugins (SDK)
+ *   routing | balancing | health | upstream | plugins (SDK) | discovery
  *   config | http | stores | process | errors
  *
  * A layer may import any layer below it, and itself. Siblings on one line
@@ -21,10 +21,10 @@ const LAYERS = [
   ['cli'],
   ['cluster'],
   ['gateway'],
-  ['front-door', 'admin', 'telemetry'],
+  ['front-door', 'admin', 'telemetry', 'registry'],
   ['compile'],
   ['proxy'],
-  ['routing', 'balancing', 'health', 'upstream', 'plugins'],
+  ['routing', 'balancing', 'health', 'upstream', 'plugins', 'discovery'],
   ['config', 'http', 'stores', 'process', 'errors\\.ts'],
 ];
 
@@ -38,6 +38,8 @@ const SIBLINGS = {
   health: ['upstream'], // checkers report to a pool's targets (types only)
   upstream: ['balancing', 'health'], // a pool balances over its targets and applies slow start
   plugins: [],
+  registry: [],
+  discovery: [],
   config: [],
   http: [],
   stores: [],
