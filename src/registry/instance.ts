@@ -95,9 +95,9 @@ export function toRegistryInstance(i: Instance): RegistryInstance {
   });
 }
 
-/** sameRegistration tells whether two records differ only in their timestamps (a re-registration that changes nothing is not a change). */
+/** sameRegistration tells whether two records differ only in their timestamps, lease included (a re-registration that changes nothing is not a change). */
 export function sameRegistration(a: InstanceRecord, b: InstanceRecord): boolean {
-  const strip = (r: InstanceRecord) => ({ ...r, registeredAt: 0, lastDirtyTimestamp: 0, lastUpdatedTimestamp: 0, serviceUpAt: 0 });
+  const strip = (r: InstanceRecord) => ({ ...r, registeredAt: 0, lastDirtyTimestamp: 0, lastUpdatedTimestamp: 0, serviceUpAt: 0, lastRenewedAt: 0 });
   return JSON.stringify(strip(a)) === JSON.stringify(strip(b));
 }
 

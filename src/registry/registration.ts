@@ -143,7 +143,7 @@ export function parseRegistration(pathApp: string, body: unknown, limits: Regist
   if (problem) return { ok: false, reason: 'metadata', detail: problem };
 
   const status: EurekaStatus = i.status ?? 'UP';
-  const renewalSecs = num(i.leaseInfo?.renewalIntervalInSecs, Math.round(limits.renewalMs / 1000));
+  const renewalSecs = num(i.leaseInfo?.renewalIntervalInSecs, Math.max(1, Math.round(limits.renewalMs / 1000)));
   return {
     ok: true,
     record: {
