@@ -120,3 +120,36 @@ export function started(c: EurekaClient): Promise<void> {
 export function stopped(c: EurekaClient): Promise<void> {
   return new Promise((resolve, reject) => c.stop((err) => (err ? reject(err) : resolve())));
 }
+
+/** Heartbeater renews one instance every `ms` with plain PUTs, as a client's heartbeat loop would. */
+export interface Heartbeater {
+  start(): void;
+  stop(): void;
+  /** statuses counts the answers by status code. */
+  readonly statuses: Map<number, number>;
+}
+
+/** heartbeater makes a Heartbeater for one instance (started). */
+export function heartbeater(base: string, app: string, id: string, ms: number): Heartbeater {
+  let timer: NodeJS.Timeout | undefined;
+  const statuses = new Map<number, number>();
+  const beat = () =>
+    fetch(`${base}/apps/${app}/${id}`, { method: 'PUT' })
+      .then((r) => {
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+        return r.arrayBuffer();
+      })
+      .catch(() => statuses.set(0, (statuses.get(0) ?? 0) + 1));
+  const hb: Heartbeater = {
+    statuses,
+    start: () => {
+      timer ??= setInterval(beat, ms);
+    },
+    stop: () => {
+      clearInterval(timer);
+      timer = undefined;
+    },
+  };
+  hb.start();
+  return hb;
+}
