@@ -38,9 +38,9 @@ export interface PutOptions {
 /** PutOutcome says how a write went: `conflict` means the record changed since it was read (read again and retry). */
 export type PutOutcome = 'ok' | 'conflict' | 'app-full' | 'too-many-apps';
 
-/** StoreSnapshot is every instance with the store's version; version undefined means the store holds no registry at all (a fresh or wiped Redis). */
+/** StoreSnapshot is every instance with the store's version token (see InstanceStore.version). */
 export interface StoreSnapshot {
-  readonly version: string | undefined;
+  readonly version: string;
   readonly instances: readonly Instance[];
 }
 
@@ -71,9 +71,15 @@ export interface InstanceStore {
   load(): Promise<StoreSnapshot>;
   /** loadApp reads one application's instances. */
   loadApp(app: string): Promise<Instance[]>;
-  /** version reads the change counter (undefined: no registry stored). */
-  version(): Promise<string | undefined>;
-  /** restore writes instances back as they were (leases included), without limits: used when a shared store comes back empty. */
+  /** version reads a token that changes with every change: the store's epoch and its change counter. */
+  version(): Promise<string>;
+  /**
+   * epoch names the store's lifetime: a random id set once (SET NX) and kept
+   * until the data is lost (a Redis restarted without persistence, FLUSHALL).
+   * A gateway that sees the epoch change knows the store forgot what it held.
+   */
+  epoch(): Promise<string>;
+  /** restore writes back instances the store does not hold (leases included, no limits, never overwriting): used after the store lost its data. */
   restore(instances: readonly Instance[]): Promise<void>;
   /** subscribe hears every change by application; returns an unsubscribe function. */
   subscribe(listener: ChangeListener): () => void;

@@ -5,6 +5,7 @@
  * behind its promise, so each is atomic; listeners hear changes on the next
  * microtask, never inside the write.
  */
+import { randomUUID } from 'node:crypto';
 import type { Instance } from './instance.js';
 import { decodeRecord, encodeRecord, withLease, type ChangeListener, type InstanceKey, type InstanceStore, type PutOptions, type PutOutcome, type StoreSnapshot, type StoredRecord } from './instance-store.js';
 
@@ -21,6 +22,7 @@ export class MemoryInstanceStore implements InstanceStore {
   private readonly buckets = new Map<number, number>();
   private readonly listeners = new Set<ChangeListener>();
   private counter = 0;
+  private readonly epochId = randomUUID();
 
   async get(key: InstanceKey): Promise<StoredRecord | undefined> {
     const e = this.apps.get(key.app)?.get(key.instanceId);
@@ -86,7 +88,7 @@ export class MemoryInstanceStore implements InstanceStore {
   async load(): Promise<StoreSnapshot> {
     const instances: Instance[] = [];
     for (const app of this.apps.keys()) instances.push(...(await this.loadApp(app)));
-    return { version: String(this.counter), instances };
+    return { version: await this.version(), instances };
   }
 
   async loadApp(app: string): Promise<Instance[]> {
@@ -98,14 +100,19 @@ export class MemoryInstanceStore implements InstanceStore {
     return out;
   }
 
-  async version(): Promise<string | undefined> {
-    return String(this.counter);
+  async version(): Promise<string> {
+    return `${this.epochId}:${this.counter}`;
+  }
+
+  async epoch(): Promise<string> {
+    return this.epochId;
   }
 
   async restore(instances: readonly Instance[]): Promise<void> {
     for (const { lastRenewedAt, ...record } of instances) {
       const app = this.apps.get(record.app) ?? new Map<string, Entry>();
       this.apps.set(record.app, app);
+      if (app.has(record.instanceId)) continue;
       app.set(record.instanceId, { json: encodeRecord(record), lastRenewedAt });
       this.changed(record.app);
     }

@@ -9,7 +9,8 @@
  *   P apps          SET   application names with at least one instance
  *   P i:<APP>       HASH  instance id → record JSON
  *   P l:<APP>       HASH  instance id → last renewal (epoch ms)
- *   P version       STR   change counter (absent = nothing stored: a fresh Redis)
+ *   P version       STR   change counter
+ *   P epoch         STR   the data's lifetime id (a new one after Redis lost its data)
  *   P r:<bucket>    STR   renewals counted in a time bucket (expires)
  *   P lock:<name>   STR   short locks (SET NX PX)
  *   P changes       channel: the changed application's name
@@ -108,9 +109,9 @@ export class RedisInstanceStore implements InstanceStore {
   }
 
   async load(): Promise<StoreSnapshot> {
-    const [version, apps] = await this.run('load', () => Promise.all([this.client.get(`${this.p}version`), this.client.smembers(`${this.p}apps`)]));
+    const [version, apps] = await Promise.all([this.version(), this.run('load', () => this.client.smembers(`${this.p}apps`))]);
     const perApp = await Promise.all(apps.map((a) => this.loadApp(a)));
-    return { version: version ?? undefined, instances: perApp.flat() };
+    return { version, instances: perApp.flat() };
   }
 
   async loadApp(app: string): Promise<Instance[]> {
@@ -123,16 +124,26 @@ export class RedisInstanceStore implements InstanceStore {
     return out;
   }
 
-  async version(): Promise<string | undefined> {
-    return (await this.run('version', () => this.client.get(`${this.p}version`))) ?? undefined;
+  async version(): Promise<string> {
+    const [epoch, counter] = await this.run('version', () => this.client.mget(`${this.p}epoch`, `${this.p}version`));
+    return `${epoch ?? '-'}:${counter ?? 0}`;
+  }
+
+  async epoch(): Promise<string> {
+    const key = `${this.p}epoch`;
+    return this.run('epoch', async () => {
+      await this.client.set(key, randomUUID(), 'NX');
+      return (await this.client.get(key)) ?? '-';
+    });
   }
 
   async restore(instances: readonly Instance[]): Promise<void> {
     if (instances.length === 0) return;
     const m = this.client.multi();
     for (const { lastRenewedAt, ...record } of instances) {
-      m.hset(this.inst(record.app), record.instanceId, encodeRecord(record));
-      m.hset(this.lease(record.app), record.instanceId, String(lastRenewedAt));
+      // HSETNX: an instance that registered again meanwhile keeps its fresh record and lease.
+      m.hsetnx(this.inst(record.app), record.instanceId, encodeRecord(record));
+      m.hsetnx(this.lease(record.app), record.instanceId, String(lastRenewedAt));
       m.sadd(`${this.p}apps`, record.app);
     }
     m.incr(`${this.p}version`);

@@ -7,11 +7,12 @@
  * down the copy stays as it was (reads keep answering), one warning is
  * logged, and the next good poll brings everything back.
  *
- * A shared store that comes back empty (a Redis restarted without
- * persistence) is refilled from this copy, leases and all: the instances would
- * otherwise vanish from every pool until their next heartbeat's 404 made them
- * register again (Eureka's own recovery, which still happens for anything
- * missed). Leases keep their times, so a dead instance still expires.
+ * A shared store that lost its data (a Redis restarted without persistence:
+ * its epoch changed) is refilled from this copy with what it no longer holds,
+ * leases and all: the instances would otherwise vanish from every pool until
+ * their next heartbeat's 404 made them register again (Eureka's own recovery,
+ * which still happens for anything missed). Leases keep their times, so a
+ * dead instance still expires; what registered since is never overwritten.
  */
 import type { Logger } from 'pino';
 import type { InstanceStore } from './instance-store.js';
@@ -28,6 +29,8 @@ export class StoreSync {
   /** healthy is false from a failed read until the next good one. */
   healthy = true;
   private version: string | undefined;
+  /** epoch is the store lifetime this copy belongs to (undefined before the first read). */
+  private epoch: string | undefined;
   private readonly pending = new Set<string>();
   private flushTimer: NodeJS.Timeout | undefined;
   private pollTimer: NodeJS.Timeout | undefined;
@@ -67,14 +70,19 @@ export class StoreSync {
   private async pollOnce(): Promise<void> {
     try {
       const version = await this.store.version();
-      if (version !== undefined && version === this.version && this.healthy) return this.ok();
+      if (version === this.version && this.healthy) return this.ok();
+      const epoch = await this.store.epoch();
       let snap = await this.store.load();
-      if (snap.version === undefined && this.cache.size() > 0) {
-        const kept = this.cache.all();
-        await this.store.restore(kept);
-        this.log.warn({ instances: kept.length }, 'registry store came back empty: restored the instances this gateway knew');
-        snap = await this.store.load();
+      if (this.epoch !== undefined && epoch !== this.epoch) {
+        const held = new Set(snap.instances.map((i) => `${i.app}/${i.instanceId}`));
+        const lost = this.cache.all().filter((i) => !held.has(`${i.app}/${i.instanceId}`));
+        if (lost.length > 0) {
+          await this.store.restore(lost);
+          this.log.warn({ instances: lost.length }, 'registry store lost its data: restored the instances this gateway knew');
+          snap = await this.store.load();
+        }
       }
+      this.epoch = epoch;
       this.cache.replaceAll(snap.instances);
       this.version = snap.version;
       this.ok();

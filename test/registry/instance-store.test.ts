@@ -150,11 +150,21 @@ describe.each(DRIVERS)('InstanceStore conformance: $name', ({ make }) => {
     expect(await store.version()).not.toBe(v0);
   });
 
-  it('restores instances as they were, leases included', async () => {
+  it('restores instances as they were, leases included, never overwriting one it holds', async () => {
     const a = app();
-    const inst = { ...rec(a, 'r1'), lastRenewedAt: 4242 };
-    await store.restore([inst]);
-    expect(await store.loadApp(a)).toEqual([expect.objectContaining({ instanceId: 'r1', lastRenewedAt: 4242 })]);
+    await store.put(rec(a, 'fresh', { status: 'DOWN' }), { expect: undefined, renewAt: 9999, ...LIMITS });
+    await store.restore([{ ...rec(a, 'r1'), lastRenewedAt: 4242 }, { ...rec(a, 'fresh'), lastRenewedAt: 1 }]);
+    const got = (await store.loadApp(a)).sort((x, y) => x.instanceId.localeCompare(y.instanceId));
+    expect(got).toEqual([expect.objectContaining({ instanceId: 'fresh', status: 'DOWN', lastRenewedAt: 9999 }), expect.objectContaining({ instanceId: 'r1', lastRenewedAt: 4242 })]);
+  });
+
+  it('keeps one epoch for its lifetime, and the version token changes with every change', async () => {
+    const e = await store.epoch();
+    expect(await store.epoch()).toBe(e);
+    const v = await store.version();
+    expect(v.startsWith(`${e}:`)).toBe(true);
+    await store.put(rec(app(), 'v1'), { expect: undefined, ...LIMITS });
+    expect(await store.version()).not.toBe(v);
   });
 
   it('grants a lock to one holder until it expires', async () => {
