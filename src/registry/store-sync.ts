@@ -45,10 +45,13 @@ export class StoreSync {
     private readonly syncEveryMs: number,
   ) {}
 
-  /** start reads the whole registry once (failing softly: the poll retries) and starts following it. */
+  /** start reads the whole registry once (failing softly: the poll retries) and, for a shared store, starts following it. */
   async start(): Promise<void> {
-    this.unsubscribe = this.store.subscribe((app) => this.schedule(app));
     await this.poll();
+    // The embedded store is written only through this gateway's registry, which
+    // updates the cache itself: following it would re-read every write.
+    if (this.store.kind === 'memory') return;
+    this.unsubscribe = this.store.subscribe((app) => this.schedule(app));
     this.pollTimer = setInterval(() => void this.poll(), this.syncEveryMs);
     this.pollTimer.unref();
   }
