@@ -5,7 +5,7 @@
  *   cli                                   the command line
  *   cluster                               the multi-process primary and its workers
  *   gateway                               composes the rest: start, reload, shutdown
- *   front-door | admin | telemetry        public listeners | admin API | logs, metrics, spans
+ *   front-door | admin | telemetry | registry   public listeners | admin API | logs, metrics, spans | the Eureka registry
   *   compile                               compiles configuration into what the proxy serves
  *   proxy                                 the request path
  *   routing | balancing | health | upstream | discovery | plugins (SDK)
@@ -21,7 +21,7 @@ const LAYERS = [
   ['cli'],
   ['cluster'],
   ['gateway'],
-  ['front-door', 'admin', 'telemetry'],
+  ['front-door', 'admin', 'telemetry', 'registry'],
   ['compile'],
   ['proxy'],
   ['routing', 'balancing', 'health', 'upstream', 'discovery', 'plugins'],
@@ -39,6 +39,7 @@ const SIBLINGS = {
   upstream: ['balancing', 'health', 'discovery'], // a pool balances over its targets, applies slow start, and applies discovered sets (types only)
   discovery: [],
   plugins: [],
+  registry: [],
   config: [],
   http: [],
   stores: [],

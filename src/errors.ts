@@ -34,6 +34,13 @@ export const ERRORS = {
   SY_ERR_RATE_LIMITED: { status: 429, message: 'Too many requests.' },
   SY_ERR_STORE_UNAVAILABLE: { status: 503, message: 'A backing store is unavailable; try again shortly.' },
   SY_ERR_ADMIN_NOT_FOUND: { status: 404, message: 'No such admin endpoint, upstream or target.' },
+  SY_ERR_REGISTRY_BAD_REQUEST: { status: 400, message: 'The registry request is malformed.' },
+  SY_ERR_REGISTRY_TARGET_REFUSED: { status: 400, message: 'The registered address is not an allowed target.' },
+  SY_ERR_REGISTRY_METADATA_TOO_LARGE: { status: 413, message: 'The instance metadata is too large.' },
+  SY_ERR_REGISTRY_NOT_FOUND: { status: 404, message: 'No such application or instance in the registry.' },
+  SY_ERR_REGISTRY_FULL: { status: 429, message: 'The registry holds as many instances as it allows.' },
+  SY_ERR_REGISTRY_NOT_ACCEPTABLE: { status: 406, message: 'The registry answers JSON only: send Accept: application/json.' },
+  SY_ERR_REGISTRY_UNAVAILABLE: { status: 503, message: 'The registry store is unavailable; try again shortly.' },
   SY_ERR_CLIENT_CLOSED: { status: 499, message: 'The client closed the connection before the response was complete.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

@@ -3,22 +3,12 @@
  * targets come from instead of a `targets:` list) and the gateway-level
  * `discovery.dns` (which resolver DNS discovery asks). schema.ts references
  * these; they live here so the discovery shapes read as one page.
- *
- * `Strict` and `Duration` are declared again here rather than imported from
- * schema.ts: schema.ts imports this file, and an import back would be a cycle.
  */
-import { Type, type Static, type TObject, type TProperties, type ObjectOptions } from '@sinclair/typebox';
-import { DURATION_PATTERN } from './duration.js';
-
-function Strict<T extends TProperties>(props: T, opts: ObjectOptions = {}): TObject<T> {
-  return Type.Object(props, { additionalProperties: false, ...opts });
-}
+import { Type, type Static } from '@sinclair/typebox';
+import { Duration, DURATION_PATTERN } from './duration.js';
+import { Strict } from './schema-common.js';
 
 const durationBranches = () => [Type.Number({ minimum: 0 }), Type.String({ pattern: DURATION_PATTERN })];
-
-function Duration(description: string, def: number | string) {
-  return Type.Union(durationBranches(), { description, default: def });
-}
 
 /**
  * Refresh is `ttl` (re-resolve when the answer expires, within [minTtl, maxTtl])
@@ -43,8 +33,8 @@ const DnsName = Type.String({
   description: 'The DNS name to resolve.',
 });
 
-const MinTtl = () => Duration('Shortest re-resolve interval in `ttl` mode (a TTL of 0 is not a reason to ask every millisecond); also the first retry after a failure.', '1s');
-const MaxTtl = () => Duration('Longest re-resolve interval in `ttl` mode (a day-long TTL still notices changes).', '5m');
+const MinTtl = () => Duration({ description: 'Shortest re-resolve interval in `ttl` mode (a TTL of 0 is not a reason to ask every millisecond); also the first retry after a failure.', default: '1s' });
+const MaxTtl = () => Duration({ description: 'Longest re-resolve interval in `ttl` mode (a day-long TTL still notices changes).', default: '5m' });
 
 /** EurekaDiscover configures polling an external Eureka server. */
 export const EurekaDiscover = Strict(
@@ -54,8 +44,8 @@ export const EurekaDiscover = Strict(
       description: 'Base URL of the Eureka REST API, e.g. http://eureka:8761/eureka; `user:password@` in it is sent as Basic auth.',
     }),
     app: AppName,
-    refresh: Duration('Time between two polls of the application (Eureka clients poll every 30s).', '30s'),
-    timeout: Duration('A poll that takes longer fails (the last known set stays).', '5s'),
+    refresh: Duration({ description: 'Time between two polls of the application (Eureka clients poll every 30s).', default: '30s' }),
+    timeout: Duration({ description: 'A poll that takes longer fails (the last known set stays).', default: '5s' }),
   },
   { description: 'An external Eureka server: GET {url}/apps/{app} every `refresh`.' },
 );
@@ -126,7 +116,7 @@ export const DnsOptionsSchema = Strict(
       default: [],
       description: 'Resolvers as ip or ip:port ([v6]:port), e.g. ["127.0.0.1:5353"]; empty = the system\'s (/etc/resolv.conf).',
     }),
-    timeout: Duration('How long one query waits for an answer before trying again.', '2s'),
+    timeout: Duration({ description: 'How long one query waits for an answer before trying again.', default: '2s' }),
     tries: Type.Integer({ minimum: 1, maximum: 10, default: 2, description: 'Attempts per server before a lookup fails (the last known set then stays).' }),
   },
   { description: 'The resolver used by `discover: { dns }` and `{ dnsSrv }`.' },
