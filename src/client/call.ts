@@ -1,0 +1,147 @@
+/**
+ * One call to an application: pick an instance with the pool's balancer,
+ * send with undici, report the outcome to outlier detection, and retry on
+ * another instance when the gateway would:
+ *
+ * - nothing reached the instance (connect refused, reset before the request
+ *   was written): any method, up to max(1, retry.attempts) times, free of
+ *   the retry budget (it adds no load to the fleet);
+ * - the connection reset before any response on an idempotent request:
+ *   once, budgeted (a killed instance mid-request);
+ * - a status of `retry.on` for an idempotent method: up to retry.attempts
+ *   times, on another instance, budgeted;
+ * - never after a response or idle timeout, never with a streamed body
+ *   (it cannot be replayed), never when no other instance is eligible.
+ *
+ * The response is undici's (statusCode, headers, streamed body); the
+ * instance counts as in flight (least-connections) until the body ends.
+ */
+import type { Readable } from 'node:stream';
+import type { Dispatcher } from 'undici';
+import type { Target } from '../upstream/target.js';
+import type { AppPool } from './app-pool.js';
+import { NoInstancesError, UpstreamError } from './errors.js';
+import { classifyFailure, send, type SendState } from './failure.js';
+import type { ClientMetrics } from './metrics.js';
+import { propagate, toHeaders, type HeadersInput, type IncomingLike } from './propagation.js';
+
+/** IDEMPOTENT lists methods that may be repeated after an instance saw them (RFC 9110 §9.2.2). */
+const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+
+/** RequestBody is what a call may send: bytes (replayable, so retryable) or a stream (sent once). */
+export type RequestBody = string | Uint8Array | Readable | AsyncIterable<Uint8Array> | null;
+
+/** RequestOptions describe one call to an application. */
+export interface RequestOptions {
+  /** method defaults to GET. */
+  method?: string;
+  /** path is the path and query, e.g. /users/42?full=1. */
+  path: string;
+  headers?: HeadersInput;
+  body?: RequestBody;
+  /** from is the request being handled: its traceparent (as a new child span), tracestate and X-Request-Id are propagated. */
+  from?: IncomingLike;
+  /** signal aborts the call (the abort is not a failure of the instance). */
+  signal?: AbortSignal;
+  /** key is the balancing key of ip-hash (e.g. a user id): equal keys go to the same instance. */
+  key?: string;
+}
+
+/** ClientResponse is undici's response: statusCode, headers, and the body as a stream (read it or dump it). */
+export type ClientResponse = Dispatcher.ResponseData;
+
+/** CallSettings are the compiled options a call needs. */
+export interface CallSettings {
+  retryAttempts: number;
+  retryOn: ReadonlySet<number>;
+  responseTimeoutMs: number;
+  idleTimeoutMs: number;
+  metrics: ClientMetrics;
+}
+
+/** replayable tells whether a body can be sent again (no body, or bytes). */
+function replayable(body: RequestBody | undefined): boolean {
+  return body === undefined || body === null || typeof body === 'string' || body instanceof Uint8Array;
+}
+
+/** otherTarget tells whether the eligible set holds an instance other than `failed` (asked after its outcome, which may have ejected it). */
+function otherTarget(eligible: readonly Target[], failed: Target): boolean {
+  for (let i = 0; i < eligible.length; i++) if (eligible[i]!.id !== failed.id) return true;
+  return false;
+}
+
+/** releaseOnClose keeps `target` in flight until the response body is done (read, dumped or destroyed). */
+function releaseOnClose(target: Target, body: Readable): void {
+  body.once('close', () => target.inflight--);
+}
+
+/** call runs one call to `pool`'s application, retries included. */
+export async function call(pool: AppPool, opts: RequestOptions, s: CallSettings): Promise<ClientResponse> {
+  const method = (opts.method ?? 'GET').toUpperCase();
+  const idempotent = IDEMPOTENT.has(method);
+  const canReplay = replayable(opts.body);
+  const headers = toHeaders(opts.headers);
+  propagate(headers, opts.from);
+  const upstream = pool.upstream;
+  const key = opts.key ?? '';
+  upstream.retryBudget.request();
+  let exclude: Target | undefined;
+  for (let attempts = 1; ; attempts++) {
+    const target = upstream.pick(key, exclude);
+    if (target === undefined) {
+      s.metrics.request(pool.app, 'SY_ERR_UPSTREAM_UNAVAILABLE');
+      throw new NoInstancesError(pool.app, pool.unavailableReason());
+    }
+    const state: SendState = { sent: false };
+    target.inflight++;
+    target.requests++;
+    let res: ClientResponse;
+    try {
+      res = await send(
+        target.pool,
+        {
+          origin: target.id,
+          path: opts.path,
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: (opts.body ?? null) as Dispatcher.RequestOptions['body'],
+          headersTimeout: s.responseTimeoutMs,
+          bodyTimeout: s.idleTimeoutMs,
+          signal: opts.signal ?? null,
+        },
+        state,
+      );
+    } catch (err) {
+      target.inflight--;
+      // The caller gave up: that says nothing about the instance.
+      if (opts.signal?.aborted) throw err;
+      const f = classifyFailure(err, state.sent);
+      target.failures++;
+      upstream.outcome(target, false, f.reason);
+      const resetBeforeResponse = f.code === 'SY_ERR_UPSTREAM_RESET' && idempotent;
+      const limit = f.timeout ? 0 : f.notSent ? Math.max(1, s.retryAttempts) : resetBeforeResponse ? 1 : 0;
+      if (attempts <= limit && canReplay && otherTarget(upstream.eligible, target) && (f.notSent || upstream.retryBudget.tryAcquire())) {
+        s.metrics.retry(pool.app, f.reason);
+        exclude = target;
+        continue;
+      }
+      s.metrics.request(pool.app, f.code);
+      throw new UpstreamError(f.code, pool.app, target.id, f.reason, attempts, err);
+    }
+    const status = res.statusCode;
+    if (s.retryOn.has(status) && idempotent && canReplay && attempts <= s.retryAttempts && otherTarget(upstream.eligible, target) && upstream.retryBudget.tryAcquire()) {
+      target.inflight--;
+      target.failures++;
+      upstream.outcome(target, false, `status ${status}`);
+      res.body.dump().catch(() => undefined);
+      s.metrics.retry(pool.app, `status ${status}`);
+      exclude = target;
+      continue;
+    }
+    if (status >= 500) target.failures++;
+    upstream.outcome(target, status < 500, `status ${status}`);
+    releaseOnClose(target, res.body);
+    s.metrics.request(pool.app, String(status));
+    return res;
+  }
+}
