@@ -17,6 +17,9 @@ import { Duration, OutlierDetection, Route, Strict, Target, Upstream, UpstreamTi
 import { checkTargetUrl, compileValidator } from '../config/validate.js';
 import { InvalidOptionsError } from './errors.js';
 
+/** REGISTRY_DEFAULTS are the read defaults of `discovery.registry` (the gateway's registry is cheap to read: 5s, where Eureka clients poll every 30s). */
+export const REGISTRY_DEFAULTS = { refresh: '5s', timeout: '5s' } as const;
+
 const AppName = Type.String({
   minLength: 1,
   maxLength: 200,
@@ -27,13 +30,17 @@ const AppName = Type.String({
 const RestUrl = (what: string) =>
   Type.String({ pattern: '^https?://', description: `Base URL of the ${what}'s Eureka REST API, e.g. http://user:pw@gateway:8761/eureka; \`user:password@\` in it is sent as Basic auth.` });
 
-/** EurekaSource is a registry read over Eureka's REST protocol: GET {url}/apps/{APP} every `refresh`. */
+/**
+ * EurekaSource is a registry read over Eureka's REST protocol: GET {url}/apps/{APP}
+ * every `refresh`. Its durations are optional: inside the `registry` union Ajv
+ * applies no defaults, so sources.ts fills the same ones (REGISTRY_DEFAULTS).
+ */
 const EurekaSource = (what: string, refresh: string) =>
   Strict(
     {
       url: RestUrl(what),
-      refresh: Duration('Time between two reads of an application\'s instances (a dead instance is out at once anyway: calls to it fail over and eject it).', refresh),
-      timeout: Duration('A read that takes longer fails (the last known set stays).', '5s'),
+      refresh: Type.Optional(Duration('Time between two reads of an application\'s instances (a dead instance is out at once anyway: calls to it fail over and eject it).', refresh)),
+      timeout: Type.Optional(Duration('A read that takes longer fails (the last known set stays).', '5s')),
     },
     { description: `The ${what}, read like a Eureka client does.` },
   );
@@ -56,7 +63,7 @@ const DnsSource = Strict(
 /** Discovery is where instances come from: exactly one source. */
 const Discovery = Strict(
   {
-    registry: Type.Optional(Type.Union([RestUrl('gateway\'s registry'), EurekaSource('gateway\'s registry', '5s')], { description: 'The gateway\'s registry: its URL, or { url, refresh, timeout }.' })),
+    registry: Type.Optional(Type.Union([RestUrl('gateway\'s registry'), EurekaSource('gateway\'s registry', REGISTRY_DEFAULTS.refresh)], { description: 'The gateway\'s registry: its URL, or { url, refresh, timeout }.' })),
     eureka: Type.Optional(EurekaSource('Eureka server', '30s')),
     dns: Type.Optional(DnsSource),
     targets: Type.Optional(StaticTargets),

@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { DiscoverDoc } from '../config/discover.js';
 import { parseDuration } from '../config/duration.js';
 import { createProvider, dnsOptionsFromDoc, StaticProvider, type DiscoveryProvider } from '../discovery/index.js';
-import type { ClientOptionsDoc } from './options.js';
+import { REGISTRY_DEFAULTS, type ClientOptionsDoc } from './options.js';
 
 /** AppSource creates the provider of one application, or undefined when the source does not know the application. */
 export type AppSource = (app: string, logger: Logger) => DiscoveryProvider | undefined;
@@ -31,7 +31,7 @@ export function staticLookup<T>(byApp: Readonly<Record<string, T>> | undefined, 
 export function appSource(discovery: ClientOptionsDoc['discovery']): AppSource {
   const { registry, eureka, dns, targets } = discovery;
   if (registry !== undefined || eureka !== undefined) {
-    const spec = typeof registry === 'string' ? { url: registry, refresh: '5s', timeout: '5s' } : (registry ?? eureka)!;
+    const spec = { ...REGISTRY_DEFAULTS, ...(typeof registry === 'string' ? { url: registry } : (registry ?? eureka)!) };
     // Both are Eureka REST: the gateway's registry answers GET /apps/{APP} like a Eureka server.
     return (app, logger) => createProvider({ eureka: { url: spec.url, app: app.toUpperCase(), refresh: spec.refresh, timeout: spec.timeout }, scheme: 'http' } as DiscoverDoc, { logger });
   }
