@@ -70,9 +70,21 @@ function otherTarget(eligible: readonly Target[], failed: Target): boolean {
   return false;
 }
 
-/** releaseOnClose keeps `target` in flight until the response body is done (read, dumped or destroyed). */
+/**
+ * releaseOnClose keeps `target` in flight until the response body is done:
+ * read to the end, or destroyed. 'end' counts too, because 'close' follows it
+ * only on a later tick, and a caller that awaited the body and calls again at
+ * once must see the instance idle (least-connections).
+ */
 function releaseOnClose(target: Target, body: Readable): void {
-  body.once('close', () => target.inflight--);
+  let released = false;
+  const release = () => {
+    if (released) return;
+    released = true;
+    target.inflight--;
+  };
+  body.once('end', release);
+  body.once('close', release);
 }
 
 /** call runs one call to `pool`'s application, retries included. */

@@ -95,9 +95,14 @@ export async function startFakeRegistry(): Promise<FakeRegistry> {
   };
 }
 
-/** startNamed starts echo instances named by the letters of `names` (each answers `{ upstream: name, ... }`). */
-export function startNamed(names: string): Promise<TestUpstream[]> {
-  return Promise.all([...names].map((n) => startUpstream(n)));
+/**
+ * startNamed starts echo instances named by the letters of `names` (each
+ * answers `{ upstream: name, ... }`), sorted by url: discovery reports sets
+ * sorted by url, so instances[0] is first in a rotation.
+ */
+export async function startNamed(names: string): Promise<TestUpstream[]> {
+  const list = await Promise.all([...names].map((n) => startUpstream(n)));
+  return list.sort((x, y) => (x.url < y.url ? -1 : 1));
 }
 
 /** nameOf reads which instance answered an echo response (and consumes the body). */
