@@ -5,7 +5,7 @@
  */
 import { Registry } from 'prom-client';
 import { describe, expect, expectTypeOf, it } from 'vitest';
-import { createClient, InvalidOptionsError, registerInstance, type ClientOptions, type RegisterOptions } from '../../src/client/index.js';
+import { createClient, InvalidOptionsError, registerInstance, type ClientOptions, type DiscoveryOptions, type RegisterOptions } from '../../src/client/index.js';
 import { validateClientOptions, validateRegisterOptions, type ClientOptionsDoc, type RegisterOptionsDoc } from '../../src/client/options.js';
 import { quiet } from './helpers.js';
 
@@ -74,7 +74,13 @@ describe('createClient options', () => {
   });
 
   it('types: a validated document is valid input again', () => {
-    expectTypeOf<ClientOptionsDoc>().toMatchTypeOf<ClientOptions>();
+    // The schema says "exactly one source" with maxProperties, the type with a union: compare source by source.
+    type Sources = NonNullable<ClientOptionsDoc['discovery']>;
+    expectTypeOf<Omit<ClientOptionsDoc, 'discovery'>>().toMatchTypeOf<Omit<ClientOptions, 'discovery' | 'logger' | 'metrics'>>();
+    expectTypeOf<{ registry: NonNullable<Sources['registry']> }>().toMatchTypeOf<DiscoveryOptions>();
+    expectTypeOf<{ eureka: NonNullable<Sources['eureka']> }>().toMatchTypeOf<DiscoveryOptions>();
+    expectTypeOf<{ dns: NonNullable<Sources['dns']> }>().toMatchTypeOf<DiscoveryOptions>();
+    expectTypeOf<{ targets: NonNullable<Sources['targets']> }>().toMatchTypeOf<DiscoveryOptions>();
     expectTypeOf<RegisterOptionsDoc>().toMatchTypeOf<RegisterOptions>();
   });
 });
