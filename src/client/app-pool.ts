@@ -92,6 +92,11 @@ export class AppPool {
     else this.startFallback();
   }
 
+  /** isReady tells whether a set was applied (calls then need not wait for ready()). */
+  get isReady(): boolean {
+    return this.hasSet;
+  }
+
   /**
    * ready resolves once the pool has a set to pick from (discovered or
    * fallback); it rejects with DiscoveryUnavailableError when discovery

@@ -23,7 +23,7 @@ import type { AppPool } from './app-pool.js';
 import { NoInstancesError, UpstreamError } from './errors.js';
 import { classifyFailure, send, type SendState } from './failure.js';
 import type { ClientMetrics } from './metrics.js';
-import { propagate, toHeaders, type HeadersInput, type IncomingLike } from './propagation.js';
+import { propagate, toHeaders, type HeadersInput, type IncomingLike, type OutgoingHeaders } from './propagation.js';
 
 /** IDEMPOTENT lists methods that may be repeated after an instance saw them (RFC 9110 §9.2.2). */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
@@ -83,17 +83,22 @@ function releaseOnClose(target: Target, body: Readable): void {
     released = true;
     target.inflight--;
   };
-  body.once('end', release);
-  body.once('close', release);
+  // on, not once: the flag already makes it one-shot, and once() wraps each listener in another closure.
+  body.on('end', release);
+  body.on('close', release);
 }
 
 /** call runs one call to `pool`'s application, retries included. */
 export async function call(pool: AppPool, opts: RequestOptions, s: CallSettings): Promise<ClientResponse> {
-  const method = (opts.method ?? 'GET').toUpperCase();
+  const method = opts.method === undefined ? 'GET' : opts.method.toUpperCase();
   const idempotent = IDEMPOTENT.has(method);
   const canReplay = replayable(opts.body);
-  const headers = toHeaders(opts.headers);
-  propagate(headers, opts.from);
+  // Headers are copied only when there is something to copy or add (most calls: none).
+  let headers: OutgoingHeaders | undefined;
+  if (opts.headers !== undefined || opts.from !== undefined) {
+    headers = toHeaders(opts.headers);
+    propagate(headers, opts.from);
+  }
   const upstream = pool.upstream;
   const key = opts.key ?? '';
   upstream.retryBudget.request();
@@ -115,7 +120,7 @@ export async function call(pool: AppPool, opts: RequestOptions, s: CallSettings)
           origin: target.id,
           path: opts.path,
           method: method as Dispatcher.HttpMethod,
-          headers,
+          headers: headers ?? null,
           body: (opts.body ?? null) as Dispatcher.RequestOptions['body'],
           headersTimeout: s.responseTimeoutMs,
           bodyTimeout: s.idleTimeoutMs,

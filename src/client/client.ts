@@ -69,11 +69,19 @@ class SwitchyardClient implements Client {
     log.debug({ discovery: describeSource(doc.discovery), balancer: doc.balancer }, 'client created');
   }
 
-  async request(app: string, options: RequestOptions): Promise<ClientResponse> {
-    const pool = this.pool(app);
-    await pool.ready();
-    if (this.closed) throw new ClientClosedError();
-    return call(pool, options, this.settings);
+  request(app: string, options: RequestOptions): Promise<ClientResponse> {
+    let pool: AppPool;
+    try {
+      pool = this.pool(app);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    // The common case (the pool has its instances) adds no await of its own.
+    if (pool.isReady) return call(pool, options, this.settings);
+    return pool.ready().then(() => {
+      if (this.closed) throw new ClientClosedError();
+      return call(pool, options, this.settings);
+    });
   }
 
   fetch(input: string | URL | Request, init?: RequestInit & { from?: RequestOptions['from'] }): Promise<Response> {
