@@ -14,14 +14,16 @@
  *   (it cannot be replayed), never when no other instance is eligible.
  *
  * The response is undici's (statusCode, headers, streamed body); the
- * instance counts as in flight (least-connections) until the body ends.
+ * instance counts as in flight (least-connections) until undici has the
+ * whole body (read by the caller, within undici's buffer) or the body is
+ * destroyed.
  */
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import type { Target } from '../upstream/target.js';
 import type { AppPool } from './app-pool.js';
 import { NoInstancesError, UpstreamError } from './errors.js';
-import { classifyFailure, send, type SendState } from './failure.js';
+import { classifyFailure, send, Tap } from './failure.js';
 import type { ClientMetrics } from './metrics.js';
 import { propagate, toHeaders, type HeadersInput, type IncomingLike, type OutgoingHeaders } from './propagation.js';
 
@@ -70,24 +72,6 @@ function otherTarget(eligible: readonly Target[], failed: Target): boolean {
   return false;
 }
 
-/**
- * releaseOnClose keeps `target` in flight until the response body is done:
- * read to the end, or destroyed. 'end' counts too, because 'close' follows it
- * only on a later tick, and a caller that awaited the body and calls again at
- * once must see the instance idle (least-connections).
- */
-function releaseOnClose(target: Target, body: Readable): void {
-  let released = false;
-  const release = () => {
-    if (released) return;
-    released = true;
-    target.inflight--;
-  };
-  // on, not once: the flag already makes it one-shot, and once() wraps each listener in another closure.
-  body.on('end', release);
-  body.on('close', release);
-}
-
 /** call runs one call to `pool`'s application, retries included. */
 export async function call(pool: AppPool, opts: RequestOptions, s: CallSettings): Promise<ClientResponse> {
   const method = opts.method === undefined ? 'GET' : opts.method.toUpperCase();
@@ -109,7 +93,8 @@ export async function call(pool: AppPool, opts: RequestOptions, s: CallSettings)
       s.metrics.request(pool.app, 'SY_ERR_UPSTREAM_UNAVAILABLE');
       throw new NoInstancesError(pool.app, pool.unavailableReason());
     }
-    const state: SendState = { sent: false };
+    // The Tap ends the in-flight count when the exchange is over: body read, destroyed, or failed.
+    const tap = new Tap(() => target.inflight--);
     target.inflight++;
     target.requests++;
     let res: ClientResponse;
@@ -126,13 +111,13 @@ export async function call(pool: AppPool, opts: RequestOptions, s: CallSettings)
           bodyTimeout: s.idleTimeoutMs,
           signal: opts.signal ?? null,
         },
-        state,
+        tap,
       );
     } catch (err) {
-      target.inflight--;
+      tap.release();
       // The caller gave up: that says nothing about the instance.
       if (opts.signal?.aborted) throw err;
-      const f = classifyFailure(err, state.sent);
+      const f = classifyFailure(err, tap.sent);
       target.failures++;
       upstream.outcome(target, false, f.reason);
       const resetBeforeResponse = f.code === 'SY_ERR_UPSTREAM_RESET' && idempotent;
@@ -147,7 +132,7 @@ export async function call(pool: AppPool, opts: RequestOptions, s: CallSettings)
     }
     const status = res.statusCode;
     if (s.retryOn.has(status) && idempotent && canReplay && attempts <= s.retryAttempts && otherTarget(upstream.eligible, target) && upstream.retryBudget.tryAcquire()) {
-      target.inflight--;
+      tap.release();
       target.failures++;
       upstream.outcome(target, false, `status ${status}`);
       res.body.dump().catch(() => undefined);
@@ -157,7 +142,6 @@ export async function call(pool: AppPool, opts: RequestOptions, s: CallSettings)
     }
     if (status >= 500) target.failures++;
     upstream.outcome(target, status < 500, `status ${status}`);
-    releaseOnClose(target, res.body);
     s.metrics.request(pool.app, String(status));
     return res;
   }

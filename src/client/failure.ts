@@ -6,8 +6,8 @@
  * the client cannot import the request path (the dependency rule keeps the
  * library on the building blocks only), and the two differ in what they can
  * observe: the proxy sees undici's dispatch callbacks, the client sees the
- * rejection of `request()` plus the one callback it taps (onConnect: the
- * request was handed to a connected socket). Keep the two tables in step:
+ * rejection of `request()` plus what its Tap sees (onConnect: the request
+ * was handed to a connected socket). Keep the two tables in step:
  * test/client/failure.test.ts pins the client's.
  */
 import type { Dispatcher } from 'undici';
@@ -60,35 +60,81 @@ export function classifyFailure(err: unknown, sent: boolean): Failure {
   }
 }
 
-/** SendState is what one attempt learns about itself while undici runs it. */
-export interface SendState {
+/** OldStyleHandler is the handler undici's request() builds (onConnect, onHeaders, onData, onComplete, onError). */
+interface OldStyleHandler {
+  onConnect(abort: (err?: Error) => void, context?: object): void;
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean;
+  onData(chunk: Buffer): boolean;
+  onComplete(trailers: Buffer[] | null): void;
+  onError(err: Error): void;
+}
+
+/**
+ * Tap sits between undici's request() handler and the connection pool for
+ * one attempt, as the handler undici calls. It learns two things the
+ * rejection of request() cannot tell: whether the request was handed to a
+ * connected socket (onConnect: `sent`), and when the exchange is over
+ * (onComplete, or onError, also when the caller destroys the body), which is
+ * when the instance stops counting as in flight (least-connections).
+ */
+export class Tap implements OldStyleHandler {
   /** sent turns true when undici hands the request to a connected socket (its first byte is about to be written). */
-  sent: boolean;
+  sent = false;
+  private released = false;
+  private inner: OldStyleHandler | undefined;
+
+  constructor(
+    /** onDone runs once, when the exchange is over (or release() is called first). */
+    private readonly onDone: () => void,
+  ) {}
+
+  /** wrap is the dispatch-time hook: undici's handler goes inside, the Tap goes to the pool. */
+  wrap(handler: OldStyleHandler): this {
+    this.inner = handler;
+    return this;
+  }
+
+  /** release ends the in-flight count now (a response abandoned for a retry); idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.onDone();
+  }
+
+  onConnect(abort: (err?: Error) => void, context?: object): void {
+    this.sent = true;
+    this.inner!.onConnect(abort, context);
+  }
+
+  onHeaders(statusCode: number, rawHeaders: Buffer[], resume: () => void, statusText: string): boolean {
+    return this.inner!.onHeaders(statusCode, rawHeaders, resume, statusText);
+  }
+
+  onData(chunk: Buffer): boolean {
+    return this.inner!.onData(chunk);
+  }
+
+  onComplete(trailers: Buffer[] | null): void {
+    this.release();
+    this.inner!.onComplete(trailers);
+  }
+
+  onError(err: Error): void {
+    this.release();
+    this.inner!.onError(err);
+  }
 }
 
 type RequestApi = (this: { dispatch: Dispatcher['dispatch'] }, opts: Dispatcher.RequestOptions) => Promise<Dispatcher.ResponseData>;
-type OnConnect = (abort: (err?: Error) => void, context?: object) => void;
 
-// undici's own request() (the function mixed into every dispatcher), run against a dispatch that taps onConnect.
+// undici's own request() (the function mixed into every dispatcher), run against a dispatch that inserts the Tap.
 const requestApi = (Pool.prototype as unknown as { request: RequestApi }).request;
 
 /**
- * send runs undici's `request()` on `pool` and records in `state` whether the
- * request reached a socket. undici's request handler reports that through
- * onConnect; the tap wraps that one callback and changes nothing else, so the
- * response is undici's own (statusCode, headers, streamed body).
+ * send runs undici's `request()` on `pool` with `tap` between its handler and
+ * the pool; the response is undici's own (statusCode, headers, streamed body).
  */
-export function send(pool: Dispatcher, opts: Dispatcher.RequestOptions, state: SendState): Promise<Dispatcher.ResponseData> {
-  const dispatch: Dispatcher['dispatch'] = (o, handler) => {
-    const h = handler as { onConnect?: OnConnect };
-    const onConnect = h.onConnect;
-    if (onConnect !== undefined) {
-      h.onConnect = (abort, context) => {
-        state.sent = true;
-        onConnect.call(h, abort, context);
-      };
-    }
-    return pool.dispatch(o, handler);
-  };
+export function send(pool: Dispatcher, opts: Dispatcher.RequestOptions, tap: Tap): Promise<Dispatcher.ResponseData> {
+  const dispatch: Dispatcher['dispatch'] = (o, handler) => pool.dispatch(o, tap.wrap(handler as unknown as OldStyleHandler) as unknown as Dispatcher.DispatchHandler);
   return requestApi.call({ dispatch }, opts);
 }
