@@ -6,18 +6,19 @@
  * a service that answers its own clients with the status of a failed
  * east–west call says the same thing the gateway would. The codes that only
  * a library caller can meet (bad options, discovery down, closed client,
- * failed registration) are SY_ERR_CLIENT_* and live here, not in the
- * catalog, which lists what HTTP clients of the gateway see.
+ * failed registration) are SY_ERR_LB_* (the client-side load balancer) and
+ * live here, not in the catalog, which lists what HTTP clients of the
+ * gateway see (its SY_ERR_CLIENT_CLOSED is an HTTP client that went away).
  */
 import { ERRORS, type ErrorCode } from '../errors.js';
 import type { ConfigError } from '../config/errors.js';
 
 /** ClientErrorCode names every failure of the client library. */
 export type ClientErrorCode =
-  | 'SY_ERR_CLIENT_OPTIONS'
-  | 'SY_ERR_CLIENT_DISCOVERY'
-  | 'SY_ERR_CLIENT_CLOSED'
-  | 'SY_ERR_CLIENT_REGISTRATION'
+  | 'SY_ERR_LB_OPTIONS'
+  | 'SY_ERR_LB_DISCOVERY'
+  | 'SY_ERR_LB_CLOSED'
+  | 'SY_ERR_LB_REGISTRATION'
   | Extract<ErrorCode, 'SY_ERR_UPSTREAM_UNAVAILABLE' | 'SY_ERR_UPSTREAM_CONNECT' | 'SY_ERR_UPSTREAM_RESET' | 'SY_ERR_UPSTREAM_TIMEOUT' | 'SY_ERR_UPSTREAM_BAD_RESPONSE'>;
 
 /** ClientError is the base of every error the client library throws; `cause` keeps the underlying error for logs. */
@@ -43,7 +44,7 @@ export class InvalidOptionsError extends ClientError {
     /** errors are the validation problems, worded (and with "did you mean") as for route files. */
     readonly errors: readonly ConfigError[],
   ) {
-    super('SY_ERR_CLIENT_OPTIONS', errors.map((e) => e.format()).join('\n'));
+    super('SY_ERR_LB_OPTIONS', errors.map((e) => e.format()).join('\n'));
     this.name = 'InvalidOptionsError';
   }
 }
@@ -54,7 +55,7 @@ export class DiscoveryUnavailableError extends ClientError {
     readonly app: string,
     reason: string,
   ) {
-    super('SY_ERR_CLIENT_DISCOVERY', `cannot discover the instances of ${app}: ${reason}`, { status: 503 });
+    super('SY_ERR_LB_DISCOVERY', `cannot discover the instances of ${app}: ${reason}`, { status: 503 });
     this.name = 'DiscoveryUnavailableError';
   }
 }
@@ -90,7 +91,7 @@ export class UpstreamError extends ClientError {
 /** ClientClosedError says a call was made after client.close(). */
 export class ClientClosedError extends ClientError {
   constructor() {
-    super('SY_ERR_CLIENT_CLOSED', 'the client is closed');
+    super('SY_ERR_LB_CLOSED', 'the client is closed');
     this.name = 'ClientClosedError';
   }
 }
@@ -102,7 +103,7 @@ export class RegistrationError extends ClientError {
     reason: string,
     cause?: unknown,
   ) {
-    super('SY_ERR_CLIENT_REGISTRATION', `cannot register ${app}: ${reason}`, { cause, status: 503 });
+    super('SY_ERR_LB_REGISTRATION', `cannot register ${app}: ${reason}`, { cause, status: 503 });
     this.name = 'RegistrationError';
   }
 }

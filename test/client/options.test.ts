@@ -15,7 +15,7 @@ function problems(options: unknown): string[] {
     createClient(options as ClientOptions);
   } catch (err) {
     expect(err).toBeInstanceOf(InvalidOptionsError);
-    expect((err as InvalidOptionsError).code).toBe('SY_ERR_CLIENT_OPTIONS');
+    expect((err as InvalidOptionsError).code).toBe('SY_ERR_LB_OPTIONS');
     return (err as InvalidOptionsError).errors.map((e) => e.format());
   }
   throw new Error('createClient accepted the options');
