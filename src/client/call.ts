@@ -7,11 +7,13 @@
  *   was written): any method, up to max(1, retry.attempts) times, free of
  *   the retry budget (it adds no load to the fleet);
  * - the connection reset before any response on an idempotent request:
- *   once, budgeted (a killed instance mid-request);
+ *   once, budgeted (a killed instance mid-request, or a pooled connection
+ *   the instance had just closed: then even with a single instance);
  * - a status of `retry.on` for an idempotent method: up to retry.attempts
  *   times, on another instance, budgeted;
  * - never after a response or idle timeout, never with a streamed body
- *   (it cannot be replayed), never when no other instance is eligible.
+ *   (it cannot be replayed), and (resets aside) never when no other
+ *   instance is eligible.
  *
  * The response is undici's (statusCode, headers, streamed body); the
  * instance counts as in flight (least-connections) until undici has the
@@ -122,7 +124,10 @@ export async function call(pool: AppPool, opts: RequestOptions, s: CallSettings)
       upstream.outcome(target, false, f.reason);
       const resetBeforeResponse = f.code === 'SY_ERR_UPSTREAM_RESET' && idempotent;
       const limit = f.timeout ? 0 : f.notSent ? Math.max(1, s.retryAttempts) : resetBeforeResponse ? 1 : 0;
-      if (attempts <= limit && canReplay && otherTarget(upstream.eligible, target) && (f.notSent || upstream.retryBudget.tryAcquire())) {
+      // A reset before any response is most often a pooled connection the
+      // instance had just closed: it is repeated even with one instance, on a
+      // fresh connection, as the gateway does.
+      if (attempts <= limit && canReplay && (resetBeforeResponse || otherTarget(upstream.eligible, target)) && (f.notSent || upstream.retryBudget.tryAcquire())) {
         s.metrics.retry(pool.app, f.reason);
         exclude = target;
         continue;

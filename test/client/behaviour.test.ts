@@ -138,3 +138,20 @@ describe('accounting', () => {
     expect(text).toContain('switchyard_client_ejections_total{app="USERS"} 1');
   });
 });
+
+describe('one instance', () => {
+  it('repeats a GET whose connection was reset before any response, on a fresh connection', async () => {
+    const c = await start('a');
+    let first = true;
+    instances[0]!.setHandler((req, res) => {
+      if (first) {
+        first = false;
+        req.socket.destroy();
+        return;
+      }
+      res.writeHead(200).end('{"upstream":"a"}');
+    });
+    expect(await nameOf(await c.request('users', { path: '/' }))).toBe('a');
+    expect(instances[0]!.hits()).toBe(2);
+  });
+});
