@@ -128,7 +128,7 @@ const checkRegister = compileValidator(RegisterOptionsSchema);
 
 /** validateClientOptions validates a copy of `value` (defaults applied) or throws InvalidOptionsError listing every problem. */
 export function validateClientOptions(value: unknown): ClientOptionsDoc {
-  const doc = structuredClone(value);
+  const doc = plainCopy(value, 'createClient options');
   const errors = checkClient(doc, { file: 'createClient options', locate: NO_POSITION });
   if (errors.length === 0) errors.push(...staticUrlErrors(doc as ClientOptionsDoc));
   if (errors.length > 0) throw new InvalidOptionsError(errors);
@@ -137,10 +137,19 @@ export function validateClientOptions(value: unknown): ClientOptionsDoc {
 
 /** validateRegisterOptions validates a copy of `value` (defaults applied) or throws InvalidOptionsError. */
 export function validateRegisterOptions(value: unknown): RegisterOptionsDoc {
-  const doc = structuredClone(value);
+  const doc = plainCopy(value, 'registerInstance options');
   const errors = checkRegister(doc, { file: 'registerInstance options', locate: NO_POSITION });
   if (errors.length > 0) throw new InvalidOptionsError(errors);
   return doc as RegisterOptionsDoc;
+}
+
+/** plainCopy copies options before validation fills defaults in; a value that is not data (a function, a socket) is an options error, not a crash. */
+function plainCopy(value: unknown, file: string): unknown {
+  try {
+    return structuredClone(value);
+  } catch (err) {
+    throw new InvalidOptionsError([new ConfigError({ file, line: 0, col: 0, path: '', message: `expected plain data (${(err as Error).message})` })]);
+  }
 }
 
 /** staticUrlErrors checks every static instance url like a route file's target urls (no path, no credentials). */

@@ -100,3 +100,9 @@ describe('registerInstance options', () => {
     expect(validateRegisterOptions({ registry: 'http://gw:8761/eureka', app: 'users', port: 3000 })).toMatchObject({ renewalInterval: '30s', leaseDuration: '90s', timeout: '5s' });
   });
 });
+
+describe('options that are not data', () => {
+  it('are an InvalidOptionsError, not a crash', () => {
+    expect(problems({ discovery, retry: { on: () => [503] } })[0]).toMatch(/^createClient options: expected plain data/);
+  });
+});
