@@ -118,8 +118,8 @@ describe('createClient with the registry', () => {
     const names = async (n: number) => new Set(await Promise.all(Array.from({ length: n }, async () => nameOf(await c.request('users', { path: '/' })))));
     expect(await names(4)).toEqual(new Set(['a', 'b']));
     await leases[0]!.close();
-    await waitFor(async () => (await names(4)).size === 1, { message: 'a leaves' });
-    expect(await names(4)).toEqual(new Set(['b']));
+    await waitFor(async () => (await names(4)).size === 1, { message: `${instances[0]!.name} leaves` });
+    expect(await names(4)).toEqual(new Set([instances[1]!.name]));
   });
 
   it('fails at once with DiscoveryUnavailableError when the registry is down at start', async () => {
