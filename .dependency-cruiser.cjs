@@ -7,7 +7,7 @@
  *   gateway                               composes the rest: start, reload, shutdown
  *   front-door | admin | telemetry | registry   public listeners | admin API | logs, metrics, spans | the Eureka registry
   *   compile                               compiles configuration into what the proxy serves
- *   proxy                                 the request path
+ *   proxy | client                        the request path | the client library (switchyard-gateway/client)
  *   routing | balancing | health | upstream | discovery | plugins (SDK)
  *   config | http | stores | process | errors
  *
@@ -16,6 +16,8 @@
  * (each with its reason). Built-in plugins are written like third-party
  * ones: they import only the plugin SDK and src/http/index.ts. The admin API sees only
  * the AdminBackend interface (src/admin/backend.ts), never the gateway.
+ * The client library is a product of its own on the building blocks below
+ * it: it shares no code with the request path, and nothing imports it.
  */
 const LAYERS = [
   ['cli'],
@@ -23,7 +25,7 @@ const LAYERS = [
   ['gateway'],
   ['front-door', 'admin', 'telemetry', 'registry'],
   ['compile'],
-  ['proxy'],
+  ['proxy', 'client'],
   ['routing', 'balancing', 'health', 'upstream', 'discovery', 'plugins'],
   ['config', 'http', 'stores', 'process', 'errors\\.ts'],
 ];
@@ -33,6 +35,8 @@ const SIBLINGS = {
   'front-door': ['telemetry'], // listeners log and count their refusals through the observer
   telemetry: [],
   admin: [],
+  proxy: [],
+  client: [],
   routing: [],
   balancing: [],
   health: ['upstream'], // checkers report to a pool's targets (types only)
@@ -71,6 +75,13 @@ LAYERS.forEach((layer, i) => {
   }
 });
 forbidden.push(
+  {
+    name: 'client: nothing imports the client library',
+    comment: 'src/client/ is published as switchyard-gateway/client for services; the gateway does not depend on it (move what both need below both).',
+    severity: 'error',
+    from: { path: '^src/', pathNot: '^src/client/' },
+    to: { path: '^src/client/' },
+  },
   {
     name: 'plugins: built-ins import only the plugin SDK',
     comment: 'Built-in plugins are written like third-party ones: the SDK (src/plugins/*.ts), src/http/index.ts (published as switchyard-gateway/http) and their own folder.',

@@ -22,6 +22,7 @@ export { DnsProvider, type DnsProviderOptions } from './dns.js';
 export { DnsSrvProvider, type DnsSrvProviderOptions } from './dns-srv.js';
 export { EurekaProvider, type EurekaProviderOptions } from './eureka.js';
 export { RegistryProvider, type RegistryProviderOptions } from './registry.js';
+export { StaticProvider, type StaticInstance, type StaticProviderOptions } from './static.js';
 
 /** ProviderDeps is what a provider may need from the gateway. */
 export interface ProviderDeps {

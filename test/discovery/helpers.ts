@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { pino } from 'pino';
 import { startUpstream, type TestUpstream } from '../../src/testing/index.js';
 import type { DiscoveredInstance, DiscoveryProvider, RegistryInstance, RegistrySource } from '../../src/discovery/index.js';
-import { DnsProvider, DnsSrvProvider, EurekaProvider, RegistryProvider } from '../../src/discovery/index.js';
+import { DnsProvider, DnsSrvProvider, EurekaProvider, RegistryProvider, StaticProvider } from '../../src/discovery/index.js';
 import { startDnsmasq, type TestDnsmasq } from '../helpers/dnsmasq.js';
 
 /** quiet is a logger that writes nothing. */
@@ -130,9 +130,9 @@ export interface Harness {
   setB(): Promise<void>;
   /** refreshed resolves once the provider has answered again (an identical refresh). */
   refreshed(): Promise<void>;
-  /** breakSource makes refreshes fail; repair undoes it. */
-  breakSource(): Promise<void>;
-  repair(): Promise<void>;
+  /** breakSource makes refreshes fail; repair undoes it (undefined: a source that cannot fail, e.g. a fixed list). */
+  breakSource: (() => Promise<void>) | undefined;
+  repair: (() => Promise<void>) | undefined;
   close(): Promise<void>;
 }
 
@@ -195,6 +195,27 @@ export const HARNESSES: Record<string, () => Promise<Harness>> = {
         eureka.mode = 'ok';
       },
       close: () => eureka.close(),
+    };
+  },
+  // A fixed list (the client library's `targets` and `fallback`): it changes only when told, and cannot fail.
+  static: async () => {
+    const provider = new StaticProvider({ subject: 'ORDERS', instances: [{ url: 'http://127.0.0.1:9002' }, { url: 'http://127.0.0.1:9001' }], logger: quiet });
+    let reported = 0;
+    return {
+      provider,
+      urlsA: ['http://127.0.0.1:9001', 'http://127.0.0.1:9002'],
+      urlsB: ['http://127.0.0.1:9001', 'http://127.0.0.1:9003'],
+      setB: async () => provider.replace([{ url: 'http://127.0.0.1:9003' }, { url: 'http://127.0.0.1:9001' }]),
+      refreshed: async () => {
+        // An identical list, replaced: reported (as a success) but not called back.
+        reported = provider.state().lastSuccessAt;
+        provider.replace([{ url: 'http://127.0.0.1:9001' }, { url: 'http://127.0.0.1:9002' }]);
+        await new Promise((r) => setImmediate(r));
+        if (provider.state().lastSuccessAt < reported) throw new Error('the static provider did not report the replaced list');
+      },
+      breakSource: undefined,
+      repair: undefined,
+      close: async () => undefined,
     };
   },
   dns: async () => {
