@@ -13,7 +13,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { DnsDiscover, DnsOptionsSchema } from '../config/discover.js';
 import { ConfigError, NO_POSITION } from '../config/errors.js';
-import { Duration, OutlierDetection, Route, Strict, Target, Upstream, UpstreamTimeouts } from '../config/schema.js';
+import { Duration } from '../config/duration.js';
+import { OutlierDetectionSchema as OutlierDetection, RouteSchema as Route, Strict, TargetSchema as Target, UpstreamSchema as Upstream, UpstreamTimeoutsSchema as UpstreamTimeouts } from '../config/schema.js';
 import { checkTargetUrl, compileValidator } from '../config/validate.js';
 import { InvalidOptionsError } from './errors.js';
 
@@ -39,8 +40,8 @@ const EurekaSource = (what: string, refresh: string) =>
   Strict(
     {
       url: RestUrl(what),
-      refresh: Type.Optional(Duration('Time between two reads of an application\'s instances (a dead instance is out at once anyway: calls to it fail over and eject it).', refresh)),
-      timeout: Type.Optional(Duration('A read that takes longer fails (the last known set stays).', '5s')),
+      refresh: Type.Optional(Duration({ description: 'Time between two reads of an application\'s instances (a dead instance is out at once anyway: calls to it fail over and eject it).', default: refresh })),
+      timeout: Type.Optional(Duration({ description: 'A read that takes longer fails (the last known set stays).', default: '5s' })),
     },
     { description: `The ${what}, read like a Eureka client does.` },
   );
@@ -95,7 +96,7 @@ export const ClientOptionsSchema = Strict(
     keepAlive: upstream.keepAlive,
     panicThreshold: upstream.panicThreshold,
     slowStart: upstream.slowStart,
-    startTimeout: Duration('How long the first call to an application waits for discovery\'s first answer before DiscoveryUnavailableError (or the fallback).', '5s'),
+    startTimeout: Duration({ description: 'How long the first call to an application waits for discovery\'s first answer before DiscoveryUnavailableError (or the fallback).', default: '5s' }),
   },
   { description: 'createClient options.' },
 );
@@ -113,9 +114,9 @@ export const RegisterOptionsSchema = Strict(
     healthCheckPath: Type.Optional(Type.String({ pattern: '^/', description: 'Path of the health check, registered as healthCheckUrl.' })),
     metadata: Type.Optional(Type.Record(Type.String(), Type.String(), { description: 'Metadata registered with the instance (`weight` becomes the balancer weight).' })),
     instanceId: Type.Optional(Type.String({ minLength: 1, pattern: '^[^\\s/?#]+$', description: 'Unique id of this instance (default host:app:port).' })),
-    renewalInterval: Duration('Time between heartbeats (Eureka\'s default: 30s).', '30s'),
-    leaseDuration: Duration('How long the registry keeps the instance without a heartbeat (Eureka\'s default: 90s).', '90s'),
-    timeout: Duration('A registry call that takes longer fails.', '5s'),
+    renewalInterval: Duration({ description: 'Time between heartbeats (Eureka\'s default: 30s).', default: '30s' }),
+    leaseDuration: Duration({ description: 'How long the registry keeps the instance without a heartbeat (Eureka\'s default: 90s).', default: '90s' }),
+    timeout: Duration({ description: 'A registry call that takes longer fails.', default: '5s' }),
   },
   { description: 'registerInstance options.' },
 );
