@@ -41,6 +41,11 @@ export const ERRORS = {
   SY_ERR_REGISTRY_FULL: { status: 429, message: 'The registry holds as many instances as it allows.' },
   SY_ERR_REGISTRY_NOT_ACCEPTABLE: { status: 406, message: 'The registry answers JSON only: send Accept: application/json.' },
   SY_ERR_REGISTRY_UNAVAILABLE: { status: 503, message: 'The registry store is unavailable; try again shortly.' },
+  // Thrown by the client library (switchyard-gateway/client), never sent by the gateway.
+  SY_ERR_LB_OPTIONS: { status: 500, message: 'The client options are invalid.' },
+  SY_ERR_LB_DISCOVERY: { status: 503, message: 'The instances of an application cannot be discovered.' },
+  SY_ERR_LB_CLOSED: { status: 500, message: 'The client is closed.' },
+  SY_ERR_LB_REGISTRATION: { status: 503, message: 'The instance cannot be registered with the registry.' },
   SY_ERR_CLIENT_CLOSED: { status: 499, message: 'The client closed the connection before the response was complete.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

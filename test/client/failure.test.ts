@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { classifyFailure } from '../../src/client/failure.js';
-import { classify } from '../../src/proxy/forward.js';
+import { classify } from '../../src/proxy/upstream-failure.js';
 
 const err = (code: string) => Object.assign(new Error(code), { code });
 
