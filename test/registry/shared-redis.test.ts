@@ -84,7 +84,8 @@ describe('two registries on one Redis', () => {
     await waitFor(() => a.registry.state().storeHealthy && b.registry.state().storeHealthy, { timeout: 10_000, message: 'both to recover' });
     expect((await call('POST', `${a.base}/apps/NEW`, { body: body('NEW', 'n1') })).status).toBe(204);
     await waitFor(() => b.registry.instances('NEW').length === 1, { timeout: 2000, message: 'B to see n1' });
-    expect((await call('PUT', `${b.base}/apps/KEPT/k1`)).status).toBe(200); // refilled from the gateways' last known state
+    // Refilled from the gateways' last known state: each writes back what it knew once it sees the new store epoch (asynchronously, so poll).
+    await waitFor(async () => (await call('PUT', `${b.base}/apps/KEPT/k1`)).status === 200, { timeout: 5000, interval: 50, message: 'k1 refilled and renewable on B' });
     expect(await listedIds(b.base)).toEqual(['k1', 'n1']);
   });
 });
