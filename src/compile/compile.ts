@@ -89,7 +89,7 @@ function buildUpstream(name: string, doc: UpstreamDoc, prev: Upstream | undefine
   }
   const opts = poolOptions(doc, ctx.baseDir);
   const poolKey = stableKey(opts);
-  const targets = doc.targets.map((t, i) => {
+  const targets = (doc.targets ?? []).map((t, i) => {
     const url = new URL(t.url);
     const old = prev?.targets.find((o) => o.id === url.origin && o.poolKey === poolKey && !carried.has(o));
     if (old) {
