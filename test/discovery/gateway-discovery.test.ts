@@ -1,0 +1,101 @@
+/**
+ * Issue 15 wired end to end: a gateway runs its own registry
+ * (discovery.registry) and a route whose pool says `discover: { registry }`;
+ * the real npm eureka-js-client registers a live node:http service with it,
+ * the route answers from that service within a second, and once the client
+ * stops the pool is empty and the route answers the documented 503.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { startGateway, waitFor, type TestGateway } from '../../src/testing/index.js';
+import { eurekaClient, FAST, started, startService, stopped } from '../registry/helpers.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function gateway(upstream: Record<string, unknown>, discovery: Record<string, unknown> = { registry: FAST }): Promise<TestGateway> {
+  const gw = await startGateway({
+    gateway: { discovery },
+    routeFiles: { 'orders.yaml': { routes: [{ id: 'orders', match: { path: '/orders/*' }, upstream: 'orders' }], upstreams: { orders: upstream } } },
+  });
+  cleanups.push(() => gw.close());
+  return gw;
+}
+
+describe('15: a pool discovered from the gateway registry', () => {
+  it('routes to a service registered by eureka-js-client within 1 s, and answers 503 once it deregisters', async () => {
+    const gw = await gateway({ discover: { registry: 'ORDERS' } });
+    const port = gw.gateway.registryPort!;
+    expect(port).toBeGreaterThan(0);
+
+    // Nothing registered yet: the pool is empty.
+    const before = await fetch(`${gw.url}/orders/1`);
+    expect(before.status).toBe(503);
+    expect(await before.text()).toContain('SY_ERR_UPSTREAM_UNAVAILABLE');
+
+    const svc = await startService('orders-1');
+    cleanups.push(() => svc.close());
+    const client = eurekaClient({ url: `http://127.0.0.1:${port}/eureka/apps/`, app: 'orders', instanceId: 'orders-1', port: svc.port });
+    let stop = true;
+    cleanups.push(() => (stop ? stopped(client).catch(() => undefined) : undefined));
+    const t0 = Date.now();
+    await started(client);
+    await waitFor(
+      async () => {
+        const r = await fetch(`${gw.url}/orders/1`);
+        return r.status === 200 && (await r.text()) === 'orders-1';
+      },
+      { timeout: 1000, interval: 20, message: 'the route to answer from orders-1' },
+    );
+    expect(Date.now() - t0).toBeLessThan(1000);
+
+    const pool = gw.gateway.runtime.upstreams.get('orders')!;
+    expect(pool.targets.map((t) => t.id)).toEqual([`http://127.0.0.1:${svc.port}`]);
+    expect(pool.targets[0]!.source).toMatch(/^registry ORDERS orders-1, lease \d+s$/);
+
+    await stopped(client);
+    stop = false;
+    await waitFor(
+      async () => {
+        const r = await fetch(`${gw.url}/orders/1`);
+        return r.status === 503 && (await r.text()).includes('SY_ERR_UPSTREAM_UNAVAILABLE');
+      },
+      { timeout: 1000, interval: 20, message: 'the route to answer 503 once orders-1 left' },
+    );
+  });
+
+  it('refuses `discover: { registry }` without discovery.registry, at its file:line', async () => {
+    await expect(
+      startGateway({
+        gateway: 'log: { level: silent }\n',
+        routeFiles: { 'orders.yaml': 'routes:\n  - { id: orders, match: { path: /orders/* }, upstream: orders }\nupstreams:\n  orders:\n    discover: { registry: ORDERS }\n' },
+      }),
+    ).rejects.toThrow(/orders\.yaml:5:\d+: upstreams\.orders\.discover: discover: \{ registry: ORDERS \} needs the gateway's registry: set discovery\.registry in gateway\.yaml/);
+  });
+
+  it('runs no registry when discovery.registry is not set', async () => {
+    const gw = await gateway({ targets: [{ url: 'http://127.0.0.1:9' }] }, {});
+    expect(gw.gateway.registryPort).toBeUndefined();
+  });
+
+  it('changing discovery.registry on reload is a restart-required notice, and the registry keeps serving', async () => {
+    const { mkdtemp, writeFile, rm } = await import('node:fs/promises');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = await mkdtemp(join(tmpdir(), 'sy-discovery-'));
+    cleanups.push(() => rm(dir, { recursive: true, force: true }));
+    const gatewayYaml = (maxInstances: number) =>
+      `listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nroutes: [./orders.yaml]\nreload: { watch: false }\ndiscovery:\n  registry: { listen: { host: 127.0.0.1, port: 0 }, maxInstancesPerApp: ${maxInstances} }\n`;
+    await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(1000));
+    await writeFile(join(dir, 'orders.yaml'), 'routes:\n  - { id: orders, match: { path: /orders/* }, upstream: orders }\nupstreams:\n  orders:\n    discover: { registry: ORDERS }\n');
+    const gw = await startGateway({ configFile: join(dir, 'gateway.yaml') });
+    cleanups.push(() => gw.close());
+    const port = gw.gateway.registryPort!;
+    await writeFile(join(dir, 'gateway.yaml'), gatewayYaml(5));
+    const result = await gw.gateway.reload();
+    expect(result.ok).toBe(true);
+    expect(result.ok && result.restartRequired).toEqual([{ key: 'discovery.registry.maxInstancesPerApp', running: 1000, configured: 5 }]);
+    expect((await fetch(`http://127.0.0.1:${port}/eureka/apps`, { headers: { accept: 'application/json' } })).status).toBe(200);
+  });
+});
