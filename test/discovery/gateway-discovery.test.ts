@@ -53,6 +53,11 @@ describe('15: a pool discovered from the gateway registry', () => {
     const pool = gw.gateway.runtime.upstreams.get('orders')!;
     expect(pool.targets.map((t) => t.id)).toEqual([`http://127.0.0.1:${svc.port}`]);
     expect(pool.targets[0]!.source).toMatch(/^registry ORDERS orders-1, lease \d+s$/);
+    // /upstreams shows where each target came from, and the provider's state.
+    const view = (await (await fetch(`${gw.adminUrl}/upstreams`)).json()) as { upstreams: Array<{ name: string; discovery: { kind: string; subject: string; instances: number } | null; targets: Array<{ url: string; source: string | null }> }> };
+    const orders = view.upstreams.find((u) => u.name === 'orders')!;
+    expect(orders.discovery).toMatchObject({ kind: 'registry', subject: 'ORDERS', instances: 1 });
+    expect(orders.targets).toEqual([expect.objectContaining({ url: `http://127.0.0.1:${svc.port}`, source: expect.stringMatching(/^registry ORDERS orders-1, lease \d+s$/) })]);
 
     await stopped(client);
     stop = false;
@@ -77,6 +82,9 @@ describe('15: a pool discovered from the gateway registry', () => {
   it('runs no registry when discovery.registry is not set', async () => {
     const gw = await gateway({ targets: [{ url: 'http://127.0.0.1:9' }] }, {});
     expect(gw.gateway.registryPort).toBeUndefined();
+    const view = (await (await fetch(`${gw.adminUrl}/upstreams`)).json()) as { upstreams: Array<{ discovery: unknown; targets: Array<{ source: unknown }> }> };
+    expect(view.upstreams[0]!.discovery).toBeNull();
+    expect(view.upstreams[0]!.targets[0]!.source).toBeNull();
   });
 
   it('changing discovery.registry on reload is a restart-required notice, and the registry keeps serving', async () => {
