@@ -5,7 +5,10 @@
  * the route answers from that service within a second, and once the client
  * stops the pool is empty and the route answers the documented 503.
  */
+import { createServer, type Server } from 'node:http';
+import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
+import { startDnsmasq } from '../helpers/dnsmasq.js';
 import { startGateway, waitFor, type TestGateway } from '../../src/testing/index.js';
 import { eurekaClient, FAST, started, startService, stopped } from '../registry/helpers.js';
 
@@ -105,5 +108,44 @@ describe('15: a pool discovered from the gateway registry', () => {
     expect(result.ok).toBe(true);
     expect(result.ok && result.restartRequired).toEqual([{ key: 'discovery.registry.maxInstancesPerApp', running: 1000, configured: 5 }]);
     expect((await fetch(`http://127.0.0.1:${port}/eureka/apps`, { headers: { accept: 'application/json' } })).status).toBe(200);
+  });
+});
+
+/** serveOn answers `name` on host:port (port 0: a free one). */
+async function serveOn(host: string, port: number, name: string): Promise<{ port: number; server: Server }> {
+  const server = createServer((_req, res) => res.end(name));
+  server.listen(port, host);
+  await once(server, 'listening');
+  cleanups.push(() => new Promise<void>((r) => server.close(() => r())));
+  return { port: (server.address() as { port: number }).port, server };
+}
+
+describe('15: a pool discovered from DNS (dnsmasq)', () => {
+  it('routes to the A record, follows a change of the record, and keeps the set through a DNS outage', async () => {
+    const a = await serveOn('127.0.0.2', 0, 'a');
+    await serveOn('127.0.0.3', a.port, 'b');
+    const dns = await startDnsmasq({ hosts: ['127.0.0.2 orders.test'], ttl: 0 });
+    cleanups.push(() => dns.close());
+    const gw = await gateway(
+      { discover: { dns: { name: 'orders.test', port: a.port, family: 'ipv4', refresh: '100ms' } } },
+      { dns: { servers: [dns.server], timeout: '200ms', tries: 1 } },
+    );
+    const answer = async () => {
+      const r = await fetch(`${gw.url}/orders/1`);
+      return `${r.status} ${await r.text()}`;
+    };
+    await waitFor(async () => (await answer()) === '200 a', { timeout: 2000, interval: 20, message: 'the route to answer from 127.0.0.2' });
+    expect(gw.gateway.runtime.upstreams.get('orders')!.targets[0]!.source).toMatch(/orders\.test/);
+
+    await dns.setHosts(['127.0.0.3 orders.test']);
+    await waitFor(async () => (await answer()) === '200 b', { timeout: 2000, interval: 20, message: 'the route to follow the record to 127.0.0.3' });
+
+    await dns.stop();
+    // Failing lookups keep the last known set: the route keeps answering.
+    for (let i = 0; i < 5; i++) {
+      expect(await answer()).toBe('200 b');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(gw.gateway.runtime.upstreams.get('orders')!.discovery!.provider.state().errors).toBeGreaterThan(0);
   });
 });
