@@ -8,9 +8,10 @@
 import type { Logger } from 'pino';
 import { createBalancer } from '../balancing/index.js';
 import { parseDuration } from '../config/duration.js';
-import { ConfigError, ConfigInvalid, type Locate } from '../config/errors.js';
+import { ConfigError, ConfigInvalid, errorAt, type Locate } from '../config/errors.js';
 import { INLINE_GATEWAY, type LoadedConfig } from '../config/load.js';
 import type { PluginRefDoc, UpstreamDoc } from '../config/schema.js';
+import { createProvider, DiscoveryConfigError, dnsOptionsFromDoc, type DnsOptions, type RegistrySource } from '../discovery/index.js';
 import { compileMatch, type CompiledMatch } from '../routing/route-match.js';
 import { Router } from '../routing/router.js';
 import { Target, type TargetPoolOptions } from '../upstream/target.js';
@@ -34,6 +35,13 @@ export interface CompileContext {
   buildChain: ChainBuilder;
   /** baseDir resolves relative file paths (gateway.yaml's directory). */
   baseDir: string;
+  /**
+   * registry is the gateway's own registry, for `discover: { registry }` pools
+   * (undefined when the gateway runs none). It is read only once a pool's
+   * provider starts, at commit, so it may be a view of a registry that starts
+   * at listen().
+   */
+  registry?: RegistrySource;
 }
 
 /** Compiled is a Runtime plus what must be done to make it live or throw it away. */
@@ -79,17 +87,34 @@ function settingsOf(doc: UpstreamDoc): UpstreamSettings {
   };
 }
 
+/** DnsDiscovery is the resolver DNS-discovered pools ask (discovery.dns), and its digest for pool keys. */
+interface DnsDiscovery {
+  options: DnsOptions;
+  key: string;
+}
+
 /** buildUpstream reuses the previous pool when its doc is unchanged, else builds one (reusing unchanged targets). */
-function buildUpstream(name: string, doc: UpstreamDoc, prev: Upstream | undefined, ctx: CompileContext, carried: Set<Target>, secret: StickySecret): { upstream: Upstream; fresh: boolean } {
+function buildUpstream(
+  name: string,
+  doc: UpstreamDoc,
+  prev: Upstream | undefined,
+  ctx: CompileContext,
+  carried: Set<Target>,
+  secret: StickySecret,
+  dns: DnsDiscovery,
+): { upstream: Upstream; fresh: boolean } {
   // A new sticky secret rebuilds the pool (keeping its targets), so cookies are checked with the new key.
-  const key = doc.sticky ? `${stableKey(doc)}\0${secret.fingerprint}` : stableKey(doc);
+  let key = doc.sticky ? `${stableKey(doc)}\0${secret.fingerprint}` : stableKey(doc);
+  // A DNS-discovered pool also depends on the resolver it asks (discovery.dns): a change rebuilds it.
+  const usesDns = doc.discover !== undefined && (doc.discover.dns !== undefined || doc.discover.dnsSrv !== undefined);
+  if (usesDns) key = `${key}\0dns:${dns.key}`;
   if (prev && prev.key === key) {
     for (const t of prev.targets) carried.add(t);
     return { upstream: prev, fresh: false };
   }
   const opts = poolOptions(doc, ctx.baseDir);
   const poolKey = stableKey(opts);
-  const targets = doc.targets.map((t, i) => {
+  const targets = (doc.targets ?? []).map((t, i) => {
     const url = new URL(t.url);
     const old = prev?.targets.find((o) => o.id === url.origin && o.poolKey === poolKey && !carried.has(o));
     if (old) {
@@ -105,7 +130,11 @@ function buildUpstream(name: string, doc: UpstreamDoc, prev: Upstream | undefine
     carried.add(fresh);
     return fresh;
   });
-  const upstream = new Upstream(name, key, targets, createBalancer<Target>(doc.balancer), settingsOf(doc), ctx.log.child({ upstream: name }), ctx.now);
+  const log = ctx.log.child({ upstream: name });
+  // A `discover:` pool starts empty: its provider fills it once started (at commit, see wireHealth).
+  const provider = doc.discover ? createProvider(doc.discover, { logger: log, ...(ctx.registry ? { registry: ctx.registry } : {}), dns: dns.options }) : undefined;
+  const upstream = new Upstream(name, key, targets, createBalancer<Target>(doc.balancer), settingsOf(doc), log, ctx.now);
+  if (provider) upstream.discovery = { provider, makeTarget: (url, weight, index) => new Target(url, weight, index, poolKey, opts) };
   if (doc.sticky) upstream.sticky = new Sticky(name, doc.sticky.cookie, parseDuration(doc.sticky.ttl), secret);
   return { upstream, fresh: true };
 }
@@ -119,9 +148,20 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
   const fresh: Upstream[] = [];
   const carried = new Set<Target>();
   const secret = stickySecret(loaded.gateway.stickySecret);
+  const dnsDoc = loaded.gateway.discovery?.dns;
+  const dns: DnsDiscovery = { options: dnsOptionsFromDoc(dnsDoc), key: stableKey(dnsDoc ?? null) };
   for (const f of loaded.files) {
     for (const [name, doc] of Object.entries(f.doc.upstreams ?? {})) {
-      const built = buildUpstream(name, doc, prevUpstreams?.get(name), ctx, carried, secret);
+      let built: { upstream: Upstream; fresh: boolean };
+      try {
+        built = buildUpstream(name, doc, prevUpstreams?.get(name), ctx, carried, secret, dns);
+      } catch (err) {
+        if (!(err instanceof DiscoveryConfigError)) throw err;
+        const late = loaded.gateway.discovery?.registry !== undefined && ctx.registry === undefined;
+        const message = late ? `${err.message} (discovery.registry was added after the gateway started: it starts at the next restart)` : err.message;
+        errors.push(errorAt({ file: f.file, locate: f.locate }, ['upstreams', name, 'discover'], message));
+        continue;
+      }
       upstreams.set(name, built.upstream);
       docs.set(name, doc);
       if (built.fresh) fresh.push(built.upstream);

@@ -76,4 +76,32 @@ export function wireHealth(upstream: Upstream, doc: UpstreamDoc, baseDir: string
     passive: (t) => detector?.state(t.id),
   };
   upstream.recompute();
+  startDiscovery(upstream, doc, checker, detector);
+}
+
+/**
+ * startDiscovery starts the provider of a `discover:` pool (compile.ts built
+ * it): each set it reports goes through replaceTargets, and the checkers
+ * follow the pool's members (new targets checked, removed ones forgotten).
+ * The provider stops when the pool retires.
+ */
+function startDiscovery(upstream: Upstream, doc: UpstreamDoc, checker: ActiveChecker | undefined, detector: OutlierDetector | undefined): void {
+  const discovery = upstream.discovery;
+  if (discovery === undefined) return;
+  const startHealthy = doc.healthCheck ? !doc.healthCheck.startUnhealthy : true;
+  const stopFollowing = upstream.onTargetsChanged((change) => {
+    for (const t of change.added) {
+      // A target that came back while draining out restarts from the checker's view, like a new one.
+      t.activeHealthy = startHealthy;
+      t.ejectedUntil = 0;
+    }
+    checker?.setSubjects(change.current);
+    detector?.setSubjects(change.current);
+    upstream.recompute();
+  });
+  discovery.provider.start((instances) => upstream.replaceTargets(instances, discovery.makeTarget));
+  upstream.onDispose(() => {
+    discovery.provider.stop();
+    stopFollowing();
+  });
 }

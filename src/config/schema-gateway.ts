@@ -4,6 +4,8 @@
  * workers, tracing and reloads. Part of the config schemas (see src/config/schema.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { DnsOptionsSchema } from './discover.js';
+import { RegistryOptionsSchema } from './discovery.js';
 import { Duration } from './duration.js';
 import { PluginRefSchema, Strict, StringMap } from './schema-common.js';
 
@@ -159,6 +161,15 @@ export const GatewaySchema = Strict(
         ),
       },
       { default: {}, description: 'W3C Trace Context propagation.' },
+    ),
+    discovery: Type.Optional(
+      Strict(
+        {
+          registry: Type.Optional(RegistryOptionsSchema),
+          dns: Type.Optional(DnsOptionsSchema),
+        },
+        { description: "Service discovery: the gateway's own Eureka-compatible registry, and the resolver `discover: { dns }` asks." },
+      ),
     ),
     reload: Strict({ watch: Type.Boolean({ default: true }), debounce: Duration({ description: 'Quiet time before a reload.', default: '300ms' }) }, { default: {} }),
   },

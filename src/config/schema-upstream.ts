@@ -4,6 +4,7 @@
  * sticky sessions. Part of the config schemas (see src/config/schema.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { DiscoverSchema } from './discover.js';
 import { Duration } from './duration.js';
 import { Strict, StringMap } from './schema-common.js';
 
@@ -87,7 +88,8 @@ export const RouteTimeoutsSchema = Strict(
 export const UpstreamSchema = Strict(
   {
     balancer: Type.Union(BALANCERS.map((b) => Type.Literal(b)), { default: 'round-robin', description: 'Balancing algorithm.' }),
-    targets: Type.Array(TargetSchema, { minItems: 1, description: 'The servers of the pool.' }),
+    targets: Type.Optional(Type.Array(TargetSchema, { minItems: 1, description: 'The servers of the pool (or `discover`: exactly one of the two).' })),
+    discover: Type.Optional(DiscoverSchema),
     hostHeader: Type.String({
       default: 'target',
       minLength: 1,

@@ -7,10 +7,12 @@
  * unusable target URLs are reported next to the schema's own errors.
  */
 import type { TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { issueError, renderAjvErrors, show, toPath, type Issue } from './ajv-errors.js';
+import { RegistryOptionsSchema } from './discovery.js';
 import { errorAt, type ConfigError, type DocPath, type DocSource } from './errors.js';
 import { GatewaySchema, RouteFileSchema } from './schema.js';
 
@@ -50,9 +52,22 @@ const VALIDATORS: Record<DocumentKind, Validator> = { gateway: compileValidator(
  * `fromEnv` lists strings that came from `${VAR}` and may be read as numbers or booleans.
  */
 export function validateDocument(kind: DocumentKind, doc: unknown, source: DocSource, fromEnv: readonly DocPath[] = []): ConfigError[] {
+  if (kind === 'gateway') registryDefaults(doc);
   const errors = VALIDATORS[kind](doc, source, { fromEnv });
   if (kind === 'route-file') errors.push(...targetUrlErrors(doc, source));
   return errors;
+}
+
+/**
+ * registryDefaults fills `discovery.registry`'s defaults the way the registry
+ * itself does (TypeBox's Value.Default): Ajv applies none inside a union's
+ * branches, and `selfPreservation` is one (`{ threshold, window }` or false).
+ */
+function registryDefaults(doc: unknown): void {
+  const discovery = (doc as { discovery?: unknown } | null)?.discovery;
+  const registry = (discovery as { registry?: unknown } | null | undefined)?.registry;
+  if (registry === null || typeof registry !== 'object' || Array.isArray(registry)) return;
+  Value.Default(RegistryOptionsSchema, registry);
 }
 
 /**
@@ -144,7 +159,14 @@ function targetUrlErrors(doc: unknown, source: DocSource): ConfigError[] {
   const upstreams = (doc as { upstreams?: unknown } | null)?.upstreams;
   if (upstreams === null || typeof upstreams !== 'object') return errors;
   for (const [name, up] of Object.entries(upstreams)) {
-    const targets = (up as { targets?: unknown } | null)?.targets;
+    if (up === null || typeof up !== 'object' || Array.isArray(up)) continue;
+    const hasTargets = (up as { targets?: unknown }).targets !== undefined;
+    const hasDiscover = (up as { discover?: unknown }).discover !== undefined;
+    if (hasTargets === hasDiscover) {
+      const got = hasTargets ? 'both are set' : 'neither is set';
+      errors.push(errorAt(source, ['upstreams', name], `an upstream needs exactly one of targets or discover (${got})`));
+    }
+    const targets = (up as { targets?: unknown }).targets;
     if (!Array.isArray(targets)) continue;
     targets.forEach((t: unknown, i) => {
       const url = (t as { url?: unknown } | null)?.url;

@@ -14,6 +14,8 @@ export function upstreamsView(gw: GatewayState) {
       balancer: u.balancer.name,
       panic: u.panic,
       eligible: u.eligible.length,
+      // The provider of a `discover:` pool (kind, subject, last success, errors); null for `targets:`.
+      discovery: u.discovery ? u.discovery.provider.state() : null,
       targets: u.targets.map((t) => {
         const active = u.health?.active(t);
         const passive = u.health?.passive(t);
@@ -21,6 +23,8 @@ export function upstreamsView(gw: GatewayState) {
           index: t.index,
           url: t.id,
           weight: t.weight,
+          // Where a discovered target came from (registry lease age, DNS TTL); null for a configured one.
+          source: t.source ?? null,
           state: t.state(now),
           ejectedUntil: t.ejectedUntil > now ? new Date(t.ejectedUntil).toISOString() : null,
           draining: t.draining,

@@ -27,8 +27,10 @@ import { PublicListener } from '../front-door/public-listener.js';
 import type { TlsFront, TlsServer } from '../front-door/tls.js';
 import { listenFailed } from '../front-door/listen-error.js';
 import { IdleMemory } from '../process/idle-memory.js';
+import type { RunningRegistry } from '../registry/index.js';
 import { gatewayBackend } from './admin-backend.js';
 import { otlpOf, Reloader } from './reload.js';
+import { RegistryView } from './registry-view.js';
 import { RequestPath } from './request-path.js';
 import type { RestartCheck, RestartNotice } from './restart-required.js';
 import type { GatewayState, RejectedReload, ReloadResult } from './state.js';
@@ -67,6 +69,8 @@ export class Gateway implements GatewayState {
   readonly idleMemory: IdleMemory;
   /** unwired lists pools whose health checks start at listen() (validate/explain never start them). */
   private unwired: Compiled['fresh'];
+  /** registry is the gateway's own service registry (discovery.registry), started by listen(). */
+  private registry: RunningRegistry | undefined;
 
   private constructor(
     loaded: LoadedConfig,
@@ -78,8 +82,12 @@ export class Gateway implements GatewayState {
     private readonly plugins: PluginHost,
     now: () => number,
     metrics: MetricsSink,
+    /** registryView is what `discover: { registry }` pools read: the registry listen() starts. */
+    private readonly registryView: RegistryView,
   ) {
-    this.live = new Reloader({ options, log, now, plugins, metrics, applied: (c) => this.applied(c) }, loaded, compiled, otlp);
+    // Pools compiled by a reload read the registry only when the process started with one (adding it later needs a restart).
+    const registry = () => (this.live.started.discovery?.registry !== undefined ? registryView : undefined);
+    this.live = new Reloader({ options, log, now, plugins, metrics, registry, applied: (c) => this.applied(c) }, loaded, compiled, otlp);
     this.observer = new Observer(loaded.gateway.log.accessLog ? log.child({ kind: 'access' }) : undefined, metrics, () => this.config.log.refusalLinesPerSecond);
     this.unwired = compiled.fresh;
     this.idleMemory = new IdleMemory(
@@ -109,8 +117,10 @@ export class Gateway implements GatewayState {
     const plugins = await PluginHost.create(loaded, log, now, metrics, options.offline === true);
     try {
       const otlp = otlpOf(loaded, options);
-      const compiled = await compileRuntime(loaded, { version: 1, log, now, previous: undefined, buildChain: plugins.chainBuilder(), baseDir: loaded.baseDir });
-      self = new Gateway(loaded, compiled, otlp, log, options, plugins, now, metrics);
+      const registryView = new RegistryView();
+      const registry = loaded.gateway.discovery?.registry !== undefined ? { registry: registryView } : {};
+      const compiled = await compileRuntime(loaded, { version: 1, log, now, previous: undefined, buildChain: plugins.chainBuilder(), baseDir: loaded.baseDir, ...registry });
+      self = new Gateway(loaded, compiled, otlp, log, options, plugins, now, metrics, registryView);
       return self;
     } catch (err) {
       await plugins.close();
@@ -163,6 +173,8 @@ export class Gateway implements GatewayState {
     this.live.started = g;
     if (g.listen.redirectHttp !== undefined && g.listen.tls === undefined) throw new Error('listen.redirectHttp redirects to HTTPS: it needs listen.tls');
     const secure = g.listen.tls !== undefined;
+    // The registry first: the pools it fills start reading it as they are wired just below.
+    await this.startRegistry(loaded);
     for (const u of this.unwired.splice(0)) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
     const handlers = new RequestPath(this.observer, this.log, () => this.runtime).handlers(g, secure);
     this.front = await PublicListener.create({ ...handlers, loaded, current: () => this.runtime, log: this.log, metrics: this.observer.metrics });
@@ -178,6 +190,24 @@ export class Gateway implements GatewayState {
     this.idleMemory.configure(parseDuration(g.memory.releaseWhenIdle));
     this.log.info({ port, adminPort, tls: secure, redirectPort, version: this.live.version, routes: this.runtime.routes.length }, 'switchyard listening');
     return { port, adminPort, ...(redirectPort !== undefined ? { redirectPort } : {}) };
+  }
+
+  /** startRegistry starts the service registry when gateway.yaml sets discovery.registry (its startup warnings are logged by it). */
+  private async startRegistry(loaded: LoadedConfig): Promise<void> {
+    const doc = loaded.gateway.discovery?.registry;
+    if (doc === undefined || this.registry !== undefined) return;
+    const redisUrl = loaded.gateway.redis?.url;
+    // Imported on demand: the registry's Redis store pulls in ioredis, an optional module a gateway without it never loads.
+    const { startRegistry } = await import('../registry/index.js');
+    this.registry = await startRegistry({ options: doc, log: this.log, ...(redisUrl ? { redisUrl } : {}) }).catch((err: unknown) => {
+      throw listenFailed(err, loaded, ['discovery', 'registry', 'listen', 'port'], doc.listen.host, doc.listen.port);
+    });
+    this.registryView.attach(this.registry.registry);
+  }
+
+  /** registryPort is the service registry's listener port (after listen), undefined when it runs none. */
+  get registryPort(): number | undefined {
+    return this.registry?.port;
   }
 
   /** server is the public listener's server (tests count its connections). */
@@ -279,6 +309,8 @@ export class Gateway implements GatewayState {
     for (const u of this.runtime.upstreams.values()) u.dispose();
     this.unwired = [];
     await Promise.all([...this.runtime.upstreams.values()].flatMap((u) => u.targets.map((t) => t.close())));
+    // After the pools: their providers stopped reading it.
+    await this.registry?.close();
     await Promise.all(this.live.links.map((l) => Promise.resolve(l.hooks.close?.()).catch(() => undefined)));
     await this.plugins.close();
     this.log.info('switchyard stopped');

@@ -16,6 +16,7 @@ import { INLINE_GATEWAY, loadConfig, type LoadedConfig, type LoadOptions } from 
 import type { GatewayDoc } from '../config/schema.js';
 import { compileRuntime, type Compiled } from '../compile/compile.js';
 import type { PluginHost } from '../compile/plugin-host.js';
+import type { RegistrySource } from '../discovery/index.js';
 import type { Runtime } from '../proxy/runtime.js';
 import { otlpSettings, type OtlpSettings } from '../telemetry/otlp-config.js';
 import type { MetricsSink } from '../telemetry/observer.js';
@@ -32,6 +33,8 @@ export interface ReloadHost {
   /** plugins instantiates plugin chains; custom plugins whose files changed are imported afresh. */
   readonly plugins: PluginHost;
   readonly metrics: MetricsSink;
+  /** registry is the gateway's own registry for `discover: { registry }` pools, when it runs one. */
+  readonly registry?: () => RegistrySource | undefined;
   /**
    * applied is told of each configuration swapped in, after the swap and
    * before the old one retires: the gateway starts what the new one needs
@@ -111,7 +114,9 @@ export class Reloader {
       otlp = otlpOf(loaded, host.options);
       // Custom plugins whose files changed are imported afresh (their names are in the result and the log line).
       pluginsReloaded = (await host.plugins.refresh(loaded)).filter((p) => p.changed).map((p) => p.name);
+      const registry = host.registry?.();
       compiled = await compileRuntime(loaded, {
+        ...(registry ? { registry } : {}),
         version: this.version + 1,
         log: host.log,
         now: host.now,

@@ -45,10 +45,11 @@ export const START_ONLY: readonly string[] = [
   'log.redact',
   'workers', // the cluster primary forks its workers once
   'reload', // the file watch is set up once
+  'discovery.registry', // the registry's listener and store are started once, at listen()
 ];
 
 /** LIVE lists the keys a reload applies (documented here so a new key is classified on purpose). */
-export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'limits.invalidHeaders', 'log.refusalLinesPerSecond', 'shutdownTimeout', 'memory', 'tracing'];
+export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'limits.invalidHeaders', 'log.refusalLinesPerSecond', 'shutdownTimeout', 'memory', 'tracing', 'discovery.dns'];
 
 /** SECRET matches key names whose values are never shown. */
 const SECRET = /token|secret|password/i;

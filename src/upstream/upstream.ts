@@ -9,7 +9,7 @@
  */
 import type { Logger } from 'pino';
 import type { Balancer } from '../balancing/balancer.js';
-import type { DiscoveredInstance } from '../discovery/provider.js';
+import type { DiscoveredInstance, DiscoveryProvider } from '../discovery/provider.js';
 import { Target } from './target.js';
 import { slowStartFactor } from '../health/slow-start.js';
 import type { Sticky } from './sticky.js';
@@ -78,6 +78,12 @@ export class Upstream {
   health: HealthView | undefined = undefined;
   /** sticky routes clients back to the target named by their cookie (`sticky` in the doc). */
   sticky: Sticky | undefined = undefined;
+  /**
+   * discovery is the provider of a `discover:` pool and how it builds the
+   * targets it finds (compile.ts); the health wiring starts it when the pool
+   * is committed and stops it when the pool retires. Undefined for `targets:`.
+   */
+  discovery: { readonly provider: DiscoveryProvider; readonly makeTarget: TargetFactory } | undefined = undefined;
   /** Hooks set by the health wiring; called when the pool is retired. */
   private readonly disposers: Array<() => void> = [];
   /** Hooks called after discovery changed the targets (health checkers follow the set). */

@@ -69,7 +69,7 @@ const cases: Case[] = [
   {
     name: 'missing targets',
     files: { 'routes/a.yaml': 'upstreams:\n  users:\n    balancer: random\n' },
-    errors: ['routes/a.yaml:2:3: upstreams.users: missing key "targets"'],
+    errors: ['routes/a.yaml:2:3: upstreams.users: an upstream needs exactly one of targets or discover (neither is set)'],
   },
   {
     name: 'bad target URLs: scheme, path, credentials (password never shown), query, not a URL',

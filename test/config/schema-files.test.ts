@@ -16,7 +16,9 @@ describe('published schemas', () => {
     const route = JSON.parse(publishedSchemas()['route-file.schema.json']!);
     expect(route.$schema).toBe('http://json-schema.org/draft-07/schema#');
     expect(route.$id).toBe('urn:switchyard:schema:route-file');
-    const upstream = Object.values(route.properties.upstreams.patternProperties)[0] as { required: string[] };
-    expect(upstream.required).toEqual(['targets']); // balancer etc. have defaults: optional to write
+    const upstream = Object.values(route.properties.upstreams.patternProperties)[0] as { required?: string[]; properties: Record<string, unknown> };
+    // balancer etc. have defaults: optional to write; targets or discover (exactly one) is checked by validate.ts (15).
+    expect(upstream.required).toBeUndefined();
+    expect(Object.keys(upstream.properties)).toEqual(expect.arrayContaining(['targets', 'discover']));
   });
 });
