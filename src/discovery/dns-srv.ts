@@ -19,10 +19,10 @@
  */
 import type { promises as dns } from 'node:dns';
 import type { Logger } from 'pino';
-import { createResolver, NoAddressesError, originOf, RefreshPolicy, resolveAddresses, SYSTEM_DNS, type AddressRecord, type DnsOptions, type RefreshOptions } from './dns-resolver.js';
-import { Poller } from './poll.js';
-import type { DiscoveredInstance, DiscoveryListener, DiscoveryProvider, ProviderState } from './provider.js';
-import { errorText, SetReporter, systemClock, type Clock } from './report.js';
+import { NoAddressesError, originOf, resolveAddresses, type AddressRecord, type DnsOptions, type RefreshOptions } from './dns-resolver.js';
+import type { DiscoveredInstance } from './provider.js';
+import { SetReporter, systemClock, type Clock } from './report.js';
+import { ResolvingProvider, type Lookup } from './resolving-provider.js';
 
 /** DnsSrvProviderOptions configure the SRV lookup of one name. */
 export interface DnsSrvProviderOptions extends RefreshOptions {
@@ -44,60 +44,13 @@ export function balancerWeights(srv: readonly number[]): number[] {
 }
 
 /** DnsSrvProvider keeps a pool equal to the lowest usable priority of a name's SRV records. */
-export class DnsSrvProvider implements DiscoveryProvider {
-  private readonly reporter: SetReporter;
-  private readonly poller: Poller;
-  private readonly policy: RefreshPolicy;
-  private resolver: dns.Resolver | undefined;
-
+export class DnsSrvProvider extends ResolvingProvider {
   constructor(private readonly options: DnsSrvProviderOptions) {
-    this.reporter = new SetReporter('dns-srv', options.name, options.logger, options.clock ?? systemClock);
-    this.policy = new RefreshPolicy(options);
-    this.poller = new Poller(
-      (signal) => this.refresh(signal),
-      (err) => this.reporter.fail(errorText(err)),
-      options.minTtlMs,
-    );
-  }
-
-  /** start resolves at once, then at each TTL (or refresh). */
-  start(listener: DiscoveryListener): void {
-    if (this.reporter.active) return;
-    this.reporter.listen(listener);
-    this.resolver = createResolver(this.options.dns ?? SYSTEM_DNS);
-    this.poller.start();
-  }
-
-  /** stop ends resolving and cancels the queries in flight; idempotent. */
-  stop(): void {
-    this.reporter.listen(undefined);
-    this.poller.stop();
-    this.resolver?.cancel();
-    this.resolver = undefined;
-  }
-
-  /** state describes the provider now. */
-  state(): ProviderState {
-    return this.reporter.state();
-  }
-
-  private async refresh(signal: AbortSignal): Promise<number> {
-    const resolver = this.resolver;
-    if (resolver === undefined) return this.options.minTtlMs;
-    try {
-      const found = await this.lookup(resolver);
-      if (signal.aborted) return 0;
-      this.reporter.succeed(found.instances);
-      return this.policy.afterAnswer(found.ttl);
-    } catch (err) {
-      if (signal.aborted) return 0;
-      this.reporter.fail(errorText(err));
-      return this.policy.afterFailure();
-    }
+    super(new SetReporter('dns-srv', options.name, options.logger, options.clock ?? systemClock), options, options.dns);
   }
 
   /** lookup resolves the SRV records, then the hosts of one priority group after another until one has addresses. */
-  private async lookup(resolver: dns.Resolver): Promise<{ instances: DiscoveredInstance[]; ttl: number }> {
+  protected async lookup(resolver: dns.Resolver): Promise<Lookup> {
     const { name, scheme } = this.options;
     // An SRV target of "." says the service is decidedly not available there (RFC 2782).
     const records = (await resolver.resolveSrv(name)).filter((r) => r.name !== '' && r.name !== '.');

@@ -14,10 +14,10 @@
  */
 import type { promises as dns } from 'node:dns';
 import type { Logger } from 'pino';
-import { createResolver, NoAddressesError, originOf, RefreshPolicy, resolveAddresses, SYSTEM_DNS, type AddressFamily, type DnsOptions, type RefreshOptions } from './dns-resolver.js';
-import { Poller } from './poll.js';
-import type { DiscoveredInstance, DiscoveryListener, DiscoveryProvider, ProviderState } from './provider.js';
-import { errorText, SetReporter, systemClock, type Clock } from './report.js';
+import { NoAddressesError, originOf, resolveAddresses, type AddressFamily, type DnsOptions, type RefreshOptions } from './dns-resolver.js';
+import type { DiscoveredInstance } from './provider.js';
+import { SetReporter, systemClock, type Clock } from './report.js';
+import { ResolvingProvider, type Lookup } from './resolving-provider.js';
 
 /** DnsProviderOptions configure the A/AAAA lookup of one name. */
 export interface DnsProviderOptions extends RefreshOptions {
@@ -32,64 +32,22 @@ export interface DnsProviderOptions extends RefreshOptions {
 }
 
 /** DnsProvider keeps a pool equal to a name's addresses. */
-export class DnsProvider implements DiscoveryProvider {
-  private readonly reporter: SetReporter;
-  private readonly poller: Poller;
-  private readonly policy: RefreshPolicy;
-  private resolver: dns.Resolver | undefined;
-
+export class DnsProvider extends ResolvingProvider {
   constructor(private readonly options: DnsProviderOptions) {
-    this.reporter = new SetReporter('dns', `${options.name}:${options.port}`, options.logger, options.clock ?? systemClock);
-    this.policy = new RefreshPolicy(options);
-    this.poller = new Poller(
-      (signal) => this.refresh(signal),
-      (err) => this.reporter.fail(errorText(err)),
-      options.minTtlMs,
-    );
+    super(new SetReporter('dns', `${options.name}:${options.port}`, options.logger, options.clock ?? systemClock), options, options.dns);
   }
 
-  /** start resolves at once, then at each TTL (or refresh). */
-  start(listener: DiscoveryListener): void {
-    if (this.reporter.active) return;
-    this.reporter.listen(listener);
-    this.resolver = createResolver(this.options.dns ?? SYSTEM_DNS);
-    this.poller.start();
-  }
-
-  /** stop ends resolving and cancels the query in flight; idempotent. */
-  stop(): void {
-    this.reporter.listen(undefined);
-    this.poller.stop();
-    this.resolver?.cancel();
-    this.resolver = undefined;
-  }
-
-  /** state describes the provider now. */
-  state(): ProviderState {
-    return this.reporter.state();
-  }
-
-  private async refresh(signal: AbortSignal): Promise<number> {
-    const resolver = this.resolver;
-    if (resolver === undefined) return this.options.minTtlMs;
+  /** lookup resolves the name's addresses: one instance each, on the configured port. */
+  protected async lookup(resolver: dns.Resolver): Promise<Lookup> {
     const { name, port, family, scheme } = this.options;
-    try {
-      const records = await resolveAddresses(resolver, name, family);
-      if (signal.aborted) return 0;
-      if (records.length === 0) throw new NoAddressesError(`${family === 'ipv4' ? 'A' : family === 'ipv6' ? 'AAAA' : 'A or AAAA'} records for ${name}`);
-      const ttl = Math.min(...records.map((r) => r.ttl));
-      const instances: DiscoveredInstance[] = records.map((r) => ({
-        url: originOf(scheme, r.address, port),
-        weight: 1,
-        status: 'up',
-        source: `dns ${name} TTL ${r.ttl}s`,
-      }));
-      this.reporter.succeed(instances);
-      return this.policy.afterAnswer(ttl);
-    } catch (err) {
-      if (signal.aborted) return 0;
-      this.reporter.fail(errorText(err));
-      return this.policy.afterFailure();
-    }
+    const records = await resolveAddresses(resolver, name, family);
+    if (records.length === 0) throw new NoAddressesError(`${family === 'ipv4' ? 'A' : family === 'ipv6' ? 'AAAA' : 'A or AAAA'} records for ${name}`);
+    const instances: DiscoveredInstance[] = records.map((r) => ({
+      url: originOf(scheme, r.address, port),
+      weight: 1,
+      status: 'up',
+      source: `dns ${name} TTL ${r.ttl}s`,
+    }));
+    return { instances, ttl: Math.min(...records.map((r) => r.ttl)) };
   }
 }
