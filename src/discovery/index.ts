@@ -60,31 +60,23 @@ const FACTORIES: { readonly [K in DiscoverKind]: Factory<K> } = {
       logger: deps.logger,
       ...(deps.clock ? { clock: deps.clock } : {}),
     }),
-  dns: (spec, doc, deps) =>
-    new DnsProvider({
-      name: spec.name,
-      port: spec.port,
-      family: spec.family,
-      scheme: doc.scheme,
-      refreshMs: refreshMode(spec.refresh, parseDuration),
-      minTtlMs: parseDuration(spec.minTtl),
-      maxTtlMs: parseDuration(spec.maxTtl),
-      logger: deps.logger,
-      dns: deps.dns ?? SYSTEM_DNS,
-      ...(deps.clock ? { clock: deps.clock } : {}),
-    }),
-  dnsSrv: (spec, doc, deps) =>
-    new DnsSrvProvider({
-      name: spec.name,
-      scheme: doc.scheme,
-      refreshMs: refreshMode(spec.refresh, parseDuration),
-      minTtlMs: parseDuration(spec.minTtl),
-      maxTtlMs: parseDuration(spec.maxTtl),
-      logger: deps.logger,
-      dns: deps.dns ?? SYSTEM_DNS,
-      ...(deps.clock ? { clock: deps.clock } : {}),
-    }),
+  dns: (spec, doc, deps) => new DnsProvider({ ...resolving(spec, doc, deps), port: spec.port, family: spec.family }),
+  dnsSrv: (spec, doc, deps) => new DnsSrvProvider(resolving(spec, doc, deps)),
 };
+
+/** resolving reads what both DNS providers take from a `discover:` entry: name, scheme, refresh and TTL bounds, resolver, logger, clock. */
+function resolving(spec: { name: string; refresh: string | number; minTtl: string | number; maxTtl: string | number }, doc: DiscoverDoc, deps: ProviderDeps) {
+  return {
+    name: spec.name,
+    scheme: doc.scheme,
+    refreshMs: refreshMode(spec.refresh, parseDuration),
+    minTtlMs: parseDuration(spec.minTtl),
+    maxTtlMs: parseDuration(spec.maxTtl),
+    logger: deps.logger,
+    dns: deps.dns ?? SYSTEM_DNS,
+    ...(deps.clock ? { clock: deps.clock } : {}),
+  };
+}
 
 /** discoverKind names the provider a `discover:` selects (schema validation guarantees exactly one). */
 export function discoverKind(doc: DiscoverDoc): DiscoverKind {
