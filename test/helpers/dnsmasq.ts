@@ -13,6 +13,7 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import dgram from 'node:dgram';
 import { once } from 'node:events';
+import net from 'node:net';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -51,14 +52,26 @@ function assertDnsmasq(): void {
   throw new Error(`${DNSMASQ} is missing: the DNS discovery tests need a real DNS server. Install the Debian package dnsmasq-base (apt-get install dnsmasq-base; .ci/run installs it).`);
 }
 
-/** freeUdpPort asks the kernel for a free loopback UDP port. */
-async function freeUdpPort(): Promise<number> {
-  const s = dgram.createSocket('udp4');
-  s.bind(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = s.address().port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
+/**
+ * freeDnsPort asks the kernel for a loopback port that is free for UDP and for
+ * TCP: dnsmasq binds both, and a UDP-only check let a parallel test's TCP
+ * listener on the same number make dnsmasq fail with "Address already in use".
+ */
+async function freeDnsPort(): Promise<number> {
+  for (;;) {
+    const s = dgram.createSocket('udp4');
+    s.bind(0, '127.0.0.1');
+    await once(s, 'listening');
+    const port = s.address().port;
+    const tcp = net.createServer();
+    const tcpFree = await new Promise<boolean>((resolve) => {
+      tcp.once('error', () => resolve(false));
+      tcp.listen(port, '127.0.0.1', () => resolve(true));
+    });
+    if (tcpFree) await new Promise<void>((r) => tcp.close(() => r()));
+    await new Promise<void>((r) => s.close(() => r()));
+    if (tcpFree) return port;
+  }
 }
 
 /** startDnsmasq starts dnsmasq with the given records, a TTL for its answers (seconds, default 1) and extra config lines (e.g. `server=/svc.test/127.0.0.1#PORT` to forward a domain). */
@@ -69,7 +82,7 @@ export async function startDnsmasq(opts: { hosts?: readonly string[]; srv?: read
   chmodSync(dir, 0o755);
   const hostsFile = join(dir, 'hosts');
   const confFile = join(dir, 'dnsmasq.conf');
-  const port = await freeUdpPort();
+  let port = await freeDnsPort();
   const ttl = opts.ttl ?? 1;
   let child: ChildProcess | undefined;
   let log = '';
@@ -125,7 +138,17 @@ export async function startDnsmasq(opts: { hosts?: readonly string[]; srv?: read
 
   writeFileSync(hostsFile, (opts.hosts ?? []).join('\n') + '\n');
   writeConf(opts.srv ?? []);
-  await start();
+  // Between freeDnsPort and dnsmasq's bind another test can take the port:
+  // the first start then moves to a new one (restarts keep theirs).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await start();
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !/Address already in use/.test((err as Error).message)) throw err;
+      port = await freeDnsPort();
+    }
+  }
   return {
     port,
     server: `127.0.0.1:${port}`,
