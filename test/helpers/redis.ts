@@ -72,7 +72,7 @@ export async function startRedis(): Promise<TestRedis> {
   }
   if (!hasRedisServer()) throw new Error('redis-server not found: install it with "apt-get install -y redis-server" or set REDIS_URL');
 
-  const port = await freePort();
+  let port = await freePort();
   let child: ChildProcess | undefined;
   const launch = async () => {
     const proc = spawn('redis-server', ['--save', '', '--appendonly', 'no', '--port', String(port), '--bind', '127.0.0.1'], { stdio: 'ignore' });
@@ -95,7 +95,17 @@ export async function startRedis(): Promise<TestRedis> {
     proc.kill('SIGTERM');
     await exited;
   };
-  await launch();
+  // Between freePort and redis-server's bind another test can take the port:
+  // the first launch then moves to a new one (restarts keep theirs).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await launch();
+      break;
+    } catch (err) {
+      if (attempt >= 5 || !/exited before answering/.test((err as Error).message)) throw err;
+      port = await freePort();
+    }
+  }
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
