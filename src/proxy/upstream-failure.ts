@@ -6,53 +6,16 @@
  * attempt with, named so classify() reads them like undici's own.
  * Shared by forwarded requests (forward.ts) and upgrades (websocket.ts).
  */
-import type { ErrorCode } from '../errors.js';
+import { classifyTransportFailure, type TransportFailure } from '../http/transport-failure.js';
 import type { Exchange } from './exchange.js';
 import type { ProxyHooks } from './hooks.js';
 import { answerError } from './respond.js';
 
-/** Failure is a classified upstream failure. */
-export interface Failure {
-  code: ErrorCode;
-  /** notSent is true when no byte of the request reached the upstream (safe to retry any method). */
-  notSent: boolean;
-  reason: string;
-}
+/** Failure is a classified upstream failure (the one table in src/http/transport-failure.ts). */
+export type Failure = TransportFailure;
 
-/** TLS_FAILURE matches the codes of failed TLS handshakes (OpenSSL verification errors and node's ERR_TLS_/ERR_SSL_). */
-const TLS_FAILURE = /^(?:ERR_TLS_|ERR_SSL_|DEPTH_ZERO_SELF_SIGNED_CERT$|SELF_SIGNED_CERT_IN_CHAIN$|UNABLE_TO_|CERT_|HOSTNAME_MISMATCH$)/;
-
-/** classify maps an undici/node error to a catalogued failure. */
-export function classify(err: unknown, requestStarted: boolean): Failure {
-  const code = (err as { code?: string })?.code ?? '';
-  switch (code) {
-    case 'ECONNREFUSED':
-    case 'ENOTFOUND':
-    case 'EAI_AGAIN':
-    case 'EHOSTUNREACH':
-    case 'ENETUNREACH':
-    case 'EADDRNOTAVAIL':
-      return { code: 'SY_ERR_UPSTREAM_CONNECT', notSent: true, reason: code };
-    case 'UND_ERR_CONNECT_TIMEOUT':
-      return { code: 'SY_ERR_UPSTREAM_TIMEOUT', notSent: true, reason: 'connect timeout' };
-    case 'UND_ERR_HEADERS_TIMEOUT':
-      return { code: 'SY_ERR_UPSTREAM_TIMEOUT', notSent: false, reason: 'response timeout' };
-    case 'UND_ERR_BODY_TIMEOUT':
-      return { code: 'SY_ERR_UPSTREAM_TIMEOUT', notSent: false, reason: 'idle timeout' };
-    case 'ECONNRESET':
-    case 'EPIPE':
-    case 'UND_ERR_SOCKET':
-    case 'UND_ERR_CLOSED':
-      // A reset before the request was written (a stale pooled socket) is safe to retry.
-      return { code: 'SY_ERR_UPSTREAM_RESET', notSent: !requestStarted, reason: code };
-    default:
-      // The TLS handshake failed (certificate not verified, wrong name, not TLS): nothing was sent.
-      if (TLS_FAILURE.test(code)) return { code: 'SY_ERR_UPSTREAM_CONNECT', notSent: true, reason: `tls ${code}` };
-      if (code.startsWith('HPE_') || code === 'UND_ERR_RES_CONTENT_LENGTH_MISMATCH' || code === 'UND_ERR_INFO')
-        return { code: 'SY_ERR_UPSTREAM_BAD_RESPONSE', notSent: false, reason: code };
-      return { code: 'SY_ERR_UPSTREAM_BAD_RESPONSE', notSent: false, reason: code || String((err as Error)?.message ?? err) };
-  }
-}
+/** classify maps an undici/node error to a catalogued failure; `requestStarted` tells whether any byte can have been written. */
+export const classify: (err: unknown, requestStarted: boolean) => Failure = classifyTransportFailure;
 
 /** ClientGone aborts an attempt whose client went away. */
 export class ClientGone extends Error {
