@@ -74,3 +74,10 @@ export function errorBody(code: ErrorCode, requestId: string, extra?: Record<str
   const e = ERRORS[code];
   return JSON.stringify({ error: { code, status: e.status, message: e.message, requestId, ...extra } });
 }
+
+/** ERROR_HEADERS go with every error body the gateway's own servers (admin API, registry) send: JSON, never cached, never sniffed. */
+export const ERROR_HEADERS: Readonly<Record<string, string>> = {
+  'content-type': 'application/json; charset=utf-8',
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+};

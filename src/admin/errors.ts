@@ -3,15 +3,13 @@
  * the public port sends: fastify's own 404 and error bodies never go out.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import { ERROR_HEADERS, ERRORS, errorBody, type ErrorCode } from '../errors.js';
 
 /** sendError answers with a catalogued error; `detail` is admin-only context (the admin port is private). */
 export function sendError(req: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail?: string): FastifyReply {
   return reply
     .code(ERRORS[code].status)
-    .type('application/json; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
+    .headers(ERROR_HEADERS)
     .send(errorBody(code, String(req.id), detail === undefined ? undefined : { detail }));
 }
 

@@ -17,7 +17,7 @@
  * Every error is the catalog's JSON body (src/errors.ts), fastify's never.
  */
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
+import { ERROR_HEADERS, ERRORS, errorBody, type ErrorCode } from '../errors.js';
 import { AuthCheck } from './auth.js';
 import { applicationJson, applicationsJson, deltaJson, oneInstanceJson } from './eureka-json.js';
 import type { RegistryMetrics, RegistryRefusalReason } from './metrics.js';
@@ -37,9 +37,7 @@ export const PREFIXES = ['/eureka', '/eureka/v2'] as const;
 function sendError(req: FastifyRequest, reply: FastifyReply, code: ErrorCode, detail?: string): FastifyReply {
   return reply
     .code(ERRORS[code].status)
-    .type('application/json; charset=utf-8')
-    .header('cache-control', 'no-store')
-    .header('x-content-type-options', 'nosniff')
+    .headers(ERROR_HEADERS)
     .send(errorBody(code, String(req.id), detail === undefined ? undefined : { detail }));
 }
 
