@@ -31,44 +31,59 @@ export class LimitStream extends Transform {
   }
 }
 
+/**
+ * drain attaches a body reader to `req`: `onData` sees each chunk, `onEnd` the
+ * end; a stream error or a client that aborts before the end rejects. Returns
+ * the cleanup that removes every listener, which each settling path calls
+ * first (a reader that settles early leaves the request to its caller).
+ */
+function drain(req: IncomingMessage, reject: (err: Error) => void, onData: (chunk: Buffer) => void, onEnd: () => void): () => void {
+  const end = () => {
+    cleanup();
+    onEnd();
+  };
+  const onError = (err: Error) => {
+    cleanup();
+    reject(err);
+  };
+  const onClose = () => {
+    if (!req.complete) {
+      cleanup();
+      reject(Object.assign(new Error('client aborted the request body'), { code: 'ECONNRESET' }));
+    }
+  };
+  const cleanup = () => {
+    req.off('data', onData);
+    req.off('end', end);
+    req.off('error', onError);
+    req.off('close', onClose);
+  };
+  req.on('data', onData);
+  req.on('end', end);
+  req.on('error', onError);
+  req.on('close', onClose);
+  return cleanup;
+}
+
 /** readBody buffers a body of known, small length; rejects if the client aborts. */
 export function readBody(req: IncomingMessage, length: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const buf = Buffer.allocUnsafe(length);
     let off = 0;
-    const onData = (chunk: Buffer) => {
-      if (off + chunk.length > length) {
-        cleanup();
-        reject(new BodyTooLarge(length));
-        return;
-      }
-      chunk.copy(buf, off);
-      off += chunk.length;
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve(off === length ? buf : buf.subarray(0, off));
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const onClose = () => {
-      if (!req.complete) {
-        cleanup();
-        reject(Object.assign(new Error('client aborted the request body'), { code: 'ECONNRESET' }));
-      }
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
+    const cleanup = drain(
+      req,
+      reject,
+      (chunk) => {
+        if (off + chunk.length > length) {
+          cleanup();
+          reject(new BodyTooLarge(length));
+          return;
+        }
+        chunk.copy(buf, off);
+        off += chunk.length;
+      },
+      () => resolve(off === length ? buf : buf.subarray(0, off)),
+    );
   });
 }
 
@@ -84,43 +99,24 @@ export function readStart(req: IncomingMessage, max: number, limit: number): Pro
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) {
-        cleanup();
-        reject(new BodyTooLarge(limit));
-        return;
-      }
-      chunks.push(chunk);
-      if (size > max) {
-        req.pause(); // before removing the listener: a flowing stream would drop what comes next
-        cleanup();
-        resolve({ complete: false, head: Buffer.concat(chunks, size) });
-      }
-    };
-    const onEnd = () => {
-      cleanup();
-      resolve({ complete: true, body: Buffer.concat(chunks, size) });
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const onClose = () => {
-      if (!req.complete) {
-        cleanup();
-        reject(Object.assign(new Error('client aborted the request body'), { code: 'ECONNRESET' }));
-      }
-    };
-    const cleanup = () => {
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    req.on('data', onData);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
+    const cleanup = drain(
+      req,
+      reject,
+      (chunk) => {
+        size += chunk.length;
+        if (size > limit) {
+          cleanup();
+          reject(new BodyTooLarge(limit));
+          return;
+        }
+        chunks.push(chunk);
+        if (size > max) {
+          req.pause(); // before removing the listener: a flowing stream would drop what comes next
+          cleanup();
+          resolve({ complete: false, head: Buffer.concat(chunks, size) });
+        }
+      },
+      () => resolve({ complete: true, body: Buffer.concat(chunks, size) }),
+    );
   });
 }
