@@ -77,7 +77,8 @@ describe('active health checks', () => {
     const mid = pool.map((u) => u.hits(isTraffic));
     for (let i = 0; i < 30; i++) expect((await get(gw)).status).toBe(200);
     expect(pool.map((u, i) => u.hits(isTraffic) - mid[i]!)).toEqual([10, 10, 10]);
-  });
+    // 60 requests and four waits: ~1 s alone, past vitest's 5 s default on a loaded 2-core CI machine (the timing bound above is the assertion).
+  }, 15_000);
 
   it('answers 503 at once with Retry-After and the upstream name (no addresses) when every target is down', async () => {
     const pool = await upstreams(2, failingHealth);
