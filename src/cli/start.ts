@@ -9,7 +9,7 @@ import { ConfigInvalid } from '../config/errors.js';
 import { ListenFailed } from '../front-door/listen-error.js';
 import { printConfigErrors, relative } from './output.js';
 import { loadConfig } from '../config/load.js';
-import { watchConfig } from '../gateway/watch.js';
+import { serveUntilStopped } from '../gateway/serve-until-stopped.js';
 import { resolveWorkers, runPrimary, WorkerCountInvalid } from '../cluster/primary.js';
 import { runWorker } from '../cluster/worker.js';
 
@@ -48,21 +48,8 @@ export async function start(configFile: string, workersFlag: string | undefined)
     await gw.close().catch(() => undefined);
     return 1;
   }
-  const stopWatching = gw.config.reload.watch ? watchConfig(gw) : () => undefined;
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    gw.log.info({ signal }, 'shutting down: finishing in-flight requests');
-    stopWatching();
-    gw.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        gw.log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
+  const shutdown = serveUntilStopped(gw, 'shutting down: finishing in-flight requests');
+  const stop = (signal: string) => shutdown({ signal });
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGHUP', () => void gw.reload());

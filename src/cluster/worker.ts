@@ -12,7 +12,7 @@ import type { Gateway } from '../gateway/gateway.js';
 import { ListenFailed } from '../front-door/listen-error.js';
 import { createLogger } from '../telemetry/logger.js';
 import { PromMetrics } from '../telemetry/metrics.js';
-import { watchConfig } from '../gateway/watch.js';
+import { serveUntilStopped } from '../gateway/serve-until-stopped.js';
 import { report, serve } from './ipc.js';
 
 /** WORKER_ENV carries a worker's slot number (1..N, kept across restarts) from the primary. */
@@ -38,22 +38,9 @@ export async function runWorker(configFile: string): Promise<number> {
     process.exit(1);
   }
   const metrics = gw.observer.metrics instanceof PromMetrics ? gw.observer.metrics.registry : undefined;
-  const stopWatching = gw.config.reload.watch ? watchConfig(gw) : () => undefined;
   const backend = gatewayBackend(gw);
-  let stopping = false;
-  const stop = (why: string) => {
-    if (stopping) return;
-    stopping = true;
-    gw.log.info({ why }, 'worker shutting down: finishing in-flight requests');
-    stopWatching();
-    gw.close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        gw.log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
+  const shutdown = serveUntilStopped(gw, 'worker shutting down: finishing in-flight requests');
+  const stop = (why: string) => shutdown({ why });
   serve(async (op, args) => {
     switch (op) {
       case 'shutdown':
