@@ -5,7 +5,7 @@
  *   cli                                   the command line
  *   cluster                               the multi-process primary and its workers
  *   gateway                               composes the rest: start, reload, shutdown
- *   front-door | admin | telemetry | registry   public listeners | admin API | logs, metrics, spans | the Eureka registry
+ *   front-door | admin | telemetry | registry | streams   public listeners | admin API | logs, metrics, spans | the Eureka registry | layer-4 listeners
   *   compile                               compiles configuration into what the proxy serves
  *   proxy | client                        the request path | the client library (switchyard-gateway/client)
  *   routing | balancing | health | upstream | discovery | plugins (SDK)
@@ -23,7 +23,7 @@ const LAYERS = [
   ['cli'],
   ['cluster'],
   ['gateway'],
-  ['front-door', 'admin', 'telemetry', 'registry'],
+  ['front-door', 'admin', 'telemetry', 'registry', 'streams'],
   ['compile'],
   ['proxy', 'client'],
   ['routing', 'balancing', 'health', 'upstream', 'discovery', 'plugins'],
@@ -34,6 +34,7 @@ const LAYERS = [
 const SIBLINGS = {
   'front-door': ['telemetry'], // listeners log and count their refusals through the observer
   telemetry: [],
+  streams: ['telemetry'], // stream listeners count connections and bytes through the telemetry's stream metrics
   admin: [],
   proxy: [],
   client: [],

@@ -46,6 +46,11 @@ export const ERRORS = {
   SY_ERR_LB_DISCOVERY: { status: 503, message: 'The instances of an application cannot be discovered.' },
   SY_ERR_LB_CLOSED: { status: 500, message: 'The client is closed.' },
   SY_ERR_LB_REGISTRATION: { status: 503, message: 'The instance cannot be registered with the registry.' },
+  // Layer-4 streams: never sent (there is no HTTP answer on a stream); they name, in logs and metrics, why a connection was refused.
+  SY_ERR_STREAM_NO_ROUTE: { status: 404, message: 'No stream route takes this connection.' },
+  SY_ERR_STREAM_CLIENT_HELLO: { status: 400, message: 'The TLS ClientHello is malformed, too large or too slow.' },
+  SY_ERR_STREAM_LIMIT: { status: 503, message: 'The stream listener holds as many connections as it allows.' },
+  SY_ERR_STREAM_DATAGRAM_TOO_LARGE: { status: 413, message: 'The datagram is larger than the listener allows.' },
   SY_ERR_CLIENT_CLOSED: { status: 499, message: 'The client closed the connection before the response was complete.' },
 } as const satisfies Record<string, { status: number; message: string }>;
 

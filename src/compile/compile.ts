@@ -14,7 +14,7 @@ import type { PluginRefDoc, UpstreamDoc } from '../config/schema.js';
 import { createProvider, DiscoveryConfigError, dnsOptionsFromDoc, type DnsOptions, type RegistrySource } from '../discovery/index.js';
 import { compileMatch, type CompiledMatch } from '../routing/route-match.js';
 import { Router } from '../routing/router.js';
-import { Target, type TargetPoolOptions } from '../upstream/target.js';
+import { Target, targetId, type TargetPoolOptions } from '../upstream/target.js';
 import { upstreamTls } from '../upstream/tls.js';
 import { Upstream, type UpstreamSettings } from '../upstream/upstream.js';
 import { Sticky, stickySecret, type StickySecret } from '../upstream/sticky.js';
@@ -116,7 +116,7 @@ function buildUpstream(
   const poolKey = stableKey(opts);
   const targets = (doc.targets ?? []).map((t, i) => {
     const url = new URL(t.url);
-    const old = prev?.targets.find((o) => o.id === url.origin && o.poolKey === poolKey && !carried.has(o));
+    const old = prev?.targets.find((o) => o.id === targetId(url) && o.poolKey === poolKey && !carried.has(o));
     if (old) {
       old.index = i;
       old.weight = t.weight;

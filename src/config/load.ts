@@ -11,6 +11,7 @@ import path from 'node:path';
 import { substituteEnv, type Env } from './env.js';
 import { compareErrors, ConfigError, ConfigInvalid, errorAt, NO_POSITION, type DocPath, type DocSource, type Locate } from './errors.js';
 import type { GatewayDoc, RouteFileDoc } from './schema.js';
+import { streamErrors } from './stream-checks.js';
 import { didYouMean } from './suggest.js';
 import { validateDocument, type DocumentKind } from './validate.js';
 import { parseYaml } from './yaml.js';
@@ -125,6 +126,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   // A file that did not parse (or could not be read) may define upstreams that others use: do not guess.
   complete &&= routes.every((r) => r.value !== undefined);
   errors.push(...crossFileErrors(routes, complete));
+  errors.push(...streamErrors(gateway, routes, complete));
 
   if (errors.length > 0) throw new ConfigInvalid(errors.sort(compareErrors));
   return {

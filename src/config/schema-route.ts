@@ -6,6 +6,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { PluginRefSchema, Strict, StringMap } from './schema-common.js';
 import { RouteTimeoutsSchema, UpstreamSchema } from './schema-upstream.js';
+import { StreamRouteSchema } from './schema-stream.js';
 
 /** RouteMatchSchema declares what a request must look like to take a route. */
 export const RouteMatchSchema = Strict(
@@ -61,6 +62,7 @@ export const RouteFileSchema = Strict(
       Type.Record(Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$' }), UpstreamSchema, { additionalProperties: false, description: 'Upstream pools by name (global).' }),
     ),
     routes: Type.Optional(Type.Array(RouteSchema, { description: 'Routes.' })),
+    streamRoutes: Type.Optional(Type.Array(StreamRouteSchema, { description: 'Layer-4 routes onto the stream listeners of gateway.yaml.' })),
   },
   { title: 'Switchyard route file', description: 'Upstream pools and routes of one team.' },
 );

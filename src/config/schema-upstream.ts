@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { DiscoverSchema } from './discover.js';
 import { Duration } from './duration.js';
 import { Strict, StringMap } from './schema-common.js';
+import { ProxyProtocolVersionSchema } from './schema-stream.js';
 
 // The balancer names are declared once, next to their implementations.
 /** BALANCERS lists the balancing algorithms by the names route files use; src/balancing/ has one factory per name (its type makes a missing one a compile error). */
@@ -18,7 +19,7 @@ export type BalancerName = (typeof BALANCERS)[number];
 /** TargetSchema declares one server of an upstream pool. */
 export const TargetSchema = Strict(
   {
-    url: Type.String({ description: 'Base URL of the server: http(s)://host:port (no path, query or credentials).' }),
+    url: Type.String({ description: 'Base URL of the server: http(s)://host:port (no path, query or credentials); tcp://host:port or udp://host:port for stream routes.' }),
     weight: Type.Integer({ minimum: 1, maximum: 1000, default: 1, description: 'Relative share for weighted balancers; tie-break elsewhere.' }),
   },
   { description: 'One server of the pool.' },
@@ -111,6 +112,7 @@ export const UpstreamSchema = Strict(
       }),
     ),
     healthCheck: Type.Optional(HealthCheckSchema),
+    proxyProtocol: Type.Optional(ProxyProtocolVersionSchema),
     outlierDetection: Type.Optional(OutlierDetectionSchema),
     panicThreshold: Type.Number({
       minimum: 0,

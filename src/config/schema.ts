@@ -6,7 +6,8 @@
  *
  * This file is the one place to import them from; they are declared by area:
  * schema-common.ts (building blocks), schema-upstream.ts (pools),
- * schema-route.ts (route files) and schema-gateway.ts (gateway.yaml).
+ * schema-route.ts (route files), schema-gateway.ts (gateway.yaml) and
+ * schema-stream.ts (layer-4 listeners and stream routes).
  * Consts end in `Schema`, static types in `Doc`.
  */
 export { PluginRefSchema, Strict, type PluginRefDoc } from './schema-common.js';
@@ -26,3 +27,13 @@ export {
 } from './schema-upstream.js';
 export { RouteFileSchema, RouteMatchSchema, RouteSchema, type RouteDoc, type RouteFileDoc } from './schema-route.js';
 export { GatewaySchema, LimitsSchema, type GatewayDoc, type LimitsDoc } from './schema-gateway.js';
+export {
+  ProxyProtocolVersionSchema,
+  STREAM_PROTOCOLS,
+  StreamListenerSchema,
+  StreamRouteSchema,
+  StreamsSchema,
+  type StreamListenerDoc,
+  type StreamProtocol,
+  type StreamRouteDoc,
+} from './schema-stream.js';

@@ -135,8 +135,12 @@ function validDuration(v: number | string): boolean {
   }
 }
 
-/** checkTargetUrl says what is wrong with an upstream target URL, or undefined when it is usable. */
-export function checkTargetUrl(raw: string): string | undefined {
+/**
+ * checkTargetUrl says what is wrong with an upstream target URL, or undefined
+ * when it is usable. `streams` also admits tcp://host:port and udp://host:port
+ * (route files: which kind of route may use which is checked across files).
+ */
+export function checkTargetUrl(raw: string, opts: { streams?: boolean } = {}): string | undefined {
   let u: URL;
   try {
     u = new URL(raw);
@@ -145,8 +149,11 @@ export function checkTargetUrl(raw: string): string | undefined {
   }
   // Never echo a password into logs or the admin API.
   const shown = u.password ? raw.replace(/\/\/([^/@]*?):[^/@]*@/, '//$1:***@') : raw;
-  if (u.protocol !== 'http:' && u.protocol !== 'https:') return `unsupported scheme "${u.protocol}" in URL "${shown}": expected http or https`;
+  const stream = u.protocol === 'tcp:' || u.protocol === 'udp:';
+  if (u.protocol !== 'http:' && u.protocol !== 'https:' && !(stream && opts.streams === true)) return `unsupported scheme "${u.protocol}" in URL "${shown}": expected http or https`;
   if (u.hostname === '') return `URL "${shown}" has no host`;
+  // A stream has no default port to fall back on.
+  if (stream && u.port === '') return `URL "${shown}" needs a port: ${u.protocol}//host:port`;
   if (u.username !== '' || u.password !== '') return `URL "${shown}" must not contain credentials`;
   if (u.pathname !== '/' && u.pathname !== '') return `URL "${shown}" must not have a path (routes decide paths; see stripPrefix)`;
   if (u.search !== '' || raw.includes('?')) return `URL "${shown}" must not have a query`;
@@ -170,7 +177,7 @@ function targetUrlErrors(doc: unknown, source: DocSource): ConfigError[] {
     if (!Array.isArray(targets)) continue;
     targets.forEach((t: unknown, i) => {
       const url = (t as { url?: unknown } | null)?.url;
-      const problem = typeof url === 'string' ? checkTargetUrl(url) : undefined;
+      const problem = typeof url === 'string' ? checkTargetUrl(url, { streams: true }) : undefined;
       if (problem) errors.push(errorAt(source, ['upstreams', name, 'targets', i, 'url'], problem));
     });
   }

@@ -30,7 +30,7 @@ export function upstreamsView(gw: GatewayState) {
           draining: t.draining,
           inflight: t.inflight,
           openWebSockets: t.openWebSockets,
-          connections: t.pool.stats.connected,
+          connections: t.stream ? t.inflight : t.pool.stats.connected,
           requests: t.requests,
           failures: t.failures,
           lastCheck: active?.lastResult

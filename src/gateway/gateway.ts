@@ -27,6 +27,9 @@ import { PublicListener } from '../front-door/public-listener.js';
 import type { TlsFront, TlsServer } from '../front-door/tls.js';
 import { listenFailed } from '../front-door/listen-error.js';
 import { IdleMemory } from '../process/idle-memory.js';
+import { streamContext } from '../streams/context.js';
+import { StreamListenFailed, Streams } from '../streams/streams.js';
+import { NO_STREAM_METRICS } from '../telemetry/stream-metrics.js';
 import type { RunningRegistry } from '../registry/index.js';
 import { gatewayBackend } from './admin-backend.js';
 import { otlpOf, Reloader } from './reload.js';
@@ -71,6 +74,8 @@ export class Gateway implements GatewayState {
   private unwired: Compiled['fresh'];
   /** registry is the gateway's own service registry (discovery.registry), started by listen(). */
   private registry: RunningRegistry | undefined;
+  /** streams are the layer-4 listeners of gateway.yaml's `streams` (started by listen()). */
+  private streams: Streams | undefined;
 
   private constructor(
     loaded: LoadedConfig,
@@ -180,6 +185,7 @@ export class Gateway implements GatewayState {
     this.front = await PublicListener.create({ ...handlers, loaded, current: () => this.runtime, log: this.log, metrics: this.observer.metrics });
     this.startOtlp();
     const { port, redirectPort } = await this.front.listen();
+    await this.startStreams(loaded);
     let adminPort: number | undefined;
     if (g.admin.enabled && this.options.noAdmin !== true) {
       this.admin = await startAdmin(gatewayBackend(this), g.admin).catch((err: unknown) => {
@@ -190,6 +196,28 @@ export class Gateway implements GatewayState {
     this.idleMemory.configure(parseDuration(g.memory.releaseWhenIdle));
     this.log.info({ port, adminPort, tls: secure, redirectPort, version: this.live.version, routes: this.runtime.routes.length }, 'switchyard listening');
     return { port, adminPort, ...(redirectPort !== undefined ? { redirectPort } : {}) };
+  }
+
+  /** startStreams binds the stream listeners; their changed addresses join the restart notices on reload. */
+  private async startStreams(loaded: LoadedConfig): Promise<void> {
+    const access = loaded.gateway.log.accessLog ? this.log.child({ kind: 'access' }) : undefined;
+    const ctx = streamContext(this.log.child({ kind: 'stream' }), access, this.observer.metrics.streams?.() ?? NO_STREAM_METRICS, undefined);
+    const streams = new Streams(ctx, this.log);
+    await streams.start(loaded, this.runtime.upstreams).catch((err: unknown) => {
+      throw err instanceof StreamListenFailed ? listenFailed(err.cause, loaded, ['streams', err.listener, 'listen', 'port'], err.host, err.port) : err;
+    });
+    this.streams = streams;
+    this.live.addRestartCheck((next) => streams.restartNotices(next.gateway));
+  }
+
+  /** streamPorts maps each running stream listener to its bound port (after listen). */
+  streamPorts(): Record<string, number> {
+    return this.streams?.ports() ?? {};
+  }
+
+  /** streamListeners describes the running stream listeners (admin API, explain). */
+  streamListeners(): ReturnType<Streams['describe']> {
+    return this.streams?.describe() ?? [];
   }
 
   /** startRegistry starts the service registry when gateway.yaml sets discovery.registry (its startup warnings are logged by it). */
@@ -290,6 +318,7 @@ export class Gateway implements GatewayState {
       this.idleMemory.configure(parseDuration(loaded.gateway.memory.releaseWhenIdle));
     }
     if (this.front) for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
+    if (this.streams && !this.shuttingDown) void this.streams.apply(loaded, compiled.runtime.upstreams).catch((err: unknown) => this.log.error({ err }, 'stream listeners: the new configuration could not be applied'));
     else this.unwired = [...this.unwired.filter((u) => !compiled.retired.includes(u)), ...compiled.fresh];
   }
 
@@ -302,7 +331,8 @@ export class Gateway implements GatewayState {
     if (this.shuttingDown) return;
     this.shuttingDown = true;
     this.idleMemory.stop();
-    await this.front?.close(parseDuration(this.config.shutdownTimeout));
+    // Streams drain (drainTimeout) while HTTP requests finish (shutdownTimeout).
+    await Promise.all([this.front?.close(parseDuration(this.config.shutdownTimeout)), this.streams?.close()]);
     // After the listener: every request that finished has its span queued; one bounded final flush.
     await this.otlp?.close();
     await this.admin?.close();

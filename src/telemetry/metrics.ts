@@ -10,6 +10,7 @@ import type { Exchange } from '../proxy/exchange.js';
 import type { AttemptOutcome } from '../proxy/hooks.js';
 import { statusOf, type MetricsSink } from './observer.js';
 import type { SpanCounters } from './otlp-exporter.js';
+import { promStreamMetrics, type StreamMetrics } from './stream-metrics.js';
 import type { Runtime } from '../proxy/runtime.js';
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
@@ -40,6 +41,7 @@ export class PromMetrics implements MetricsSink {
   private readonly byTarget = new Map<string, Map<string, TargetCells>>();
   /** spans are the OpenTelemetry export counters, registered when an exporter first asks (no series without export). */
   private spans: SpanCounters | undefined = undefined;
+  private streamMetrics: StreamMetrics | undefined = undefined;
 
   constructor(runtime: () => Runtime | undefined) {
     const reg = this.registry;
@@ -126,6 +128,12 @@ export class PromMetrics implements MetricsSink {
       };
     }
     return this.spans;
+  }
+
+  /** streams registers the stream series on first use (a gateway without streams exports none). */
+  streams(): StreamMetrics {
+    this.streamMetrics ??= promStreamMetrics(this.registry);
+    return this.streamMetrics;
   }
 
   retry(upstream: string): void {

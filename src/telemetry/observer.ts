@@ -7,6 +7,7 @@ import type { ErrorCode } from '../errors.js';
 import type { Exchange } from '../proxy/exchange.js';
 import type { AttemptEnd, AttemptOutcome, Refusal } from '../proxy/hooks.js';
 import type { SpanCounters } from './otlp-exporter.js';
+import type { StreamMetrics } from './stream-metrics.js';
 import type { SpanSink } from './server-span.js';
 import { Traffic } from './traffic.js';
 import { LineBudget } from './line-budget.js';
@@ -22,6 +23,8 @@ export interface MetricsSink {
   count(name: string, labels?: Record<string, string>): void;
   /** otlpSpans returns the OpenTelemetry export counters (the same cells on every call). */
   otlpSpans?(): SpanCounters;
+  /** streams returns the layer-4 stream metrics (the same object on every call). */
+  streams?(): StreamMetrics;
 }
 
 /**

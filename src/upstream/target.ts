@@ -20,14 +20,25 @@ export interface TargetPoolOptions {
 /** TargetState is a target's place in the rotation; `down` is a discovered instance its source says takes no traffic (Eureka DOWN, STARTING). */
 export type TargetState = 'healthy' | 'unhealthy' | 'ejected' | 'draining' | 'down';
 
+/**
+ * targetId is a target URL's identity in its pool: its origin, and for
+ * tcp:// and udp:// (whose URL origin is "null") scheme://host:port.
+ */
+export function targetId(url: URL): string {
+  return url.protocol === 'http:' || url.protocol === 'https:' ? url.origin : `${url.protocol}//${url.host}`;
+}
+
 /** Target is one server of a pool, shared by every configuration version that names it unchanged. */
 export class Target implements Balanceable {
-  /** id is the target URL's origin (scheme://host:port), unique within its pool. */
+  /** id is the target URL's origin (scheme://host:port, see targetId), unique within its pool. */
   readonly id: string;
   readonly url: URL;
   /** hostPort is what the upstream sees as Host when the pool sends the target's host. */
   readonly hostPort: string;
-  readonly pool: Pool;
+  private httpPool: Pool | undefined = undefined;
+  private readonly options: TargetPoolOptions;
+  /** stream is true for tcp:// and udp:// targets (stream routes), which have no HTTP pool. */
+  readonly stream: boolean;
   /** index is the target's position in its pool's `targets` list (admin API addresses targets by it). */
   index: number;
   weight: number;
@@ -62,26 +73,38 @@ export class Target implements Balanceable {
     options: TargetPoolOptions,
   ) {
     this.url = url;
-    this.id = url.origin;
+    this.id = targetId(url);
     this.hostPort = url.host;
     this.weight = weight;
     this.index = index;
-    this.pool = new Pool(url.origin, {
-      connections: options.connections,
-      pipelining: options.pipelining,
-      keepAliveTimeout: options.keepAliveMs,
-      keepAliveMaxTimeout: options.keepAliveMs,
+    this.options = options;
+    this.stream = url.protocol === 'tcp:' || url.protocol === 'udp:';
+  }
+
+  /**
+   * pool is the keep-alive connection pool to an HTTP target, made on first
+   * use: a stream target (tcp://, udp://) never has one, since each client
+   * connection gets its own upstream connection (src/streams/).
+   */
+  get pool(): Pool {
+    if (this.stream) throw new Error(`target ${this.id} is a stream target: it has no HTTP connection pool`);
+    this.httpPool ??= new Pool(this.url.origin, {
+      connections: this.options.connections,
+      pipelining: this.options.pipelining,
+      keepAliveTimeout: this.options.keepAliveMs,
+      keepAliveMaxTimeout: this.options.keepAliveMs,
       // Front door: never trust a server hint to hold idle sockets longer than configured.
       keepAliveTimeoutThreshold: 1000,
       connect: {
-        timeout: options.connectTimeoutMs,
-        rejectUnauthorized: options.tls.verify,
-        ...(options.tls.ca ? { ca: options.tls.ca } : {}),
-        ...(options.tls.servername ? { servername: options.tls.servername } : {}),
+        timeout: this.options.connectTimeoutMs,
+        rejectUnauthorized: this.options.tls.verify,
+        ...(this.options.tls.ca ? { ca: this.options.tls.ca } : {}),
+        ...(this.options.tls.servername ? { servername: this.options.tls.servername } : {}),
       },
       // Responses are streamed, never buffered: no size cap here, the client's pace rules.
       strictContentLength: true,
     });
+    return this.httpPool;
   }
 
   /** state summarizes the target for the admin API. */
@@ -105,6 +128,6 @@ export class Target implements Balanceable {
 
   /** close closes its connections (after in-flight requests end). */
   async close(): Promise<void> {
-    await this.pool.close().catch(() => undefined);
+    await this.httpPool?.close().catch(() => undefined);
   }
 }

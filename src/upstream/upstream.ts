@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import type { Balancer } from '../balancing/balancer.js';
 import type { DiscoveredInstance, DiscoveryProvider } from '../discovery/provider.js';
-import { Target } from './target.js';
+import { Target, targetId } from './target.js';
 import { slowStartFactor } from '../health/slow-start.js';
 import type { Sticky } from './sticky.js';
 
@@ -203,7 +203,7 @@ export class Upstream {
     const fresh: Target[] = [];
     for (const inst of instances) {
       const url = new URL(inst.url);
-      let t = byId.get(url.origin);
+      let t = byId.get(targetId(url));
       if (t !== undefined && listed.has(t)) continue; // a duplicate url: the first one wins
       if (t === undefined) {
         t = makeTarget(url, inst.weight, this.targets.length + fresh.length);

@@ -25,7 +25,7 @@ const cases: Case[] = [
     files: { 'routes/users.yaml': 'upstreams: {}\nroutez: []\nxyz: 1\n' },
     errors: [
       'routes/users.yaml:2:1: unknown key "routez"; did you mean "routes"?',
-      'routes/users.yaml:3:1: unknown key "xyz" (expected one of $schema, upstreams, routes)',
+      'routes/users.yaml:3:1: unknown key "xyz" (expected one of $schema, upstreams, routes, streamRoutes)',
     ],
   },
   {

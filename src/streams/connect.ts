@@ -1,0 +1,65 @@
+/**
+ * Connecting a stream to a target of its pool: the balancer picks (ip-hash on
+ * the client address, least-connections on open streams), the connect is
+ * bounded by the listener's connectTimeout, and a failed or timed-out connect
+ * is retried once on another target, since nothing was sent yet. Each outcome
+ * feeds passive health like an HTTP attempt does.
+ */
+import { connect, type Socket } from 'node:net';
+import type { Target } from '../upstream/target.js';
+import type { Upstream } from '../upstream/upstream.js';
+
+/** ConnectFailure says why no target could be reached: none eligible, refused/unreachable, or too slow. */
+export type ConnectFailure = 'unavailable' | 'connect' | 'timeout';
+
+/** Connected is an open upstream socket and the target it reaches, or why there is none. */
+export type ConnectResult = { ok: true; socket: Socket; target: Target; attempts: number } | { ok: false; failure: ConnectFailure; target: Target | undefined; attempts: number; reason: string };
+
+/** dialTarget opens one TCP connection to a target, within timeoutMs. */
+function dialTarget(target: Target, timeoutMs: number): Promise<{ socket: Socket } | { failure: 'connect' | 'timeout'; reason: string }> {
+  return new Promise((resolve) => {
+    const host = target.url.hostname.replace(/^\[(.*)\]$/, '$1');
+    // allowHalfOpen: each direction ends on its own (a client's FIN is passed on, the answer still comes back).
+    const socket = connect({ host, port: Number(target.url.port), allowHalfOpen: true, noDelay: true });
+    const timer = timeoutMs > 0 ? setTimeout(() => done({ failure: 'timeout', reason: `connect timeout after ${timeoutMs}ms` }), timeoutMs) : undefined;
+    const onError = (err: NodeJS.ErrnoException) => done({ failure: 'connect', reason: `connect ${err.code ?? err.message}` });
+    function done(r: { socket: Socket } | { failure: 'connect' | 'timeout'; reason: string }): void {
+      if (timer !== undefined) clearTimeout(timer);
+      socket.off('error', onError);
+      socket.off('connect', onConnect);
+      if (!('socket' in r)) socket.destroy();
+      resolve(r);
+    }
+    const onConnect = () => done({ socket });
+    socket.once('connect', onConnect);
+    socket.once('error', onError);
+  });
+}
+
+/**
+ * connectStream picks a target and connects, trying one other target when
+ * the first connect fails. `clientKey` is the client address (ip-hash).
+ * The picked target's inflight count is raised for the stream's lifetime:
+ * the caller lowers it (release) when the stream ends.
+ */
+export async function connectStream(upstream: Upstream, clientKey: string, timeoutMs: number): Promise<ConnectResult> {
+  let failed: Target | undefined;
+  let last: ConnectResult | undefined;
+  for (let attempt = 1; attempt <= 2; attempt++) {
+    const target = upstream.pick(clientKey, failed);
+    if (target === undefined || target === failed) break;
+    target.inflight++;
+    target.requests++;
+    const r = await dialTarget(target, timeoutMs);
+    if ('socket' in r) {
+      upstream.outcome(target, true, 'connected');
+      return { ok: true, socket: r.socket, target, attempts: attempt };
+    }
+    target.inflight--;
+    target.failures++;
+    upstream.outcome(target, false, r.reason);
+    failed = target;
+    last = { ok: false, failure: r.failure, target, attempts: attempt, reason: r.reason };
+  }
+  return last ?? { ok: false, failure: 'unavailable', target: undefined, attempts: 0, reason: 'no eligible target' };
+}

@@ -1,0 +1,87 @@
+/**
+ * What a stream listener tells the outside: one access-log line per
+ * connection (or udp session), whether it was forwarded or refused, and the
+ * stream metrics; and the PROXY header an upstream wants. The error codes are
+ * the catalog's (src/errors.ts): a stream refusal is logged with the same code
+ * an HTTP client would get for the same failure.
+ */
+import type { Socket } from 'node:net';
+import type { Logger } from 'pino';
+import type { ErrorCode } from '../errors.js';
+import type { StreamMetrics } from '../telemetry/stream-metrics.js';
+import type { StreamRoute } from './route-table.js';
+import type { SpliceEnd } from './splice.js';
+
+/** STREAM_ERRORS names the catalog code of each way a stream can be refused or fail. */
+export const STREAM_ERRORS = {
+  limit: 'SY_ERR_STREAM_LIMIT',
+  clientHello: 'SY_ERR_STREAM_CLIENT_HELLO',
+  noRoute: 'SY_ERR_STREAM_NO_ROUTE',
+  unavailable: 'SY_ERR_UPSTREAM_UNAVAILABLE',
+  connect: 'SY_ERR_UPSTREAM_CONNECT',
+  timeout: 'SY_ERR_UPSTREAM_TIMEOUT',
+  reset: 'SY_ERR_UPSTREAM_RESET',
+  clientClosed: 'SY_ERR_CLIENT_CLOSED',
+  datagramTooLarge: 'SY_ERR_STREAM_DATAGRAM_TOO_LARGE',
+} as const satisfies Record<string, ErrorCode>;
+
+/** StreamRecord collects what the access-log line of one connection says. */
+export interface StreamRecord {
+  listener: string;
+  client: string;
+  clientPort: number;
+  /** started is performance.now() at accept. */
+  started: number;
+  sni?: string | undefined;
+  route?: string;
+  upstream?: string;
+  target?: string | undefined;
+}
+
+/** StreamContext is what every listener shares: logs, metrics, PROXY headers out. */
+export interface StreamContext {
+  readonly metrics: StreamMetrics;
+  readonly log: Logger;
+  /** refused logs and counts a connection that never reached a target. */
+  refused(record: StreamRecord, reason: string, code: ErrorCode, detail: string): void;
+  /** finished logs and counts a connection that was forwarded, once both sides closed. */
+  finished(record: StreamRecord, result: { end: SpliceEnd | 'idle-timeout'; bytesIn: number; bytesOut: number }): void;
+  /** proxyHeader is the PROXY protocol header the route's upstream is sent first, if any. */
+  proxyHeader(route: StreamRoute, client: Socket): Buffer | undefined;
+}
+
+/** ProxyEncoder builds a PROXY header for a client connection (v1 text or v2 binary). */
+export type ProxyEncoder = (version: 'v1' | 'v2', client: Socket) => Buffer;
+
+/** streamContext builds the shared context; `access` is the access logger (undefined = access log off). */
+export function streamContext(log: Logger, access: Logger | undefined, metrics: StreamMetrics, encode: ProxyEncoder | undefined): StreamContext {
+  const line = (r: StreamRecord, extra: Record<string, unknown>) => ({
+    kind: 'stream',
+    listener: r.listener,
+    route: r.route,
+    upstream: r.upstream,
+    target: r.target,
+    client: r.client,
+    clientPort: r.clientPort,
+    sni: r.sni,
+    durationMs: Math.round(performance.now() - r.started),
+    ...extra,
+  });
+  return {
+    metrics,
+    log,
+    refused(r, reason, code, detail) {
+      metrics.dropped(r.listener, reason);
+      access?.info(line(r, { bytesIn: 0, bytesOut: 0, end: 'refused', code, reason: detail }), 'stream refused');
+    },
+    finished(r, result) {
+      metrics.closed(r.listener, r.route ?? '', result.end, result.bytesIn, result.bytesOut);
+      const code = result.end === 'upstream-reset' ? STREAM_ERRORS.reset : result.end === 'client-reset' ? STREAM_ERRORS.clientClosed : undefined;
+      access?.info(line(r, { bytesIn: result.bytesIn, bytesOut: result.bytesOut, end: result.end, code }), 'stream closed');
+    },
+    proxyHeader(route, client) {
+      if (route.proxyProtocol === undefined || encode === undefined) return undefined;
+      return encode(route.proxyProtocol, client);
+    },
+  };
+}

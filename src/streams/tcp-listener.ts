@@ -1,0 +1,206 @@
+/**
+ * A TCP stream listener (`protocol: tcp` or `tls-passthrough`). Per
+ * connection: admit it (maxConnections), read the PROXY header when the peer
+ * must send one, read the ClientHello's SNI (tls-passthrough; the bytes are
+ * kept and sent on, never decrypted), pick the route, connect to a target
+ * (one retry elsewhere), send the PROXY header the upstream wants, then
+ * splice the two sockets until both sides are done. The client socket stays
+ * paused until the upstream is connected, so its bytes wait in the kernel,
+ * not in the gateway. Each connection ends in one access-log line.
+ */
+import { createServer, type Server, type Socket } from 'node:net';
+import { once } from 'node:events';
+import type { Logger } from 'pino';
+import type { Upstream } from '../upstream/upstream.js';
+import { parseClientHello } from './client-hello.js';
+import { connectStream } from './connect.js';
+import type { ListenerRoutes, StreamRoute } from './route-table.js';
+import type { ListenerSettings } from './settings.js';
+import { splice, type Splice } from './splice.js';
+import { STREAM_ERRORS, type StreamContext, type StreamRecord } from './context.js';
+
+/** ListenerState is one configuration's view of a listener: its settings and routes (a reload swaps it). */
+export interface ListenerState {
+  readonly settings: ListenerSettings;
+  readonly routes: ListenerRoutes;
+}
+
+/** A fatal TLS alert `unrecognized_name` (RFC 6066): the client learns no route takes its name. */
+const ALERT_UNRECOGNIZED_NAME = Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x70]);
+
+/** Conn is one open, spliced connection. */
+interface Conn {
+  readonly upstream: Upstream;
+  readonly splice: Splice;
+  drainTimer: NodeJS.Timeout | undefined;
+}
+
+/** TcpStreamListener accepts and forwards the connections of one tcp or tls-passthrough listener. */
+export class TcpStreamListener {
+  private readonly server: Server;
+  /** conns are the spliced connections; pending are sockets still being admitted (hello, connect). */
+  private readonly conns = new Set<Conn>();
+  private readonly pending = new Set<Socket>();
+  private closing = false;
+
+  constructor(
+    /** state is read once per connection, so a reload applies to the next one. */
+    public state: ListenerState,
+    private readonly ctx: StreamContext,
+  ) {
+    // allowHalfOpen: a client's FIN is passed on and the answer still comes back. pauseOnConnect: nothing is read before it can be sent on.
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => void this.accept(socket));
+  }
+
+  /** listen binds the listener; resolves with the port. */
+  async listen(): Promise<number> {
+    const { host, port } = this.state.settings;
+    this.server.listen({ host, port });
+    await Promise.race([once(this.server, 'listening'), once(this.server, 'error').then(([err]) => Promise.reject(err as Error))]);
+    return this.port;
+  }
+
+  /** port is the bound port (0 before listen). */
+  get port(): number {
+    const a = this.server.address();
+    return a !== null && typeof a === 'object' ? a.port : 0;
+  }
+
+  /** open counts connections admitted and not yet closed. */
+  get open(): number {
+    return this.conns.size + this.pending.size;
+  }
+
+  /**
+   * drainRetired gives every connection on a pool the new configuration no
+   * longer uses `drainTimeout` to finish, then cuts it; connections on pools
+   * that carried over stay as they are.
+   */
+  drainRetired(live: ReadonlySet<Upstream>): void {
+    for (const c of this.conns) if (!live.has(c.upstream)) this.drainLater(c, 'drained');
+  }
+
+  private drainLater(c: Conn, reason: 'drained' | 'shutdown'): void {
+    if (c.drainTimer !== undefined) return;
+    const ms = this.state.settings.drainTimeoutMs;
+    if (ms === 0) c.splice.cut(reason);
+    else c.drainTimer = setTimeout(() => c.splice.cut(reason), ms);
+  }
+
+  /** close stops accepting, lets open connections run up to drainTimeout, then cuts them; resolves when all are closed. */
+  async close(): Promise<void> {
+    this.closing = true;
+    const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
+    for (const s of this.pending) s.destroy();
+    const all = [...this.conns].map((c) => {
+      this.drainLater(c, 'shutdown');
+      return c.splice.done;
+    });
+    await Promise.all([closed, ...all]);
+  }
+
+  private async accept(client: Socket): Promise<void> {
+    const { settings, routes } = this.state;
+    const started = performance.now();
+    const record: StreamRecord = { listener: settings.name, client: client.remoteAddress ?? '', clientPort: client.remotePort ?? 0, started };
+    if (this.closing || (settings.maxConnections > 0 && this.open >= settings.maxConnections)) {
+      client.destroy();
+      this.ctx.refused(record, 'limit', STREAM_ERRORS.limit, 'connection limit reached');
+      return;
+    }
+    this.pending.add(client);
+    let gone = false;
+    client.on('error', () => (gone = true));
+    client.once('close', () => (gone = true));
+    try {
+      let first: Buffer | undefined;
+      let route: StreamRoute | undefined;
+      if (settings.protocol === 'tls-passthrough') {
+        const hello = await readHello(client, settings);
+        if (!hello.ok) {
+          client.destroy();
+          this.ctx.refused(record, 'client_hello', STREAM_ERRORS.clientHello, hello.reason);
+          return;
+        }
+        first = hello.data;
+        record.sni = hello.sni;
+        route = routes.table.match(hello.sni);
+        if (route === undefined) {
+          client.end(ALERT_UNRECOGNIZED_NAME);
+          this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, `no route for SNI ${hello.sni === undefined ? '(none)' : `"${hello.sni}"`}`);
+          return;
+        }
+      } else {
+        route = routes.table.match(undefined);
+        if (route === undefined) {
+          client.destroy();
+          this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, 'no stream route on this listener');
+          return;
+        }
+      }
+      record.route = route.id;
+      record.upstream = route.upstream.name;
+      const connected = await connectStream(route.upstream, record.client, settings.connectTimeoutMs);
+      if (!connected.ok) {
+        if (connected.target !== undefined) this.ctx.metrics.connectFailed(settings.name, route.upstream.name, connected.target.id);
+        client.destroy();
+        record.target = connected.target?.id;
+        const code = connected.failure === 'unavailable' ? STREAM_ERRORS.unavailable : connected.failure === 'timeout' ? STREAM_ERRORS.timeout : STREAM_ERRORS.connect;
+        this.ctx.refused(record, connected.failure, code, connected.reason);
+        return;
+      }
+      const { socket: upstream, target } = connected;
+      record.target = target.id;
+      if (gone) {
+        upstream.destroy();
+        target.inflight--;
+        this.ctx.refused(record, 'client_gone', STREAM_ERRORS.clientClosed, 'client closed before the upstream answered');
+        return;
+      }
+      const header = this.ctx.proxyHeader(route, client);
+      if (header !== undefined) upstream.write(header);
+      this.pending.delete(client);
+      const s = splice(client, upstream, first, settings.idleTimeoutMs);
+      const conn: Conn = { upstream: route.upstream, splice: s, drainTimer: undefined };
+      this.conns.add(conn);
+      this.ctx.metrics.opened(settings.name, route.id);
+      const result = await s.done;
+      if (conn.drainTimer !== undefined) clearTimeout(conn.drainTimer);
+      this.conns.delete(conn);
+      target.inflight--;
+      this.ctx.finished(record, result);
+    } finally {
+      this.pending.delete(client);
+    }
+  }
+}
+
+type Hello = { ok: true; data: Buffer; sni: string | undefined } | { ok: false; reason: string };
+
+/** readHello reads until the ClientHello is complete, bounded in size and time; the bytes read are returned to be sent on. */
+function readHello(socket: Socket, settings: ListenerSettings): Promise<Hello> {
+  return new Promise((resolve) => {
+    let data: Buffer = Buffer.alloc(0);
+    const done = (r: Hello) => {
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('end', onEnd);
+      socket.off('close', onEnd);
+      socket.pause();
+      resolve(r);
+    };
+    const timer = setTimeout(() => done({ ok: false, reason: `no complete ClientHello within ${settings.clientHelloTimeoutMs}ms` }), settings.clientHelloTimeoutMs);
+    const onEnd = () => done({ ok: false, reason: 'client closed before its ClientHello was complete' });
+    const onData = (chunk: Buffer) => {
+      data = data.length === 0 ? chunk : Buffer.concat([data, chunk]);
+      const r = parseClientHello(data);
+      if (r.kind === 'done') done({ ok: true, data, sni: r.sni });
+      else if (r.kind === 'invalid') done({ ok: false, reason: r.reason });
+      else if (data.length >= settings.maxClientHello) done({ ok: false, reason: `ClientHello larger than maxClientHello (${settings.maxClientHello} bytes)` });
+    };
+    socket.on('data', onData);
+    socket.once('end', onEnd);
+    socket.once('close', onEnd);
+    socket.resume();
+  });
+}

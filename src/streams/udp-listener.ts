@@ -1,0 +1,154 @@
+/**
+ * A UDP stream listener: a session per client address:port, whose target the
+ * balancer picks once (ip-hash on the client address, least-connections on
+ * open sessions). Each session has its own upstream socket, so replies are
+ * told apart by the socket they arrive on and sent back to that client. A
+ * session with no datagram either way for sessionIdleTimeout ends (one
+ * access-log line); datagrams over maxDatagramSize, either way, are dropped
+ * and counted, as are those that find the session table full.
+ */
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
+import { once } from 'node:events';
+import type { Target } from '../upstream/target.js';
+import type { Upstream } from '../upstream/upstream.js';
+import { STREAM_ERRORS, type StreamContext, type StreamRecord } from './context.js';
+import type { StreamRoute } from './route-table.js';
+import type { ListenerState } from './tcp-listener.js';
+
+interface Session {
+  readonly route: StreamRoute;
+  readonly target: Target;
+  readonly socket: Socket;
+  readonly record: StreamRecord;
+  readonly timer: NodeJS.Timeout;
+  bytesIn: number;
+  bytesOut: number;
+  drainTimer: NodeJS.Timeout | undefined;
+}
+
+/** UdpStreamListener forwards the datagrams of one udp listener. */
+export class UdpStreamListener {
+  private readonly socket: Socket;
+  private readonly sessions = new Map<string, Session>();
+
+  constructor(
+    /** state is read per new session, so a reload applies to the next one. */
+    public state: ListenerState,
+    private readonly ctx: StreamContext,
+  ) {
+    this.socket = createSocket({ type: state.settings.host.includes(':') ? 'udp6' : 'udp4' });
+    this.socket.on('message', (msg, rinfo) => this.fromClient(msg, rinfo));
+    this.socket.on('error', (err) => this.ctx.log.warn({ err, listener: state.settings.name }, 'udp listener error'));
+  }
+
+  /** listen binds the socket; resolves with the port. */
+  async listen(): Promise<number> {
+    const { host, port } = this.state.settings;
+    this.socket.bind({ address: host, port });
+    await Promise.race([once(this.socket, 'listening'), once(this.socket, 'error').then(([err]) => Promise.reject(err as Error))]);
+    return this.port;
+  }
+
+  /** port is the bound port (0 before listen). */
+  get port(): number {
+    try {
+      return this.socket.address().port;
+    } catch {
+      return 0;
+    }
+  }
+
+  /** open counts live sessions. */
+  get open(): number {
+    return this.sessions.size;
+  }
+
+  /** drainRetired ends, after drainTimeout, the sessions on pools the new configuration no longer uses. */
+  drainRetired(live: ReadonlySet<Upstream>): void {
+    for (const [key, s] of this.sessions) {
+      if (live.has(s.route.upstream) || s.drainTimer !== undefined) continue;
+      s.drainTimer = setTimeout(() => this.end(key, 'drained'), this.state.settings.drainTimeoutMs);
+    }
+  }
+
+  /** close stops receiving and ends every session. */
+  async close(): Promise<void> {
+    for (const key of [...this.sessions.keys()]) this.end(key, 'shutdown');
+    await new Promise<void>((resolve) => this.socket.close(() => resolve()));
+  }
+
+  private fromClient(msg: Buffer, rinfo: RemoteInfo): void {
+    const { settings } = this.state;
+    if (msg.length > settings.maxDatagramSize) {
+      // Counted, not written to the access log: a client can send these at will.
+      this.ctx.metrics.dropped(settings.name, 'too_large');
+      this.ctx.log.debug({ listener: settings.name, client: rinfo.address, size: msg.length, code: STREAM_ERRORS.datagramTooLarge }, 'udp datagram dropped');
+      return;
+    }
+    const key = `${rinfo.address}\0${rinfo.port}`;
+    let s = this.sessions.get(key);
+    if (s === undefined) {
+      s = this.open_(key, rinfo);
+      if (s === undefined) return;
+    }
+    s.timer.refresh();
+    s.bytesIn += msg.length;
+    const { hostname, port } = s.target.url;
+    s.socket.send(msg, Number(port), hostname.replace(/^\[(.*)\]$/, '$1'));
+  }
+
+  /** open_ starts a session: route, pick a target, open its upstream socket. */
+  private open_(key: string, rinfo: RemoteInfo): Session | undefined {
+    const { settings, routes } = this.state;
+    const record: StreamRecord = { listener: settings.name, client: rinfo.address, clientPort: rinfo.port, started: performance.now() };
+    if (settings.maxConnections > 0 && this.sessions.size >= settings.maxConnections) {
+      this.ctx.metrics.dropped(settings.name, 'limit');
+      return undefined;
+    }
+    const route = routes.table.match(undefined);
+    if (route === undefined) {
+      this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, 'no stream route on this listener');
+      return undefined;
+    }
+    record.route = route.id;
+    record.upstream = route.upstream.name;
+    const target = route.upstream.pick(rinfo.address);
+    if (target === undefined) {
+      this.ctx.refused(record, 'unavailable', STREAM_ERRORS.unavailable, 'no eligible target');
+      return undefined;
+    }
+    record.target = target.id;
+    target.inflight++;
+    target.requests++;
+    const socket = createSocket({ type: target.url.hostname.startsWith('[') ? 'udp6' : 'udp4' });
+    const timer = setTimeout(() => this.end(key, 'idle-timeout'), settings.sessionIdleTimeoutMs);
+    const session: Session = { route, target, socket, record, timer, bytesIn: 0, bytesOut: 0, drainTimer: undefined };
+    socket.on('message', (reply) => {
+      if (reply.length > this.state.settings.maxDatagramSize) {
+        this.ctx.metrics.dropped(settings.name, 'too_large');
+        return;
+      }
+      timer.refresh();
+      session.bytesOut += reply.length;
+      this.socket.send(reply, rinfo.port, rinfo.address);
+    });
+    socket.on('error', (err) => {
+      route.upstream.outcome(target, false, `udp ${(err as NodeJS.ErrnoException).code ?? err.message}`);
+      this.end(key, 'upstream-reset');
+    });
+    this.sessions.set(key, session);
+    this.ctx.metrics.opened(settings.name, route.id);
+    return session;
+  }
+
+  private end(key: string, end: 'idle-timeout' | 'drained' | 'shutdown' | 'upstream-reset'): void {
+    const s = this.sessions.get(key);
+    if (s === undefined) return;
+    this.sessions.delete(key);
+    clearTimeout(s.timer);
+    if (s.drainTimer !== undefined) clearTimeout(s.drainTimer);
+    s.socket.close();
+    s.target.inflight--;
+    this.ctx.finished(s.record, { end, bytesIn: s.bytesIn, bytesOut: s.bytesOut });
+  }
+}
