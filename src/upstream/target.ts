@@ -35,8 +35,7 @@ export class Target implements Balanceable {
   readonly url: URL;
   /** hostPort is what the upstream sees as Host when the pool sends the target's host. */
   readonly hostPort: string;
-  private httpPool: Pool | undefined = undefined;
-  private readonly options: TargetPoolOptions;
+  private readonly httpPool: Pool | undefined = undefined;
   /** stream is true for tcp:// and udp:// targets (stream routes), which have no HTTP pool. */
   readonly stream: boolean;
   /** index is the target's position in its pool's `targets` list (admin API addresses targets by it). */
@@ -77,33 +76,33 @@ export class Target implements Balanceable {
     this.hostPort = url.host;
     this.weight = weight;
     this.index = index;
-    this.options = options;
     this.stream = url.protocol === 'tcp:' || url.protocol === 'udp:';
-  }
-
-  /**
-   * pool is the keep-alive connection pool to an HTTP target, made on first
-   * use: a stream target (tcp://, udp://) never has one, since each client
-   * connection gets its own upstream connection (src/streams/).
-   */
-  get pool(): Pool {
-    if (this.stream) throw new Error(`target ${this.id} is a stream target: it has no HTTP connection pool`);
-    this.httpPool ??= new Pool(this.url.origin, {
-      connections: this.options.connections,
-      pipelining: this.options.pipelining,
-      keepAliveTimeout: this.options.keepAliveMs,
-      keepAliveMaxTimeout: this.options.keepAliveMs,
+    if (this.stream) return;
+    this.httpPool = new Pool(url.origin, {
+      connections: options.connections,
+      pipelining: options.pipelining,
+      keepAliveTimeout: options.keepAliveMs,
+      keepAliveMaxTimeout: options.keepAliveMs,
       // Front door: never trust a server hint to hold idle sockets longer than configured.
       keepAliveTimeoutThreshold: 1000,
       connect: {
-        timeout: this.options.connectTimeoutMs,
-        rejectUnauthorized: this.options.tls.verify,
-        ...(this.options.tls.ca ? { ca: this.options.tls.ca } : {}),
-        ...(this.options.tls.servername ? { servername: this.options.tls.servername } : {}),
+        timeout: options.connectTimeoutMs,
+        rejectUnauthorized: options.tls.verify,
+        ...(options.tls.ca ? { ca: options.tls.ca } : {}),
+        ...(options.tls.servername ? { servername: options.tls.servername } : {}),
       },
       // Responses are streamed, never buffered: no size cap here, the client's pace rules.
       strictContentLength: true,
     });
+  }
+
+  /**
+   * pool is the keep-alive connection pool to an HTTP target. A stream target
+   * (tcp://, udp://) has none: each client connection gets its own upstream
+   * connection (src/streams/).
+   */
+  get pool(): Pool {
+    if (this.httpPool === undefined) throw new Error(`target ${this.id} is a stream target: it has no HTTP connection pool`);
     return this.httpPool;
   }
 
