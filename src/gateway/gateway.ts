@@ -201,7 +201,7 @@ export class Gateway implements GatewayState {
   /** startStreams binds the stream listeners; their changed addresses join the restart notices on reload. */
   private async startStreams(loaded: LoadedConfig): Promise<void> {
     const access = loaded.gateway.log.accessLog ? this.log.child({ kind: 'access' }) : undefined;
-    const ctx = streamContext(this.log.child({ kind: 'stream' }), access, this.observer.metrics.streams?.() ?? NO_STREAM_METRICS, undefined);
+    const ctx = streamContext(this.log.child({ kind: 'stream' }), access, this.observer.metrics.streams?.() ?? NO_STREAM_METRICS);
     const streams = new Streams(ctx, this.log);
     await streams.start(loaded, this.runtime.upstreams).catch((err: unknown) => {
       throw err instanceof StreamListenFailed ? listenFailed(err.cause, loaded, ['streams', err.listener, 'listen', 'port'], err.host, err.port) : err;

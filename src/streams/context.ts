@@ -5,10 +5,12 @@
  * the catalog's (src/errors.ts): a stream refusal is logged with the same code
  * an HTTP client would get for the same failure.
  */
-import type { Socket } from 'node:net';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
+import type { ProxyEndpoint } from '../proxy-protocol/index.js';
 import type { StreamMetrics } from '../telemetry/stream-metrics.js';
+import type { ProxyAccept } from './proxy-in.js';
+import { proxyHeaderFor } from './proxy-out.js';
 import type { StreamRoute } from './route-table.js';
 import type { SpliceEnd } from './splice.js';
 
@@ -23,6 +25,8 @@ export const STREAM_ERRORS = {
   reset: 'SY_ERR_UPSTREAM_RESET',
   clientClosed: 'SY_ERR_CLIENT_CLOSED',
   datagramTooLarge: 'SY_ERR_STREAM_DATAGRAM_TOO_LARGE',
+  // A malformed, late or unaccepted PROXY header: the request (here, the connection) is malformed.
+  proxyHeader: 'SY_ERR_BAD_REQUEST',
 } as const satisfies Record<string, ErrorCode>;
 
 /** StreamRecord collects what the access-log line of one connection says. */
@@ -30,6 +34,8 @@ export interface StreamRecord {
   listener: string;
   client: string;
   clientPort: number;
+  /** peer is the balancer that sent a PROXY header naming `client` (undefined when the client connected directly). */
+  peer?: string;
   /** started is performance.now() at accept. */
   started: number;
   sni?: string | undefined;
@@ -47,14 +53,13 @@ export interface StreamContext {
   /** finished logs and counts a connection that was forwarded, once both sides closed. */
   finished(record: StreamRecord, result: { end: SpliceEnd | 'idle-timeout'; bytesIn: number; bytesOut: number }): void;
   /** proxyHeader is the PROXY protocol header the route's upstream is sent first, if any. */
-  proxyHeader(route: StreamRoute, client: Socket): Buffer | undefined;
+  proxyHeader(route: StreamRoute, source: ProxyEndpoint, destination: ProxyEndpoint): Buffer | undefined;
+  /** proxyAccept says which peers must send a PROXY header (gateway.yaml proxyProtocol.accept; a reload replaces it). */
+  proxyAccept: ProxyAccept | undefined;
 }
 
-/** ProxyEncoder builds a PROXY header for a client connection (v1 text or v2 binary). */
-export type ProxyEncoder = (version: 'v1' | 'v2', client: Socket) => Buffer;
-
 /** streamContext builds the shared context; `access` is the access logger (undefined = access log off). */
-export function streamContext(log: Logger, access: Logger | undefined, metrics: StreamMetrics, encode: ProxyEncoder | undefined): StreamContext {
+export function streamContext(log: Logger, access: Logger | undefined, metrics: StreamMetrics): StreamContext {
   const line = (r: StreamRecord, extra: Record<string, unknown>) => ({
     kind: 'stream',
     listener: r.listener,
@@ -63,6 +68,7 @@ export function streamContext(log: Logger, access: Logger | undefined, metrics: 
     target: r.target,
     client: r.client,
     clientPort: r.clientPort,
+    peer: r.peer,
     sni: r.sni,
     durationMs: Math.round(performance.now() - r.started),
     ...extra,
@@ -79,9 +85,9 @@ export function streamContext(log: Logger, access: Logger | undefined, metrics: 
       const code = result.end === 'upstream-reset' ? STREAM_ERRORS.reset : result.end === 'client-reset' ? STREAM_ERRORS.clientClosed : undefined;
       access?.info(line(r, { bytesIn: result.bytesIn, bytesOut: result.bytesOut, end: result.end, code }), 'stream closed');
     },
-    proxyHeader(route, client) {
-      if (route.proxyProtocol === undefined || encode === undefined) return undefined;
-      return encode(route.proxyProtocol, client);
+    proxyHeader(route, source, destination) {
+      return route.proxyProtocol === undefined ? undefined : proxyHeaderFor(route.proxyProtocol, source, destination);
     },
+    proxyAccept: undefined,
   };
 }

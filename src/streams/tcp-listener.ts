@@ -11,6 +11,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
+import { claimedSource, readProxyHeader, type ProxyEndpoint } from '../proxy-protocol/index.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { parseClientHello } from './client-hello.js';
 import { connectStream } from './connect.js';
@@ -102,7 +103,7 @@ export class TcpStreamListener {
   private async accept(client: Socket): Promise<void> {
     const { settings, routes } = this.state;
     const started = performance.now();
-    const record: StreamRecord = { listener: settings.name, client: client.remoteAddress ?? '', clientPort: client.remotePort ?? 0, started };
+    const record: StreamRecord = { listener: settings.name, client: plainIp(client.remoteAddress ?? ''), clientPort: client.remotePort ?? 0, started };
     if (this.closing || (settings.maxConnections > 0 && this.open >= settings.maxConnections)) {
       client.destroy();
       this.ctx.refused(record, 'limit', STREAM_ERRORS.limit, 'connection limit reached');
@@ -113,6 +114,24 @@ export class TcpStreamListener {
     client.on('error', () => (gone = true));
     client.once('close', () => (gone = true));
     try {
+      let destination: ProxyEndpoint = { address: client.localAddress ?? '', port: client.localPort ?? 0 };
+      const accept = this.ctx.proxyAccept;
+      if (accept?.required(record.client)) {
+        try {
+          const header = await readProxyHeader(client, { versions: accept.versions, timeoutMs: accept.timeoutMs });
+          const source = claimedSource(header);
+          if (source !== undefined) {
+            record.peer = record.client;
+            record.client = plainIp(source.address);
+            record.clientPort = source.port;
+            if (header.destination !== undefined) destination = header.destination;
+          }
+        } catch (err) {
+          client.destroy();
+          this.ctx.refused(record, 'proxy_header', STREAM_ERRORS.proxyHeader, (err as Error).message);
+          return;
+        }
+      }
       let first: Buffer | undefined;
       let route: StreamRoute | undefined;
       if (settings.protocol === 'tls-passthrough') {
@@ -157,7 +176,7 @@ export class TcpStreamListener {
         this.ctx.refused(record, 'client_gone', STREAM_ERRORS.clientClosed, 'client closed before the upstream answered');
         return;
       }
-      const header = this.ctx.proxyHeader(route, client);
+      const header = this.ctx.proxyHeader(route, { address: record.client, port: record.clientPort }, destination);
       if (header !== undefined) upstream.write(header);
       this.pending.delete(client);
       const s = splice(client, upstream, first, settings.idleTimeoutMs);
@@ -173,6 +192,11 @@ export class TcpStreamListener {
       this.pending.delete(client);
     }
   }
+}
+
+/** plainIp strips the IPv4-mapped prefix, so logs and ip-hash see 10.0.0.1, not ::ffff:10.0.0.1. */
+function plainIp(ip: string): string {
+  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
 type Hello = { ok: true; data: Buffer; sni: string | undefined } | { ok: false; reason: string };
