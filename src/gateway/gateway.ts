@@ -332,7 +332,8 @@ export class Gateway implements GatewayState {
     this.shuttingDown = true;
     this.idleMemory.stop();
     // Streams drain (drainTimeout) while HTTP requests finish (shutdownTimeout).
-    await Promise.all([this.front?.close(parseDuration(this.config.shutdownTimeout)), this.streams?.close()]);
+    const shutdownMs = parseDuration(this.config.shutdownTimeout);
+    await Promise.all([this.front?.close(shutdownMs), this.streams?.close(shutdownMs)]);
     // After the listener: every request that finished has its span queued; one bounded final flush.
     await this.otlp?.close();
     await this.admin?.close();

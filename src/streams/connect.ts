@@ -3,7 +3,8 @@
  * the client address, least-connections on open streams), the connect is
  * bounded by the listener's connectTimeout, and a failed or timed-out connect
  * is retried once on another target, since nothing was sent yet. Each outcome
- * feeds passive health like an HTTP attempt does.
+ * feeds passive health like an HTTP attempt does, and each failed attempt is
+ * reported (onFailed) whether or not the retry succeeds.
  */
 import { connect, type Socket } from 'node:net';
 import type { Target } from '../upstream/target.js';
@@ -42,7 +43,7 @@ function dialTarget(target: Target, timeoutMs: number): Promise<{ socket: Socket
  * The picked target's inflight count is raised for the stream's lifetime:
  * the caller lowers it (release) when the stream ends.
  */
-export async function connectStream(upstream: Upstream, clientKey: string, timeoutMs: number): Promise<ConnectResult> {
+export async function connectStream(upstream: Upstream, clientKey: string, timeoutMs: number, onFailed?: (target: Target, reason: string) => void): Promise<ConnectResult> {
   let failed: Target | undefined;
   let last: ConnectResult | undefined;
   for (let attempt = 1; attempt <= 2; attempt++) {
@@ -58,6 +59,7 @@ export async function connectStream(upstream: Upstream, clientKey: string, timeo
     target.inflight--;
     target.failures++;
     upstream.outcome(target, false, r.reason);
+    onFailed?.(target, r.reason);
     failed = target;
     last = { ok: false, failure: r.failure, target, attempts: attempt, reason: r.reason };
   }

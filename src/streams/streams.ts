@@ -24,7 +24,7 @@ export interface StreamListener {
   readonly open: number;
   listen(): Promise<number>;
   drainRetired(live: ReadonlySet<Upstream>): void;
-  close(): Promise<void>;
+  close(capMs?: number): Promise<void>;
 }
 
 /** StreamListenFailed says which stream listener could not bind (the gateway renders it with the config position). */
@@ -142,9 +142,9 @@ export class Streams {
     return [...this.listeners].map(([name, l]) => ({ name, protocol: l.state.settings.protocol, host: l.state.settings.host, port: l.port, open: l.open, routes: l.state.routes.routes.map((r) => r.id) }));
   }
 
-  /** close stops every listener; open connections get drainTimeout, then are cut. */
-  async close(): Promise<void> {
-    const all = [...this.listeners.values()].map((l) => l.close());
+  /** close stops every listener; open connections get drainTimeout (at most `capMs`, the shutdownTimeout), then are cut. */
+  async close(capMs?: number): Promise<void> {
+    const all = [...this.listeners.values()].map((l) => l.close(capMs));
     this.listeners.clear();
     await Promise.all([...all, ...this.draining]);
   }

@@ -81,20 +81,20 @@ export class TcpStreamListener {
     for (const c of this.conns) if (!live.has(c.upstream)) this.drainLater(c, 'drained');
   }
 
-  private drainLater(c: Conn, reason: 'drained' | 'shutdown'): void {
+  private drainLater(c: Conn, reason: 'drained' | 'shutdown', capMs = Infinity): void {
     if (c.drainTimer !== undefined) return;
-    const ms = this.state.settings.drainTimeoutMs;
+    const ms = Math.min(this.state.settings.drainTimeoutMs, capMs);
     if (ms === 0) c.splice.cut(reason);
     else c.drainTimer = setTimeout(() => c.splice.cut(reason), ms);
   }
 
-  /** close stops accepting, lets open connections run up to drainTimeout, then cuts them; resolves when all are closed. */
-  async close(): Promise<void> {
+  /** close stops accepting, lets open connections run up to drainTimeout (at most `capMs`: shutdownTimeout), then cuts them; resolves when all are closed. */
+  async close(capMs = Infinity): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.pending) s.destroy();
     const all = [...this.conns].map((c) => {
-      this.drainLater(c, 'shutdown');
+      this.drainLater(c, 'shutdown', capMs);
       return c.splice.done;
     });
     await Promise.all([closed, ...all]);
@@ -159,9 +159,9 @@ export class TcpStreamListener {
       }
       record.route = route.id;
       record.upstream = route.upstream.name;
-      const connected = await connectStream(route.upstream, record.client, settings.connectTimeoutMs);
+      const upstreamName = route.upstream.name;
+      const connected = await connectStream(route.upstream, record.client, settings.connectTimeoutMs, (t) => this.ctx.metrics.connectFailed(settings.name, upstreamName, t.id));
       if (!connected.ok) {
-        if (connected.target !== undefined) this.ctx.metrics.connectFailed(settings.name, route.upstream.name, connected.target.id);
         client.destroy();
         record.target = connected.target?.id;
         const code = connected.failure === 'unavailable' ? STREAM_ERRORS.unavailable : connected.failure === 'timeout' ? STREAM_ERRORS.timeout : STREAM_ERRORS.connect;

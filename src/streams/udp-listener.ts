@@ -72,7 +72,7 @@ export class UdpStreamListener {
   }
 
   /** close stops receiving and ends every session. */
-  async close(): Promise<void> {
+  async close(_capMs?: number): Promise<void> {
     for (const key of [...this.sessions.keys()]) this.end(key, 'shutdown');
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
