@@ -318,8 +318,8 @@ export class Gateway implements GatewayState {
       this.idleMemory.configure(parseDuration(loaded.gateway.memory.releaseWhenIdle));
     }
     if (this.front) for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
-    if (this.streams && !this.shuttingDown) void this.streams.apply(loaded, compiled.runtime.upstreams).catch((err: unknown) => this.log.error({ err }, 'stream listeners: the new configuration could not be applied'));
     else this.unwired = [...this.unwired.filter((u) => !compiled.retired.includes(u)), ...compiled.fresh];
+    if (this.streams && !this.shuttingDown) void this.streams.apply(loaded, compiled.runtime.upstreams).catch((err: unknown) => this.log.error({ err }, 'stream listeners: the new configuration could not be applied'));
   }
 
   /**

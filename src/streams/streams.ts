@@ -24,7 +24,7 @@ export interface StreamListener {
   readonly open: number;
   listen(): Promise<number>;
   drainRetired(live: ReadonlySet<Upstream>): void;
-  close(capMs?: number): Promise<void>;
+  close(capMs?: number, reason?: 'drained' | 'shutdown'): Promise<void>;
 }
 
 /** StreamListenFailed says which stream listener could not bind (the gateway renders it with the config position). */
@@ -95,7 +95,7 @@ export class Streams {
       if (settings === undefined) {
         this.listeners.delete(name);
         this.log.info({ listener: name, open: listener.open }, 'stream listener removed: it stops accepting and drains');
-        const closing = listener.close().finally(() => this.draining.delete(closing));
+        const closing = listener.close(Infinity, 'drained').finally(() => this.draining.delete(closing));
         this.draining.add(closing);
         continue;
       }

@@ -89,12 +89,12 @@ export class TcpStreamListener {
   }
 
   /** close stops accepting, lets open connections run up to drainTimeout (at most `capMs`: shutdownTimeout), then cuts them; resolves when all are closed. */
-  async close(capMs = Infinity): Promise<void> {
+  async close(capMs = Infinity, reason: 'drained' | 'shutdown' = 'shutdown'): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
     for (const s of this.pending) s.destroy();
     const all = [...this.conns].map((c) => {
-      this.drainLater(c, 'shutdown', capMs);
+      this.drainLater(c, reason, capMs);
       return c.splice.done;
     });
     await Promise.all([closed, ...all]);

@@ -72,8 +72,8 @@ export class UdpStreamListener {
   }
 
   /** close stops receiving and ends every session. */
-  async close(_capMs?: number): Promise<void> {
-    for (const key of [...this.sessions.keys()]) this.end(key, 'shutdown');
+  async close(_capMs?: number, reason: 'drained' | 'shutdown' = 'shutdown'): Promise<void> {
+    for (const key of [...this.sessions.keys()]) this.end(key, reason);
     await new Promise<void>((resolve) => this.socket.close(() => resolve()));
   }
 
