@@ -45,7 +45,7 @@ const SIBLINGS = {
   discovery: [],
   plugins: [],
   registry: [],
-  config: [],
+  config: ['http'], // validates address/CIDR lists with the parser trustProxy and ip-filter use (src/http imports nothing)
   http: [],
   stores: [],
   process: [],
