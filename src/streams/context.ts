@@ -29,6 +29,9 @@ export const STREAM_ERRORS = {
   proxyHeader: 'SY_ERR_BAD_REQUEST',
 } as const satisfies Record<string, ErrorCode>;
 
+/** END_CODES names the code of an ending that is a failure (the others are normal ends). */
+const END_CODES: Partial<Record<SpliceEnd, ErrorCode>> = { 'upstream-reset': STREAM_ERRORS.reset, 'client-reset': STREAM_ERRORS.clientClosed, refused: STREAM_ERRORS.proxyHeader };
+
 /** StreamRecord collects what the access-log line of one connection says. */
 export interface StreamRecord {
   listener: string;
@@ -36,6 +39,8 @@ export interface StreamRecord {
   clientPort: number;
   /** peer is the balancer that sent a PROXY header naming `client` (undefined when the client connected directly). */
   peer?: string;
+  /** reason explains a refusal found after the stream started (a PROXY header from an unlisted peer). */
+  reason?: string;
   /** started is performance.now() at accept. */
   started: number;
   sni?: string | undefined;
@@ -82,8 +87,9 @@ export function streamContext(log: Logger, access: Logger | undefined, metrics: 
     },
     finished(r, result) {
       metrics.closed(r.listener, r.route ?? '', result.end, result.bytesIn, result.bytesOut);
-      const code = result.end === 'upstream-reset' ? STREAM_ERRORS.reset : result.end === 'client-reset' ? STREAM_ERRORS.clientClosed : undefined;
-      access?.info(line(r, { bytesIn: result.bytesIn, bytesOut: result.bytesOut, end: result.end, code }), 'stream closed');
+      if (result.end === 'refused') metrics.dropped(r.listener, 'proxy_header');
+      const code = END_CODES[result.end];
+      access?.info(line(r, { bytesIn: result.bytesIn, bytesOut: result.bytesOut, end: result.end, code, reason: r.reason }), 'stream closed');
     },
     proxyHeader(route, source, destination) {
       return route.proxyProtocol === undefined ? undefined : proxyHeaderFor(route.proxyProtocol, source, destination);

@@ -9,7 +9,7 @@
 import type { Socket } from 'node:net';
 
 /** SpliceEnd says how a stream ended: both sides closed cleanly, one reset, it sat idle, or the gateway cut it. */
-export type SpliceEnd = 'closed' | 'client-reset' | 'upstream-reset' | 'idle-timeout' | 'drained' | 'shutdown';
+export type SpliceEnd = 'closed' | 'client-reset' | 'upstream-reset' | 'idle-timeout' | 'drained' | 'shutdown' | 'refused';
 
 /** Splice is a running stream between two sockets. */
 export interface Splice {
@@ -24,8 +24,10 @@ export interface Splice {
  * allowHalfOpen. `first` holds client bytes already read (a ClientHello) and is
  * written to the upstream before the pipe takes over. `idleTimeoutMs` (0 = none)
  * counts inactivity on the client socket, which reads one direction and writes the other.
+ * `guardFirst` (optional) judges the client's first chunk before it is sent
+ * on: false cuts the stream (`refused`).
  */
-export function splice(client: Socket, upstream: Socket, first: Buffer | undefined, idleTimeoutMs: number): Splice {
+export function splice(client: Socket, upstream: Socket, first: Buffer | undefined, idleTimeoutMs: number, guardFirst?: (chunk: Buffer) => boolean): Splice {
   let end: SpliceEnd | undefined;
   const finish = (why: SpliceEnd) => {
     end ??= why;
@@ -39,8 +41,21 @@ export function splice(client: Socket, upstream: Socket, first: Buffer | undefin
     client.on('timeout', () => finish('idle-timeout'));
   }
   if (first !== undefined && first.length > 0) upstream.write(first);
-  client.pipe(upstream);
   upstream.pipe(client);
+  if (guardFirst === undefined) client.pipe(upstream);
+  else {
+    // The upstream may speak first (MySQL, SMTP): its direction runs at once; the client's waits for the guard's verdict on its first chunk.
+    const onEnd = () => upstream.end();
+    client.once('end', onEnd);
+    client.once('data', (chunk: Buffer) => {
+      client.pause();
+      client.off('end', onEnd);
+      if (!guardFirst(chunk)) return finish('refused');
+      upstream.write(chunk);
+      client.pipe(upstream);
+    });
+    client.resume(); // accepted paused (pauseOnConnect): a 'data' listener alone does not start the flow
+  }
   const closed = (s: Socket) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve())));
   // A side that closes with its other direction still open was aborted, not half-closed: tear down the other.
   client.once('close', () => {

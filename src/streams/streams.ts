@@ -11,7 +11,9 @@ import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/load.js';
 import type { GatewayDoc } from '../config/schema.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { parseDuration } from '../config/duration.js';
 import type { StreamContext } from './context.js';
+import { compileProxyAccept } from './proxy-in.js';
 import { buildStreamRoutes } from './route-table.js';
 import { listenerSettings, type ListenerSettings } from './settings.js';
 import { TcpStreamListener, type ListenerState } from './tcp-listener.js';
@@ -71,6 +73,9 @@ export class Streams {
 
   /** start builds and binds every listener of the configuration; on a bind failure the ones started are closed and StreamListenFailed is thrown. */
   async start(loaded: LoadedConfig, upstreams: ReadonlyMap<string, Upstream>): Promise<void> {
+    // proxyProtocol is start-only (restart-required.ts), like on the HTTP listener.
+    const pp = loaded.gateway.proxyProtocol?.accept;
+    this.ctx.proxyAccept = compileProxyAccept(pp && { from: pp.from, versions: pp.versions, timeoutMs: parseDuration(pp.timeout) });
     const routes = buildStreamRoutes(loaded, upstreams);
     for (const [name, settings] of settingsOf(loaded.gateway)) {
       const listener = createListener({ settings, routes: routes.get(name)! }, this.ctx);

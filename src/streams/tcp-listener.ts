@@ -11,7 +11,7 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
-import { claimedSource, readProxyHeader, type ProxyEndpoint } from '../proxy-protocol/index.js';
+import { claimedSource, readProxyHeader, V2_SIGNATURE, type ProxyEndpoint } from '../proxy-protocol/index.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { parseClientHello } from './client-hello.js';
 import { connectStream } from './connect.js';
@@ -179,11 +179,14 @@ export class TcpStreamListener {
       const header = this.ctx.proxyHeader(route, { address: record.client, port: record.clientPort }, destination);
       if (header !== undefined) upstream.write(header);
       this.pending.delete(client);
-      const s = splice(client, upstream, first, settings.idleTimeoutMs);
+      // A client outside proxyProtocol.accept.from cannot claim an address: a stream that opens with a PROXY header is cut (tls-passthrough refuses it as a non-TLS first record).
+      const guard = accept !== undefined && record.peer === undefined && settings.protocol === 'tcp' ? (chunk: Buffer) => !startsWithProxyHeader(chunk) : undefined;
+      const s = splice(client, upstream, first, settings.idleTimeoutMs, guard);
       const conn: Conn = { upstream: route.upstream, splice: s, drainTimer: undefined };
       this.conns.add(conn);
       this.ctx.metrics.opened(settings.name, route.id);
       const result = await s.done;
+      if (result.end === 'refused') record.reason = 'a PROXY protocol header from a peer not in proxyProtocol.accept.from';
       if (conn.drainTimer !== undefined) clearTimeout(conn.drainTimer);
       this.conns.delete(conn);
       target.inflight--;
@@ -192,6 +195,15 @@ export class TcpStreamListener {
       this.pending.delete(client);
     }
   }
+}
+
+const V1_PREFIX = Buffer.from('PROXY ', 'latin1');
+
+/** startsWithProxyHeader tells whether a first chunk opens with a PROXY protocol signature (v1 or v2). */
+function startsWithProxyHeader(chunk: Buffer): boolean {
+  const n = Math.min(chunk.length, V2_SIGNATURE.length);
+  if (n >= 5 && chunk.compare(V2_SIGNATURE, 0, n, 0, n) === 0) return true;
+  return chunk.length >= V1_PREFIX.length && chunk.compare(V1_PREFIX, 0, V1_PREFIX.length, 0, V1_PREFIX.length) === 0;
 }
 
 /** plainIp strips the IPv4-mapped prefix, so logs and ip-hash see 10.0.0.1, not ::ffff:10.0.0.1. */
