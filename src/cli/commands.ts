@@ -5,7 +5,7 @@
  */
 
 /** OptionName names one option the command line knows. */
-export type OptionName = 'config' | 'workers' | 'header' | 'force' | 'help' | 'version';
+export type OptionName = 'config' | 'workers' | 'header' | 'listener' | 'sni' | 'force' | 'help' | 'version';
 
 /** OptionSpec is one option: how it is spelt and what it takes. */
 export interface OptionSpec {
@@ -25,6 +25,8 @@ export const OPTIONS: Readonly<Record<OptionName, OptionSpec>> = {
     help: 'worker processes: a number or "auto" (one per CPU); default: gateway.yaml `workers`, else 1 ("auto" with NODE_ENV=production)',
   },
   header: { short: 'H', value: 'LINE', multiple: true, help: 'a request header, "Name: value" (repeatable)' },
+  listener: { short: 'l', value: 'NAME', help: 'explain a connection to this stream listener (gateway.yaml `streams`) instead of an HTTP request' },
+  sni: { short: 'n', value: 'NAME', help: 'the server name (SNI) the connecting client sends (tls-passthrough listeners)' },
   force: { short: 'f', help: 'overwrite files that already exist' },
   help: { short: 'h', help: 'show this help' },
   version: { short: 'v', help: 'print the version' },
@@ -66,11 +68,12 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     args: [0, 0],
   },
   explain: {
-    usage: "METHOD URL [-H 'Name: value']... [--config FILE]",
-    summary: 'Show which route a request takes, and why the others do not',
-    details: 'Prints the matching route, why each other candidate did not match, the plugin chain, the upstream and the target its balancer would pick now. URL is a path or a full URL (its host is matched). Connects to nothing. Exit 1 when no route matches.',
-    options: ['config', 'header'],
-    args: [2, 2],
+    usage: "METHOD URL [-H 'Name: value']... [--config FILE]  |  --listener NAME [--sni NAME] [--config FILE]",
+    summary: 'Show which route a request (or a stream connection) takes, and why the others do not',
+    details:
+      'Prints the matching route, why each other candidate did not match, the plugin chain, the upstream and the target its balancer would pick now. URL is a path or a full URL (its host is matched). With --listener, explains a connection to a stream listener instead (--sni: the name a TLS client sends). Connects to nothing. Exit 1 when no route matches.',
+    options: ['config', 'header', 'listener', 'sni'],
+    args: [0, 2],
   },
   demo: {
     usage: '',

@@ -2,9 +2,12 @@
  * `switchyard explain METHOD URL [-H 'Name: value']...`: which route a request
  * takes and why the others do not, the chain it runs, the upstream, and the
  * target the balancer would pick now. Needs no network access to upstreams.
+ * `switchyard explain --listener NAME [--sni NAME]` does the same for a
+ * connection to a stream listener (src/streams/explain.ts).
  */
 import { pino } from 'pino';
 import { ConfigInvalid } from '../config/errors.js';
+import { COMMANDS } from './commands.js';
 import { printConfigErrors } from './output.js';
 import { createGateway } from '../gateway/gateway.js';
 import { explain as explainRoute } from '../routing/explain.js';
@@ -13,7 +16,8 @@ import { explain as explainRoute } from '../routing/explain.js';
 export async function explain(configFile: string, args: string[], headerLines: string[]): Promise<number> {
   const [method, url] = args;
   if (!method || !url) {
-    process.stderr.write('usage: switchyard explain METHOD URL [-H "Name: value"]...\n');
+    // The parser admits no positional arguments for --listener; without it, METHOD and URL are required (same line as the parser's).
+    process.stderr.write(`switchyard: missing arguments: switchyard explain ${COMMANDS.explain!.usage} (see "switchyard help explain")\n`);
     return 2;
   }
   const headers: Record<string, string> = {};
@@ -57,6 +61,40 @@ export async function explain(configFile: string, args: string[], headerLines: s
     }
     await gw.close();
     return out.winner ? 0 : 1;
+  } catch (err) {
+    if (err instanceof ConfigInvalid) {
+      printConfigErrors(err);
+      return 1;
+    }
+    throw err;
+  }
+}
+
+/** explainStreamCommand prints which stream route a connection to `listener` (with SNI `sni`) takes; returns the exit code. */
+export async function explainStreamCommand(configFile: string, listener: string, sni: string | undefined): Promise<number> {
+  try {
+    const gw = await createGateway({ configFile, logger: pino({ level: 'silent' }), offline: true });
+    const out = gw.explainStream(listener, sni);
+    await gw.close();
+    const w = (s: string) => process.stdout.write(s + '\n');
+    if (!out.ok) {
+      process.stderr.write(`${out.error}\n`);
+      return 2;
+    }
+    w(`connection to ${out.listener} (${out.protocol}, port ${out.port})${out.protocol === 'tls-passthrough' ? (out.sni ? ` with SNI ${out.sni}` : ' without SNI') : ''}`);
+    const r = out.winner;
+    if (r) {
+      const t = r.upstream.pick('127.0.0.1');
+      w(`→ stream route ${r.id} (${r.file}:${r.line})${r.sni ? `, match sni ${r.sni}` : ''}`);
+      w(`  upstream: ${r.upstream.name} (${r.upstream.balancer.name}, ${r.upstream.eligible.length}/${r.upstream.targets.length} eligible)`);
+      w(`  target:   ${t ? t.id : '(none eligible: the connection is closed)'}`);
+      if (r.proxyProtocol) w(`  sends:    PROXY protocol ${r.proxyProtocol}`);
+    } else w(out.protocol === 'tls-passthrough' ? '→ no stream route takes it (refused with a TLS unrecognized_name alert)' : '→ no stream route on this listener (the connection is closed)');
+    if (out.others.length > 0) {
+      w('other routes:');
+      for (const o of out.others) w(`  ${o.route.id.padEnd(24)} ${o.reason}`);
+    }
+    return r ? 0 : 1;
   } catch (err) {
     if (err instanceof ConfigInvalid) {
       printConfigErrors(err);

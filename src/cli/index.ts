@@ -54,6 +54,7 @@ async function main(argv: string[]): Promise<number> {
     case 'routes':
       return (await import('./routes.js')).routes(config);
     case 'explain':
+      if (values.listener !== undefined) return (await import('./explain.js')).explainStreamCommand(config, values.listener, values.sni);
       return (await import('./explain.js')).explain(config, args, values.header ?? []);
     case 'demo':
       return (await import('./demo.js')).demo();

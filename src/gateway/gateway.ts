@@ -29,6 +29,7 @@ import { listenFailed } from '../front-door/listen-error.js';
 import { IdleMemory } from '../process/idle-memory.js';
 import { streamContext } from '../streams/context.js';
 import { StreamListenFailed, Streams } from '../streams/streams.js';
+import { explainStream, type StreamExplanation } from '../streams/explain.js';
 import { NO_STREAM_METRICS } from '../telemetry/stream-metrics.js';
 import type { RunningRegistry } from '../registry/index.js';
 import { gatewayBackend } from './admin-backend.js';
@@ -213,6 +214,11 @@ export class Gateway implements GatewayState {
   /** streamPorts maps each running stream listener to its bound port (after listen). */
   streamPorts(): Record<string, number> {
     return this.streams?.ports() ?? {};
+  }
+
+  /** explainStream tells which stream route a connection to `listener` with server name `sni` takes (switchyard explain --listener). */
+  explainStream(listener: string, sni: string | undefined): StreamExplanation {
+    return explainStream(this.live.loaded, this.runtime.upstreams, listener, sni);
   }
 
   /** streamListeners describes the running stream listeners (admin API, explain). */
