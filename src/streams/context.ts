@@ -65,8 +65,8 @@ export interface StreamContext {
 
 /** streamContext builds the shared context; `access` is the access logger (undefined = access log off). */
 export function streamContext(log: Logger, access: Logger | undefined, metrics: StreamMetrics): StreamContext {
+  // The access logger already says kind: access; `listener` tells a stream line from a request line.
   const line = (r: StreamRecord, extra: Record<string, unknown>) => ({
-    kind: 'stream',
     listener: r.listener,
     route: r.route,
     upstream: r.upstream,

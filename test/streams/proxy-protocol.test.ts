@@ -113,7 +113,7 @@ describe('PROXY protocol in on stream listeners', () => {
       expect(JSON.parse((await directAll).toString().split('\n')[0]!).source.address).toBe('127.0.0.2');
 
       const refusals = await waitFor(() => {
-        const r = log.lines.filter((l) => l.kind === 'stream' && l.code === 'SY_ERR_BAD_REQUEST');
+        const r = log.lines.filter((l) => l.listener === 'pp' && l.code === 'SY_ERR_BAD_REQUEST');
         return r.length >= 2 && r;
       });
       expect(refusals.map((l) => l.client).sort()).toEqual(['127.0.0.1', '127.0.0.2']);
