@@ -85,6 +85,7 @@ export function configView(gw: GatewayState) {
     gateway: { version: gatewayVersion(), startedAt: gw.startedAt.toISOString(), uptimeSeconds: Math.floor((now - gw.startedAt.getTime()) / 1000), pid: process.pid, node: process.version },
     store: gw.storeStatus(),
     certificates: gw.certificates(),
+    streams: gw.streamListeners(),
   };
 }
 

@@ -30,6 +30,8 @@ export interface GatewayState {
   readonly startedAt: Date;
   readonly observer: { readonly traffic: Pick<Traffic, 'snapshot'> };
   certificates(): Array<{ cert: string; names: readonly string[]; notAfter: string }>;
+  /** streamListeners describes the running stream listeners (name, protocol, address, open connections, routes). */
+  streamListeners(): Array<{ name: string; protocol: string; host: string; port: number; open: number; routes: string[] }>;
   storeStatus(): { kind: string; healthy: boolean };
   readiness(): Record<string, boolean>;
   reload(): Promise<ReloadResult>;

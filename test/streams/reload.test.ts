@@ -116,6 +116,11 @@ describe('stream reload', () => {
       s3.destroy();
       // s1 still listens on its old port.
       expect(gw.gateway.streamPorts().s1).toBe(ports.s1);
+      // GET /config shows the running listeners and the notice.
+      const config = (await (await fetch(`${gw.adminUrl}/config`)).json()) as { streams: Array<{ name: string; port: number; routes: string[] }>; restartRequired: Array<{ key: string }> };
+      expect(config.streams.map((l) => `${l.name}:${l.routes.join()}`).sort()).toEqual(['s1:r1', 's2:r2', 's3:r3']);
+      expect(config.streams.find((l) => l.name === 's1')!.port).toBe(ports.s1);
+      expect(config.restartRequired.map((n) => n.key)).toEqual(['streams.s1.listen.port']);
 
       // After drainTimeout the replaced pool's and the removed listener's connections are cut (the client sees the end).
       await Promise.all([once(onSwap, 'end'), once(onRemoved, 'end')]);
