@@ -88,7 +88,7 @@ export class UdpStreamListener {
     const key = `${rinfo.address}\0${rinfo.port}`;
     let s = this.sessions.get(key);
     if (s === undefined) {
-      s = this.open_(key, rinfo);
+      s = this.startSession(key, rinfo);
       if (s === undefined) return;
     }
     s.timer.refresh();
@@ -97,8 +97,8 @@ export class UdpStreamListener {
     s.socket.send(msg, Number(port), hostname.replace(/^\[(.*)\]$/, '$1'));
   }
 
-  /** open_ starts a session: route, pick a target, open its upstream socket. */
-  private open_(key: string, rinfo: RemoteInfo): Session | undefined {
+  /** startSession starts a session: route, pick a target, open its upstream socket. */
+  private startSession(key: string, rinfo: RemoteInfo): Session | undefined {
     const { settings, routes } = this.state;
     const record: StreamRecord = { listener: settings.name, client: rinfo.address, clientPort: rinfo.port, started: performance.now() };
     if (settings.maxConnections > 0 && this.sessions.size >= settings.maxConnections) {
