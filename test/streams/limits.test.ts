@@ -1,7 +1,7 @@
 /**
  * Per-listener limits and per-client balancing of streams: maxConnections
  * closes connections over the cap as they arrive (logged SY_ERR_STREAM_LIMIT),
- * and ip-hash keeps each client address on one target, connection after connection.
+ * idleTimeout closes a quiet stream, and ip-hash keeps each client address on one target, connection after connection.
  */
 import { once } from 'node:events';
 import { connect, createServer, type Server } from 'node:net';
@@ -58,6 +58,31 @@ describe('stream limits and ip-hash', () => {
       expect(await gw.gateway.metricsText()).toMatch(/switchyard_stream_dropped_total\{listener="s",reason="limit"\} 1/);
     } finally {
       for (const s of open) s.destroy();
+      await gw.close();
+    }
+  }, 30_000);
+
+  it('idleTimeout: a stream quiet both ways is closed and logged as idle-timeout', async () => {
+    const quiet = createServer((s) => s.on('error', () => undefined));
+    quiet.listen(0, '127.0.0.1');
+    await once(quiet, 'listening');
+    servers.push(quiet);
+    const log = captureLog();
+    const gw = await startStreamGateway(
+      { s: { idleTimeout: '300ms' } },
+      { 'routes/s.yaml': { upstreams: { s: { targets: [{ url: `tcp://127.0.0.1:${(quiet.address() as { port: number }).port}` }] } }, streamRoutes: [{ id: 's', listener: 's', upstream: 's' }] } },
+      { logger: log.logger },
+    );
+    try {
+      const c = await openSocket(gw.streamPort('s'));
+      c.on('error', () => undefined);
+      const started = Date.now();
+      await readAll(c);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(250);
+      const line = await waitFor(() => log.lines.find((l) => l.msg === 'stream closed'));
+      expect(line).toMatchObject({ listener: 's', end: 'idle-timeout' });
+      c.destroy();
+    } finally {
       await gw.close();
     }
   }, 30_000);
