@@ -1,7 +1,7 @@
 /**
  * Stream faults with real sockets: a target that dies mid-stream, a hung
  * target (connect timeout, then one retry elsewhere), a refused target (retry
- * and passive ejection), half-close in both directions, a slow reader of
+ * and passive ejection), a dead target found by the active TCP check, half-close in both directions, a slow reader of
  * 100 MB (memory stays flat: backpressure, no buffering), and many
  * connections opened and closed (no file descriptor leak).
  */
@@ -23,7 +23,11 @@ afterAll(() => {
 
 /** startServer starts a loopback TCP server (allowHalfOpen) with a connection handler. */
 async function startServer(handler: (s: Socket) => void): Promise<number> {
-  const server = createServer({ allowHalfOpen: true }, handler);
+  // Health probes connect and leave at once: a write to such a socket resets, which is no test's business.
+  const server = createServer({ allowHalfOpen: true }, (s) => {
+    s.on('error', () => undefined);
+    handler(s);
+  });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
   servers.push(server);
@@ -130,6 +134,28 @@ describe('stream faults', () => {
       expect(bad.state(Date.now())).toBe('ejected');
       const admin = (await (await fetch(`${gw.adminUrl}/upstreams`)).json()) as { upstreams: Array<{ name: string; targets: Array<{ url: string; state: string }> }> };
       expect(JSON.stringify(admin)).toContain(`tcp://127.0.0.1:${closed}`);
+    });
+  }, 30_000);
+
+  it('an active TCP check takes a dead target out of the rotation before any stream tries it', async () => {
+    const dead = await startServer(() => undefined);
+    servers.pop()!.close();
+    const good = await startServer((s) => s.end('good'));
+    const gw = await startStreamGateway(
+      { s: {} },
+      {
+        'routes/s.yaml': {
+          upstreams: { s: { healthCheck: { type: 'tcp', interval: '100ms', unhealthyThreshold: 1, jitter: 0 }, targets: [{ url: `tcp://127.0.0.1:${dead}` }, { url: `tcp://127.0.0.1:${good}` }] } },
+          streamRoutes: [{ id: 's', listener: 's', upstream: 's' }],
+        },
+      },
+    );
+    await withGateway(gw, async (p) => {
+      const upstream = gw.gateway.runtime.upstreams.get('s')!;
+      await waitFor(() => upstream.eligible.length === 1, { message: 'the dead target checked out' });
+      for (let i = 0; i < 4; i++) expect(await answer(p)).toBe('good');
+      expect(upstream.targets[0]!.requests).toBe(0);
+      expect(upstream.targets[0]!.state(Date.now())).toBe('unhealthy');
     });
   }, 30_000);
 
