@@ -15,6 +15,11 @@
  *   RATE       calls per second (default 50; 0: none, only the HTTP endpoint)
  *   PORT       port to listen on (default 0: any free port)
  *   HOST       address callers dial (default 127.0.0.1 for this one-machine demo)
+ *
+ * Run it from the checkout's root after `npm ci`: node examples/orders-caller/caller.js.
+ * This folder has no package.json of its own, so `switchyard-gateway/client` resolves
+ * to the checkout's build (a package may import itself by name); copied into another
+ * project, install the package there first (npm install <path to this checkout>).
  */
 import http from 'node:http';
 import { createClient, registerInstance } from 'switchyard-gateway/client';
@@ -69,7 +74,13 @@ async function callOnce() {
 
 server.listen(Number(process.env.PORT ?? 0), host, async () => {
   const port = server.address().port;
-  const lease = await registerInstance({ registry, app: 'ORDERS', host, port, healthCheckPath: '/healthz', renewalInterval: '5s', leaseDuration: '15s' });
+  let lease;
+  try {
+    lease = await registerInstance({ registry, app: 'ORDERS', host, port, healthCheckPath: '/healthz', renewalInterval: '5s', leaseDuration: '15s' });
+  } catch (err) {
+    console.error(err.message); // e.g. "cannot register ORDERS: http://127.0.0.1:8761/eureka: connect ECONNREFUSED" (is the gateway running?)
+    process.exit(1);
+  }
   console.log(`ORDERS instance ${lease.instanceId} listening on http://${host}:${port}, calling USERS ${rate} times a second`);
 
   const calls = rate > 0 ? setInterval(() => void callOnce(), 1000 / rate) : undefined;

@@ -51,7 +51,7 @@ server.listen(Number(process.env.PORT ?? 0), host, () => {
       console.error(`USERS instance ${instanceId} could not register with ${new URL(registry).host}: ${err.message}`);
       process.exit(1);
     }
-    console.log(`USERS instance ${instanceId} listening on http://${host}:${port}, registered with ${new URL(registry).host}`);
+    console.log(`USERS instance ${instanceId} (pid ${process.pid}) listening on http://${host}:${port}, registered with ${new URL(registry).host}`);
   });
 
   let stopping = false;

@@ -1,0 +1,72 @@
+/**
+ * Issue 15's walkthrough, README "Service discovery", run as the README
+ * writes it: the example gateway (examples/gateway/gateway.yaml, on free
+ * ports through PUBLIC_PORT/ADMIN_PORT/REGISTRY_PORT), two instances of
+ * examples/users-service registering through eureka-js-client, the README's
+ * curl commands (ports rewritten) — the pool fills, requests alternate over
+ * both, and Ctrl-C on one instance while the README's 20-second loop runs
+ * costs no request.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitFor } from '../../src/testing/index.js';
+import { command, killAll, onPorts, shell, startExampleGateway, startUsers, upstream, type ExampleGateway, type UsersInstance } from './helpers.js';
+
+const SECTION = 'Service discovery';
+let gw: ExampleGateway;
+let users: UsersInstance[];
+
+beforeAll(async () => {
+  gw = await startExampleGateway();
+  users = await Promise.all([startUsers(gw), startUsers(gw)]);
+}, 60_000);
+afterAll(killAll);
+
+describe('15: README "Service discovery", word for word', () => {
+  it('the pool fills with both instances, each with its registry source (/upstreams and the README curl)', async () => {
+    const urls = users.map((u) => u.url).sort();
+    await waitFor(async () => (await upstream(gw, 'users')).targets.map((t) => t.url).sort().join() === urls.join(), { timeout: 5000, message: 'both instances in the users pool' });
+    const view = await upstream(gw, 'users');
+    expect(view.discovery).toMatchObject({ kind: 'registry', subject: 'USERS', instances: 2 });
+    for (const u of users) expect(view.targets).toContainEqual(expect.objectContaining({ url: u.url, source: expect.stringMatching(new RegExp(`^registry USERS ${u.instanceId.replaceAll('.', '\\.')}, lease \\d+s$`)) }));
+
+    const out = await shell(onPorts(command(SECTION, 'curl -s 127.0.0.1:9901/upstreams'), gw));
+    for (const u of users) expect(out).toContain(u.url);
+    const dashboard = await fetch(`http://127.0.0.1:${gw.adminPort}/`);
+    expect(dashboard.status).toBe(200);
+    expect(dashboard.headers.get('content-type')).toContain('text/html');
+  }, 30_000);
+
+  it('requests balance over both (round-robin: the README loop alternates)', async () => {
+    const out = await shell(onPorts(command(SECTION, 'for i in 1 2 3 4;'), gw));
+    const served = out.trim().split('\n').map((l) => (JSON.parse(l) as { servedBy: string }).servedBy);
+    expect(served).toHaveLength(4);
+    expect(new Set(served)).toEqual(new Set(users.map((u) => u.url.slice('http://'.length))));
+    expect(served[0]).not.toBe(served[1]);
+    expect(served[0]).toBe(served[2]);
+    expect(served[1]).toBe(served[3]);
+  }, 30_000);
+
+  it('Ctrl-C on one instance while the README loop runs: it deregisters and leaves, and every request answers 200', async () => {
+    const [leaving, staying] = users as [UsersInstance, UsersInstance];
+    const accessLines = () => gw.proc.output().split('\n').filter((l) => l.includes('"kind":"access"')).length;
+    const before = accessLines();
+    const loop = shell(onPorts(command(SECTION, 'end=$((SECONDS+20));'), gw));
+    // Stop the instance once the loop has been running for a while (as a person would, a few seconds in).
+    await waitFor(() => accessLines() >= before + 20, { timeout: 10_000, message: 'the loop to be under way' });
+    leaving.child.kill('SIGINT');
+    expect(await leaving.exited).toBe(0);
+    expect(leaving.output()).toContain('deregistered');
+    const atExit = accessLines();
+    await waitFor(async () => (await upstream(gw, 'users')).targets.map((t) => t.url).join() === staying.url, { timeout: 5000, message: 'the stopped instance to leave the pool' });
+
+    const out = await loop;
+    // One line: every request of the loop answered 200.
+    expect(out.trim().split('\n')).toEqual([expect.stringMatching(/^\s*\d+ 200$/)]);
+    expect(accessLines()).toBeGreaterThan(atExit + 20); // the loop went on after the instance was gone
+    const total = Number(out.trim().split(/\s+/)[0]);
+    expect(total).toBeGreaterThan(40);
+    // And the instance that stays answers the rest.
+    const r = await fetch(`http://127.0.0.1:${gw.port}/api/users/9`);
+    expect(((await r.json()) as { servedBy: string }).servedBy).toBe(staying.url.slice('http://'.length));
+  }, 60_000);
+});
