@@ -2,10 +2,11 @@
 /**
  * `prepare` hook, after the build: marks the package's command
  * (package.json `bin`, dist/src/cli/index.js) executable. tsc writes it
- * without the execute bit; npm sets the bit itself when it links the command
- * of an installed package, but not for the checkout's own command, so in a
- * fresh clone `npm exec switchyard -- ...` (and `npx switchyard`) failed with
- * "Permission denied". A bin that is not built yet is skipped.
+ * without the execute bit. `npm exec switchyard` in a checkout links the
+ * checkout into npm's npx cache and sets the bit when it makes that link,
+ * once per path: a later fresh clone (or a deleted and rebuilt dist/) at the
+ * same path reused the link and failed with "Permission denied". A bin that
+ * is not built yet is skipped.
  */
 import { chmodSync, existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';

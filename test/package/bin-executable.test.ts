@@ -1,8 +1,10 @@
 /**
- * Regression: in a fresh clone, `npm ci` built dist/src/cli/index.js without
- * the execute bit, so the checkout's own command failed
- * (`npm exec switchyard -- start` → "sh: 1: switchyard: Permission denied").
- * `prepare` now marks the package's bin executable after the build.
+ * Regression: `npm ci` built dist/src/cli/index.js without the execute bit.
+ * `npm exec switchyard` links a checkout into npm's npx cache once per path
+ * and sets the bit only then, so a fresh clone at a path used before failed
+ * (`npm exec switchyard -- start` → "sh: 1: switchyard: Permission denied",
+ * found following the README's walkthrough). `prepare` now marks the
+ * package's bin executable after the build.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
