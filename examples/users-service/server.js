@@ -29,7 +29,7 @@ server.listen(Number(process.env.PORT ?? 0), host, () => {
   const port = server.address().port;
   const instanceId = `${host}:users:${port}`; // unique per instance (eureka-js-client would use hostName, the same for all)
   const client = new Eureka({
-    logger: { debug() {}, info() {}, warn: console.warn, error: console.error },
+    logger: { debug() {}, info() {}, warn: (msg) => console.warn(msg), error: (msg) => console.error(msg) }, // its messages, without stack traces
     instance: {
       app: 'USERS',
       instanceId,

@@ -70,3 +70,33 @@ describe('15: README "Service discovery", word for word', () => {
     expect(((await r.json()) as { servedBy: string }).servedBy).toBe(staying.url.slice('http://'.length));
   }, 60_000);
 });
+
+describe('15: README "Service discovery": an instance killed without deregistering', () => {
+  it('kill -9 while requests flow: every request still answers 200 (refused connections retried on the other instance), and the dead one leaves the rotation', async () => {
+    const fresh = await startUsers(gw);
+    const survivor = users[1]!;
+    await waitFor(async () => (await upstream(gw, 'users')).targets.filter((t) => t.state === 'healthy').length === 2, { timeout: 5000, message: 'two healthy instances again' });
+
+    const statuses = new Map<number, number>();
+    let stop = false;
+    const loop = (async () => {
+      for (let i = 0; !stop; i++) {
+        const r = await fetch(`http://127.0.0.1:${gw.port}/api/users/${i}`);
+        await r.arrayBuffer();
+        statuses.set(r.status, (statuses.get(r.status) ?? 0) + 1);
+      }
+    })();
+    await waitFor(() => (statuses.get(200) ?? 0) >= 20, { timeout: 10_000, message: 'requests flowing' });
+    fresh.child.kill('SIGKILL');
+    await fresh.exited;
+    const atKill = statuses.get(200) ?? 0;
+    // Out of rotation: ejected by outlier detection (3 refused connections), or marked unhealthy by the active check, whichever comes first.
+    await waitFor(async () => ['ejected', 'unhealthy'].includes((await upstream(gw, 'users')).targets.find((t) => t.url === fresh.url)?.state ?? ''), { timeout: 10_000, message: 'the killed instance out of rotation' });
+    await waitFor(() => (statuses.get(200) ?? 0) >= atKill + 50, { timeout: 20_000, message: '50 more requests after the kill' });
+    stop = true;
+    await loop;
+    expect([...statuses.keys()]).toEqual([200]);
+    const r = await fetch(`http://127.0.0.1:${gw.port}/api/users/1`);
+    expect(((await r.json()) as { servedBy: string }).servedBy).toBe(survivor.url.slice('http://'.length));
+  }, 60_000);
+});
