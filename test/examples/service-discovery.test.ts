@@ -72,7 +72,7 @@ describe('15: README "Service discovery", word for word', () => {
 });
 
 describe('15: README "Service discovery": an instance killed without deregistering', () => {
-  it('kill -9 while requests flow: every request still answers 200 (refused connections retried on the other instance), and the dead one leaves the rotation', async () => {
+  it('kill -9 while requests flow: every request still answers 200 (refused connections retried on the other instance), and the dead one leaves the rotation, then the registry at lease expiry', async () => {
     const fresh = await startUsers(gw);
     const survivor = users[1]!;
     await waitFor(async () => (await upstream(gw, 'users')).targets.filter((t) => t.state === 'healthy').length === 2, { timeout: 5000, message: 'two healthy instances again' });
@@ -88,6 +88,7 @@ describe('15: README "Service discovery": an instance killed without deregisteri
     })();
     await waitFor(() => (statuses.get(200) ?? 0) >= 20, { timeout: 10_000, message: 'requests flowing' });
     fresh.child.kill('SIGKILL');
+    const killedAt = Date.now();
     await fresh.exited;
     const atKill = statuses.get(200) ?? 0;
     // Out of rotation: ejected by outlier detection (3 refused connections), or marked unhealthy by the active check, whichever comes first.
@@ -96,7 +97,10 @@ describe('15: README "Service discovery": an instance killed without deregisteri
     stop = true;
     await loop;
     expect([...statuses.keys()]).toEqual([200]);
+    // The registry drops it when its lease runs out (expiry 15 s, evictions every 5 s in the example config), and the pool follows.
+    await waitFor(async () => (await upstream(gw, 'users')).targets.map((t) => t.url).join() === survivor.url, { timeout: 30_000, interval: 250, message: 'the killed instance evicted at lease expiry' });
+    expect(Date.now() - killedAt).toBeGreaterThanOrEqual(10_000); // not before its lease ran out (the last heartbeat was at most 5 s before the kill)
     const r = await fetch(`http://127.0.0.1:${gw.port}/api/users/1`);
     expect(((await r.json()) as { servedBy: string }).servedBy).toBe(survivor.url.slice('http://'.length));
-  }, 60_000);
+  }, 90_000);
 });
