@@ -44,6 +44,7 @@ server.listen(Number(process.env.PORT ?? 0), host, () => {
       serviceUrls: { default: [`${registry}/apps/`] }, // credentials in the URL are sent as Basic auth
       heartbeatInterval: 5000, // the demo gateway's lease.renewal (Eureka's default is 30 s)
       fetchRegistry: false, // USERS calls nobody: it only registers
+      maxRetries: 10, // waits ~30 s for a registry that is still starting (0.5 s, 1 s, 1.5 s, ... apart); default 3, ~3 s
     },
   });
   client.start((err) => {
@@ -56,7 +57,7 @@ server.listen(Number(process.env.PORT ?? 0), host, () => {
 
   let stopping = false;
   const stop = () => {
-    if (stopping) return;
+    if (stopping) process.exit(1); // a second Ctrl-C: do not wait for a registry that does not answer
     stopping = true;
     // Deregister first: once the registry answered, the gateway no longer picks this instance.
     client.stop((err) => {
