@@ -70,21 +70,23 @@ export interface Proc {
 
 const procs: ChildProcess[] = [];
 
-/** killAll kills every child process started here (SIGKILL; for afterAll). */
+/** killAll kills every child process started here and, for those run in their own process group (shell pipelines), the whole group (SIGKILL; for afterAll). */
 export async function killAll(): Promise<void> {
   await Promise.all(
-    procs.splice(0).map((c) =>
-      c.exitCode !== null || c.signalCode !== null ? undefined : new Promise<void>((r) => {
+    procs.splice(0).map((c) => {
+      if (c.exitCode !== null || c.signalCode !== null) return undefined; // a shell that ended took its pipeline with it
+      return new Promise<void>((r) => {
         c.once('exit', () => r());
-        c.kill('SIGKILL');
-      }),
-    ),
+        if (c.spawnargs[0] === 'bash') process.kill(-c.pid!, 'SIGKILL'); // the loop's curl, sort and uniq too, not only bash
+        else c.kill('SIGKILL');
+      });
+    }),
   );
 }
 
-/** run starts a child process and collects its stdout and stderr. */
+/** run starts a child process (a shell in its own process group, so killAll can end its pipeline) and collects its stdout and stderr. */
 export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Proc {
-  const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { cwd: opts.cwd ?? ROOT, env: { ...process.env, ...opts.env }, stdio: ['ignore', 'pipe', 'pipe'], detached: cmd === 'bash' });
   procs.push(child);
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
