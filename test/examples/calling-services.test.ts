@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/testing/index.js';
-import { command, killAll, startCaller, startExampleGateway, startUsers, type ExampleGateway, type Proc, type UsersInstance } from './helpers.js';
+import { command, killAll, onPorts, shell, startCaller, startExampleGateway, startUsers, type ExampleGateway, type Proc, type UsersInstance } from './helpers.js';
 
 let gw: ExampleGateway;
 let users: UsersInstance[];
@@ -43,13 +43,23 @@ describe('16: README "Calling other services", word for word', () => {
     expect(command('Calling other services', 'kill -9')).toMatch(/^kill -9 /);
   });
 
-  it('ORDERS registers itself, and GET /api/orders/{id} fetches the user from USERS', async () => {
+  it('ORDERS registers itself; GET /api/orders/{id}, direct and through the gateway (the README curl), fetches the user from USERS', async () => {
     expect(await registryApps('ORDERS')).toHaveLength(1);
     const r = await fetch(`http://127.0.0.1:${caller.port}/api/orders/7`, { headers: { 'x-request-id': 'walkthrough-7' } });
     expect(r.status).toBe(200);
     const body = (await r.json()) as { id: string; user: { id: string; servedBy: string; requestId: string } };
     expect(body).toMatchObject({ id: '7', user: { id: '7', requestId: 'walkthrough-7' } }); // from: req carried X-Request-Id over
     expect(users.map((u) => u.url)).toContain(`http://${body.user.servedBy}`);
+
+    // Through the gateway: /api/orders/* → the ORDERS pool (discovered), then east–west to USERS.
+    const viaGateway = await waitFor(
+      async () => {
+        const out = await shell(onPorts(command('Calling other services', 'curl -s localhost:8080/api/orders/'), gw));
+        return out.includes('"user"') ? (JSON.parse(out) as { id: string; user: { id: string } }) : undefined;
+      },
+      { timeout: 10_000, message: 'the README curl to reach ORDERS through the gateway' },
+    );
+    expect(viaGateway).toMatchObject({ id: '7', user: { id: '7' } });
   }, 30_000);
 
   it('calls spread over both USERS instances; one killed with SIGKILL costs no call', async () => {
