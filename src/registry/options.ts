@@ -25,6 +25,8 @@ export interface CompiledRegistryOptions {
   readonly selfPreservation: { readonly threshold: number; readonly windowMs: number } | undefined;
   readonly maxInstancesPerApp: number;
   readonly maxApps: number;
+  /** maxMetricApps caps the app label values of the registry metrics. */
+  readonly maxMetricApps: number;
   readonly maxBodyBytes: number;
   readonly maxMetadataKeys: number;
   readonly maxMetadataBytes: number;
@@ -90,6 +92,7 @@ export function compileRegistryOptions(input: unknown = {}): CompiledRegistryOpt
     selfPreservation,
     maxInstancesPerApp: doc.maxInstancesPerApp,
     maxApps: doc.limits.maxApps,
+    maxMetricApps: doc.limits.maxMetricApps,
     maxBodyBytes: doc.limits.maxBodyBytes,
     maxMetadataKeys: doc.limits.maxMetadataKeys,
     maxMetadataBytes: doc.limits.maxMetadataBytes,
