@@ -32,6 +32,7 @@ import type { RegistryState, RunningRegistry } from '../registry/index.js';
 import { gatewayBackend } from './admin-backend.js';
 import { otlpOf, Reloader } from './reload.js';
 import { RegistryView } from './registry-view.js';
+import { checkRegistryOptions } from './registry-config.js';
 import { RequestPath } from './request-path.js';
 import type { RestartCheck, RestartNotice } from './restart-required.js';
 import type { GatewayState, RejectedReload, ReloadResult } from './state.js';
@@ -111,6 +112,7 @@ export class Gateway implements GatewayState {
   /** create loads, validates and compiles the configuration; throws ConfigInvalid. */
   static async create(options: GatewayOptions): Promise<Gateway> {
     const loaded = await loadConfig(options);
+    checkRegistryOptions(loaded);
     const log = options.logger ?? createLogger(loaded.gateway);
     const now = options.now ?? Date.now;
     let self: Gateway | undefined;

@@ -39,9 +39,10 @@ export interface CompiledRegistryOptions {
 export class RegistryOptionsError extends Error {
   constructor(
     readonly path: string,
-    message: string,
+    /** reason is the message without the path (the config error renderer adds file:line and path itself). */
+    readonly reason: string,
   ) {
-    super(`discovery.registry${path.replace(/\//g, '.')}: ${message}`);
+    super(`discovery.registry${path.replace(/\//g, '.')}: ${reason}`);
     this.name = 'RegistryOptionsError';
   }
 }
