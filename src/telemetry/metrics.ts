@@ -11,6 +11,7 @@ import type { AttemptOutcome } from '../proxy/hooks.js';
 import { statusOf, type MetricsSink } from './observer.js';
 import type { SpanCounters } from './otlp-exporter.js';
 import type { Runtime } from '../proxy/runtime.js';
+import { registerDiscoveryMetrics } from './discovery-metrics.js';
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 /** classIndex maps a status to its index in CLASSES (anything below 100 is 0xx, above 599 is 5xx). */
@@ -77,6 +78,7 @@ export class PromMetrics implements MetricsSink {
         this.set(runtime()?.version ?? 0);
       },
     });
+    registerDiscoveryMetrics(reg, runtime);
     collectDefaultMetrics({ register: reg, prefix: 'switchyard_' });
   }
 

@@ -95,6 +95,16 @@ describe('merging worker views', () => {
     });
   });
 
+  it('keeps the registry field of GET /upstreams (the first worker\'s reading)', () => {
+    const registry = { store: 'redis', instances: 2, selfPreservation: { active: false } };
+    const merged = mergeUpstreams([
+      { worker: 1, pid: 11, view: { registry, upstreams: [] } },
+      { worker: 2, pid: 12, view: { registry: { ...registry, instances: 3 }, upstreams: [] } },
+    ]);
+    expect(merged.registry).toEqual(registry);
+    expect(mergeUpstreams([{ worker: 1, pid: 11, view: { upstreams: [] } }])).toEqual({ upstreams: [] });
+  });
+
   it('adds up traffic counters', () => {
     const s = (n: number) => ({ now: n, total: { requests: n, errors5xx: 1 }, routes: { r: { requests: n, errors5xx: 1 } }, upstreams: { u: { requests: n, errors5xx: 0 } } });
     expect(mergeStats([{ worker: 1, pid: 1, view: s(10) }, { worker: 2, pid: 2, view: s(20) }])).toEqual({
