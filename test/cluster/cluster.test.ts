@@ -284,6 +284,28 @@ describe('cluster startup failures', () => {
     }
   }, 30_000);
 
+  it('exits 1 when several workers would each run a private registry (discovery.registry without redis.url), naming the line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-cluster-registry-'));
+    try {
+      writeFileSync(
+        join(dir, 'gateway.yaml'),
+        'listen: { host: 127.0.0.1, port: 0 }\nadmin: { enabled: false }\ndiscovery:\n  registry:\n    listen: { host: 127.0.0.1, port: 0 }\n    allowTargets: [127.0.0.0/8]\n',
+      );
+      mkdirSync(join(dir, 'routes'));
+      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--workers', '2', '--config', join(dir, 'gateway.yaml')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+      child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      expect(code).toBe(1);
+      expect(out).toMatch(/gateway\.yaml:4:\d+: discovery\.registry: with 2 workers each worker would run its own in-memory registry/);
+      expect(out).toContain('set redis.url');
+      expect(out).not.toContain('worker started');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('exits 1 when no worker can listen (port taken) instead of restarting forever', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-cluster-port-'));
     const taken = net.createServer();
