@@ -9,6 +9,8 @@ import { gatewayVersion } from '../process/version.js';
 export function upstreamsView(gw: GatewayState) {
   const now = Date.now();
   return {
+    // The gateway's own registry (discovery.registry): instance counts, self-preservation, store health; null when it runs none.
+    registry: registryView(gw),
     upstreams: [...gw.runtime.upstreams.values()].map((u) => ({
       name: u.name,
       balancer: u.balancer.name,
@@ -42,6 +44,22 @@ export function upstreamsView(gw: GatewayState) {
         };
       }),
     })),
+  };
+}
+
+/** registryView summarises the registry for /upstreams: what its pools are filled from, and whether eviction is suspended. */
+function registryView(gw: GatewayState) {
+  const s = gw.registryState();
+  if (s === undefined) return null;
+  const sp = s.selfPreservation;
+  return {
+    store: s.store,
+    storeHealthy: s.storeHealthy,
+    instances: s.instances,
+    apps: s.apps,
+    selfPreservation: { enabled: sp.enabled, active: sp.active, renewalsPerMinute: sp.renewalsPerMinute, expectedPerMinute: sp.expectedPerMinute, threshold: sp.threshold },
+    evictions: s.evictions,
+    lastEvictionAt: s.lastEvictionAt > 0 ? new Date(s.lastEvictionAt).toISOString() : null,
   };
 }
 
