@@ -81,7 +81,7 @@ server.listen(Number(process.env.PORT ?? 0), host, async () => {
     console.error(err.message); // e.g. "cannot register ORDERS: http://127.0.0.1:8761/eureka: connect ECONNREFUSED" (is the gateway running?)
     process.exit(1);
   }
-  console.log(`ORDERS instance ${lease.instanceId} listening on http://${host}:${port}, calling USERS ${rate} times a second`);
+  console.log(`ORDERS instance ${lease.instanceId} listening on http://${host}:${port}, ${rate > 0 ? `calling USERS ${rate} times a second` : 'serving GET /api/orders/{id}'}`);
 
   const calls = rate > 0 ? setInterval(() => void callOnce(), 1000 / rate) : undefined;
   const report = setInterval(() => {
