@@ -9,7 +9,7 @@ import { gatewayVersion } from '../process/version.js';
 export function upstreamsView(gw: GatewayState) {
   const now = Date.now();
   return {
-    upstreams: [...gw.runtime.upstreams.values()].map((u) => ({
+    upstreams: [...gw.runtime.upstreams.values(), ...(gw.runtime.autoRoutes?.upstreams() ?? [])].map((u) => ({
       name: u.name,
       balancer: u.balancer.name,
       panic: u.panic,
@@ -47,11 +47,13 @@ export function upstreamsView(gw: GatewayState) {
 
 /** routesView is the resolved routing table. */
 export function routesView(gw: GatewayState) {
+  const auto = gw.runtime.autoRoutes;
   return {
     version: gw.runtime.version,
-    routes: gw.runtime.routes.map((r) => ({
+    // Automatic routes (discovery.autoRoutes) come after the route files' ones, which win over them; their source is `auto`.
+    routes: [...gw.runtime.routes, ...(auto?.routes() ?? [])].map((r) => ({
       id: r.id,
-      source: `${r.file}:${r.line}`,
+      source: r.line === 0 ? r.file : `${r.file}:${r.line}`,
       path: r.match.exact ? r.match.prefix : r.match.prefix === '/' ? '/*' : `${r.match.prefix}/*`,
       methods: r.match.methods ? [...r.match.methods] : null,
       host: r.match.host ? (r.match.host.exact ?? `*${r.match.host.suffix}`) : null,
@@ -62,6 +64,8 @@ export function routesView(gw: GatewayState) {
       stripPrefix: r.stripLength > 0,
       chain: r.pluginNames,
     })),
+    // The mapping itself, also before any application registered: `{prefix}/{app}/*` → pool auto:{APP}.
+    autoRoutes: auto ? { prefix: auto.prefix, path: `${auto.prefix}/{app}/*`, upstream: 'auto:{APP}', source: 'auto' } : null,
   };
 }
 

@@ -51,6 +51,22 @@ export interface SourceFile {
   hash: string;
 }
 
+/**
+ * RouteFallback is a table of routes asked only when no compiled route
+ * matches (discovery.autoRoutes: explicit routes always win). Its routes may
+ * change while the configuration serves (applications register and expire).
+ */
+export interface RouteFallback {
+  /** prefix is the path prefix the table covers. */
+  readonly prefix: string;
+  /** match returns the route for a normalized path, or undefined (404). */
+  match(path: string): CompiledRoute | undefined;
+  /** routes lists its routes now. */
+  routes(): readonly CompiledRoute[];
+  /** upstreams lists its pools now. */
+  upstreams(): readonly Upstream[];
+}
+
 /** Runtime is one immutable configuration version. */
 export interface Runtime {
   readonly version: number;
@@ -67,4 +83,6 @@ export interface Runtime {
   readonly trace: TraceOptions | undefined;
   /** invalidHeaders is gateway.yaml's `limits.invalidHeaders` (proxy/header-names.ts); here so a reload changes it for the next request. */
   readonly invalidHeaders: InvalidHeaders;
+  /** autoRoutes is discovery.autoRoutes, asked when no route matched; undefined when off. */
+  readonly autoRoutes?: RouteFallback;
 }
