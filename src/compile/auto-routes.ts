@@ -64,6 +64,7 @@ export function autoUpstreamDoc(app: string): UpstreamDoc {
  */
 export class AutoRoutes implements RouteFallback {
   readonly prefix: string;
+  readonly pluginNames: readonly string[];
   private readonly byApp = new Map<string, AutoRoute>();
   private unsubscribe: (() => void) | undefined;
   private wire: WirePool | undefined;
@@ -77,15 +78,33 @@ export class AutoRoutes implements RouteFallback {
     private previous: AutoRoutes | undefined,
   ) {
     this.prefix = doc.prefix;
+    this.pluginNames = env.chain.map((l) => l.name);
   }
 
   /** match returns the route of `{prefix}/{app}[/...]` for a normalized path, or undefined (unknown application: 404). */
   match(path: string): CompiledRoute | undefined {
+    const app = this.appOf(path);
+    return app === undefined ? undefined : this.byApp.get(app)?.route;
+  }
+
+  /** appOf names the application a path under the prefix addresses (upper case), or undefined. */
+  appOf(path: string): string | undefined {
     const p = this.prefix;
     if (path.length <= p.length + 1 || path.charCodeAt(p.length) !== 47 || !path.startsWith(p)) return undefined;
     let end = path.indexOf('/', p.length + 1);
     if (end === -1) end = path.length;
-    return this.byApp.get(path.slice(p.length + 1, end).toUpperCase())?.route;
+    return path.slice(p.length + 1, end).toUpperCase();
+  }
+
+  /**
+   * preview is the route a path under the prefix would take were its
+   * application registered (for `switchyard explain`, which runs no
+   * registry): its pool is built but never started, so it stays empty.
+   */
+  preview(path: string): CompiledRoute | undefined {
+    const app = this.appOf(path);
+    if (app === undefined || !/^[A-Z0-9][A-Z0-9._-]*$/.test(app)) return undefined;
+    return this.match(path) ?? this.build(app, undefined).route;
   }
 
   /** routes lists the current automatic routes, one per application, by name. */
@@ -170,7 +189,8 @@ export class AutoRoutes implements RouteFallback {
     const built = buildUpstream(`${AUTO_POOL_PREFIX}${app}`, doc, inherited?.route.upstream, ctx, carried, secret, dns);
     if (built.fresh) {
       if (inherited) retire(inherited.route.upstream, carried);
-      this.wire!(built.upstream, doc);
+      // Unwired only for preview(): a pool nothing serves from.
+      this.wire?.(built.upstream, doc);
     }
     return { route: this.routeFor(app, built.upstream), doc };
   }

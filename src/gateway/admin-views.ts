@@ -65,7 +65,7 @@ export function routesView(gw: GatewayState) {
       chain: r.pluginNames,
     })),
     // The mapping itself, also before any application registered: `{prefix}/{app}/*` → pool auto:{APP}.
-    autoRoutes: auto ? { prefix: auto.prefix, path: `${auto.prefix}/{app}/*`, upstream: 'auto:{APP}', source: 'auto' } : null,
+    autoRoutes: auto ? { prefix: auto.prefix, path: `${auto.prefix}/{app}/*`, upstream: 'auto:{APP}', stripPrefix: true, chain: auto.pluginNames, source: 'auto' } : null,
   };
 }
 

@@ -59,6 +59,8 @@ export interface SourceFile {
 export interface RouteFallback {
   /** prefix is the path prefix the table covers. */
   readonly prefix: string;
+  /** pluginNames is the chain every one of its routes runs (the global chain). */
+  readonly pluginNames: readonly string[];
   /** match returns the route for a normalized path, or undefined (404). */
   match(path: string): CompiledRoute | undefined;
   /** routes lists its routes now. */

@@ -188,7 +188,7 @@ describe('15: discovery.autoRoutes', () => {
     await register(gw, 'ORDERS', 'o-1', orders);
     await waitFor(() => gw.gateway.runtime.autoRoutes!.routes().length === 1, { timeout: 1000, message: 'the ORDERS route' });
     const routes = (await (await fetch(`${gw.adminUrl}/routes`)).json()) as any;
-    expect(routes.autoRoutes).toEqual({ prefix: '/services', path: '/services/{app}/*', upstream: 'auto:{APP}', source: 'auto' });
+    expect(routes.autoRoutes).toEqual({ prefix: '/services', path: '/services/{app}/*', upstream: 'auto:{APP}', stripPrefix: true, chain: [], source: 'auto' });
     expect(routes.routes).toEqual([expect.objectContaining({ id: 'auto:ORDERS', source: 'auto', path: '/services/orders/*', upstream: 'auto:ORDERS', stripPrefix: true })]);
     const ups = (await (await fetch(`${gw.adminUrl}/upstreams`)).json()) as any;
     const pool = ups.upstreams.find((u: any) => u.name === 'auto:ORDERS');
