@@ -4,6 +4,7 @@
  */
 import type { GatewayState } from './state.js';
 import { gatewayVersion } from '../process/version.js';
+import { AUTO_SOURCE } from '../compile/auto-routes.js';
 
 /** upstreamsView lists every pool with per-target health and load. */
 export function upstreamsView(gw: GatewayState) {
@@ -53,7 +54,7 @@ export function routesView(gw: GatewayState) {
     // Automatic routes (discovery.autoRoutes) come after the route files' ones, which win over them; their source is `auto`.
     routes: [...gw.runtime.routes, ...(auto?.routes() ?? [])].map((r) => ({
       id: r.id,
-      source: r.line === 0 ? r.file : `${r.file}:${r.line}`,
+      source: r.file === AUTO_SOURCE && r.line === 0 ? AUTO_SOURCE : `${r.file}:${r.line}`,
       path: r.match.exact ? r.match.prefix : r.match.prefix === '/' ? '/*' : `${r.match.prefix}/*`,
       methods: r.match.methods ? [...r.match.methods] : null,
       host: r.match.host ? (r.match.host.exact ?? `*${r.match.host.suffix}`) : null,
