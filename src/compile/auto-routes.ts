@@ -132,15 +132,16 @@ export class AutoRoutes implements RouteFallback {
     for (const a of inherited.values()) retire(a.route.upstream, new Set());
   }
 
-  /** stop unsubscribes and retires every pool (the gateway closes, or a reload turned autoRoutes off). */
-  stop(): void {
+  /** stop unsubscribes and retires every pool (the gateway closes, or a reload turned autoRoutes off); resolves once their connections closed. */
+  async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
     this.unsubscribe?.();
     // Never started: the previous configuration's pools are still its own.
     if (this.wire === undefined) return;
-    for (const a of this.byApp.values()) retire(a.route.upstream, new Set());
+    const closing = [...this.byApp.values()].map((a) => retire(a.route.upstream, new Set()));
     this.byApp.clear();
+    await Promise.all(closing);
   }
 
   /** handOver stops following the registry and gives this configuration's pools to the next one. */
@@ -203,7 +204,7 @@ export class AutoRoutes implements RouteFallback {
 }
 
 /** retire stops a pool and closes its connections (in-flight requests finish first), except targets a successor carries. */
-function retire(upstream: Upstream, carried: ReadonlySet<Target>): void {
+function retire(upstream: Upstream, carried: ReadonlySet<Target>): Promise<unknown> {
   upstream.dispose();
-  void Promise.all(upstream.targets.filter((t) => !carried.has(t)).map((t) => t.close()));
+  return Promise.all(upstream.targets.filter((t) => !carried.has(t)).map((t) => t.close()));
 }

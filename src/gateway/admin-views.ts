@@ -5,12 +5,13 @@
 import type { GatewayState } from './state.js';
 import { gatewayVersion } from '../process/version.js';
 import { AUTO_SOURCE } from '../compile/auto-routes.js';
+import { pools } from '../proxy/runtime.js';
 
 /** upstreamsView lists every pool with per-target health and load. */
 export function upstreamsView(gw: GatewayState) {
   const now = Date.now();
   return {
-    upstreams: [...gw.runtime.upstreams.values(), ...(gw.runtime.autoRoutes?.upstreams() ?? [])].map((u) => ({
+    upstreams: pools(gw.runtime).map((u) => ({
       name: u.name,
       balancer: u.balancer.name,
       panic: u.panic,

@@ -17,7 +17,7 @@ import type { Upstream } from '../upstream/upstream.js';
 import { compileRuntime, type Compiled } from '../compile/compile.js';
 import { wireHealth } from '../compile/health-wiring.js';
 import { PluginHost } from '../compile/plugin-host.js';
-import type { Runtime } from '../proxy/runtime.js';
+import { pools, type Runtime } from '../proxy/runtime.js';
 import { NO_METRICS, Observer, type MetricsSink } from '../telemetry/observer.js';
 import { PromMetrics } from '../telemetry/metrics.js';
 import { createLogger } from '../telemetry/logger.js';
@@ -98,7 +98,7 @@ export class Gateway implements GatewayState {
       {
         activity: () => this.observer.seen + this.live.attempts,
         busy: () => {
-          for (const u of this.runtime.upstreams.values()) for (const t of u.targets) if (t.inflight > 0) return true;
+          for (const u of pools(this.runtime)) for (const t of u.targets) if (t.inflight > 0) return true;
           return false;
         },
       },
@@ -304,8 +304,8 @@ export class Gateway implements GatewayState {
     this.auto = compiled.auto;
     if (this.front) {
       if (compiled.auto) compiled.auto.start(this.wireAuto);
-      else oldAuto?.stop();
-    } else if (compiled.auto === undefined) oldAuto?.stop();
+      else void oldAuto?.stop();
+    } else if (compiled.auto === undefined) void oldAuto?.stop();
   }
 
   /**
@@ -322,9 +322,10 @@ export class Gateway implements GatewayState {
     await this.otlp?.close();
     await this.admin?.close();
     for (const u of this.runtime.upstreams.values()) u.dispose();
-    this.auto?.stop();
+    const autoClosed = this.auto?.stop();
     this.unwired = [];
     await Promise.all([...this.runtime.upstreams.values()].flatMap((u) => u.targets.map((t) => t.close())));
+    await autoClosed;
     // After the pools: their providers stopped reading it.
     await this.registry?.close();
     await Promise.all(this.live.links.map((l) => Promise.resolve(l.hooks.close?.()).catch(() => undefined)));

@@ -88,3 +88,14 @@ export interface Runtime {
   /** autoRoutes is discovery.autoRoutes, asked when no route matched; undefined when off. */
   readonly autoRoutes?: RouteFallback;
 }
+
+/** pools lists every pool a runtime serves from: the route files' and, after them, the automatic routes' (auto:APP). */
+export function pools(rt: Runtime): Upstream[] {
+  const auto = rt.autoRoutes?.upstreams();
+  return auto && auto.length > 0 ? [...rt.upstreams.values(), ...auto] : [...rt.upstreams.values()];
+}
+
+/** poolNamed finds a pool by name among the route files' and the automatic ones (whose names, auto:APP, no route file can use). */
+export function poolNamed(rt: Runtime, name: string): Upstream | undefined {
+  return rt.upstreams.get(name) ?? rt.autoRoutes?.upstreams().find((u) => u.name === name);
+}

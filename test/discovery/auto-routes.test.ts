@@ -60,7 +60,8 @@ async function get(gw: TestGateway, path: string): Promise<{ status: number; jso
   return { status: r.status, json, text };
 }
 
-describe('15: discovery.autoRoutes', () => {
+// Generous: the first test also pays for loading the gateway's modules on a loaded machine.
+describe('15: discovery.autoRoutes', { timeout: 30000 }, () => {
   it('routes /services/{app}/... to the registry application, prefix and app segment stripped', async () => {
     const gw = await gateway();
     const orders = await service('orders-1');
@@ -194,6 +195,24 @@ describe('15: discovery.autoRoutes', () => {
     const pool = ups.upstreams.find((u: any) => u.name === 'auto:ORDERS');
     expect(pool.discovery).toMatchObject({ kind: 'registry', subject: 'ORDERS', instances: 1 });
     expect(pool.targets).toEqual([expect.objectContaining({ url: orders.url, source: expect.stringMatching(/^registry ORDERS o-1, lease \d+s$/) })]);
+  });
+
+  it('an automatic pool is drained through the admin API like any pool, and its targets are in the metrics', async () => {
+    const gw = await gateway();
+    const a = await service('a');
+    const b = await service('b');
+    await register(gw, 'ORDERS', 'a', a);
+    await register(gw, 'ORDERS', 'b', b);
+    await waitFor(() => gw.gateway.runtime.autoRoutes!.upstreams()[0]?.eligible.length === 2, { timeout: 2000, message: 'both instances eligible' });
+    const pool = gw.gateway.runtime.autoRoutes!.upstreams()[0]!;
+    const index = pool.targets.find((t) => t.id === a.url)!.index;
+    const drained = await fetch(`${gw.adminUrl}/upstreams/${encodeURIComponent('auto:ORDERS')}/targets/${index}/drain`, { method: 'POST' });
+    expect(drained.status).toBe(200);
+    expect(await drained.json()).toMatchObject({ upstream: 'auto:ORDERS', target: a.url, draining: true });
+    for (let i = 0; i < 4; i++) expect((await get(gw, '/services/orders/x')).json.upstream).toBe('b');
+    const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
+    expect(metrics).toContain(`switchyard_target_healthy{upstream="auto:ORDERS",target="${b.url}",state="healthy"} 1`);
+    expect(metrics).toContain(`switchyard_target_healthy{upstream="auto:ORDERS",target="${a.url}",state="draining"} 0`);
   });
 
   it('applies a prefix change on reload and keeps the running pools (connections, health)', async () => {
