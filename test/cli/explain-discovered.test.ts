@@ -70,6 +70,17 @@ describe('15: explain and routes on discovered pools', () => {
     expect(routes.stdout).toContain('upstream auto:{APP}: targets discovered at run time from registry {APP}');
   }, 60000);
 
+  it('validate prints a warning when a catch-all route makes the automatic routes unreachable, and still passes', async () => {
+    const config = await fixture(await freePort());
+    const ok = await runCli(['validate', '--config', config]);
+    expect(ok.code).toBe(0);
+    expect(ok.stderr).toBe('');
+    await writeFile(join(config, '../orders.yaml'), 'routes:\n  - { id: everything, match: { path: /* }, upstream: all }\nupstreams:\n  all:\n    targets: [{ url: "http://127.0.0.1:9" }]\n');
+    const warned = await runCli(['validate', '--config', config]);
+    expect(warned.code).toBe(0);
+    expect(warned.stderr).toMatch(/^warning: route "everything" \(.*orders\.yaml:2\) matches every request under \/services: discovery\.autoRoutes is unreachable there \(explicit routes win\)$/m);
+  }, 60000);
+
   it("with the gateway running: names the discovered target the balancer would pick, from the gateway's admin API", async () => {
     const adminPort = await freePort();
     const config = await fixture(adminPort);
