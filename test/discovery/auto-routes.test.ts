@@ -21,8 +21,8 @@ afterEach(async () => {
 /** REGISTRY is FAST with leases long enough that nothing expires during a test (removal is by cancel). */
 const REGISTRY = { ...FAST, lease: { renewal: '30s', expiry: '90s', evictEvery: '60s' }, selfPreservation: false };
 
-async function gateway(opts: { routeFiles?: Record<string, unknown>; autoRoutes?: Record<string, unknown> | null; logger?: import('pino').Logger } = {}): Promise<TestGateway> {
-  const discovery: Record<string, unknown> = { registry: REGISTRY };
+async function gateway(opts: { routeFiles?: Record<string, unknown>; autoRoutes?: Record<string, unknown> | null; logger?: import('pino').Logger; registry?: Record<string, unknown> } = {}): Promise<TestGateway> {
+  const discovery: Record<string, unknown> = { registry: opts.registry ?? REGISTRY };
   if (opts.autoRoutes !== null) discovery.autoRoutes = opts.autoRoutes ?? {};
   const gw = await startGateway({ gateway: { discovery }, routeFiles: opts.routeFiles ?? {}, ...(opts.logger ? { logger: opts.logger } : {}) });
   cleanups.push(() => gw.close());
@@ -107,6 +107,19 @@ describe('15: discovery.autoRoutes', { timeout: 30000 }, () => {
     await cancel(gw, 'PAYMENTS', 'p-1');
     await waitFor(async () => (await get(gw, '/services/payments/x')).json?.error?.code === 'SY_ERR_ROUTE_NOT_FOUND', { timeout: 1000, interval: 20, message: 'PAYMENTS gone: 404' });
     expect(gw.gateway.runtime.autoRoutes!.upstreams()).toEqual([]);
+  });
+
+  it('an application whose lease expires leaves with its route (404), with no reload', async () => {
+    // FAST leases: expiry 1.5 s, evicted every 100 ms; nobody heartbeats.
+    const gw = await gateway({ registry: { ...FAST, selfPreservation: false } });
+    const svc = await service('orders-1');
+    const t0 = Date.now();
+    await register(gw, 'ORDERS', 'o-1', svc);
+    await waitFor(async () => (await get(gw, '/services/orders/x')).status === 200, { timeout: 1000, interval: 20, message: 'ORDERS routable' });
+    await waitFor(async () => (await get(gw, '/services/orders/x')).json?.error?.code === 'SY_ERR_ROUTE_NOT_FOUND', { timeout: 5000, interval: 50, message: 'ORDERS expired: 404' });
+    // Never before its lease (1.5 s from the registration) ran out.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1500);
+    expect(gw.gateway.runtime.autoRoutes!.routes()).toEqual([]);
   });
 
   it('an unknown application, or the prefix alone, is the normal 404', async () => {
