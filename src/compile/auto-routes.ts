@@ -174,7 +174,12 @@ export class AutoRoutes implements RouteFallback {
       return;
     }
     if (current) return;
-    this.byApp.set(key, this.build(key, inherited));
+    try {
+      this.byApp.set(key, this.build(key, inherited));
+    } catch (err) {
+      // A name no path can address (the registry takes what clients send): that application gets no route, the others keep theirs.
+      this.env.ctx.log.warn({ app: key, err }, `discovery.autoRoutes: no automatic route for application ${JSON.stringify(key)}`);
+    }
   }
 
   /** rebuildRoute gives an inherited pool this configuration's route (prefix, chain). */

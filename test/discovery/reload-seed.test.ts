@@ -107,6 +107,24 @@ describe('15: a reload never empties a discovered pool', () => {
     expect(b.hits()).toBeGreaterThan(0);
   }, 60000);
 
+  it('automatic routes (discovery.autoRoutes): 20 reloads under steady traffic, zero 503, the pool taken over each time', async () => {
+    const a = await startUpstream('a');
+    cleanups.push(() => a.close());
+    const { gw, rewrite } = await fixture(`  registry: { listen: { host: 127.0.0.1, port: 0 }, selfPreservation: false }\n  autoRoutes: { prefix: /services }\n`, '{ registry: ORDERS }');
+    const base = `http://127.0.0.1:${gw.gateway.registryPort}/eureka`;
+    expect((await call('POST', `${base}/apps/PAYMENTS`, { body: body('PAYMENTS', 'a', { port: { $: a.port, '@enabled': true } }) })).status).toBe(204);
+    await waitFor(() => gw.gateway.runtime.autoRoutes!.upstreams()[0]?.eligible.length === 1, { timeout: 2000, message: 'PAYMENTS routable' });
+    const pool = gw.gateway.runtime.autoRoutes!.upstreams()[0]!;
+    const traffic = steadyTraffic(`${gw.url}/services/payments/1`, 4);
+    for (let i = 1; i <= 20; i++) {
+      await rewrite(30 + i);
+      expect((await gw.gateway.reload()).ok).toBe(true);
+      expect(gw.gateway.runtime.autoRoutes!.upstreams()).toEqual([pool]);
+    }
+    const counts = await traffic.stop();
+    expect([...counts.keys()]).toEqual([200]);
+  }, 60000);
+
   it('a pool whose `discover:` changed starts from its own provider, not the old set', async () => {
     const up = await startUpstream('orders');
     cleanups.push(() => up.close());
