@@ -9,7 +9,7 @@
   *   compile                               compiles configuration into what the proxy serves
  *   proxy | client                        the request path | the client library (switchyard-gateway/client)
  *   routing | balancing | health | upstream | discovery | plugins (SDK)
- *   config | http | stores | process | errors
+ *   config | http | stores | process | errors | proxy-protocol   (proxy-protocol: a leaf, the PROXY protocol wire format)
  *
  * A layer may import any layer below it, and itself. Siblings on one line
  * do not import each other, with the exceptions written below as rules
@@ -27,7 +27,7 @@ const LAYERS = [
   ['compile'],
   ['proxy', 'client'],
   ['routing', 'balancing', 'health', 'upstream', 'discovery', 'plugins'],
-  ['config', 'http', 'stores', 'process', 'errors\\.ts'],
+  ['config', 'http', 'stores', 'process', 'errors\\.ts', 'proxy-protocol'],
 ];
 
 // Sibling imports that are part of the design (from → to, and why).
@@ -44,10 +44,11 @@ const SIBLINGS = {
   discovery: [],
   plugins: [],
   registry: [],
-  config: [],
+  config: ['http'], // validates address/CIDR lists with the parser trustProxy and ip-filter use (src/http imports nothing)
   http: [],
   stores: [],
   process: [],
+  'proxy-protocol': [], // a leaf: the wire format only, shared by listeners and streams
 };
 
 const folder = (name) => (name.endsWith('.ts') ? `^src/${name}$` : `^src/${name}/`);

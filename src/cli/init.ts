@@ -36,6 +36,10 @@ chain: []
 # Behind a load balancer, believe its X-Forwarded-For: a list of its addresses/CIDRs.
 # trustProxy: [10.0.0.0/8]
 
+# Behind an L4 balancer (HAProxy mode tcp with send-proxy-v2, a cloud NLB): take the
+# client address from its PROXY protocol header; required from these peers, refused from others.
+# proxyProtocol: { accept: { from: [10.0.0.0/8], versions: [v2] } }
+
 # Share sessions and rate-limit counters between instances:
 # redis: { url: "\${REDIS_URL}" }
 

@@ -8,6 +8,7 @@ import { AutoRoutesSchema, DnsOptionsSchema } from './discover.js';
 import { RegistryOptionsSchema } from './discovery.js';
 import { Duration } from './duration.js';
 import { PluginRefSchema, Strict, StringMap } from './schema-common.js';
+import { ProxyProtocolSchema } from './proxy-protocol.js';
 
 /** LimitsSchema declares the front-door limits on what clients may send. */
 export const LimitsSchema = Strict(
@@ -172,6 +173,7 @@ export const GatewaySchema = Strict(
         { description: "Service discovery: the gateway's own Eureka-compatible registry, and the resolver `discover: { dns }` asks." },
       ),
     ),
+    proxyProtocol: Type.Optional(ProxyProtocolSchema),
     reload: Strict({ watch: Type.Boolean({ default: true }), debounce: Duration({ description: 'Quiet time before a reload.', default: '300ms' }) }, { default: {} }),
   },
   { title: 'Switchyard gateway config', description: 'gateway.yaml' },

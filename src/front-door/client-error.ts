@@ -13,7 +13,7 @@ import { randomUUID } from 'node:crypto';
 import http, { type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { ERRORS, errorBody, type ErrorCode } from '../errors.js';
-import { normalizeIp } from '../http/client-ip.js';
+import { peerAddress } from '../http/peer-address.js';
 import { exchangeOf } from '../proxy/exchange.js';
 import { finish, type FinishHook } from '../proxy/respond.js';
 
@@ -129,5 +129,5 @@ function refuseWhenIdle(socket: ClientSocket, code: ErrorCode, truncated: boolea
     return;
   }
   const { method, path } = requestLineOf(packet);
-  sink(method, path, status, id, normalizeIp(socket.remoteAddress ?? ''), code);
+  sink(method, path, status, id, peerAddress(socket), code);
 }

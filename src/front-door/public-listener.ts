@@ -3,7 +3,8 @@
  * (tls.ts, with HTTP/2 next to HTTP/1.1), with the front-door limits baked in
  * when it is built (they wait for a restart: restart-required.ts), the cap on
  * open connections, the raw-socket answer to requests node's parser refuses,
- * the plain-HTTP listener that redirects to HTTPS, and the bounded shutdown
+ * the PROXY protocol gate (proxy-protocol-gate.ts), the plain-HTTP listener
+ * that redirects to HTTPS, and the bounded shutdown
  * that closes them all.
  *
  * The request path comes in as three functions (ListenerHandlers), so the
@@ -19,6 +20,7 @@ import { capConnections } from './connection-cap.js';
 import { CLOSE_GRACE_MS } from './h2-sessions.js';
 import { createRedirectServer, type RedirectOptions } from './https-redirect.js';
 import { bind } from './listen-error.js';
+import { gateConnections } from './proxy-protocol-gate.js';
 import { TlsFront, type TlsServer } from './tls.js';
 
 /** ListenerHandlers is the request path as the public listener calls it. */
@@ -85,6 +87,8 @@ export class PublicListener {
       handler,
     );
     const listener = new PublicListener(server, tls, opts);
+    // First, before any other 'connection' listener: the header is read before TLS or HTTP see a byte.
+    if (g.proxyProtocol !== undefined) listener.gate(server, tls !== undefined, 'public');
     server.on('upgrade', opts.onUpgrade);
     capConnections(server, limits.maxConnections, () => listener.dropped('public'));
     // node stops parsing headers past this count (and the handler answers 431), instead of storing 2000.
@@ -129,10 +133,17 @@ export class PublicListener {
       keepAliveTimeoutMs: parseDuration(limits.keepAliveTimeout),
       maxHeaderSize: limits.maxHeaderSize,
     });
+    if (loaded.gateway.proxyProtocol !== undefined) this.gate(redirect, false, 'redirect');
     capConnections(redirect, limits.maxConnections, () => this.dropped('redirect'));
     this.redirect = redirect;
     await bind(redirect, port, loaded.gateway.listen.host, loaded, ['listen', 'redirectHttp']);
     return (redirect.address() as AddressInfo).port;
+  }
+
+  /** gate puts the PROXY protocol gate (proxyProtocol.accept) in front of a listener's connection handling. */
+  private gate(server: Server | TlsServer, tls: boolean, listener: 'public' | 'redirect'): void {
+    const { loaded, log, metrics } = this.opts;
+    gateConnections(server as Server, { doc: loaded.gateway.proxyProtocol!, tls, listener, log, metrics, linesPerSecond: () => loaded.gateway.log.refusalLinesPerSecond });
   }
 
   /** dropped counts a connection closed on arrival because `listener` was at limits.maxConnections. */

@@ -11,6 +11,8 @@ import { pools } from '../proxy/runtime.js';
 export function upstreamsView(gw: GatewayState) {
   const now = Date.now();
   return {
+    // The gateway's own registry (discovery.registry): instance counts, self-preservation, store health; null when it runs none.
+    registry: registryView(gw),
     upstreams: pools(gw.runtime).map((u) => ({
       name: u.name,
       balancer: u.balancer.name,
@@ -44,6 +46,22 @@ export function upstreamsView(gw: GatewayState) {
         };
       }),
     })),
+  };
+}
+
+/** registryView summarises the registry for /upstreams: what its pools are filled from, and whether eviction is suspended. */
+function registryView(gw: GatewayState) {
+  const s = gw.registryState();
+  if (s === undefined) return null;
+  const sp = s.selfPreservation;
+  return {
+    store: s.store,
+    storeHealthy: s.storeHealthy,
+    instances: s.instances,
+    apps: s.apps,
+    selfPreservation: { enabled: sp.enabled, active: sp.active, renewalsPerMinute: sp.renewalsPerMinute, expectedPerMinute: sp.expectedPerMinute, threshold: sp.threshold },
+    evictions: s.evictions,
+    lastEvictionAt: s.lastEvictionAt > 0 ? new Date(s.lastEvictionAt).toISOString() : null,
   };
 }
 

@@ -20,6 +20,7 @@ import { PluginHost } from '../compile/plugin-host.js';
 import { pools, type Runtime } from '../proxy/runtime.js';
 import { NO_METRICS, Observer, type MetricsSink } from '../telemetry/observer.js';
 import { PromMetrics } from '../telemetry/metrics.js';
+import { promRegistryMetrics, type RegistryMetricHooks } from '../telemetry/registry-metrics.js';
 import { createLogger } from '../telemetry/logger.js';
 import type { OtlpSettings } from '../telemetry/otlp-config.js';
 import { detachedCounters, replaceExporter, type OtlpExporter } from '../telemetry/otlp-exporter.js';
@@ -28,10 +29,11 @@ import { PublicListener } from '../front-door/public-listener.js';
 import type { TlsFront, TlsServer } from '../front-door/tls.js';
 import { listenFailed } from '../front-door/listen-error.js';
 import { IdleMemory } from '../process/idle-memory.js';
-import type { RunningRegistry } from '../registry/index.js';
+import type { RegistryState, RunningRegistry } from '../registry/index.js';
 import { gatewayBackend } from './admin-backend.js';
 import { otlpOf, Reloader } from './reload.js';
 import { RegistryView } from './registry-view.js';
+import { checkRegistryOptions } from './registry-config.js';
 import { RequestPath } from './request-path.js';
 import type { RestartCheck, RestartNotice } from './restart-required.js';
 import type { GatewayState, RejectedReload, ReloadResult } from './state.js';
@@ -114,6 +116,7 @@ export class Gateway implements GatewayState {
   /** create loads, validates and compiles the configuration; throws ConfigInvalid. */
   static async create(options: GatewayOptions): Promise<Gateway> {
     const loaded = await loadConfig(options);
+    checkRegistryOptions(loaded);
     const log = options.logger ?? createLogger(loaded.gateway);
     const now = options.now ?? Date.now;
     let self: Gateway | undefined;
@@ -207,10 +210,18 @@ export class Gateway implements GatewayState {
     const redisUrl = loaded.gateway.redis?.url;
     // Imported on demand: the registry's Redis store pulls in ioredis, an optional module a gateway without it never loads.
     const { startRegistry } = await import('../registry/index.js');
-    this.registry = await startRegistry({ options: doc, log: this.log, ...(redisUrl ? { redisUrl } : {}) }).catch((err: unknown) => {
+    const metrics = this.registryMetrics(doc.limits.maxMetricApps);
+    this.registry = await startRegistry({ options: doc, log: this.log, ...(redisUrl ? { redisUrl } : {}), ...(metrics ? { metrics } : {}) }).catch((err: unknown) => {
       throw listenFailed(err, loaded, ['discovery', 'registry', 'listen', 'port'], doc.listen.host, doc.listen.port);
     });
     this.registryView.attach(this.registry.registry);
+  }
+
+  /** registryMetrics binds the registry's metric hooks to /metrics (none when metrics are off or replaced). */
+  private registryMetrics(maxApps: number): RegistryMetricHooks | undefined {
+    const sink = this.observer.metrics;
+    if (!(sink instanceof PromMetrics)) return undefined;
+    return promRegistryMetrics({ registry: sink.registry, state: () => this.registry?.registry.state(), maxApps });
   }
 
   /** registryPort is the service registry's listener port (after listen), undefined when it runs none. */
@@ -241,6 +252,10 @@ export class Gateway implements GatewayState {
   /** storeStatus is the shared store's kind, and for Redis whether it is reachable now. */
   storeStatus(): { kind: string; healthy: boolean } {
     return { kind: this.plugins.store.kind, healthy: this.plugins.store.healthy() };
+  }
+
+  registryState(): RegistryState | undefined {
+    return this.registry?.registry.state();
   }
 
   /** startOtlp starts, replaces or stops the OpenTelemetry exporter to match the loaded tracing.otlp. */

@@ -46,6 +46,7 @@ export const START_ONLY: readonly string[] = [
   'workers', // the cluster primary forks its workers once
   'reload', // the file watch is set up once
   'discovery.registry', // the registry's listener and store are started once, at listen()
+  'proxyProtocol', // compiled into the public listeners' connection gate when they are built
 ];
 
 /** LIVE lists the keys a reload applies (documented here so a new key is classified on purpose). */

@@ -7,6 +7,7 @@ import type { ConfigError } from '../config/errors.js';
 import type { ReloadSummary, RestartNotice } from '../admin/backend.js';
 import type { Runtime } from '../proxy/runtime.js';
 import type { Traffic } from '../telemetry/traffic.js';
+import type { RegistryState } from '../registry/index.js';
 
 /**
  * ReloadResult tells what a reload did: what changed, and which changes wait
@@ -31,6 +32,8 @@ export interface GatewayState {
   readonly observer: { readonly traffic: Pick<Traffic, 'snapshot'> };
   certificates(): Array<{ cert: string; names: readonly string[]; notAfter: string }>;
   storeStatus(): { kind: string; healthy: boolean };
+  /** registryState describes the gateway's own service registry; undefined when it runs none (or before listen). */
+  registryState(): RegistryState | undefined;
   readiness(): Record<string, boolean>;
   reload(): Promise<ReloadResult>;
   metricsText(): Promise<string>;

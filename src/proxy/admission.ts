@@ -22,7 +22,8 @@ import type { Runtime } from './runtime.js';
 import { normalizePath } from '../routing/normalize-path.js';
 import { runRequestHooks } from '../plugins/chain.js';
 import type { Answer } from '../plugins/types.js';
-import { normalizeIp, type ClientIpResolver } from '../http/client-ip.js';
+import type { ClientIpResolver } from '../http/client-ip.js';
+import { peerAddress } from '../http/peer-address.js';
 import { badHost, hostOf } from '../http/host.js';
 import { invalidHeaderName } from '../http/header-names.js';
 import { startSpan } from '../http/trace-context.js';
@@ -79,7 +80,7 @@ export function requestIdFor(req: IncomingMessage, trust: boolean): string {
 export function admit(req: IncomingMessage, res: ServerResponse, deps: AdmissionDeps, upgrade: boolean): Exchange | undefined {
   const t0 = performance.now();
   const runtime = deps.current();
-  const peer = normalizeIp(req.socket.remoteAddress ?? '');
+  const peer = peerAddress(req.socket);
   const trusted = deps.ips.trusted(peer);
   const trustedOnly = upgrade || deps.trustProxyConfigured === true;
   const id = requestIdFor(req, deps.trustRequestId === true && (trusted || !trustedOnly));
@@ -137,7 +138,7 @@ function ambiguousFraming(req: IncomingMessage): boolean {
  */
 function refuse(req: IncomingMessage, res: ServerResponse, deps: AdmissionDeps, code: ErrorCode, close: boolean, requestId: string, t0: number): undefined {
   // Read before the answer: a closed socket forgets its address.
-  const ip = normalizeIp(req.socket.remoteAddress ?? '');
+  const ip = peerAddress(req.socket);
   writeBare(res, code, requestId, close);
   deps.onRejected?.({ req, method: req.method ?? '', path: (req.url ?? '').slice(0, 256), status: ERRORS[code].status, code, requestId, ip, ms: performance.now() - t0 });
   return undefined;

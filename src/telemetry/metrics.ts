@@ -11,6 +11,7 @@ import type { AttemptOutcome } from '../proxy/hooks.js';
 import { statusOf, type MetricsSink } from './observer.js';
 import type { SpanCounters } from './otlp-exporter.js';
 import { pools, type Runtime } from '../proxy/runtime.js';
+import { registerDiscoveryMetrics } from './discovery-metrics.js';
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 /** classIndex maps a status to its index in CLASSES (anything below 100 is 0xx, above 599 is 5xx). */
@@ -29,7 +30,7 @@ export class PromMetrics implements MetricsSink {
   private readonly upstreamRequests = new CounterSeries('switchyard_upstream_requests_total', 'Upstream attempts, by upstream, target and outcome (ok, error, or aborted: the client went away first).', this.registry);
   private readonly upstreamLatency = new HistogramSeries('switchyard_upstream_duration_seconds', 'Upstream attempt time until response end or failure, by upstream and target.', BUCKETS, this.registry);
   private readonly retries = new Counter({ name: 'switchyard_retries_total', help: 'Retried upstream attempts, by upstream.', labelNames: ['upstream'], registers: [this.registry] });
-  private readonly events = new Counter({ name: 'switchyard_events_total', help: 'Gateway events: rate_limited, auth_rejected, ejection, health transitions, redis_error, config_reload, websocket_origin_rejected, connection_dropped, send_timeout, access_log_suppressed.', labelNames: ['event', 'upstream', 'result', 'plugin'], registers: [this.registry] });
+  private readonly events = new Counter({ name: 'switchyard_events_total', help: 'Gateway events: rate_limited, auth_rejected, ejection, health transitions, redis_error, config_reload, websocket_origin_rejected, connection_dropped, send_timeout, access_log_suppressed, proxy_protocol_refused.', labelNames: ['event', 'upstream', 'result', 'plugin'], registers: [this.registry] });
   /**
    * Cells cached per label set, in nested maps keyed by the label strings
    * themselves: those are long-lived (route ids, target ids) and keep their
@@ -78,6 +79,7 @@ export class PromMetrics implements MetricsSink {
         this.set(runtime()?.version ?? 0);
       },
     });
+    registerDiscoveryMetrics(reg, runtime);
     collectDefaultMetrics({ register: reg, prefix: 'switchyard_' });
   }
 

@@ -1,0 +1,260 @@
+#!/usr/bin/env node
+/**
+ * The L4 benchmark: `npm run bench:streams [-- options]` (issue 18).
+ *
+ * Measures TCP stream proxies on the same core budget, in the same run:
+ * HAProxy `mode tcp`, nginx `stream` (when its stream module is installed)
+ * and the gateway's `streams:` listener. Each candidate is pinned to CPU 0
+ * with taskset (HAProxy and nginx with one thread/worker, the gateway with
+ * one process); the upstream sink and the load generator share CPU 1.
+ * Candidates are measured round by round, and each round starts with the
+ * next candidate (A B C, B C A, …), so machine drift spreads over all.
+ *
+ * Per candidate and round: bulk throughput of one long stream (default 2 GB
+ * through, acknowledged by the sink), short connections per second (connect,
+ * 100 B each way, close; 50 loops) with the p50/p99 connect-to-first-byte of
+ * those connections, and, once per candidate, RSS per idle open stream
+ * (N streams held, each proven end to end by an echoed byte).
+ *
+ * The gateway candidate needs a build whose gateway.yaml accepts `streams:`
+ * (the streams work of issue 18); with an older build it prints
+ * "gateway: streams not supported by this build" and the references still run.
+ * Plain ESM JavaScript against dist/, like bench/run.js.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { CLI } from './lib/gateway.js';
+import { cpuPlan, freePort, launch, launchNode, mib, nextMessage, stop, treeRss, which } from './lib/procs.js';
+import { mean, percentile } from './lib/stats.js';
+import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
+
+const USAGE = `Usage: npm run bench:streams -- [options]
+
+  --quick            1 round: 256 MB bulk, 3 s of short connections, 200 idle streams
+  --rounds N         rounds (default 3)
+  --bulk-mb N        bytes through the long stream, in MB (default 2048)
+  --duration S       seconds of short connections per candidate per round (default 10)
+  --concurrency N    concurrent short-connection loops (default 50)
+  --idle N           idle streams held for the RSS reading (default 1000)
+  --only a,b         only these candidates: haproxy, nginx, gateway
+  -h, --help`;
+
+const { values: opt } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    rounds: { type: 'string' },
+    'bulk-mb': { type: 'string' },
+    duration: { type: 'string' },
+    concurrency: { type: 'string', default: '50' },
+    idle: { type: 'string' },
+    only: { type: 'string' },
+    help: { type: 'boolean', short: 'h', default: false },
+  },
+});
+if (opt.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
+const cfg = {
+  rounds: Number(opt.rounds ?? (opt.quick ? 1 : 3)),
+  bulkBytes: Number(opt['bulk-mb'] ?? (opt.quick ? 256 : 2048)) * 1024 * 1024,
+  duration: Number(opt.duration ?? (opt.quick ? 3 : 10)),
+  concurrency: Number(opt.concurrency),
+  idle: Number(opt.idle ?? (opt.quick ? 200 : 1000)),
+  only: opt.only ? new Set(opt.only.split(',')) : undefined,
+};
+
+const plan = cpuPlan();
+const dirs = [];
+/** children are every process started, stopped at the end whatever happened. */
+const children = [];
+const track = (child) => (children.push(child), child);
+const tmp = (name) => {
+  const d = mkdtempSync(join(os.tmpdir(), `switchyard-bench-${name}-`));
+  dirs.push(d);
+  return d;
+};
+
+/** accepts resolves once a stream through `port` echoes a byte (the whole path works). */
+async function echoes(port) {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host: '127.0.0.1' });
+    const done = (ok) => {
+      s.destroy();
+      resolve(ok);
+    };
+    s.setTimeout(1000, () => done(false));
+    s.once('error', () => done(false));
+    s.once('connect', () => s.write('Ez'));
+    s.once('data', () => done(true));
+  });
+}
+
+/** ready waits until the candidate echoes, or its process exits, or the deadline passes. */
+async function ready(child, port, timeoutMs = 20_000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null || child.signalCode !== null) return false;
+    if (await echoes(port)) return true;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return false;
+}
+
+/** startHaproxy runs HAProxy 2.x `mode tcp`, one thread. */
+async function startHaproxy(sink) {
+  const haproxy = which('haproxy');
+  if (!haproxy) return { skip: 'haproxy: not installed (apt-get install haproxy)' };
+  const dir = tmp('haproxy');
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'haproxy.cfg'),
+    `global\n  nbthread 1\n  maxconn 8000\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${sink}\n`,
+  );
+  const child = track(launch(haproxy, ['-db', '-f', join(dir, 'haproxy.cfg')], { cpus: plan.proxy, name: 'haproxy' }));
+  if (!(await ready(child, port))) return { skip: `haproxy: did not start: ${child.stderrTail.trim().split('\n').find((l) => l.includes('ALERT')) ?? child.stderrTail.trim().split('\n')[0] ?? ''}`, child };
+  const version = /version (\S+)/.exec(spawnSync(haproxy, ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? '?';
+  return { name: `haproxy ${version} (mode tcp, 1 thread)`, key: 'haproxy', child, port };
+}
+
+/** streamModule finds nginx's dynamic stream module (Debian: libnginx-mod-stream), or undefined. */
+function streamModule() {
+  for (const d of ['/usr/lib/nginx/modules', '/usr/share/nginx/modules']) {
+    if (existsSync(d) && readdirSync(d).includes('ngx_stream_module.so')) return join(d, 'ngx_stream_module.so');
+  }
+  return undefined;
+}
+
+/** startNginx runs nginx `stream` with one worker, when the stream module is available. */
+async function startNginx(sink) {
+  const nginx = which('nginx');
+  if (!nginx) return { skip: 'nginx: not installed' };
+  const built = spawnSync(nginx, ['-V'], { encoding: 'utf8' }).stderr;
+  const dynamic = /--with-stream=dynamic/.test(built);
+  const mod = dynamic ? streamModule() : undefined;
+  if (!/--with-stream\b/.test(built)) return { skip: 'nginx: built without the stream module' };
+  if (dynamic && !mod) return { skip: 'nginx: the stream module is built as a dynamic module that is not installed here (Debian: apt-get install libnginx-mod-stream); measured against HAProxy only' };
+  const dir = tmp('nginx');
+  const port = await freePort();
+  writeFileSync(
+    join(dir, 'nginx.conf'),
+    `${mod ? `load_module ${mod};\n` : ''}worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nevents { worker_connections 8000; }\nstream {\n  server {\n    listen 127.0.0.1:${port};\n    proxy_pass 127.0.0.1:${sink};\n  }\n}\n`,
+  );
+  const child = track(launch(nginx, ['-p', dir, '-c', join(dir, 'nginx.conf')], { cpus: plan.proxy, name: 'nginx' }));
+  if (!(await ready(child, port))) return { skip: `nginx: did not start: ${child.stderrTail.trim().split('\n')[0] ?? ''}`, child };
+  return { name: 'nginx stream (1 worker)', key: 'nginx', child, port };
+}
+
+/** startGatewayStreams runs the built CLI with a `streams:` listener and a stream route to the sink. */
+async function startGatewayStreams(sink) {
+  if (!existsSync(CLI)) return { skip: 'gateway: not built (npm run build)' };
+  const dir = tmp('gateway');
+  mkdirSync(join(dir, 'routes'));
+  const [port, httpPort, adminPort] = [await freePort(), await freePort(), await freePort()];
+  const gateway = {
+    listen: { host: '127.0.0.1', port: httpPort },
+    admin: { host: '127.0.0.1', port: adminPort },
+    routes: './routes',
+    log: { level: 'warn', accessLog: false, pretty: false },
+    reload: { watch: false },
+    streams: { bench: { listen: { host: '127.0.0.1', port }, protocol: 'tcp' } },
+  };
+  writeFileSync(join(dir, 'gateway.yaml'), JSON.stringify(gateway, null, 2));
+  writeFileSync(
+    join(dir, 'routes', 'bench.json'),
+    JSON.stringify({ upstreams: { sink: { targets: [{ url: `tcp://127.0.0.1:${sink}` }] } }, streamRoutes: [{ id: 'bench', listener: 'bench', upstream: 'sink' }] }, null, 2),
+  );
+  const child = track(launch(process.execPath, [CLI, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], { cpus: plan.proxy, env: { NODE_ENV: 'production' }, name: 'gateway' }));
+  if (!(await ready(child, port))) {
+    const why = child.stderrTail.trim().split('\n').find((l) => /stream|error|invalid/i.test(l)) ?? child.stderrTail.trim().split('\n')[0] ?? '';
+    return { skip: `gateway: streams not supported by this build${why ? ` (${why.slice(0, 160)})` : ''}`, child };
+  }
+  return { name: 'gateway (1 process)', key: 'gateway', child, port };
+}
+
+const STARTERS = { haproxy: startHaproxy, nginx: startNginx, gateway: startGatewayStreams };
+
+async function main() {
+  console.log(`L4 benchmark: ${plan.note}`);
+  console.log(`bulk ${fmtInt(cfg.bulkBytes / 1024 / 1024)} MB, short connections ${cfg.duration}s × ${cfg.concurrency} loops, ${cfg.idle} idle streams, ${cfg.rounds} round(s)\n`);
+  const sinkChild = track(launchNode(new URL('./lib/stream-sink.js', import.meta.url).pathname, [], { cpus: plan.rest, name: 'sink' }));
+  const { port: sink } = await nextMessage(sinkChild, 'ready');
+  const load = track(launchNode(new URL('./lib/stream-load.js', import.meta.url).pathname, [], { cpus: plan.rest, name: 'load' }));
+  await nextMessage(load, 'ready');
+  const ask = async (m) => {
+    load.send(m);
+    return nextMessage(load, m.type, 600_000);
+  };
+
+  const candidates = [];
+  for (const [key, start] of Object.entries(STARTERS)) {
+    if (cfg.only && !cfg.only.has(key)) continue;
+    const c = await start(sink);
+    if (c.skip) {
+      console.log(c.skip);
+      if (c.child) await stop(c.child);
+      continue;
+    }
+    candidates.push({ ...c, bulk: [], cps: [], ttfb: [], errors: 0 });
+  }
+  if (candidates.length === 0) throw new Error('no candidate could run');
+
+  for (let r = 0; r < cfg.rounds; r++) {
+    const order = candidates.map((_, i) => candidates[(i + r) % candidates.length]);
+    for (const c of order) {
+      const b = await ask({ type: 'bulk', port: c.port, bytes: cfg.bulkBytes });
+      if (b.acked !== cfg.bulkBytes) c.errors++;
+      c.bulk.push(cfg.bulkBytes / 1024 / 1024 / (b.ms / 1000));
+      const s = await ask({ type: 'short', port: c.port, seconds: cfg.duration, concurrency: cfg.concurrency });
+      c.cps.push(s.done / cfg.duration);
+      c.ttfb.push(...s.ttfb);
+      c.errors += s.errors;
+      console.log(`round ${r + 1} ${c.key}: bulk ${fmtInt(c.bulk.at(-1))} MB/s, ${fmtInt(c.cps.at(-1))} conn/s, ${s.errors} errors`);
+    }
+  }
+  for (const c of candidates) {
+    const before = treeRss(c.child.pid);
+    await ask({ type: 'open', port: c.port, n: cfg.idle });
+    const after = treeRss(c.child.pid);
+    await ask({ type: 'close' });
+    c.rssIdle = before;
+    c.perStream = (after - before) / cfg.idle;
+  }
+
+  const ref = candidates.find((c) => c.key === 'haproxy');
+  const rows = candidates.map((c) => {
+    const sorted = [...c.ttfb].sort((a, b) => a - b);
+    c.p99 = percentile(sorted, 99);
+    const p50 = percentile(sorted, 50);
+    return [
+      c.name,
+      fmtInt(mean(c.bulk)),
+      fmtInt(mean(c.cps)),
+      `${fmtMs(p50)} / ${fmtMs(c.p99)}`,
+      String(c.errors),
+      `${mib(c.rssIdle)} + ${(c.perStream / 1024).toFixed(1)} KiB/stream`,
+      ref ? `${fmtRatio(mean(c.bulk) / mean(ref.bulk))} / ${fmtRatio(mean(c.cps) / mean(ref.cps))} / ${fmtRatio(c.p99 / ref.p99)}` : '–',
+    ];
+  });
+  console.log('');
+  console.log(table(['candidate', 'bulk MB/s', 'short conn/s', 'connect→first byte p50 / p99 ms', 'errors', 'RSS idle + per idle stream', 'vs HAProxy: bulk / conn/s / p99'], rows));
+  const gw = candidates.find((c) => c.key === 'gateway');
+  if (gw && ref) {
+    console.log(`\ntargets (issue 18): bulk ≥ 0.8× HAProxy: ${fmtRatio(mean(gw.bulk) / mean(ref.bulk))}; conn/s ≥ 0.5×: ${fmtRatio(mean(gw.cps) / mean(ref.cps))}; p99 ≤ 2×: ${fmtRatio(gw.p99 / ref.p99)}`);
+  }
+  await Promise.all([...candidates.map((c) => stop(c.child)), stop(load), stop(sinkChild)]);
+}
+
+main()
+  .catch((err) => {
+    console.error(err.message ?? err);
+    process.exitCode = 1;
+  })
+  .finally(async () => {
+    await Promise.all(children.map((c) => stop(c)));
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
