@@ -37,10 +37,11 @@ function statusOf(state: string): InstanceStatus {
 export async function livePool(admin: GatewayDoc['admin'], name: string): Promise<LivePool> {
   const base = adminBase(admin);
   if (base === undefined) return { kind: 'unreachable', admin: '(admin API off or on port 0)', reason: 'no fixed admin address' };
+  const signal = AbortSignal.timeout(LIVE_TIMEOUT_MS);
   try {
     const res = await fetch(`${base}/upstreams`, {
       headers: { accept: 'application/json', ...(admin.token ? { authorization: `Bearer ${admin.token}` } : {}) },
-      signal: AbortSignal.timeout(LIVE_TIMEOUT_MS),
+      signal,
     });
     if (res.status !== 200) {
       await res.arrayBuffer();
@@ -52,6 +53,6 @@ export async function livePool(admin: GatewayDoc['admin'], name: string): Promis
     const instances = pool.targets.map((t) => ({ url: t.url, weight: t.weight, status: statusOf(t.state), source: t.source ?? 'configured' }));
     return { kind: 'found', admin: base, instances };
   } catch (err) {
-    return { kind: 'unreachable', admin: base, reason: (err as Error).name === 'TimeoutError' ? 'no answer' : String((err as Error).cause ?? (err as Error).message) };
+    return { kind: 'unreachable', admin: base, reason: signal.aborted ? 'no answer' : String((err as Error).cause ?? (err as Error).message) };
   }
 }
