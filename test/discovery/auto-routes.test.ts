@@ -210,7 +210,7 @@ describe('15: discovery.autoRoutes', { timeout: 30000 }, () => {
     expect(pool.targets).toEqual([expect.objectContaining({ url: orders.url, source: expect.stringMatching(/^registry ORDERS o-1, lease \d+s$/) })]);
   });
 
-  it('an automatic pool is drained through the admin API like any pool, and its targets are in the metrics', async () => {
+  it('an automatic pool is drained through the admin API like any pool, and its targets and provider are in the metrics', async () => {
     const gw = await gateway();
     const a = await service('a');
     const b = await service('b');
@@ -226,6 +226,7 @@ describe('15: discovery.autoRoutes', { timeout: 30000 }, () => {
     const metrics = await (await fetch(`${gw.adminUrl}/metrics`)).text();
     expect(metrics).toContain(`switchyard_target_healthy{upstream="auto:ORDERS",target="${b.url}",state="healthy"} 1`);
     expect(metrics).toContain(`switchyard_target_healthy{upstream="auto:ORDERS",target="${a.url}",state="draining"} 0`);
+    expect(metrics).toContain('switchyard_discovery_instances{upstream="auto:ORDERS",provider="registry"} 2');
   });
 
   it('applies a prefix change on reload and keeps the running pools (connections, health)', async () => {
