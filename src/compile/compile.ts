@@ -4,6 +4,8 @@
  * decided at load is decided here, so the request path only looks things up.
  * Upstreams whose doc did not change are carried over from the previous
  * Runtime as they are (health, counters, balancer position, connections).
+ * Pools and routes are built by build.ts; discovery.autoRoutes, whose routes
+ * follow the registry while the runtime serves, by auto-routes.ts.
  */
 import { ConfigError, ConfigInvalid, errorAt, type Locate } from '../config/errors.js';
 import { parseDuration } from '../config/duration.js';
