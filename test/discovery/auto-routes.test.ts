@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { captureLog } from '../helpers/log-capture.js';
-import { body, call, FAST } from '../registry/helpers.js';
+import { body, call, eurekaClient, FAST, started, stopped } from '../registry/helpers.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
@@ -107,6 +107,22 @@ describe('15: discovery.autoRoutes', { timeout: 30000 }, () => {
     await cancel(gw, 'PAYMENTS', 'p-1');
     await waitFor(async () => (await get(gw, '/services/payments/x')).json?.error?.code === 'SY_ERR_ROUTE_NOT_FOUND', { timeout: 1000, interval: 20, message: 'PAYMENTS gone: 404' });
     expect(gw.gateway.runtime.autoRoutes!.upstreams()).toEqual([]);
+  });
+
+  it('the real eureka-js-client: a service that starts is routed within 1 s, and one that stops gracefully leaves at once', async () => {
+    const gw = await gateway();
+    const svc = await service('catalog-1');
+    const client = eurekaClient({ url: `${registryBase(gw)}/apps/`, app: 'catalog', instanceId: 'catalog-1', port: svc.port });
+    let running = false;
+    cleanups.push(() => (running ? stopped(client).catch(() => undefined) : undefined));
+    const t0 = Date.now();
+    await started(client);
+    running = true;
+    await waitFor(async () => (await get(gw, '/services/catalog/items')).json?.url === '/items', { timeout: 1000, interval: 20, message: 'CATALOG routable' });
+    expect(Date.now() - t0).toBeLessThan(1000);
+    await stopped(client);
+    running = false;
+    await waitFor(async () => (await get(gw, '/services/catalog/items')).json?.error?.code === 'SY_ERR_ROUTE_NOT_FOUND', { timeout: 1000, interval: 20, message: 'CATALOG gone: 404' });
   });
 
   it('an application whose lease expires leaves with its route (404), with no reload', async () => {
