@@ -68,7 +68,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   explain: {
     usage: "METHOD URL [-H 'Name: value']... [--config FILE]",
     summary: 'Show which route a request takes, and why the others do not',
-    details: 'Prints the matching route, why each other candidate did not match, the plugin chain, the upstream and the target its balancer would pick now. URL is a path or a full URL (its host is matched). Connects to nothing. Exit 1 when no route matches.',
+    details: 'Prints the matching route, why each other candidate did not match, the plugin chain, the upstream and the target its balancer would pick now. URL is a path or a full URL (its host is matched). Connects to nothing, except the admin API of the running gateway (the admin address in gateway.yaml) for the targets of discovered pools; without it, says where they come from at run time. Exit 1 when no route matches.',
     options: ['config', 'header'],
     args: [2, 2],
   },

@@ -4,6 +4,8 @@
  */
 import type { GatewayState } from './state.js';
 import { gatewayVersion } from '../process/version.js';
+import { AUTO_SOURCE } from '../compile/auto-routes.js';
+import { pools } from '../proxy/runtime.js';
 
 /** upstreamsView lists every pool with per-target health and load. */
 export function upstreamsView(gw: GatewayState) {
@@ -11,7 +13,7 @@ export function upstreamsView(gw: GatewayState) {
   return {
     // The gateway's own registry (discovery.registry): instance counts, self-preservation, store health; null when it runs none.
     registry: registryView(gw),
-    upstreams: [...gw.runtime.upstreams.values()].map((u) => ({
+    upstreams: pools(gw.runtime).map((u) => ({
       name: u.name,
       balancer: u.balancer.name,
       panic: u.panic,
@@ -65,11 +67,13 @@ function registryView(gw: GatewayState) {
 
 /** routesView is the resolved routing table. */
 export function routesView(gw: GatewayState) {
+  const auto = gw.runtime.autoRoutes;
   return {
     version: gw.runtime.version,
-    routes: gw.runtime.routes.map((r) => ({
+    // Automatic routes (discovery.autoRoutes) come after the route files' ones, which win over them; their source is `auto`.
+    routes: [...gw.runtime.routes, ...(auto?.routes() ?? [])].map((r) => ({
       id: r.id,
-      source: `${r.file}:${r.line}`,
+      source: r.file === AUTO_SOURCE && r.line === 0 ? AUTO_SOURCE : `${r.file}:${r.line}`,
       path: r.match.exact ? r.match.prefix : r.match.prefix === '/' ? '/*' : `${r.match.prefix}/*`,
       methods: r.match.methods ? [...r.match.methods] : null,
       host: r.match.host ? (r.match.host.exact ?? `*${r.match.host.suffix}`) : null,
@@ -80,6 +84,8 @@ export function routesView(gw: GatewayState) {
       stripPrefix: r.stripLength > 0,
       chain: r.pluginNames,
     })),
+    // The mapping itself, also before any application registered: `{prefix}/{app}/*` → pool auto:{APP}.
+    autoRoutes: auto ? { prefix: auto.prefix, path: `${auto.prefix}/{app}/*`, upstream: 'auto:{APP}', stripPrefix: true, chain: auto.pluginNames, source: 'auto' } : null,
   };
 }
 

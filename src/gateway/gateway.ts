@@ -12,11 +12,12 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
-import type { GatewayDoc } from '../config/schema.js';
+import type { GatewayDoc, UpstreamDoc } from '../config/schema.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { compileRuntime, type Compiled } from '../compile/compile.js';
 import { wireHealth } from '../compile/health-wiring.js';
 import { PluginHost } from '../compile/plugin-host.js';
-import type { Runtime } from '../proxy/runtime.js';
+import { pools, type Runtime } from '../proxy/runtime.js';
 import { NO_METRICS, Observer, type MetricsSink } from '../telemetry/observer.js';
 import { PromMetrics } from '../telemetry/metrics.js';
 import { promRegistryMetrics, type RegistryMetricHooks } from '../telemetry/registry-metrics.js';
@@ -71,6 +72,8 @@ export class Gateway implements GatewayState {
   readonly idleMemory: IdleMemory;
   /** unwired lists pools whose health checks start at listen() (validate/explain never start them). */
   private unwired: Compiled['fresh'];
+  /** auto is the active configuration's automatic routes (discovery.autoRoutes): started by listen() and by each reload, stopped by close(). */
+  private auto: Compiled['auto'];
   /** registry is the gateway's own service registry (discovery.registry), started by listen(). */
   private registry: RunningRegistry | undefined;
 
@@ -92,11 +95,12 @@ export class Gateway implements GatewayState {
     this.live = new Reloader({ options, log, now, plugins, metrics, registry, applied: (c) => this.applied(c) }, loaded, compiled, otlp);
     this.observer = new Observer(loaded.gateway.log.accessLog ? log.child({ kind: 'access' }) : undefined, metrics, () => this.config.log.refusalLinesPerSecond);
     this.unwired = compiled.fresh;
+    this.auto = compiled.auto;
     this.idleMemory = new IdleMemory(
       {
         activity: () => this.observer.seen + this.live.attempts,
         busy: () => {
-          for (const u of this.runtime.upstreams.values()) for (const t of u.targets) if (t.inflight > 0) return true;
+          for (const u of pools(this.runtime)) for (const t of u.targets) if (t.inflight > 0) return true;
           return false;
         },
       },
@@ -179,6 +183,7 @@ export class Gateway implements GatewayState {
     // The registry first: the pools it fills start reading it as they are wired just below.
     await this.startRegistry(loaded);
     for (const u of this.unwired.splice(0)) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
+    this.auto?.start(this.wireAuto);
     const handlers = new RequestPath(this.observer, this.log, () => this.runtime).handlers(g, secure);
     this.front = await PublicListener.create({ ...handlers, loaded, current: () => this.runtime, log: this.log, metrics: this.observer.metrics });
     this.startOtlp();
@@ -194,6 +199,9 @@ export class Gateway implements GatewayState {
     this.log.info({ port, adminPort, tls: secure, redirectPort, version: this.live.version, routes: this.runtime.routes.length }, 'switchyard listening');
     return { port, adminPort, ...(redirectPort !== undefined ? { redirectPort } : {}) };
   }
+
+  /** wireAuto starts an automatic route's pool (its doc is not in any route file). */
+  private readonly wireAuto = (u: Upstream, doc: UpstreamDoc) => wireHealth(u, doc, this.live.loaded.baseDir, this.log, this.healthEvents);
 
   /** startRegistry starts the service registry when gateway.yaml sets discovery.registry (its startup warnings are logged by it). */
   private async startRegistry(loaded: LoadedConfig): Promise<void> {
@@ -306,6 +314,13 @@ export class Gateway implements GatewayState {
     }
     if (this.front) for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
     else this.unwired = [...this.unwired.filter((u) => !compiled.retired.includes(u)), ...compiled.fresh];
+    // The new automatic routes take over the old ones' pools; turned off, the old ones stop.
+    const oldAuto = this.auto;
+    this.auto = compiled.auto;
+    if (this.front) {
+      if (compiled.auto) compiled.auto.start(this.wireAuto);
+      else void oldAuto?.stop();
+    } else if (compiled.auto === undefined) void oldAuto?.stop();
   }
 
   /**
@@ -322,8 +337,10 @@ export class Gateway implements GatewayState {
     await this.otlp?.close();
     await this.admin?.close();
     for (const u of this.runtime.upstreams.values()) u.dispose();
+    const autoClosed = this.auto?.stop();
     this.unwired = [];
     await Promise.all([...this.runtime.upstreams.values()].flatMap((u) => u.targets.map((t) => t.close())));
+    await autoClosed;
     // After the pools: their providers stopped reading it.
     await this.registry?.close();
     await Promise.all(this.live.links.map((l) => Promise.resolve(l.hooks.close?.()).catch(() => undefined)));

@@ -50,7 +50,7 @@ export const START_ONLY: readonly string[] = [
 ];
 
 /** LIVE lists the keys a reload applies (documented here so a new key is classified on purpose). */
-export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'limits.invalidHeaders', 'log.refusalLinesPerSecond', 'shutdownTimeout', 'memory', 'tracing', 'discovery.dns'];
+export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'limits.invalidHeaders', 'log.refusalLinesPerSecond', 'shutdownTimeout', 'memory', 'tracing', 'discovery.dns', 'discovery.autoRoutes'];
 
 /** SECRET matches key names whose values are never shown. */
 const SECRET = /token|secret|password/i;

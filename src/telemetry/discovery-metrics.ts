@@ -9,12 +9,12 @@
  *   switchyard_discovery_last_success_age_seconds{upstream,provider}  time since the last good answer (-1 = none yet)
  */
 import { Counter, Gauge, type Registry } from 'prom-client';
-import type { Runtime } from '../proxy/runtime.js';
+import { pools, type Runtime } from '../proxy/runtime.js';
 import type { ProviderState } from '../discovery/provider.js';
 
 /** eachProvider calls `f` with the labels and state of every discovered pool's provider. */
 function eachProvider(rt: Runtime | undefined, f: (labels: { upstream: string; provider: string }, s: ProviderState) => void): void {
-  for (const u of rt?.upstreams.values() ?? []) {
+  for (const u of rt ? pools(rt) : []) {
     const d = u.discovery;
     if (d === undefined) continue;
     const s = d.provider.state();

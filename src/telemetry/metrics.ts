@@ -10,7 +10,7 @@ import type { Exchange } from '../proxy/exchange.js';
 import type { AttemptOutcome } from '../proxy/hooks.js';
 import { statusOf, type MetricsSink } from './observer.js';
 import type { SpanCounters } from './otlp-exporter.js';
-import type { Runtime } from '../proxy/runtime.js';
+import { pools, type Runtime } from '../proxy/runtime.js';
 import { registerDiscoveryMetrics } from './discovery-metrics.js';
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
@@ -55,7 +55,7 @@ export class PromMetrics implements MetricsSink {
         this.reset();
         const rt = runtime();
         const now = Date.now();
-        for (const u of rt?.upstreams.values() ?? []) for (const t of u.targets) this.set({ upstream: u.name, target: t.id, state: t.state(now) }, t.eligible(now) ? 1 : 0);
+        for (const u of rt ? pools(rt) : []) for (const t of u.targets) this.set({ upstream: u.name, target: t.id, state: t.state(now) }, t.eligible(now) ? 1 : 0);
       },
     });
     new Gauge({
@@ -65,7 +65,8 @@ export class PromMetrics implements MetricsSink {
       registers: [reg],
       collect() {
         this.reset();
-        for (const u of runtime()?.upstreams.values() ?? []) for (const t of u.targets) this.set({ upstream: u.name, target: t.id }, t.inflight);
+        const rt = runtime();
+        for (const u of rt ? pools(rt) : []) for (const t of u.targets) this.set({ upstream: u.name, target: t.id }, t.inflight);
       },
     });
     new Gauge({
