@@ -7,7 +7,9 @@
  *   valid header of an accepted version within the timeout; the address it
  *   claims becomes the connection's peer (src/http/peer-address.ts). A
  *   `LOCAL` header (the balancer's own health check) or `UNKNOWN` keeps the
- *   real peer. Anything else closes the connection.
+ *   real peer. Anything else closes the connection. A connection closed
+ *   before its first byte (a balancer's plain TCP health check) is not
+ *   counted as a refusal.
  * - from any other peer, a connection that starts with a header is closed:
  *   nobody else can claim an address.
  *
@@ -57,6 +59,7 @@ export function gateConnections(server: Server, opts: GateOptions): void {
     void check(socket).then((result) => {
       if (!result.ok) {
         socket.destroy();
+        if (result.reason === 'empty') return; // the balancer's TCP health check (connect, close): nothing to count or log
         opts.metrics.count('proxy_protocol_refused', { result: result.reason });
         if (budget.take()) opts.log.warn({ listener: opts.listener, peer: result.peer, reason: result.reason }, `proxy protocol: connection refused: ${result.message}`);
         return;
