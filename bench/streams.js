@@ -40,7 +40,7 @@ const USAGE = `Usage: npm run bench:streams -- [options]
   --duration S       seconds of short connections per candidate per round (default 10)
   --concurrency N    concurrent short-connection loops (default 50)
   --idle N           idle streams held for the RSS reading (default 1000)
-  --only a,b         only these candidates: haproxy, nginx, gateway
+  --only a,b         only these candidates: direct, haproxy, nginx, gateway
   -h, --help`;
 
 const { values: opt } = parseArgs({
@@ -179,7 +179,7 @@ async function startGatewayStreams(sink) {
 const STARTERS = { haproxy: startHaproxy, nginx: startNginx, gateway: startGatewayStreams };
 
 async function main() {
-  console.log(`L4 benchmark: ${plan.note}`);
+  console.log(`L4 benchmark: ${plan.pinned ? `${plan.count} CPUs: the candidate pinned to CPU 0; the sink and the load generator share CPU ${plan.rest} (upstream-direct, no proxy, is the ceiling of this harness)` : plan.note}`);
   console.log(`bulk ${fmtInt(cfg.bulkBytes / 1024 / 1024)} MB, short connections ${cfg.duration}s × ${cfg.concurrency} loops, ${cfg.idle} idle streams, ${cfg.rounds} round(s)\n`);
   const sinkChild = track(launchNode(new URL('./lib/stream-sink.js', import.meta.url).pathname, [], { cpus: plan.rest, name: 'sink' }));
   const { port: sink } = await nextMessage(sinkChild, 'ready');
@@ -190,7 +190,8 @@ async function main() {
     return nextMessage(load, m.type, 600_000);
   };
 
-  const candidates = [];
+  // upstream-direct: the sink without a proxy, the ceiling of this harness (not measured for RSS).
+  const candidates = cfg.only && !cfg.only.has('direct') ? [] : [{ name: 'upstream-direct (no proxy: the harness ceiling)', key: 'direct', port: sink, bulk: [], cps: [], ttfb: [], errors: 0 }];
   for (const [key, start] of Object.entries(STARTERS)) {
     if (cfg.only && !cfg.only.has(key)) continue;
     const c = await start(sink);
@@ -201,7 +202,7 @@ async function main() {
     }
     candidates.push({ ...c, bulk: [], cps: [], ttfb: [], errors: 0 });
   }
-  if (candidates.length === 0) throw new Error('no candidate could run');
+  if (!candidates.some((c) => c.key !== 'direct')) throw new Error('no proxy candidate could run');
 
   for (let r = 0; r < cfg.rounds; r++) {
     const order = candidates.map((_, i) => candidates[(i + r) % candidates.length]);
@@ -217,6 +218,7 @@ async function main() {
     }
   }
   for (const c of candidates) {
+    if (c.key === 'direct') continue;
     const before = treeRss(c.child.pid);
     await ask({ type: 'open', port: c.port, n: cfg.idle });
     const after = treeRss(c.child.pid);
@@ -226,17 +228,19 @@ async function main() {
   }
 
   const ref = candidates.find((c) => c.key === 'haproxy');
-  const rows = candidates.map((c) => {
+  for (const c of candidates) {
     const sorted = [...c.ttfb].sort((a, b) => a - b);
+    c.p50 = percentile(sorted, 50);
     c.p99 = percentile(sorted, 99);
-    const p50 = percentile(sorted, 50);
+  }
+  const rows = candidates.map((c) => {
     return [
       c.name,
       fmtInt(mean(c.bulk)),
       fmtInt(mean(c.cps)),
-      `${fmtMs(p50)} / ${fmtMs(c.p99)}`,
+      `${fmtMs(c.p50)} / ${fmtMs(c.p99)}`,
       String(c.errors),
-      `${mib(c.rssIdle)} + ${(c.perStream / 1024).toFixed(1)} KiB/stream`,
+      c.rssIdle === undefined ? '–' : `${mib(c.rssIdle)} + ${(c.perStream / 1024).toFixed(1)} KiB/stream`,
       ref ? `${fmtRatio(mean(c.bulk) / mean(ref.bulk))} / ${fmtRatio(mean(c.cps) / mean(ref.cps))} / ${fmtRatio(c.p99 / ref.p99)}` : '–',
     ];
   });
@@ -246,7 +250,7 @@ async function main() {
   if (gw && ref) {
     console.log(`\ntargets (issue 18): bulk ≥ 0.8× HAProxy: ${fmtRatio(mean(gw.bulk) / mean(ref.bulk))}; conn/s ≥ 0.5×: ${fmtRatio(mean(gw.cps) / mean(ref.cps))}; p99 ≤ 2×: ${fmtRatio(gw.p99 / ref.p99)}`);
   }
-  await Promise.all([...candidates.map((c) => stop(c.child)), stop(load), stop(sinkChild)]);
+  await Promise.all([...candidates.filter((c) => c.child).map((c) => stop(c.child)), stop(load), stop(sinkChild)]);
 }
 
 main()

@@ -13,6 +13,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { createGateway, type Gateway } from '../../src/gateway/gateway.js';
 import { encodeV1, encodeV2 } from '../../src/proxy-protocol/index.js';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
 import { captureLog, type CapturedLog } from '../helpers/log-capture.js';
@@ -41,8 +43,8 @@ const v2 = (address: string) => encodeV2({ source: { address, port: 40002 }, des
 const body = (text: string) => text.slice(text.indexOf('\r\n\r\n') + 4);
 
 /** refusals reads switchyard_events_total{event="proxy_protocol_refused"} by reason. */
-async function refusals(gw: TestGateway, reason: string): Promise<number> {
-  const text = await gw.gateway.metricsText();
+async function refusals(gw: Pick<Gateway, 'metricsText'>, reason: string): Promise<number> {
+  const text = await gw.metricsText();
   const m = text.match(new RegExp(`switchyard_events_total\\{[^}]*event="proxy_protocol_refused"[^}]*result="${reason}"[^}]*\\} (\\d+)`));
   return m ? Number(m[1]) : 0;
 }
@@ -61,7 +63,10 @@ describe('PROXY protocol on the plain HTTP listener', () => {
       routeFiles: {
         'pp.yaml': {
           upstreams: { app: { balancer: 'ip-hash', targets: [{ url: a.url }, { url: b.url }] } },
-          routes: [{ id: 'pp', match: { path: '/pp/*' }, upstream: 'app' }],
+          routes: [
+            { id: 'pp', match: { path: '/pp/*' }, upstream: 'app' },
+            { id: 'filtered', match: { path: '/filtered/*' }, upstream: 'app', plugins: [{ 'ip-filter': { deny: ['192.0.2.0/24'] } }] },
+          ],
         },
       },
     });
@@ -105,11 +110,18 @@ describe('PROXY protocol on the plain HTTP listener', () => {
     for (const client of ['198.51.100.1', '198.51.100.2', '198.51.100.3']) expect(await targetOf(client)).toBe(picks.get(client));
   });
 
+  it('ip-filter judges the claimed address', async () => {
+    const req = (path: string) => Buffer.from(`GET ${path} HTTP/1.1\r\nHost: app.test\r\nConnection: close\r\n\r\n`);
+    expect((await exchange(gw.port, Buffer.concat([v2('192.0.2.50'), req('/filtered/x')]))).text).toMatch(/^HTTP\/1.1 403/);
+    expect((await exchange(gw.port, Buffer.concat([v2('198.51.100.50'), req('/filtered/x')]))).text).toMatch(/^HTTP\/1.1 200/);
+    expect((await exchange(gw.port, Buffer.concat([encodeV2({ command: 'local' }), req('/filtered/x')]))).text).toMatch(/^HTTP\/1.1 200/);
+  });
+
   it('a request without a header from a listed peer is refused and counted', async () => {
-    const before = await refusals(gw, 'malformed');
+    const before = await refusals(gw.gateway, 'malformed');
     const r = await exchange(gw.port, REQUEST);
     expect(r.text).toBe('');
-    await waitFor(async () => (await refusals(gw, 'malformed')) > before);
+    await waitFor(async () => (await refusals(gw.gateway, 'malformed')) > before);
     expect(log.lines.some((l) => l.reason === 'malformed' && String(l.msg).startsWith('proxy protocol: connection refused'))).toBe(true);
   });
 
@@ -118,28 +130,43 @@ describe('PROXY protocol on the plain HTTP listener', () => {
     ['a v2 TLV overflowing the header', Buffer.concat([v2('203.0.113.9').subarray(0, 14), Buffer.from([0, 15]), v2('203.0.113.9').subarray(16), Buffer.from([0x01, 0, 9])]), 'malformed'],
     ['a v1 line over 107 bytes', `PROXY UNKNOWN ${'x'.repeat(120)}\r\n`, 'oversize'],
   ])('%s: closed without an answer, counted', async (_name, bytes, reason) => {
-    const before = await refusals(gw, reason);
+    const before = await refusals(gw.gateway, reason);
     const r = await exchange(gw.port, typeof bytes === 'string' ? bytes + REQUEST : Buffer.concat([bytes, Buffer.from(REQUEST)]));
     expect(r.text).toBe('');
-    await waitFor(async () => (await refusals(gw, reason)) > before);
+    await waitFor(async () => (await refusals(gw.gateway, reason)) > before);
+  });
+
+  it('the balancer\'s plain TCP health check (connect, close) is not a refusal', async () => {
+    const counts = async () => Promise.all(['empty', 'closed', 'timeout'].map((reason) => refusals(gw.gateway, reason)));
+    const before = await counts();
+    const s = net.connect({ port: gw.port, host: '127.0.0.1' });
+    s.on('error', () => {});
+    await new Promise((r) => s.once('connect', r));
+    s.end();
+    await new Promise((r) => s.once('close', r));
+    // The next refusal is counted after this one was settled: a malformed header proves the gate moved on.
+    const malformed = await refusals(gw.gateway, 'malformed');
+    await exchange(gw.port, 'nonsense\r\n');
+    await waitFor(async () => (await refusals(gw.gateway, 'malformed')) > malformed);
+    expect(await counts()).toEqual(before);
   });
 
   it('a header that never completes times out', async () => {
-    const before = await refusals(gw, 'timeout');
+    const before = await refusals(gw.gateway, 'timeout');
     const s = net.connect({ port: gw.port, host: '127.0.0.1' });
     s.on('error', () => {});
     s.write(v2('203.0.113.10').subarray(0, 20));
     await new Promise((r) => s.once('close', r));
-    expect(await refusals(gw, 'timeout')).toBe(before + 1);
+    expect(await refusals(gw.gateway, 'timeout')).toBe(before + 1);
   });
 
   it('a peer not listed cannot claim an address: its header is refused, its plain requests served', async () => {
-    const before = await refusals(gw, 'unlisted');
+    const before = await refusals(gw.gateway, 'unlisted');
     for (const header of [v1('10.9.9.9'), v2('10.9.9.9')]) {
       const r = await exchange(gw.port, Buffer.concat([header, Buffer.from(REQUEST)]), '127.0.0.2');
       expect(r.text).toBe('');
     }
-    await waitFor(async () => (await refusals(gw, 'unlisted')) >= before + 2);
+    await waitFor(async () => (await refusals(gw.gateway, 'unlisted')) >= before + 2);
     expect([...a.requests, ...b.requests].some((q) => q.headers['x-forwarded-for'] === '10.9.9.9')).toBe(false);
     const plain = await exchange(gw.port, REQUEST, '127.0.0.2');
     expect(plain.text).toMatch(/^HTTP\/1.1 200/);
@@ -150,8 +177,10 @@ describe('PROXY protocol on the plain HTTP listener', () => {
 describe('PROXY protocol in front of TLS (HTTP/1.1 and HTTP/2)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-pp-tls-'));
   let up: TestUpstream;
-  let gw: TestGateway;
+  let gw: Gateway;
   let ca: Buffer;
+  let port: number;
+  let redirectPort: number;
 
   beforeAll(async () => {
     const cert = join(dir, 'app.crt');
@@ -159,10 +188,18 @@ describe('PROXY protocol in front of TLS (HTTP/1.1 and HTTP/2)', () => {
     execFileSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=app.test', '-addext', 'subjectAltName=DNS:app.test'], { stdio: 'ignore' });
     ca = readFileSync(cert);
     up = await startUpstream('tls-up');
-    gw = await startGateway({
-      gateway: { listen: { tls: { certificates: [{ cert, key }] } }, proxyProtocol: { accept: { from: ['127.0.0.1'], versions: ['v2'] } } },
-      routeFiles: { 'pp.yaml': { upstreams: { app: { targets: [{ url: up.url }] } }, routes: [{ id: 'pp', match: { path: '/pp/*' }, upstream: 'app' }] } },
+    gw = await createGateway({
+      logger: pino({ level: 'silent' }),
+      gateway: {
+        listen: { host: '127.0.0.1', port: 0, redirectHttp: 0, tls: { certificates: [{ cert, key }] } },
+        admin: { enabled: false },
+        proxyProtocol: { accept: { from: ['127.0.0.1'], versions: ['v2'] } },
+      },
+      routeFiles: { 'pp.yaml': { upstreams: { app: { targets: [{ url: up.url }] } }, routes: [{ id: 'pp', match: { path: '/pp/*', host: 'app.test' }, upstream: 'app' }] } },
     });
+    const ports = await gw.listen();
+    port = ports.port;
+    redirectPort = ports.redirectPort!;
   }, 30_000);
   afterAll(async () => {
     await gw?.close();
@@ -172,7 +209,7 @@ describe('PROXY protocol in front of TLS (HTTP/1.1 and HTTP/2)', () => {
 
   /** tlsOverHeader connects, sends the PROXY header on the raw socket, then runs TLS over the same socket. */
   async function tlsOverHeader(header: Buffer, alpn: string[]): Promise<tls.TLSSocket> {
-    const raw = net.connect({ port: gw.port, host: '127.0.0.1' });
+    const raw = net.connect({ port, host: '127.0.0.1' });
     await new Promise((r) => raw.once('connect', r));
     raw.write(header);
     const s = tls.connect({ socket: raw, servername: 'app.test', ca, ALPNProtocols: alpn });
@@ -212,8 +249,15 @@ describe('PROXY protocol in front of TLS (HTTP/1.1 and HTTP/2)', () => {
   });
 
   it('v1 where only v2 is accepted: the TLS handshake never starts', async () => {
-    const r = await exchange(gw.port, v1('192.0.2.46'));
+    const r = await exchange(port, v1('192.0.2.46'));
     expect(r.text).toBe('');
     expect(await refusals(gw, 'version')).toBeGreaterThanOrEqual(1);
+  });
+
+  it('the HTTPS redirect listener takes the header too, and requires it', async () => {
+    const ok = await exchange(redirectPort, Buffer.concat([v2('192.0.2.47'), Buffer.from(REQUEST)]));
+    expect(ok.text).toMatch(/^HTTP\/1.1 308/);
+    expect(ok.text).toMatch(/location: https:\/\/app.test/i);
+    expect((await exchange(redirectPort, REQUEST)).text).toBe('');
   });
 });

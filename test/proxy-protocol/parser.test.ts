@@ -158,7 +158,7 @@ describe('v2 parser: valid headers', () => {
     const good = encodeV2({ source: { address: '192.0.2.1', port: 1 }, destination: { address: '192.0.2.2', port: 2 }, crc32c: true });
     expect(parseV2(good)!.header.tlvs[0]!.type).toBe(TLV.CRC32C);
     const bad = Buffer.from(good);
-    bad[16] ^= 1; // flip a bit of the source address
+    bad[16] = bad[16]! ^ 1; // flip a bit of the source address
     expect(() => parseV2(bad)).toThrow(expect.objectContaining({ reason: 'checksum' }));
   });
 
