@@ -6,26 +6,17 @@
  * targets come from at run time. Never an empty target list unexplained.
  */
 import { writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startGateway, startUpstream, waitFor } from '../../src/testing/index.js';
 import { body, call } from '../registry/helpers.js';
 import { runCli, tempDir } from './helpers.js';
+import { freePort } from '../helpers/ports.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
-
-/** freePort finds a loopback port nothing listens on (the admin API's fixed port in gateway.yaml). */
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
 
 /** fixture writes a gateway with its registry, automatic routes, a registry pool and a DNS pool. */
 async function fixture(adminPort: number): Promise<string> {

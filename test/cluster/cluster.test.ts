@@ -268,6 +268,16 @@ describe('switchyard start --workers 2', () => {
   }, 30_000);
 });
 
+/** startUntilExit runs `start --workers 2` on dir/gateway.yaml and waits for the process to end (startup failures). */
+async function startUntilExit(dir: string): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--workers', '2', '--config', join(dir, 'gateway.yaml')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return { code, out };
+}
+
 describe('cluster startup failures', () => {
   it('exits 1 when the configuration is invalid, without forking', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-cluster-bad-'));
@@ -292,11 +302,7 @@ describe('cluster startup failures', () => {
         'listen: { host: 127.0.0.1, port: 0 }\nadmin: { enabled: false }\ndiscovery:\n  registry:\n    listen: { host: 127.0.0.1, port: 0 }\n    allowTargets: [127.0.0.0/8]\n',
       );
       mkdirSync(join(dir, 'routes'));
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--workers', '2', '--config', join(dir, 'gateway.yaml')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      const { code, out } = await startUntilExit(dir);
       expect(code).toBe(1);
       expect(out).toMatch(/gateway\.yaml:4:\d+: discovery\.registry: with 2 workers each worker would run its own in-memory registry/);
       expect(out).toContain('set redis.url');
@@ -314,11 +320,7 @@ describe('cluster startup failures', () => {
       const busy = (taken.address() as net.AddressInfo).port;
       writeFileSync(join(dir, 'gateway.yaml'), `listen: { host: 127.0.0.1, port: ${busy} }\nadmin: { enabled: false }\n`);
       mkdirSync(join(dir, 'routes'));
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--workers', '2', '--config', join(dir, 'gateway.yaml')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      const { code, out } = await startUntilExit(dir);
       expect(code).toBe(1);
       expect(out).toContain('EADDRINUSE');
     } finally {

@@ -6,6 +6,7 @@
  */
 import { startGateway, type TestGateway } from '../../src/testing/index.js';
 import { FAST } from '../registry/helpers.js';
+export { metricValue } from '../helpers/metrics.js';
 
 /** discoveryGateway starts a gateway whose route /<app lower>/* goes to a pool discovered from registry app <APP>. */
 export async function discoveryGateway(o: { apps?: string[]; registry?: Record<string, unknown>; gateway?: Record<string, unknown>; upstream?: Record<string, unknown> } = {}): Promise<TestGateway> {
@@ -16,18 +17,6 @@ export async function discoveryGateway(o: { apps?: string[]; registry?: Record<s
     gateway: { discovery: { registry: { ...FAST, ...o.registry } }, ...o.gateway },
     routeFiles: { 'apps.yaml': { routes, upstreams } },
   });
-}
-
-/** metricValue finds one sample's value in the exposition text (labels in any order; missing ones not checked). */
-export function metricValue(text: string, name: string, labels: Record<string, string> = {}): number | undefined {
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name + '{') && !line.startsWith(name + ' ')) continue;
-    const m = /^([^{ ]+)(?:\{(.*)\})? (.+)$/.exec(line);
-    if (!m || m[1] !== name) continue;
-    const got = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
-    if (Object.entries(labels).every(([k, v]) => got[k] === v)) return Number(m[3]);
-  }
-  return undefined;
 }
 
 /** scrape fetches /metrics from the admin port. */
