@@ -193,6 +193,14 @@ ${WIDGETS}
     return b;
   }
 
+  /** discoveryLine shows a discovered pool's provider: what it watches, its last good answer, its errors. */
+  function discoveryLine(d, now) {
+    var text = 'discovered from ' + d.kind + ' ' + d.subject + ' \\u00b7 ' + d.instances + ' instance' + (d.instances === 1 ? '' : 's') +
+      ' \\u00b7 last answer ' + (d.lastSuccessAt ? ago(now - d.lastSuccessAt) : 'never') + ' \\u00b7 ' + d.errors + ' error' + (d.errors === 1 ? '' : 's') +
+      (d.lastError ? ' \\u00b7 failing: ' + d.lastError : '');
+    return el('p', { 'class': 'discovery muted' + (d.lastError ? ' check-fail' : ''), 'data-field': 'discovery', 'data-kind': d.kind, 'data-failing': d.lastError ? 'true' : 'false' }, text);
+  }
+
   function renderUpstreams(upstreams, stats, dt) {
     var box = $('upstreams');
     var win = stats.window;
@@ -216,6 +224,8 @@ ${WIDGETS}
         var stateCell = el('td', { 'data-field': 'state' }, el('span', { 'class': 'state state-' + t.state, 'title': t.ejectedUntil ? 'ejected until ' + utc(t.ejectedUntil) : null }, t.state));
         return el('tr', { 'data-upstream': u.name, 'data-target': t.url, 'data-index': t.index, 'data-state': t.state },
           cell('target', t.url, 'mono'),
+          // Where the target came from: registry lease age, DNS TTL, or static (listed in a route file).
+          cell('source', t.source || 'static', 'mono'),
           stateCell,
           num('weight', t.weight),
           lastCheck(t, stats.now),
@@ -225,14 +235,15 @@ ${WIDGETS}
           num('failures', t.failures),
           el('td', null, drainButton(u, t)));
       });
-      var head = el('tr', null, el('th', null, 'Target'), el('th', null, 'State'), el('th', { 'class': 'num' }, 'Weight'), el('th', null, 'Last check'),
+      var head = el('tr', null, el('th', null, 'Target'), el('th', null, 'Source'), el('th', null, 'State'), el('th', { 'class': 'num' }, 'Weight'), el('th', null, 'Last check'),
         el('th', { 'class': 'num' }, 'Consecutive failures'), el('th', { 'class': 'num' }, 'In flight'), el('th', { 'class': 'num' }, 'Attempts'), el('th', { 'class': 'num' }, 'Failed'), el('th', null, ''));
       return el('section', { 'class': 'upstream', 'data-upstream': u.name, 'data-panic': u.panic },
         traffic,
         el('h3', null, u.name),
         el('span', { 'class': 'meta muted' }, u.balancer + ' \\u00b7 ', el('span', { 'data-field': 'eligible', 'data-value': u.eligible }, u.eligible + '/' + u.targets.length + ' eligible')),
         u.panic ? el('span', { 'class': 'panic' }, 'PANIC: no healthy target, spreading over all') : null,
-        el('table', null, el('thead', null, head), el('tbody', null, rows.length ? rows : [el('tr', null, el('td', { colspan: 9, 'class': 'empty' }, 'no targets'))])));
+        u.discovery ? discoveryLine(u.discovery, stats.now) : null,
+        el('table', null, el('thead', null, head), el('tbody', null, rows.length ? rows : [el('tr', null, el('td', { colspan: 10, 'class': 'empty' }, u.discovery ? 'no targets discovered yet' : 'no targets'))])));
     }));
   }
 

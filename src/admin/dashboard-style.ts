@@ -50,6 +50,7 @@ code, .mono { font-family: ui-monospace, SFMono-Regular, Menlo, monospace; font-
 .upstream .meta { margin-left: .75rem; }
 .upstream .traffic { float: right; }
 .upstream table { margin-top: .5rem; }
+.upstream .discovery { margin: .25rem 0 0; }
 .state { font-weight: 600; white-space: nowrap; }
 .state::before { content: "\\25CF  "; }
 .state-healthy { color: var(--ok); }

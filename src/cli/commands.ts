@@ -71,7 +71,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
     usage: "METHOD URL [-H 'Name: value']... [--config FILE]  |  --listener NAME [--sni NAME] [--config FILE]",
     summary: 'Show which route a request (or a stream connection) takes, and why the others do not',
     details:
-      'Prints the matching route, why each other candidate did not match, the plugin chain, the upstream and the target its balancer would pick now. URL is a path or a full URL (its host is matched). With --listener, explains a connection to a stream listener instead (--sni: the name a TLS client sends). Connects to nothing. Exit 1 when no route matches.',
+      'Prints the matching route, why each other candidate did not match, the plugin chain, the upstream and the target its balancer would pick now. URL is a path or a full URL (its host is matched). Connects to nothing, except the admin API of the running gateway (the admin address in gateway.yaml) for the targets of discovered pools; without it, says where they come from at run time. With --listener, explains a connection to a stream listener instead (--sni: the name a TLS client sends). Exit 1 when no route matches.',
     options: ['config', 'header', 'listener', 'sni'],
     args: [0, 2],
   },

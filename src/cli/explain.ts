@@ -2,15 +2,21 @@
  * `switchyard explain METHOD URL [-H 'Name: value']...`: which route a request
  * takes and why the others do not, the chain it runs, the upstream, and the
  * target the balancer would pick now. Needs no network access to upstreams.
+ * A discovered pool's targets exist only in the running gateway: explain asks
+ * its admin API (live-pool.ts) and, when none answers, says where they would
+ * come from instead of printing an empty pool.
  * `switchyard explain --listener NAME [--sni NAME]` does the same for a
  * connection to a stream listener (src/streams/explain.ts).
  */
 import { pino } from 'pino';
+import { AutoRoutes } from '../compile/auto-routes.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { COMMANDS } from './commands.js';
 import { printConfigErrors } from './output.js';
+import { livePool } from './live-pool.js';
 import { createGateway } from '../gateway/gateway.js';
 import { explain as explainRoute } from '../routing/explain.js';
+import type { Upstream } from '../upstream/upstream.js';
 
 /** explain prints a routing explanation; returns the exit code. */
 export async function explain(configFile: string, args: string[], headerLines: string[]): Promise<number> {
@@ -37,7 +43,8 @@ export async function explain(configFile: string, args: string[], headerLines: s
   }
   try {
     const gw = await createGateway({ configFile, logger: pino({ level: 'silent' }), offline: true });
-    const out = explainRoute(gw.runtime.router, method, target, headers);
+    const auto = gw.runtime.autoRoutes instanceof AutoRoutes ? gw.runtime.autoRoutes : undefined;
+    const out = explainRoute(gw.runtime.router, method, target, headers, auto ? (p) => auto.preview(p) : undefined);
     const w = (s: string) => process.stdout.write(s + '\n');
     if (out.error) {
       w(`request refused before routing (400): ${out.error}`);
@@ -45,14 +52,34 @@ export async function explain(configFile: string, args: string[], headerLines: s
       return 1;
     }
     w(`${method.toUpperCase()} ${out.path}${headers.host ? ` (host ${headers.host})` : ''}`);
+    let code = out.winner ? 0 : 1;
     if (out.winner) {
       const r = out.winner;
-      const t = r.upstream.pick(headers['x-forwarded-for'] ?? '127.0.0.1');
-      w(`→ route ${r.id} (${r.file}:${r.line})`);
+      const live = r.upstream.discovery ? await livePool(gw.config.admin, r.upstream.name) : undefined;
+      if (out.fallback) w(`→ automatic route ${r.id} (discovery.autoRoutes, prefix ${auto!.prefix})`);
+      else w(`→ route ${r.id} (${r.file}:${r.line})`);
       w(`  chain:    ${r.pluginNames.join(' → ') || '(none)'}`);
+      if (live?.kind === 'found') seed(r.upstream, live.instances);
       w(`  upstream: ${r.upstream.name} (${r.upstream.balancer.name}, ${r.upstream.eligible.length}/${r.upstream.targets.length} eligible)`);
-      w(`  target:   ${t ? t.id : '(none eligible: 503)'}`);
+      const state = r.upstream.discovery?.provider.state();
+      const from = state ? `${state.kind} ${state.subject}` : '';
+      if (live === undefined) {
+        const t = r.upstream.pick(headers['x-forwarded-for'] ?? '127.0.0.1');
+        w(`  target:   ${t ? t.id : '(none eligible: 503)'}`);
+      } else if (live.kind === 'found') {
+        const t = r.upstream.pick(headers['x-forwarded-for'] ?? '127.0.0.1');
+        w(`  target:   ${t ? `${t.id} (${t.source ?? 'configured'})` : `(none eligible: 503; ${r.upstream.targets.length} discovered, none up)`}`);
+        w(`            discovered by the running gateway (${live.admin})`);
+      } else if (live.kind === 'unknown' && out.fallback) {
+        w(`  target:   (none: ${from} is not registered with the running gateway (${live.admin}), so this request gets 404 now)`);
+        code = 1;
+      } else {
+        w(`  target:   targets discovered at run time from ${from}`);
+        w(`            (${live.kind === 'unknown' ? `the gateway at ${live.admin} runs no pool ${r.upstream.name}` : `no running gateway answered at ${live.admin}: ${live.reason}`})`);
+      }
       w(`  path sent upstream: ${r.stripLength > 0 ? out.path!.slice(r.stripLength) || '/' : out.path}`);
+      // A previewed automatic pool belongs to no runtime: its seeded targets are closed here.
+      if (out.fallback) await Promise.all(r.upstream.targets.map((t) => t.close()));
     } else w('→ no route matches (404)');
     const others = out.verdicts.filter((v) => v.route !== out.winner);
     if (others.length > 0) {
@@ -60,7 +87,7 @@ export async function explain(configFile: string, args: string[], headerLines: s
       for (const v of others) w(`  ${v.route.id.padEnd(24)} ${v.reason}`);
     }
     await gw.close();
-    return out.winner ? 0 : 1;
+    return code;
   } catch (err) {
     if (err instanceof ConfigInvalid) {
       printConfigErrors(err);
@@ -68,6 +95,12 @@ export async function explain(configFile: string, args: string[], headerLines: s
     }
     throw err;
   }
+}
+
+/** seed fills an offline pool with the running gateway's targets, so its own balancer names the pick. */
+function seed(upstream: Upstream, instances: Parameters<Upstream['replaceTargets']>[0]): void {
+  // The pool's own factory: undici pools connect lazily, and nothing here sends a request.
+  if (upstream.discovery) upstream.replaceTargets(instances, upstream.discovery.makeTarget);
 }
 
 /** explainStreamCommand prints which stream route a connection to `listener` (with SNI `sni`) takes; returns the exit code. */

@@ -17,7 +17,7 @@ export interface WorkerView<T> {
 }
 
 type Target = Record<string, unknown> & { index: number; state?: unknown };
-type Upstreams = { upstreams: Array<Record<string, unknown> & { name: string; targets: Target[] }> };
+type Upstreams = { registry?: unknown; upstreams: Array<Record<string, unknown> & { name: string; targets: Target[] }> };
 
 /** SUMMED lists the per-target numbers that add up across workers. */
 const SUMMED = ['inflight', 'openWebSockets', 'connections', 'requests', 'failures'] as const;
@@ -27,6 +27,8 @@ export function mergeUpstreams(views: ReadonlyArray<WorkerView<Upstreams>>): Ups
   if (views.length === 0) return { upstreams: [] };
   const first = views[0]!.view;
   return {
+    // The registry's state as the first worker reads it (with Redis every worker reads the same registry).
+    ...(first.registry !== undefined ? { registry: first.registry } : {}),
     upstreams: first.upstreams.map((u) => ({
       ...u,
       targets: u.targets.map((t) => {

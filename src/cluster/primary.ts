@@ -22,6 +22,7 @@ import { IdleMemory } from '../process/idle-memory.js';
 import { createLogger } from '../telemetry/logger.js';
 import { Caller, isLifecycle, type Op } from './ipc.js';
 import { mergeStats, mergeUpstreams, type WorkerView } from './merge.js';
+import { checkSharedRegistry } from './shared-registry.js';
 import { WORKER_ENV } from './worker.js';
 
 /** MIN_UPTIME_MS: a worker that dies younger than this counts as failing, and its restarts back off. */
@@ -266,6 +267,7 @@ export async function runPrimary(configFile: string, count: number): Promise<num
   let loaded: LoadedConfig;
   try {
     loaded = await loadConfig({ configFile });
+    checkSharedRegistry(loaded, count);
   } catch (err) {
     if (err instanceof ConfigInvalid) {
       for (const e of err.errors) process.stderr.write(`${e.format()}\n`);

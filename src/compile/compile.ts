@@ -4,44 +4,38 @@
  * decided at load is decided here, so the request path only looks things up.
  * Upstreams whose doc did not change are carried over from the previous
  * Runtime as they are (health, counters, balancer position, connections).
+ * Pools and routes are built by build.ts; discovery.autoRoutes, whose routes
+ * follow the registry while the runtime serves, by auto-routes.ts.
  */
-import type { Logger } from 'pino';
-import { createBalancer } from '../balancing/index.js';
-import { parseDuration } from '../config/duration.js';
 import { ConfigError, ConfigInvalid, errorAt, type Locate } from '../config/errors.js';
+import { parseDuration } from '../config/duration.js';
 import { INLINE_GATEWAY, type LoadedConfig } from '../config/load.js';
 import type { PluginRefDoc, UpstreamDoc } from '../config/schema.js';
-import { createProvider, DiscoveryConfigError, dnsOptionsFromDoc, type DnsOptions, type RegistrySource } from '../discovery/index.js';
+import { DiscoveryConfigError, dnsOptionsFromDoc } from '../discovery/index.js';
 import { compileMatch, type CompiledMatch } from '../routing/route-match.js';
+import { pathCovers } from '../routing/explain.js';
 import { Router } from '../routing/router.js';
-import { Target, targetId, type TargetPoolOptions } from '../upstream/target.js';
-import { upstreamTls } from '../upstream/tls.js';
-import { Upstream, type UpstreamSettings } from '../upstream/upstream.js';
-import { Sticky, stickySecret, type StickySecret } from '../upstream/sticky.js';
+import type { Target } from '../upstream/target.js';
+import type { Upstream } from '../upstream/upstream.js';
+import { stickySecret } from '../upstream/sticky.js';
 import type { ChainLink } from '../plugins/chain.js';
-import { compileChain } from '../plugins/chain.js';
 import { compileWebSocketOrigins } from '../proxy/ws-origin.js';
 import type { CompiledRoute, Runtime, SourceFile } from '../proxy/runtime.js';
+import { AutoRoutes } from './auto-routes.js';
+import { assembleRoute, buildUpstream, type BuildContext, type DnsDiscovery, type RouteDefaults } from './build.js';
+
+import { stableKey } from './build.js';
+
+export { stableKey };
 
 /** ChainBuilder instantiates plugin refs (global chain + a route's own) into chain links. */
 export type ChainBuilder = (refs: ReadonlyArray<{ ref: PluginRefDoc; file: string; path: (string | number)[]; locate: Locate }>, routeId: string) => Promise<ChainLink[]>;
 
 /** CompileContext is what compilation needs from the gateway. */
-export interface CompileContext {
+export interface CompileContext extends BuildContext {
   version: number;
-  log: Logger;
-  now: () => number;
   previous: Runtime | undefined;
   buildChain: ChainBuilder;
-  /** baseDir resolves relative file paths (gateway.yaml's directory). */
-  baseDir: string;
-  /**
-   * registry is the gateway's own registry, for `discover: { registry }` pools
-   * (undefined when the gateway runs none). It is read only once a pool's
-   * provider starts, at commit, so it may be a view of a registry that starts
-   * at listen().
-   */
-  registry?: RegistrySource;
 }
 
 /** Compiled is a Runtime plus what must be done to make it live or throw it away. */
@@ -55,88 +49,8 @@ export interface Compiled {
   retiredTargets: Target[];
   /** links lists every plugin instance created (closed when this runtime retires). */
   links: ChainLink[];
-}
-
-/** stableKey is a deterministic digest key of a JSON value (object keys sorted). */
-export function stableKey(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v);
-  if (Array.isArray(v)) return '[' + v.map(stableKey).join(',') + ']';
-  const o = v as Record<string, unknown>;
-  return '{' + Object.keys(o).sort().map((k) => JSON.stringify(k) + ':' + stableKey(o[k])).join(',') + '}';
-}
-
-function poolOptions(doc: UpstreamDoc, baseDir: string): TargetPoolOptions {
-  const ka = doc.keepAlive ?? { connections: 128, idle: '4s', pipelining: 1 };
-  return {
-    connections: ka.connections,
-    pipelining: ka.pipelining,
-    keepAliveMs: parseDuration(ka.idle),
-    connectTimeoutMs: parseDuration(doc.timeouts?.connect ?? '5s'),
-    tls: upstreamTls(doc, baseDir),
-  };
-}
-
-function settingsOf(doc: UpstreamDoc): UpstreamSettings {
-  return {
-    hostHeader: doc.hostHeader,
-    connectTimeoutMs: parseDuration(doc.timeouts?.connect ?? '5s'),
-    responseTimeoutMs: parseDuration(doc.timeouts?.response ?? '30s'),
-    idleTimeoutMs: parseDuration(doc.timeouts?.idle ?? '60s'),
-    panicThreshold: doc.panicThreshold,
-    slowStartMs: parseDuration(doc.slowStart),
-  };
-}
-
-/** DnsDiscovery is the resolver DNS-discovered pools ask (discovery.dns), and its digest for pool keys. */
-interface DnsDiscovery {
-  options: DnsOptions;
-  key: string;
-}
-
-/** buildUpstream reuses the previous pool when its doc is unchanged, else builds one (reusing unchanged targets). */
-function buildUpstream(
-  name: string,
-  doc: UpstreamDoc,
-  prev: Upstream | undefined,
-  ctx: CompileContext,
-  carried: Set<Target>,
-  secret: StickySecret,
-  dns: DnsDiscovery,
-): { upstream: Upstream; fresh: boolean } {
-  // A new sticky secret rebuilds the pool (keeping its targets), so cookies are checked with the new key.
-  let key = doc.sticky ? `${stableKey(doc)}\0${secret.fingerprint}` : stableKey(doc);
-  // A DNS-discovered pool also depends on the resolver it asks (discovery.dns): a change rebuilds it.
-  const usesDns = doc.discover !== undefined && (doc.discover.dns !== undefined || doc.discover.dnsSrv !== undefined);
-  if (usesDns) key = `${key}\0dns:${dns.key}`;
-  if (prev && prev.key === key) {
-    for (const t of prev.targets) carried.add(t);
-    return { upstream: prev, fresh: false };
-  }
-  const opts = poolOptions(doc, ctx.baseDir);
-  const poolKey = stableKey(opts);
-  const targets = (doc.targets ?? []).map((t, i) => {
-    const url = new URL(t.url);
-    const old = prev?.targets.find((o) => o.id === targetId(url) && o.poolKey === poolKey && !carried.has(o));
-    if (old) {
-      old.index = i;
-      old.weight = t.weight;
-      carried.add(old);
-      return old;
-    }
-    const fresh = new Target(url, t.weight, i, poolKey, opts);
-    // A target added to a pool that already serves ramps up (slow start); the
-    // targets of a brand-new pool all start together, so none is favoured.
-    if (prev !== undefined) fresh.readySince = ctx.now();
-    carried.add(fresh);
-    return fresh;
-  });
-  const log = ctx.log.child({ upstream: name });
-  // A `discover:` pool starts empty: its provider fills it once started (at commit, see wireHealth).
-  const provider = doc.discover ? createProvider(doc.discover, { logger: log, ...(ctx.registry ? { registry: ctx.registry } : {}), dns: dns.options }) : undefined;
-  const upstream = new Upstream(name, key, targets, createBalancer<Target>(doc.balancer), settingsOf(doc), log, ctx.now);
-  if (provider) upstream.discovery = { provider, makeTarget: (url, weight, index) => new Target(url, weight, index, poolKey, opts) };
-  if (doc.sticky) upstream.sticky = new Sticky(name, doc.sticky.cookie, parseDuration(doc.sticky.ttl), secret);
-  return { upstream, fresh: true };
+  /** auto is the runtime's automatic routes (discovery.autoRoutes), started on commit; undefined when off. */
+  auto: AutoRoutes | undefined;
 }
 
 /** compileRuntime turns a loaded configuration into a Runtime; throws ConfigInvalid. */
@@ -172,6 +86,7 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
   const defaultBodyLimit = gw.limits?.bodyLimit ?? 10 * 1024 * 1024;
   const sendTimeoutMs = parseDuration(gw.limits?.sendTimeout ?? '60s');
   const globalRefs = (gw.chain ?? []).map((ref, i) => ({ ref, file: loaded.gatewayFile ?? INLINE_GATEWAY, path: ['chain', i], locate: loaded.locateGateway }));
+  const routeDefaults: RouteDefaults = { defaultBodyLimit, sendTimeoutMs };
   const routes: CompiledRoute[] = [];
   // A Set: global chain instances are shared by every route and must be closed once.
   const linkSet = new Set<ChainLink>();
@@ -199,7 +114,6 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
       }
       const upstream = upstreams.get(r.upstream);
       if (!upstream) continue; // reported by the loader
-      const settings = upstream.settings;
       const routeRefs = (r.plugins ?? []).map((ref, j) => ({ ref, file: f.file, path: ['routes', i, 'plugins', j], locate: f.locate }));
       let chainLinks: ChainLink[] = [];
       try {
@@ -210,31 +124,11 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
         else throw err;
         continue;
       }
-      const pluginLimit = chainLinks.reduce<number | undefined>((min, l) => (l.hooks.bodyLimit === undefined ? min : Math.min(min ?? Infinity, l.hooks.bodyLimit)), undefined);
-      routes.push({
-        id: r.id,
-        match,
-        file: f.file,
-        line: f.locate(['routes', i]).line,
-        upstream,
-        stripLength: r.stripPrefix && match.prefix !== '/' ? match.prefix.length : 0,
-        retry: {
-          attempts: r.retry?.attempts ?? 0,
-          on: new Set(r.retry?.on ?? []),
-          bufferBody: r.retry?.bufferBody ?? 65536,
-        },
-        responseTimeoutMs: r.timeouts?.response !== undefined ? parseDuration(r.timeouts.response) : settings.responseTimeoutMs,
-        idleTimeoutMs: r.timeouts?.idle !== undefined ? parseDuration(r.timeouts.idle) : settings.idleTimeoutMs,
-        bodyLimit: Math.min(r.bodyLimit ?? defaultBodyLimit, pluginLimit ?? Infinity),
-        sendTimeoutMs,
-        websocket: r.websocket,
-        websocketOrigins,
-        chain: compileChain(chainLinks),
-        pluginNames: chainLinks.map((l) => l.name),
-      });
+      routes.push(assembleRoute(r, match, websocketOrigins, { file: f.file, line: f.locate(['routes', i]).line }, upstream, chainLinks, routeDefaults));
     }
   }
 
+  const auto = await compileAutoRoutes(loaded, ctx, { ctx, secret, dns, defaults: routeDefaults }, globalRefs, routes, errors, linkSet);
   const links = [...linkSet];
   const router = new Router(routes);
   for (const { a, b } of router.ambiguities()) {
@@ -262,9 +156,57 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
   ];
   const trace = gw.tracing.enabled ? { sampled: gw.tracing.sampled } : undefined;
   const invalidHeaders = gw.limits?.invalidHeaders ?? 'drop';
-  const runtime: Runtime = { version: ctx.version, loadedAt: new Date(), router, routes, upstreams, sources, trace, invalidHeaders };
+  const runtime: Runtime = { version: ctx.version, loadedAt: new Date(), router, routes, upstreams, sources, trace, invalidHeaders, ...(auto ? { autoRoutes: auto } : {}) };
   void docs;
-  return { runtime, fresh, retired, retiredTargets, links };
+  return { runtime, fresh, retired, retiredTargets, links, auto };
+}
+
+/**
+ * compileAutoRoutes builds `discovery.autoRoutes` (nothing live: it starts on
+ * commit). It needs the registry (an error at discovery.autoRoutes
+ * otherwise), and warns of route-file routes that leave it unreachable.
+ */
+async function compileAutoRoutes(
+  loaded: LoadedConfig,
+  ctx: CompileContext,
+  env: Omit<ConstructorParameters<typeof AutoRoutes>[2], 'chain'>,
+  globalRefs: Parameters<ChainBuilder>[0],
+  routes: readonly CompiledRoute[],
+  errors: ConfigError[],
+  linkSet: Set<ChainLink>,
+): Promise<AutoRoutes | undefined> {
+  const doc = loaded.gateway.discovery?.autoRoutes;
+  if (doc === undefined) return undefined;
+  const where = { file: loaded.gatewayFile ?? INLINE_GATEWAY, locate: loaded.locateGateway };
+  if (loaded.gateway.discovery?.registry === undefined) {
+    errors.push(errorAt(where, ['discovery', 'autoRoutes'], "discovery.autoRoutes routes the applications of the gateway's own registry: set discovery.registry too"));
+    return undefined;
+  }
+  if (ctx.registry === undefined) {
+    errors.push(errorAt(where, ['discovery', 'autoRoutes'], 'discovery.autoRoutes needs the registry, and discovery.registry was added after the gateway started: it starts at the next restart'));
+    return undefined;
+  }
+  let chain: ChainLink[];
+  try {
+    chain = await ctx.buildChain(globalRefs, 'auto');
+    for (const l of chain) linkSet.add(l);
+  } catch (err) {
+    if (err instanceof ConfigInvalid) errors.push(...err.errors);
+    else throw err;
+    return undefined;
+  }
+  for (const r of routes) {
+    if (shadows(r.match, doc.prefix)) {
+      ctx.log.warn({ route: r.id, at: `${r.file}:${r.line}`, prefix: doc.prefix }, `route "${r.id}" (${r.file}:${r.line}) matches every request under ${doc.prefix}: discovery.autoRoutes is unreachable there (explicit routes win)`);
+    }
+  }
+  return new AutoRoutes(doc, ctx.registry, { ...env, chain }, ctx.previous?.autoRoutes instanceof AutoRoutes ? ctx.previous.autoRoutes : undefined);
+}
+
+/** shadows tells whether a route takes every request under `prefix` (a prefix route covering it, without conditions). */
+function shadows(m: CompiledMatch, prefix: string): boolean {
+  if (m.exact || !pathCovers(m, prefix)) return false;
+  return m.methods === undefined && m.host === undefined && m.headers.length === 0 && m.query.length === 0 && m.cookies.length === 0;
 }
 
 /** discard releases what a failed compile created, leaving the previous runtime's objects alone. */

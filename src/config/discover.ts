@@ -124,3 +124,26 @@ export const DnsOptionsSchema = Strict(
 
 /** DnsOptionsDoc is a validated `discovery.dns` (defaults applied). */
 export type DnsOptionsDoc = Static<typeof DnsOptionsSchema>;
+
+/**
+ * AutoRoutesSchema is the gateway's `discovery.autoRoutes`: Zuul's default
+ * mapping, `{prefix}/{app}/*` to the registry application APP (upper case)
+ * through a pool `auto:APP`, prefix and app segment stripped. Off when absent.
+ */
+export const AutoRoutesSchema = Strict(
+  {
+    prefix: Type.String({
+      pattern: '^(/[A-Za-z0-9._~-]+)+$',
+      maxLength: 200,
+      default: '/services',
+      description: 'Path prefix of the automatic routes: `/services/orders/x` goes to the registry application ORDERS as `/x`. Explicit routes always win over an automatic one.',
+    }),
+  },
+  {
+    description:
+      'Routes every application of the gateway\'s registry under a prefix without a route file (Zuul\'s default mapping), through a pool `auto:APP` (round-robin, passive outlier detection). Needs discovery.registry; absent = off.',
+  },
+);
+
+/** AutoRoutesDoc is a validated `discovery.autoRoutes` (defaults applied). */
+export type AutoRoutesDoc = Static<typeof AutoRoutesSchema>;

@@ -74,6 +74,7 @@ const Limits = Strict(
     maxApps: Type.Integer({ minimum: 1, default: 1000, description: 'Most distinct applications; a registration of a new one beyond this is refused (429).' }),
     maxMetadataKeys: Type.Integer({ minimum: 0, default: 64, description: 'Most metadata entries per instance.' }),
     maxMetadataBytes: Type.Integer({ minimum: 0, default: 8192, description: 'Most bytes of metadata keys plus values per instance (default 8 KiB).' }),
+    maxMetricApps: Type.Integer({ minimum: 1, default: 100, description: 'Most applications that get their own app label in the registry metrics; later ones are summed under app="_other" (a client can register any name, so the label must be capped).' }),
   },
   { default: {}, description: 'Caps on what clients control.' },
 );

@@ -5,9 +5,9 @@
  * check of the peer list, with the address parser trustProxy and ip-filter use.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { validateTrustProxy } from '../http/client-ip.js';
+import { addressListErrors } from './address-list.js';
 import { Duration } from './duration.js';
-import { errorAt, type ConfigError, type DocSource } from './errors.js';
+import type { ConfigError, DocSource } from './errors.js';
 import { Strict } from './schema-common.js';
 
 /** ProxyProtocolSchema declares `proxyProtocol`. */
@@ -38,13 +38,5 @@ export type ProxyProtocolDoc = Static<typeof ProxyProtocolSchema>;
 
 /** proxyProtocolErrors checks each `proxyProtocol.accept.from` entry is an address or CIDR, at its file:line. */
 export function proxyProtocolErrors(doc: unknown, source: DocSource): ConfigError[] {
-  const from = (doc as { proxyProtocol?: { accept?: { from?: unknown } } } | null)?.proxyProtocol?.accept?.from;
-  if (!Array.isArray(from)) return [];
-  const errors: ConfigError[] = [];
-  from.forEach((entry: unknown, i) => {
-    if (typeof entry !== 'string') return; // the schema reports it
-    const problem = validateTrustProxy(entry);
-    if (problem) errors.push(errorAt(source, ['proxyProtocol', 'accept', 'from', i], problem, { suggestion: 'an address (10.0.0.5) or a CIDR (10.0.0.0/8, fd00::/8)', prefer: 'value' }));
-  });
-  return errors;
+  return addressListErrors(doc, source, ['proxyProtocol', 'accept', 'from']);
 }

@@ -4,7 +4,7 @@
  * workers, tracing and reloads. Part of the config schemas (see src/config/schema.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { DnsOptionsSchema } from './discover.js';
+import { AutoRoutesSchema, DnsOptionsSchema } from './discover.js';
 import { RegistryOptionsSchema } from './discovery.js';
 import { Duration } from './duration.js';
 import { PluginRefSchema, Strict, StringMap } from './schema-common.js';
@@ -169,6 +169,7 @@ export const GatewaySchema = Strict(
         {
           registry: Type.Optional(RegistryOptionsSchema),
           dns: Type.Optional(DnsOptionsSchema),
+          autoRoutes: Type.Optional(AutoRoutesSchema),
         },
         { description: "Service discovery: the gateway's own Eureka-compatible registry, and the resolver `discover: { dns }` asks." },
       ),

@@ -14,6 +14,7 @@ import { DURATION_PATTERN, parseDuration } from './duration.js';
 import { issueError, renderAjvErrors, show, toPath, type Issue } from './ajv-errors.js';
 import { RegistryOptionsSchema } from './discovery.js';
 import { proxyProtocolErrors } from './proxy-protocol.js';
+import { addressListErrors } from './address-list.js';
 import { errorAt, type ConfigError, type DocPath, type DocSource } from './errors.js';
 import { GatewaySchema, RouteFileSchema } from './schema.js';
 
@@ -56,7 +57,7 @@ export function validateDocument(kind: DocumentKind, doc: unknown, source: DocSo
   if (kind === 'gateway') registryDefaults(doc);
   const errors = VALIDATORS[kind](doc, source, { fromEnv });
   if (kind === 'route-file') errors.push(...targetUrlErrors(doc, source));
-  if (kind === 'gateway') errors.push(...proxyProtocolErrors(doc, source));
+  if (kind === 'gateway') errors.push(...proxyProtocolErrors(doc, source), ...addressListErrors(doc, source, ['trustProxy']));
   return errors;
 }
 

@@ -3,6 +3,7 @@
  * (src/admin/backend.ts) answered from a Gateway directly.
  */
 import type { AdminBackend } from '../admin/backend.js';
+import { poolNamed } from '../proxy/runtime.js';
 import type { GatewayState } from './state.js';
 import { configView, routesView, statsView, upstreamsView } from './admin-views.js';
 
@@ -19,7 +20,7 @@ export function gatewayBackend(gw: GatewayState): AdminBackend {
       return result.ok ? { ok: true, version: result.version, changes: result.changes, restartRequired: result.restartRequired, ...(result.pluginsReloaded ? { pluginsReloaded: result.pluginsReloaded } : {}) } : { ok: false, errors: result.errors.map((e) => e.format()) };
     },
     async drain(name, index, draining) {
-      const upstream = gw.runtime.upstreams.get(name);
+      const upstream = poolNamed(gw.runtime, name);
       const target = upstream?.targetAt(index);
       if (!upstream || !target) return undefined;
       upstream.setDraining(target, draining);

@@ -4,12 +4,16 @@
  */
 import type { GatewayState } from './state.js';
 import { gatewayVersion } from '../process/version.js';
+import { AUTO_SOURCE } from '../compile/auto-routes.js';
+import { pools } from '../proxy/runtime.js';
 
 /** upstreamsView lists every pool with per-target health and load. */
 export function upstreamsView(gw: GatewayState) {
   const now = Date.now();
   return {
-    upstreams: [...gw.runtime.upstreams.values()].map((u) => ({
+    // The gateway's own registry (discovery.registry): instance counts, self-preservation, store health; null when it runs none.
+    registry: registryView(gw),
+    upstreams: pools(gw.runtime).map((u) => ({
       name: u.name,
       balancer: u.balancer.name,
       panic: u.panic,
@@ -45,13 +49,31 @@ export function upstreamsView(gw: GatewayState) {
   };
 }
 
+/** registryView summarises the registry for /upstreams: what its pools are filled from, and whether eviction is suspended. */
+function registryView(gw: GatewayState) {
+  const s = gw.registryState();
+  if (s === undefined) return null;
+  const sp = s.selfPreservation;
+  return {
+    store: s.store,
+    storeHealthy: s.storeHealthy,
+    instances: s.instances,
+    apps: s.apps,
+    selfPreservation: { enabled: sp.enabled, active: sp.active, renewalsPerMinute: sp.renewalsPerMinute, expectedPerMinute: sp.expectedPerMinute, threshold: sp.threshold },
+    evictions: s.evictions,
+    lastEvictionAt: s.lastEvictionAt > 0 ? new Date(s.lastEvictionAt).toISOString() : null,
+  };
+}
+
 /** routesView is the resolved routing table. */
 export function routesView(gw: GatewayState) {
+  const auto = gw.runtime.autoRoutes;
   return {
     version: gw.runtime.version,
-    routes: gw.runtime.routes.map((r) => ({
+    // Automatic routes (discovery.autoRoutes) come after the route files' ones, which win over them; their source is `auto`.
+    routes: [...gw.runtime.routes, ...(auto?.routes() ?? [])].map((r) => ({
       id: r.id,
-      source: `${r.file}:${r.line}`,
+      source: r.file === AUTO_SOURCE && r.line === 0 ? AUTO_SOURCE : `${r.file}:${r.line}`,
       path: r.match.exact ? r.match.prefix : r.match.prefix === '/' ? '/*' : `${r.match.prefix}/*`,
       methods: r.match.methods ? [...r.match.methods] : null,
       host: r.match.host ? (r.match.host.exact ?? `*${r.match.host.suffix}`) : null,
@@ -62,6 +84,8 @@ export function routesView(gw: GatewayState) {
       stripPrefix: r.stripLength > 0,
       chain: r.pluginNames,
     })),
+    // The mapping itself, also before any application registered: `{prefix}/{app}/*` → pool auto:{APP}.
+    autoRoutes: auto ? { prefix: auto.prefix, path: `${auto.prefix}/{app}/*`, upstream: 'auto:{APP}', stripPrefix: true, chain: auto.pluginNames, source: 'auto' } : null,
   };
 }
 

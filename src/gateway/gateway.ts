@@ -12,13 +12,15 @@ import { resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { parseDuration } from '../config/duration.js';
 import { loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
-import type { GatewayDoc } from '../config/schema.js';
+import type { GatewayDoc, UpstreamDoc } from '../config/schema.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { compileRuntime, type Compiled } from '../compile/compile.js';
 import { wireHealth } from '../compile/health-wiring.js';
 import { PluginHost } from '../compile/plugin-host.js';
-import type { Runtime } from '../proxy/runtime.js';
+import { pools, type Runtime } from '../proxy/runtime.js';
 import { NO_METRICS, Observer, type MetricsSink } from '../telemetry/observer.js';
 import { PromMetrics } from '../telemetry/metrics.js';
+import { promRegistryMetrics, type RegistryMetricHooks } from '../telemetry/registry-metrics.js';
 import { createLogger } from '../telemetry/logger.js';
 import type { OtlpSettings } from '../telemetry/otlp-config.js';
 import { detachedCounters, replaceExporter, type OtlpExporter } from '../telemetry/otlp-exporter.js';
@@ -31,10 +33,11 @@ import { streamContext } from '../streams/context.js';
 import { StreamListenFailed, Streams } from '../streams/streams.js';
 import { explainStream, type StreamExplanation } from '../streams/explain.js';
 import { NO_STREAM_METRICS } from '../telemetry/stream-metrics.js';
-import type { RunningRegistry } from '../registry/index.js';
+import type { RegistryState, RunningRegistry } from '../registry/index.js';
 import { gatewayBackend } from './admin-backend.js';
 import { otlpOf, Reloader } from './reload.js';
 import { RegistryView } from './registry-view.js';
+import { checkRegistryOptions } from './registry-config.js';
 import { RequestPath } from './request-path.js';
 import type { RestartCheck, RestartNotice } from './restart-required.js';
 import type { GatewayState, RejectedReload, ReloadResult } from './state.js';
@@ -73,6 +76,8 @@ export class Gateway implements GatewayState {
   readonly idleMemory: IdleMemory;
   /** unwired lists pools whose health checks start at listen() (validate/explain never start them). */
   private unwired: Compiled['fresh'];
+  /** auto is the active configuration's automatic routes (discovery.autoRoutes): started by listen() and by each reload, stopped by close(). */
+  private auto: Compiled['auto'];
   /** registry is the gateway's own service registry (discovery.registry), started by listen(). */
   private registry: RunningRegistry | undefined;
   /** streams are the layer-4 listeners of gateway.yaml's `streams` (started by listen()). */
@@ -96,11 +101,12 @@ export class Gateway implements GatewayState {
     this.live = new Reloader({ options, log, now, plugins, metrics, registry, applied: (c) => this.applied(c) }, loaded, compiled, otlp);
     this.observer = new Observer(loaded.gateway.log.accessLog ? log.child({ kind: 'access' }) : undefined, metrics, () => this.config.log.refusalLinesPerSecond);
     this.unwired = compiled.fresh;
+    this.auto = compiled.auto;
     this.idleMemory = new IdleMemory(
       {
         activity: () => this.observer.seen + this.live.attempts,
         busy: () => {
-          for (const u of this.runtime.upstreams.values()) for (const t of u.targets) if (t.inflight > 0) return true;
+          for (const u of pools(this.runtime)) for (const t of u.targets) if (t.inflight > 0) return true;
           return false;
         },
       },
@@ -116,6 +122,7 @@ export class Gateway implements GatewayState {
   /** create loads, validates and compiles the configuration; throws ConfigInvalid. */
   static async create(options: GatewayOptions): Promise<Gateway> {
     const loaded = await loadConfig(options);
+    checkRegistryOptions(loaded);
     const log = options.logger ?? createLogger(loaded.gateway);
     const now = options.now ?? Date.now;
     let self: Gateway | undefined;
@@ -182,6 +189,7 @@ export class Gateway implements GatewayState {
     // The registry first: the pools it fills start reading it as they are wired just below.
     await this.startRegistry(loaded);
     for (const u of this.unwired.splice(0)) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
+    this.auto?.start(this.wireAuto);
     const handlers = new RequestPath(this.observer, this.log, () => this.runtime).handlers(g, secure);
     this.front = await PublicListener.create({ ...handlers, loaded, current: () => this.runtime, log: this.log, metrics: this.observer.metrics });
     this.startOtlp();
@@ -226,6 +234,9 @@ export class Gateway implements GatewayState {
     return this.streams?.describe() ?? [];
   }
 
+  /** wireAuto starts an automatic route's pool (its doc is not in any route file). */
+  private readonly wireAuto = (u: Upstream, doc: UpstreamDoc) => wireHealth(u, doc, this.live.loaded.baseDir, this.log, this.healthEvents);
+
   /** startRegistry starts the service registry when gateway.yaml sets discovery.registry (its startup warnings are logged by it). */
   private async startRegistry(loaded: LoadedConfig): Promise<void> {
     const doc = loaded.gateway.discovery?.registry;
@@ -233,10 +244,18 @@ export class Gateway implements GatewayState {
     const redisUrl = loaded.gateway.redis?.url;
     // Imported on demand: the registry's Redis store pulls in ioredis, an optional module a gateway without it never loads.
     const { startRegistry } = await import('../registry/index.js');
-    this.registry = await startRegistry({ options: doc, log: this.log, ...(redisUrl ? { redisUrl } : {}) }).catch((err: unknown) => {
+    const metrics = this.registryMetrics(doc.limits.maxMetricApps);
+    this.registry = await startRegistry({ options: doc, log: this.log, ...(redisUrl ? { redisUrl } : {}), ...(metrics ? { metrics } : {}) }).catch((err: unknown) => {
       throw listenFailed(err, loaded, ['discovery', 'registry', 'listen', 'port'], doc.listen.host, doc.listen.port);
     });
     this.registryView.attach(this.registry.registry);
+  }
+
+  /** registryMetrics binds the registry's metric hooks to /metrics (none when metrics are off or replaced). */
+  private registryMetrics(maxApps: number): RegistryMetricHooks | undefined {
+    const sink = this.observer.metrics;
+    if (!(sink instanceof PromMetrics)) return undefined;
+    return promRegistryMetrics({ registry: sink.registry, state: () => this.registry?.registry.state(), maxApps });
   }
 
   /** registryPort is the service registry's listener port (after listen), undefined when it runs none. */
@@ -267,6 +286,10 @@ export class Gateway implements GatewayState {
   /** storeStatus is the shared store's kind, and for Redis whether it is reachable now. */
   storeStatus(): { kind: string; healthy: boolean } {
     return { kind: this.plugins.store.kind, healthy: this.plugins.store.healthy() };
+  }
+
+  registryState(): RegistryState | undefined {
+    return this.registry?.registry.state();
   }
 
   /** startOtlp starts, replaces or stops the OpenTelemetry exporter to match the loaded tracing.otlp. */
@@ -325,6 +348,13 @@ export class Gateway implements GatewayState {
     }
     if (this.front) for (const u of compiled.fresh) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
     else this.unwired = [...this.unwired.filter((u) => !compiled.retired.includes(u)), ...compiled.fresh];
+    // The new automatic routes take over the old ones' pools; turned off, the old ones stop.
+    const oldAuto = this.auto;
+    this.auto = compiled.auto;
+    if (this.front) {
+      if (compiled.auto) compiled.auto.start(this.wireAuto);
+      else void oldAuto?.stop();
+    } else if (compiled.auto === undefined) void oldAuto?.stop();
     if (this.streams && !this.shuttingDown) void this.streams.apply(loaded, compiled.runtime.upstreams).catch((err: unknown) => this.log.error({ err }, 'stream listeners: the new configuration could not be applied'));
   }
 
@@ -344,8 +374,10 @@ export class Gateway implements GatewayState {
     await this.otlp?.close();
     await this.admin?.close();
     for (const u of this.runtime.upstreams.values()) u.dispose();
+    const autoClosed = this.auto?.stop();
     this.unwired = [];
     await Promise.all([...this.runtime.upstreams.values()].flatMap((u) => u.targets.map((t) => t.close())));
+    await autoClosed;
     // After the pools: their providers stopped reading it.
     await this.registry?.close();
     await Promise.all(this.live.links.map((l) => Promise.resolve(l.hooks.close?.()).catch(() => undefined)));

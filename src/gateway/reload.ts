@@ -13,6 +13,7 @@ import type { Logger } from 'pino';
 import { ConfigInvalid } from '../config/errors.js';
 import type { Env } from '../config/env.js';
 import { INLINE_GATEWAY, loadConfig, type LoadedConfig, type LoadOptions } from '../config/load.js';
+import { checkRegistryOptions } from './registry-config.js';
 import type { GatewayDoc } from '../config/schema.js';
 import { compileRuntime, type Compiled } from '../compile/compile.js';
 import type { PluginHost } from '../compile/plugin-host.js';
@@ -111,6 +112,7 @@ export class Reloader {
     let pluginsReloaded: string[];
     try {
       loaded = await loadConfig(host.options);
+      checkRegistryOptions(loaded);
       otlp = otlpOf(loaded, host.options);
       // Custom plugins whose files changed are imported afresh (their names are in the result and the log line).
       pluginsReloaded = (await host.plugins.refresh(loaded)).filter((p) => p.changed).map((p) => p.name);

@@ -7,6 +7,7 @@ import type { ConfigError } from '../config/errors.js';
 import type { ReloadSummary, RestartNotice } from '../admin/backend.js';
 import type { Runtime } from '../proxy/runtime.js';
 import type { Traffic } from '../telemetry/traffic.js';
+import type { RegistryState } from '../registry/index.js';
 
 /**
  * ReloadResult tells what a reload did: what changed, and which changes wait
@@ -33,6 +34,8 @@ export interface GatewayState {
   /** streamListeners describes the running stream listeners (name, protocol, address, open connections, routes). */
   streamListeners(): Array<{ name: string; protocol: string; host: string; port: number; open: number; routes: string[] }>;
   storeStatus(): { kind: string; healthy: boolean };
+  /** registryState describes the gateway's own service registry; undefined when it runs none (or before listen). */
+  registryState(): RegistryState | undefined;
   readiness(): Record<string, boolean>;
   reload(): Promise<ReloadResult>;
   metricsText(): Promise<string>;

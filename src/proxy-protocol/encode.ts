@@ -3,7 +3,7 @@
  * (v1 text or v2 binary). They throw on an address that does not match its
  * transport, so a gateway never sends a header the strict parsers refuse.
  */
-import { ipv4ToBytes, ipv6ToBytes } from './address.js';
+import { bytesToIpv4, bytesToIpv6, ipv4ToBytes, ipv6ToBytes } from './address.js';
 import { crc32c } from './crc32c.js';
 import { TLV, type ProxyEndpoint, type ProxyTlv } from './header.js';
 import { V2_FIXED_BYTES, V2_SIGNATURE } from './v2.js';
@@ -20,13 +20,23 @@ export interface EncodeInput {
   readonly crc32c?: boolean;
 }
 
-/** familyOf tells IPv4 from IPv6 for a pair of endpoints; both must be of one family. */
+/** unmapped turns an IPv4-mapped IPv6 address (::ffff:10.0.0.1, as a dual-stack socket reports peers) into IPv4 text. */
+function unmapped(address: string): string {
+  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
+}
+
+/**
+ * familyOf tells IPv4 from IPv6 for a pair of endpoints; both must be of one
+ * family. An IPv4-mapped address (::ffff:a.b.c.d) counts as IPv4 when the
+ * other end is IPv4 or mapped too (a dual-stack listener's peer next to an
+ * IPv4 upstream); next to a real IPv6 address it stays IPv6.
+ */
 function familyOf(source: ProxyEndpoint, destination: ProxyEndpoint): { v: 4 | 6; src: Buffer; dst: Buffer } {
-  const s4 = ipv4ToBytes(source.address);
-  const d4 = ipv4ToBytes(destination.address);
+  const s4 = ipv4ToBytes(unmapped(source.address));
+  const d4 = ipv4ToBytes(unmapped(destination.address));
   if (s4 && d4) return { v: 4, src: s4, dst: d4 };
-  const s6 = s4 ? undefined : ipv6ToBytes(source.address);
-  const d6 = d4 ? undefined : ipv6ToBytes(destination.address);
+  const s6 = ipv4ToBytes(source.address) ? undefined : ipv6ToBytes(source.address);
+  const d6 = ipv4ToBytes(destination.address) ? undefined : ipv6ToBytes(destination.address);
   if (s6 && d6) return { v: 6, src: s6, dst: d6 };
   throw new TypeError(`PROXY header: source ${source.address} and destination ${destination.address} are not both IPv4 or both IPv6`);
 }
@@ -41,8 +51,9 @@ function checkPort(p: number): number {
 export function encodeV1(input: EncodeInput): Buffer {
   const { source, destination } = input;
   if (input.command === 'local' || !source || !destination || input.transport === 'udp') return Buffer.from('PROXY UNKNOWN\r\n', 'latin1');
-  const { v } = familyOf(source, destination);
-  const line = `PROXY TCP${v} ${source.address} ${destination.address} ${checkPort(source.port)} ${checkPort(destination.port)}\r\n`;
+  const { v, src, dst } = familyOf(source, destination);
+  const text = v === 4 ? bytesToIpv4 : bytesToIpv6; // canonical text, the form the strict parser accepts
+  const line = `PROXY TCP${v} ${text(src)} ${text(dst)} ${checkPort(source.port)} ${checkPort(destination.port)}\r\n`;
   return Buffer.from(line, 'latin1');
 }
 

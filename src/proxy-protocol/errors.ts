@@ -11,7 +11,8 @@ export type ProxyProtocolReason =
   | 'oversize' // longer than the v1 line limit (107 bytes) or the v2 size cap
   | 'checksum' // a v2 CRC32C extension that does not match
   | 'timeout' // the header did not arrive in time
-  | 'closed'; // the peer closed (or the socket failed) before the header was complete
+  | 'closed' // the peer closed (or the socket failed) in the middle of the header
+  | 'empty'; // the peer closed without sending a byte: a balancer's plain TCP health check, not an attack
 
 /** ProxyProtocolError is a refused header; `reason` is for metrics, `message` for logs. */
 export class ProxyProtocolError extends Error {

@@ -82,8 +82,10 @@ export function readProxyHeader(socket: Socket, options: ReadOptions = {}): Prom
         finish(err instanceof ProxyProtocolError ? err : new ProxyProtocolError('malformed', String(err), { cause: err }));
       }
     };
-    const onEnd = (): void => finish(new ProxyProtocolError('closed', 'the peer closed before the PROXY protocol header was complete'));
-    const onError = (err: Error): void => finish(new ProxyProtocolError('closed', `the socket failed before the PROXY protocol header was complete: ${err.message}`, { cause: err }));
+    const onEnd = (): void =>
+      finish(buf.length === 0 ? new ProxyProtocolError('empty', 'the peer closed without sending anything') : new ProxyProtocolError('closed', 'the peer closed before the PROXY protocol header was complete'));
+    const onError = (err: Error): void =>
+      finish(new ProxyProtocolError(buf.length === 0 ? 'empty' : 'closed', `the socket failed before the PROXY protocol header was complete: ${err.message}`, { cause: err }));
     socket.on('data', onData);
     socket.once('end', onEnd);
     socket.once('close', onEnd);

@@ -110,7 +110,8 @@ export function admit(req: IncomingMessage, res: ServerResponse, deps: Admission
     deps.hooks.log.debug({ reqId: id, te: headers['transfer-encoding'] }, 'refused transfer-encoding');
     return refuse(req, res, deps, 'SY_ERR_BAD_REQUEST', true, id, t0);
   }
-  const route = runtime.router.match(norm.path, { method: req.method!, host: hostOf(headers.host), headers, rawQuery, memo: {} });
+  // Explicit routes first; the automatic ones (discovery.autoRoutes) only when none matched.
+  const route = runtime.router.match(norm.path, { method: req.method!, host: hostOf(headers.host), headers, rawQuery, memo: {} }) ?? runtime.autoRoutes?.match(norm.path);
   if (route === undefined || (upgrade && !route.websocket)) return refuse(req, res, deps, 'SY_ERR_ROUTE_NOT_FOUND', upgrade, id, t0);
   const clientIp = deps.ips.clientIp(peer, headers['x-forwarded-for'] as string | undefined);
   const ex = new Exchange({ req, res, runtime, route, id, path: norm.path, rawQuery, clientIp, peer, trustedPeer: trusted, secure: deps.secure === true });

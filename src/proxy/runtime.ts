@@ -51,6 +51,24 @@ export interface SourceFile {
   hash: string;
 }
 
+/**
+ * RouteFallback is a table of routes asked only when no compiled route
+ * matches (discovery.autoRoutes: explicit routes always win). Its routes may
+ * change while the configuration serves (applications register and expire).
+ */
+export interface RouteFallback {
+  /** prefix is the path prefix the table covers. */
+  readonly prefix: string;
+  /** pluginNames is the chain every one of its routes runs (the global chain). */
+  readonly pluginNames: readonly string[];
+  /** match returns the route for a normalized path, or undefined (404). */
+  match(path: string): CompiledRoute | undefined;
+  /** routes lists its routes now. */
+  routes(): readonly CompiledRoute[];
+  /** upstreams lists its pools now. */
+  upstreams(): readonly Upstream[];
+}
+
 /** Runtime is one immutable configuration version. */
 export interface Runtime {
   readonly version: number;
@@ -67,4 +85,17 @@ export interface Runtime {
   readonly trace: TraceOptions | undefined;
   /** invalidHeaders is gateway.yaml's `limits.invalidHeaders` (proxy/header-names.ts); here so a reload changes it for the next request. */
   readonly invalidHeaders: InvalidHeaders;
+  /** autoRoutes is discovery.autoRoutes, asked when no route matched; undefined when off. */
+  readonly autoRoutes?: RouteFallback;
+}
+
+/** pools lists every pool a runtime serves from: the route files' and, after them, the automatic routes' (auto:APP). */
+export function pools(rt: Runtime): Upstream[] {
+  const auto = rt.autoRoutes?.upstreams();
+  return auto && auto.length > 0 ? [...rt.upstreams.values(), ...auto] : [...rt.upstreams.values()];
+}
+
+/** poolNamed finds a pool by name among the route files' and the automatic ones (whose names, auto:APP, no route file can use). */
+export function poolNamed(rt: Runtime, name: string): Upstream | undefined {
+  return rt.upstreams.get(name) ?? rt.autoRoutes?.upstreams().find((u) => u.name === name);
 }

@@ -2,14 +2,16 @@
  * The registry's metric hooks: a small interface the gateway binds to
  * prom-client, so the registry depends on no metrics library. Counters are
  * pushed here as events happen; gauges are pulled from Registry.state() at
- * scrape time (a prom-client Gauge's collect()), so nothing is kept twice:
+ * scrape time (a prom-client Gauge's collect()), so nothing is kept twice.
+ * src/telemetry/registry-metrics.ts binds them; app labels are capped there
+ * (limits.maxMetricApps):
  *
  *   switchyard_registry_instances{app,status}          gauge   state().apps[app][status]
  *   switchyard_registry_self_preservation_active       gauge   state().selfPreservation.active (0/1)
  *   switchyard_registry_renewals_total                 counter renewed()
  *   switchyard_registry_evictions_total{app}           counter evicted()
- *   switchyard_registry_registrations_total            counter registered()
- *   switchyard_registry_cancellations_total            counter cancelled()
+ *   switchyard_registry_registrations_total{app}       counter registered()
+ *   switchyard_registry_cancellations_total{app}       counter cancelled()
  *   switchyard_registry_refused_total{reason}          counter refused()
  *   switchyard_registry_store_errors_total             counter storeError()
  */

@@ -25,6 +25,8 @@ export interface CompiledRegistryOptions {
   readonly selfPreservation: { readonly threshold: number; readonly windowMs: number } | undefined;
   readonly maxInstancesPerApp: number;
   readonly maxApps: number;
+  /** maxMetricApps caps the app label values of the registry metrics. */
+  readonly maxMetricApps: number;
   readonly maxBodyBytes: number;
   readonly maxMetadataKeys: number;
   readonly maxMetadataBytes: number;
@@ -37,9 +39,10 @@ export interface CompiledRegistryOptions {
 export class RegistryOptionsError extends Error {
   constructor(
     readonly path: string,
-    message: string,
+    /** reason is the message without the path (the config error renderer adds file:line and path itself). */
+    readonly reason: string,
   ) {
-    super(`discovery.registry${path.replace(/\//g, '.')}: ${message}`);
+    super(`discovery.registry${path.replace(/\//g, '.')}: ${reason}`);
     this.name = 'RegistryOptionsError';
   }
 }
@@ -90,6 +93,7 @@ export function compileRegistryOptions(input: unknown = {}): CompiledRegistryOpt
     selfPreservation,
     maxInstancesPerApp: doc.maxInstancesPerApp,
     maxApps: doc.limits.maxApps,
+    maxMetricApps: doc.limits.maxMetricApps,
     maxBodyBytes: doc.limits.maxBodyBytes,
     maxMetadataKeys: doc.limits.maxMetadataKeys,
     maxMetadataBytes: doc.limits.maxMetadataBytes,

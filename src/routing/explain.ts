@@ -33,19 +33,30 @@ function failedCondition(m: CompiledMatch, req: RequestView): string | undefined
   return undefined;
 }
 
-/** explain returns the winning route (if any) and a verdict for every route. */
-export function explain<R extends Routable>(router: Router<R>, method: string, target: string, headers: Record<string, string>): { path: string | undefined; error?: string; winner: R | undefined; verdicts: Verdict<R>[] } {
+/**
+ * explain returns the winning route (if any) and a verdict for every route.
+ * `fallback` is asked when no route matches, as the request path asks the
+ * automatic routes (discovery.autoRoutes); its winner is marked `fallback`.
+ */
+export function explain<R extends Routable>(
+  router: Router<R>,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+  fallback?: (path: string) => R | undefined,
+): { path: string | undefined; error?: string; winner: R | undefined; fallback?: boolean; verdicts: Verdict<R>[] } {
   const q = target.indexOf('?');
   const norm = normalizePath(q === -1 ? target : target.slice(0, q));
   if (!norm.ok) return { path: undefined, error: norm.reason, winner: undefined, verdicts: [] };
   const host = (headers.host ?? '').replace(/:\d+$/, '').toLowerCase();
   const view: RequestView = { method: method.toUpperCase(), host, headers, rawQuery: q === -1 ? '' : target.slice(q + 1), memo: {} };
-  const winner = router.match(norm.path, view);
+  const matched = router.match(norm.path, view);
+  const winner = matched ?? fallback?.(norm.path);
   const verdicts = router.routes.map((route) => {
     if (route === winner) return { route, reason: '' };
     if (!pathCovers(route.match, norm.path)) return { route, reason: 'path does not match' };
     const failed = failedCondition(route.match, view);
     return { route, reason: failed ?? 'a more specific route matched first' };
   });
-  return { path: norm.path, winner, verdicts };
+  return { path: norm.path, winner, ...(matched === undefined && winner !== undefined ? { fallback: true } : {}), verdicts };
 }

@@ -11,7 +11,8 @@ import type { AttemptOutcome } from '../proxy/hooks.js';
 import { statusOf, type MetricsSink } from './observer.js';
 import type { SpanCounters } from './otlp-exporter.js';
 import { promStreamMetrics, type StreamMetrics } from './stream-metrics.js';
-import type { Runtime } from '../proxy/runtime.js';
+import { pools, type Runtime } from '../proxy/runtime.js';
+import { registerDiscoveryMetrics } from './discovery-metrics.js';
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 /** classIndex maps a status to its index in CLASSES (anything below 100 is 0xx, above 599 is 5xx). */
@@ -56,7 +57,7 @@ export class PromMetrics implements MetricsSink {
         this.reset();
         const rt = runtime();
         const now = Date.now();
-        for (const u of rt?.upstreams.values() ?? []) for (const t of u.targets) this.set({ upstream: u.name, target: t.id, state: t.state(now) }, t.eligible(now) ? 1 : 0);
+        for (const u of rt ? pools(rt) : []) for (const t of u.targets) this.set({ upstream: u.name, target: t.id, state: t.state(now) }, t.eligible(now) ? 1 : 0);
       },
     });
     new Gauge({
@@ -66,7 +67,8 @@ export class PromMetrics implements MetricsSink {
       registers: [reg],
       collect() {
         this.reset();
-        for (const u of runtime()?.upstreams.values() ?? []) for (const t of u.targets) this.set({ upstream: u.name, target: t.id }, t.inflight);
+        const rt = runtime();
+        for (const u of rt ? pools(rt) : []) for (const t of u.targets) this.set({ upstream: u.name, target: t.id }, t.inflight);
       },
     });
     new Gauge({
@@ -79,6 +81,7 @@ export class PromMetrics implements MetricsSink {
         this.set(runtime()?.version ?? 0);
       },
     });
+    registerDiscoveryMetrics(reg, runtime);
     collectDefaultMetrics({ register: reg, prefix: 'switchyard_' });
   }
 

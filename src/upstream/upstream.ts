@@ -83,7 +83,7 @@ export class Upstream {
    * targets it finds (compile.ts); the health wiring starts it when the pool
    * is committed and stops it when the pool retires. Undefined for `targets:`.
    */
-  discovery: { readonly provider: DiscoveryProvider; readonly makeTarget: TargetFactory } | undefined = undefined;
+  discovery: { readonly provider: DiscoveryProvider; readonly makeTarget: TargetFactory; /** subject is a digest of the `discover:` doc: a rebuilt pool with the same one starts from this pool's set. */ readonly subject?: string } | undefined = undefined;
   /** Hooks set by the health wiring; called when the pool is retired. */
   private readonly disposers: Array<() => void> = [];
   /** Hooks called after discovery changed the targets (health checkers follow the set). */

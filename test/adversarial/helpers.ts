@@ -7,6 +7,7 @@
  * the recorder that nothing, or exactly one well-framed request, got through.
  */
 import net from 'node:net';
+export { freePort } from '../helpers/ports.js';
 
 /** Head is a parsed start line plus headers, in arrival order. */
 export interface Head {
@@ -358,15 +359,6 @@ export async function startRecorder(): Promise<Recorder> {
         server.close(() => resolve());
       }),
   };
-}
-
-/** freePort returns a loopback port with nothing listening on it. */
-export async function freePort(): Promise<number> {
-  const srv = net.createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-  const port = (srv.address() as net.AddressInfo).port;
-  await new Promise<void>((r) => srv.close(() => r()));
-  return port;
 }
 
 /** get builds a minimal well-formed GET request. */

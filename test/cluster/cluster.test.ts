@@ -95,6 +95,16 @@ describe('merging worker views', () => {
     });
   });
 
+  it('keeps the registry field of GET /upstreams (the first worker\'s reading)', () => {
+    const registry = { store: 'redis', instances: 2, selfPreservation: { active: false } };
+    const merged = mergeUpstreams([
+      { worker: 1, pid: 11, view: { registry, upstreams: [] } },
+      { worker: 2, pid: 12, view: { registry: { ...registry, instances: 3 }, upstreams: [] } },
+    ]);
+    expect(merged.registry).toEqual(registry);
+    expect(mergeUpstreams([{ worker: 1, pid: 11, view: { upstreams: [] } }])).toEqual({ upstreams: [] });
+  });
+
   it('adds up traffic counters', () => {
     const s = (n: number) => ({ now: n, total: { requests: n, errors5xx: 1 }, routes: { r: { requests: n, errors5xx: 1 } }, upstreams: { u: { requests: n, errors5xx: 0 } } });
     expect(mergeStats([{ worker: 1, pid: 1, view: s(10) }, { worker: 2, pid: 2, view: s(20) }])).toEqual({
@@ -258,6 +268,16 @@ describe('switchyard start --workers 2', () => {
   }, 30_000);
 });
 
+/** startUntilExit runs `start --workers 2` on dir/gateway.yaml and waits for the process to end (startup failures). */
+async function startUntilExit(dir: string): Promise<{ code: number | null; out: string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--workers', '2', '--config', join(dir, 'gateway.yaml')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  return { code, out };
+}
+
 describe('cluster startup failures', () => {
   it('exits 1 when the configuration is invalid, without forking', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-cluster-bad-'));
@@ -274,6 +294,24 @@ describe('cluster startup failures', () => {
     }
   }, 30_000);
 
+  it('exits 1 when several workers would each run a private registry (discovery.registry without redis.url), naming the line', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-cluster-registry-'));
+    try {
+      writeFileSync(
+        join(dir, 'gateway.yaml'),
+        'listen: { host: 127.0.0.1, port: 0 }\nadmin: { enabled: false }\ndiscovery:\n  registry:\n    listen: { host: 127.0.0.1, port: 0 }\n    allowTargets: [127.0.0.0/8]\n',
+      );
+      mkdirSync(join(dir, 'routes'));
+      const { code, out } = await startUntilExit(dir);
+      expect(code).toBe(1);
+      expect(out).toMatch(/gateway\.yaml:4:\d+: discovery\.registry: with 2 workers each worker would run its own in-memory registry/);
+      expect(out).toContain('set redis.url');
+      expect(out).not.toContain('worker started');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
+
   it('exits 1 when no worker can listen (port taken) instead of restarting forever', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-cluster-port-'));
     const taken = net.createServer();
@@ -282,11 +320,7 @@ describe('cluster startup failures', () => {
       const busy = (taken.address() as net.AddressInfo).port;
       writeFileSync(join(dir, 'gateway.yaml'), `listen: { host: 127.0.0.1, port: ${busy} }\nadmin: { enabled: false }\n`);
       mkdirSync(join(dir, 'routes'));
-      const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/index.ts', 'start', '--workers', '2', '--config', join(dir, 'gateway.yaml')], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
-      let out = '';
-      child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-      child.stderr!.on('data', (c: Buffer) => (out += c.toString()));
-      const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+      const { code, out } = await startUntilExit(dir);
       expect(code).toBe(1);
       expect(out).toContain('EADDRINUSE');
     } finally {

@@ -4,6 +4,7 @@
  * keys refused with a suggestion.
  */
 import { describe, expect, it } from 'vitest';
+import { restartNotices } from '../../src/gateway/restart-required.js';
 import { loadErrors, loadValid } from './helpers.js';
 
 describe('18: proxyProtocol.accept', () => {
@@ -30,5 +31,13 @@ describe('18: proxyProtocol.accept', () => {
   it('refuses an empty peer list', async () => {
     const errors = await loadErrors({ 'gateway.yaml': 'proxyProtocol:\n  accept: { from: [] }\n' });
     expect(errors.join('\n')).toMatch(/gateway\.yaml:2:\d+: proxyProtocol\.accept\.from/);
+  });
+
+  it('a change waits for a restart, and the reload says which key', async () => {
+    const running = (await loadValid({ 'gateway.yaml': '' })).gateway;
+    const configured = (await loadValid({ 'gateway.yaml': 'proxyProtocol: { accept: { from: [10.0.0.0/8] } }\n' })).gateway;
+    expect(restartNotices(running, configured)).toEqual([{ key: 'proxyProtocol', running: null, configured: { accept: { from: ['10.0.0.0/8'], versions: ['v1', 'v2'], timeout: '3s' } } }]);
+    const narrower = (await loadValid({ 'gateway.yaml': 'proxyProtocol: { accept: { from: [10.0.0.0/16] } }\n' })).gateway;
+    expect(restartNotices(configured, narrower).map((n) => n.key)).toEqual(['proxyProtocol.accept.from']);
   });
 });

@@ -108,5 +108,5 @@ describe('parseYaml memory', () => {
     expect(parsed.locate(['routes', 999, 'upstream'])).toEqual({ line: 3001, col: 15 });
     expect(parsed.locate(['routes', 500, 'match', 'path'], 'key')).toEqual({ line: 1503, col: 14 });
     expect(copy).toEqual(parsed.value);
-  });
+  }, 30_000); // CPU-bound (5,000 routes parsed twice, four full GCs): 1-2 s alone, took over 5 s on a loaded machine
 });

@@ -71,7 +71,7 @@ describe('15: a pool discovered from the gateway registry', () => {
       },
       { timeout: 1000, interval: 20, message: 'the route to answer 503 once orders-1 left' },
     );
-  });
+  }, 20_000); // the 1 s bounds are asserted inside; starting a gateway and a real Eureka client took over 5 s on a loaded machine
 
   it('refuses `discover: { registry }` without discovery.registry, at its file:line', async () => {
     await expect(

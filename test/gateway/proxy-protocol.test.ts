@@ -136,6 +136,21 @@ describe('PROXY protocol on the plain HTTP listener', () => {
     await waitFor(async () => (await refusals(gw.gateway, reason)) > before);
   });
 
+  it('the balancer\'s plain TCP health check (connect, close) is not a refusal', async () => {
+    const counts = async () => Promise.all(['empty', 'closed', 'timeout'].map((reason) => refusals(gw.gateway, reason)));
+    const before = await counts();
+    const s = net.connect({ port: gw.port, host: '127.0.0.1' });
+    s.on('error', () => {});
+    await new Promise((r) => s.once('connect', r));
+    s.end();
+    await new Promise((r) => s.once('close', r));
+    // The next refusal is counted after this one was settled: a malformed header proves the gate moved on.
+    const malformed = await refusals(gw.gateway, 'malformed');
+    await exchange(gw.port, 'nonsense\r\n');
+    await waitFor(async () => (await refusals(gw.gateway, 'malformed')) > malformed);
+    expect(await counts()).toEqual(before);
+  });
+
   it('a header that never completes times out', async () => {
     const before = await refusals(gw.gateway, 'timeout');
     const s = net.connect({ port: gw.port, host: '127.0.0.1' });

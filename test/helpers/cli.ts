@@ -8,9 +8,9 @@ import { waitFor } from '../../src/testing/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** startCli runs `switchyard start` from source (through tsx) and resolves with the public port from its log. */
-export async function startCli(configFile: string, args: string[] = []): Promise<{ child: ChildProcess; port: number; adminPort: number; exited: Promise<number | null>; output: () => string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), 'start', '--config', configFile, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/** startCli runs `switchyard start` from source (through tsx) and resolves with the public port from its log; `env` is added to the environment. */
+export async function startCli(configFile: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number; adminPort: number; exited: Promise<number | null>; output: () => string }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), 'start', '--config', configFile, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));

@@ -8,10 +8,11 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from '../../src/testing/index.js';
+import { freePort } from './ports.js';
 
 /** HAPROXY is the Debian package's binary. */
 export const HAPROXY = '/usr/sbin/haproxy';
@@ -30,16 +31,6 @@ export interface HaproxyOptions {
   target: string;
   /** serverOptions are appended to the `server` line, e.g. 'send-proxy-v2'. */
   serverOptions?: string;
-}
-
-/** freePort asks the kernel for a free loopback port. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
 }
 
 /** accepts tells whether something accepts TCP connections on the port. */

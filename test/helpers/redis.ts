@@ -7,8 +7,9 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { waitFor } from '../../src/testing/index.js';
+import { freePort } from './ports.js';
 
 /** TestRedis is a Redis server a test may use (and, when local, stop and restart). */
 export interface TestRedis {
@@ -28,16 +29,6 @@ export const REDIS_IS_EXTERNAL = Boolean(process.env.REDIS_URL);
 
 /** SKIP_NEEDS_LOCAL_REDIS is the reason shown by tests skipped because REDIS_URL cannot be stopped. */
 export const SKIP_NEEDS_LOCAL_REDIS = 'REDIS_URL is set: this test stops/restarts Redis, which only works with the throwaway redis-server';
-
-/** freePort asks the kernel for a free loopback port. */
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  srv.listen(0, '127.0.0.1');
-  await once(srv, 'listening');
-  const port = (srv.address() as { port: number }).port;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 
 /** pings tells whether a Redis server answers PING on the port. */
 function pings(port: number): Promise<boolean> {

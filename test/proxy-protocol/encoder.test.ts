@@ -12,7 +12,13 @@ const six = { source: { address: '2001:db8::1', port: 51000 }, destination: { ad
 describe('encodeV1', () => {
   it('writes the canonical line', () => {
     expect(encodeV1(four).toString()).toBe('PROXY TCP4 192.0.2.1 198.51.100.7 51000 5432\r\n');
-    expect(encodeV1(six).toString()).toBe('PROXY TCP6 2001:db8::1 ::ffff:10.0.0.1 51000 443\r\n');
+    expect(encodeV1(six).toString()).toBe('PROXY TCP6 2001:db8::1 ::ffff:10.0.0.1 51000 443\r\n'); // a mapped address next to IPv6 stays IPv6
+  });
+
+  it('an IPv4-mapped peer next to an IPv4 address is written as TCP4; IPv6 text is canonical', () => {
+    expect(encodeV1({ source: { address: '::ffff:192.0.2.1', port: 1 }, destination: { address: '10.0.0.1', port: 2 } }).toString()).toBe('PROXY TCP4 192.0.2.1 10.0.0.1 1 2\r\n');
+    expect(encodeV1({ source: { address: '2001:DB8:0:0:0:0:0:1', port: 1 }, destination: { address: '::1', port: 2 } }).toString()).toBe('PROXY TCP6 2001:db8::1 ::1 1 2\r\n');
+    expect(parseV2(encodeV2({ source: { address: '::ffff:192.0.2.1', port: 1 }, destination: { address: '10.0.0.1', port: 2 } }))!.header).toMatchObject({ transport: 'tcp4', source: { address: '192.0.2.1' } });
   });
 
   it.each<[string, EncodeInput]>([
@@ -24,7 +30,7 @@ describe('encodeV1', () => {
   });
 
   it.each([
-    ['mixed families', { source: four.source, destination: six.destination }],
+    ['mixed families', { source: four.source, destination: six.source }],
     ['a host name', { source: { address: 'example.com', port: 1 }, destination: four.destination }],
     ['port out of range', { source: { address: '192.0.2.1', port: 70000 }, destination: four.destination }],
   ])('refuses %s', (_n, input) => {

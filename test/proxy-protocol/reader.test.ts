@@ -90,6 +90,7 @@ describe('readProxyHeader', () => {
     ['v2 announcing more than the cap', [Buffer.concat([v2.subarray(0, 14), Buffer.from([0x10, 0x00])])], { maxBytes: 1024 }, 'oversize'],
     ['v1 where only v2 is accepted', [v1], { versions: ['v2'] }, 'version'],
     ['a header cut short by the close', [v2.subarray(0, 20)], {}, 'closed'],
+    ['a connection closed before its first byte (a TCP health check)', [], {}, 'empty'],
   ])('%s is refused (%s)', async (_name, chunks, options, reason) => {
     const srv = await serve({ timeoutMs: 5000, ...options });
     await send(srv.port, chunks);
