@@ -2,13 +2,16 @@
  * UDP streams with real parts: a DNS query (node's resolver) through a udp
  * listener to a throwaway dnsmasq; sessions per client address:port balanced
  * over two dgram echo servers; oversized datagrams dropped and counted; an
- * idle session ends with one access-log line.
+ * idle session ends with one access-log line; a reload drains sessions on a replaced pool.
  */
 import { createSocket, type Socket } from 'node:dgram';
 import { once } from 'node:events';
 import { promises as dns } from 'node:dns';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../src/testing/index.js';
+import { startGateway, waitFor } from '../../src/testing/index.js';
 import { startDnsmasq, type TestDnsmasq } from '../helpers/dnsmasq.js';
 import { captureLog } from '../helpers/log-capture.js';
 import { startStreamGateway } from './helpers.js';
@@ -96,6 +99,40 @@ describe('udp streams', () => {
       a.socket.close();
       b.socket.close();
       await gw.close();
+    }
+  }, 30_000);
+
+  it('reload: a session on a replaced pool keeps its target until drainTimeout, new sessions take the new pool', async () => {
+    const [a, b] = await Promise.all([startEcho('a'), startEcho('b')]);
+    const dir = mkdtempSync(join(tmpdir(), 'sy-udp-reload-'));
+    mkdirSync(join(dir, 'routes'));
+    const gatewayYaml = 'listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nreload: { watch: false }\nstreams:\n  echo: { listen: { host: 127.0.0.1, port: 0 }, protocol: udp, drainTimeout: 300ms }\n';
+    const routes = (port: number) => `upstreams:\n  echo: { targets: [ { url: "udp://127.0.0.1:${port}" } ] }\nstreamRoutes:\n  - { id: echo, listener: echo, upstream: echo }\n`;
+    writeFileSync(join(dir, 'gateway.yaml'), gatewayYaml);
+    writeFileSync(join(dir, 'routes/echo.yaml'), routes(a.port));
+    const log = captureLog();
+    const gw = await startGateway({ configFile: join(dir, 'gateway.yaml'), logger: log.logger });
+    const port = gw.gateway.streamPorts().echo!;
+    const old = await client(port);
+    const fresh = await client(port);
+    try {
+      expect(await old.ask('1')).toBe('a:1');
+      writeFileSync(join(dir, 'routes/echo.yaml'), routes(b.port));
+      expect((await gw.gateway.reload()).ok).toBe(true);
+      // Right after the reload the open session still reaches its target; a new session takes the new pool.
+      expect(await old.ask('2')).toBe('a:2');
+      expect(await fresh.ask('3')).toBe('b:3');
+      const drained = await waitFor(() => log.lines.find((l) => l.msg === 'stream closed' && l.end === 'drained'));
+      expect(drained).toMatchObject({ listener: 'echo', target: `udp://127.0.0.1:${a.port}` });
+      // The client's next datagram starts a new session, on the new pool.
+      expect(await old.ask('4')).toBe('b:4');
+    } finally {
+      old.close();
+      fresh.close();
+      a.socket.close();
+      b.socket.close();
+      await gw.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   }, 30_000);
 });
