@@ -29,6 +29,13 @@ export interface ListenerState {
 /** A fatal TLS alert `unrecognized_name` (RFC 6066): the client learns no route takes its name. */
 const ALERT_UNRECOGNIZED_NAME = Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02, 0x70]);
 
+/** Front is what a connection's first bytes decided: its route, the bytes already read (a ClientHello), and the address it connected to. */
+interface Front {
+  readonly route: StreamRoute;
+  readonly first: Buffer | undefined;
+  readonly destination: ProxyEndpoint;
+}
+
 /** Conn is one open, spliced connection. */
 interface Conn {
   readonly upstream: Upstream;
@@ -114,49 +121,9 @@ export class TcpStreamListener {
     client.on('error', () => (gone = true));
     client.once('close', () => (gone = true));
     try {
-      let destination: ProxyEndpoint = { address: client.localAddress ?? '', port: client.localPort ?? 0 };
-      const accept = this.ctx.proxyAccept;
-      if (accept?.required(record.client)) {
-        try {
-          const header = await readProxyHeader(client, { versions: accept.versions, timeoutMs: accept.timeoutMs });
-          const source = claimedSource(header);
-          if (source !== undefined) {
-            record.peer = record.client;
-            record.client = plainIp(source.address);
-            record.clientPort = source.port;
-            if (header.destination !== undefined) destination = header.destination;
-          }
-        } catch (err) {
-          client.destroy();
-          this.ctx.refused(record, 'proxy_header', STREAM_ERRORS.proxyHeader, (err as Error).message);
-          return;
-        }
-      }
-      let first: Buffer | undefined;
-      let route: StreamRoute | undefined;
-      if (settings.protocol === 'tls-passthrough') {
-        const hello = await readHello(client, settings);
-        if (!hello.ok) {
-          client.destroy();
-          this.ctx.refused(record, 'client_hello', STREAM_ERRORS.clientHello, hello.reason);
-          return;
-        }
-        first = hello.data;
-        record.sni = hello.sni;
-        route = routes.table.match(hello.sni);
-        if (route === undefined) {
-          client.end(ALERT_UNRECOGNIZED_NAME);
-          this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, `no route for SNI ${hello.sni === undefined ? '(none)' : `"${hello.sni}"`}`);
-          return;
-        }
-      } else {
-        route = routes.table.match(undefined);
-        if (route === undefined) {
-          client.destroy();
-          this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, 'no stream route on this listener');
-          return;
-        }
-      }
+      const front = await this.front(client, record, settings, routes);
+      if (front === undefined) return;
+      const { route, first, destination } = front;
       record.route = route.id;
       record.upstream = route.upstream.name;
       const upstreamName = route.upstream.name;
@@ -180,7 +147,7 @@ export class TcpStreamListener {
       if (header !== undefined) upstream.write(header);
       this.pending.delete(client);
       // A client outside proxyProtocol.accept.from cannot claim an address: a stream that opens with a PROXY header is cut (tls-passthrough refuses it as a non-TLS first record).
-      const guard = accept !== undefined && record.peer === undefined && settings.protocol === 'tcp' ? (chunk: Buffer) => !startsWithProxyHeader(chunk) : undefined;
+      const guard = this.ctx.proxyAccept !== undefined && record.peer === undefined && settings.protocol === 'tcp' ? (chunk: Buffer) => !startsWithProxyHeader(chunk) : undefined;
       const s = splice(client, upstream, first, settings.idleTimeoutMs, guard);
       const conn: Conn = { upstream: route.upstream, splice: s, drainTimer: undefined };
       this.conns.add(conn);
@@ -194,6 +161,59 @@ export class TcpStreamListener {
     } finally {
       this.pending.delete(client);
     }
+  }
+
+  /**
+   * front settles what the first bytes decide, before any upstream is
+   * chosen: the PROXY header of a listed peer (who the client is, where it
+   * connected), then for tls-passthrough the ClientHello's SNI; and so the
+   * route. A refusal is logged here and gives undefined.
+   */
+  private async front(client: Socket, record: StreamRecord, settings: ListenerSettings, routes: ListenerRoutes): Promise<Front | undefined> {
+    let destination: ProxyEndpoint = { address: client.localAddress ?? '', port: client.localPort ?? 0 };
+    const accept = this.ctx.proxyAccept;
+    if (accept?.required(record.client)) {
+      try {
+        const header = await readProxyHeader(client, { versions: accept.versions, timeoutMs: accept.timeoutMs });
+        const source = claimedSource(header);
+        if (source !== undefined) {
+          record.peer = record.client;
+          record.client = plainIp(source.address);
+          record.clientPort = source.port;
+          if (header.destination !== undefined) destination = header.destination;
+        }
+      } catch (err) {
+        client.destroy();
+        this.ctx.refused(record, 'proxy_header', STREAM_ERRORS.proxyHeader, (err as Error).message);
+        return undefined;
+      }
+    }
+    let first: Buffer | undefined;
+    let route: StreamRoute | undefined;
+    if (settings.protocol === 'tls-passthrough') {
+      const hello = await readHello(client, settings);
+      if (!hello.ok) {
+        client.destroy();
+        this.ctx.refused(record, 'client_hello', STREAM_ERRORS.clientHello, hello.reason);
+        return undefined;
+      }
+      first = hello.data;
+      record.sni = hello.sni;
+      route = routes.table.match(hello.sni);
+      if (route === undefined) {
+        client.end(ALERT_UNRECOGNIZED_NAME);
+        this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, `no route for SNI ${hello.sni === undefined ? '(none)' : `"${hello.sni}"`}`);
+        return undefined;
+      }
+    } else {
+      route = routes.table.match(undefined);
+      if (route === undefined) {
+        client.destroy();
+        this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, 'no stream route on this listener');
+        return undefined;
+      }
+    }
+    return { route, first, destination };
   }
 }
 
