@@ -1,0 +1,147 @@
+/**
+ * Where the JSON log lines go (not in a terminal): a file descriptor, written
+ * in batches. A busy gateway writes one access line per request; written one
+ * by one, or in pino's 4 KiB asynchronous chunks through libuv's thread pool,
+ * the writes cost about 8 % of the CPU under load (profile in
+ * bench/README.md). Here lines are joined in memory and written with one
+ * synchronous `write` per batch of `batchBytes` (64 KiB, about 200 lines), and
+ * at least every `flushMs` (200 ms) so a quiet gateway's lines still show up
+ * at once. Synchronous on purpose: nothing is ever in flight, so the exit
+ * handler's final flush writes exactly what is left — no line lost on SIGTERM
+ * or `process.exit`, none written twice.
+ *
+ * A full non-blocking pipe (a log collector that fell behind) answers EAGAIN:
+ * the batch is kept and retried on the next tick instead of blocking the
+ * request path; past `maxPendingBytes` (16 MiB) new lines are dropped and
+ * counted (`dropped`), so a stuck reader cannot grow the heap without bound.
+ * Any other write error (EPIPE: nobody reads stdout any more) drops the batch
+ * and counts it: a log write never throws into a request.
+ */
+import { writeSync } from 'node:fs';
+
+/** BatchOptions tunes a BatchDestination (defaults in the file comment). */
+export interface BatchOptions {
+  batchBytes?: number;
+  flushMs?: number;
+  maxPendingBytes?: number;
+}
+
+/** open holds the destinations the one exit handler flushes. */
+const open = new Set<BatchDestination>();
+let exitHooked = false;
+
+/** sleep blocks the thread for `ms` (only on exit, waiting out a full pipe). */
+function sleep(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+/** BatchDestination is a pino destination stream (`write(line)`) that writes to `fd` in batches. */
+export class BatchDestination {
+  /** dropped counts lines left out because the reader was stuck or gone. */
+  dropped = 0;
+  /** writes counts write system calls (tests and the benchmark read it). */
+  writes = 0;
+
+  private pending = '';
+  /** stalled is the part of an encoded batch a full pipe did not take yet; written before `pending`. */
+  private stalled: Buffer | undefined = undefined;
+  private readonly batchBytes: number;
+  private readonly maxPendingBytes: number;
+  private readonly timer: NodeJS.Timeout;
+
+  constructor(
+    private readonly fd: number,
+    options: BatchOptions = {},
+  ) {
+    this.batchBytes = options.batchBytes ?? 64 * 1024;
+    this.maxPendingBytes = options.maxPendingBytes ?? 16 * 1024 * 1024;
+    this.timer = setInterval(() => this.flush(), options.flushMs ?? 200).unref();
+    open.add(this);
+    if (!exitHooked) {
+      exitHooked = true;
+      process.on('exit', () => {
+        for (const d of open) d.flushSync();
+      });
+    }
+  }
+
+  /** write queues one line (pino calls it with a whole line, newline included). */
+  write(line: string): boolean {
+    // String length counts UTF-16 units, not bytes: close enough for a batch threshold.
+    const size = this.pending.length + (this.stalled?.length ?? 0);
+    if (size >= this.maxPendingBytes) {
+      this.dropped++;
+      return true;
+    }
+    this.pending += line;
+    if (this.pending.length >= this.batchBytes && this.stalled === undefined) this.flush();
+    return true;
+  }
+
+  /** flush writes what is queued now; a full pipe keeps the rest for the next tick. */
+  flush(): void {
+    if (this.stalled !== undefined && !this.writeOut(this.stalled, false)) return;
+    if (this.pending === '') return;
+    const buf = Buffer.from(this.pending);
+    this.pending = '';
+    this.writeOut(buf, false);
+  }
+
+  /** flushSync writes everything queued, waiting out a full pipe (exit, shutdown). */
+  flushSync(): void {
+    if (this.stalled !== undefined && !this.writeOut(this.stalled, true)) return;
+    if (this.pending === '') return;
+    const buf = Buffer.from(this.pending);
+    this.pending = '';
+    this.writeOut(buf, true);
+  }
+
+  /** end flushes and stops the timer (the destination is not written to again). */
+  end(): void {
+    this.flushSync();
+    clearInterval(this.timer);
+    open.delete(this);
+  }
+
+  /**
+   * writeOut writes `buf` whole; false when a full pipe left some of it in
+   * `stalled` (only when not `waiting`) or an error dropped it.
+   */
+  private writeOut(buf: Buffer, waiting: boolean): boolean {
+    let off = 0;
+    let waited = 0;
+    while (off < buf.length) {
+      try {
+        this.writes++;
+        off += writeSync(this.fd, buf, off, buf.length - off);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
+          // On exit, wait (up to 10 s) for the reader; otherwise come back on the next tick.
+          if (waiting && waited < 10_000) {
+            sleep(1);
+            waited++;
+            continue;
+          }
+          if (waiting) break;
+          this.stalled = buf.subarray(off);
+          return false;
+        }
+        break;
+      }
+    }
+    if (off < buf.length) {
+      this.dropped += countLines(buf.subarray(off));
+      this.stalled = undefined;
+      return false;
+    }
+    this.stalled = undefined;
+    return true;
+  }
+}
+
+/** countLines counts the newline-terminated lines in `buf` (a partial last line counts as one). */
+function countLines(buf: Buffer): number {
+  let n = 0;
+  for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
+  return buf.length > 0 && buf[buf.length - 1] !== 10 ? n + 1 : n;
+}
