@@ -42,7 +42,9 @@ export class BatchDestination {
   /** writes counts write system calls (tests and the benchmark read it). */
   writes = 0;
 
-  private pending = '';
+  /** buf holds the batch being filled (encoded as lines arrive: no string to flatten and copy later). */
+  private buf: Buffer;
+  private len = 0;
   /** stalled is the part of an encoded batch a full pipe did not take yet; written before `pending`. */
   private stalled: Buffer | undefined = undefined;
   private readonly batchBytes: number;
@@ -54,6 +56,7 @@ export class BatchDestination {
     options: BatchOptions = {},
   ) {
     this.batchBytes = options.batchBytes ?? 64 * 1024;
+    this.buf = Buffer.allocUnsafe(this.batchBytes);
     this.maxPendingBytes = options.maxPendingBytes ?? 16 * 1024 * 1024;
     this.timer = setInterval(() => this.flush(), options.flushMs ?? 200).unref();
     open.add(this);
@@ -68,32 +71,56 @@ export class BatchDestination {
   /** write queues one line (pino calls it with a whole line, newline included). */
   write(line: string): boolean {
     // String length counts UTF-16 units, not bytes: close enough for a batch threshold.
-    const size = this.pending.length + (this.stalled?.length ?? 0);
-    if (size >= this.maxPendingBytes) {
-      this.dropped++;
-      return true;
+    // A UTF-16 unit is at most 3 UTF-8 bytes: flush first when the line might not fit.
+    if (this.len + line.length * 3 > this.buf.length) {
+      if (this.stalled === undefined) this.flush();
+      if (this.len + line.length * 3 > this.buf.length) return this.grow(line);
     }
-    this.pending += line;
-    if (this.pending.length >= this.batchBytes && this.stalled === undefined) this.flush();
+    this.len += this.buf.write(line, this.len);
     return true;
   }
 
   /** flush writes what is queued now; a full pipe keeps the rest for the next tick. */
   flush(): void {
     if (this.stalled !== undefined && !this.writeOut(this.stalled, false)) return;
-    if (this.pending === '') return;
-    const buf = Buffer.from(this.pending);
-    this.pending = '';
-    this.writeOut(buf, false);
+    if (this.len === 0) return;
+    const batch = this.take();
+    this.writeOut(batch, false);
   }
 
   /** flushSync writes everything queued, waiting out a full pipe (exit, shutdown). */
   flushSync(): void {
     if (this.stalled !== undefined && !this.writeOut(this.stalled, true)) return;
-    if (this.pending === '') return;
-    const buf = Buffer.from(this.pending);
-    this.pending = '';
-    this.writeOut(buf, true);
+    if (this.len === 0) return;
+    this.writeOut(this.take(), true);
+  }
+
+  /** take hands out the filled part of the batch buffer, which is then reused (writeOut copies what it must keep). */
+  private take(): Buffer {
+    const batch = this.buf.subarray(0, this.len);
+    this.len = 0;
+    return batch;
+  }
+
+  /**
+   * grow queues a line that does not fit in the batch buffer: a very long
+   * line, or a reader stuck long enough that the stalled batch is still held.
+   * Past maxPendingBytes the line is dropped and counted.
+   */
+  private grow(line: string): boolean {
+    const bytes = Buffer.from(line);
+    const held = (this.stalled?.length ?? 0) + this.len;
+    if (held + bytes.length > this.maxPendingBytes) {
+      this.dropped++;
+      return true;
+    }
+    const batch = Buffer.allocUnsafe(Math.max(this.batchBytes, this.len + bytes.length));
+    this.buf.copy(batch, 0, 0, this.len);
+    bytes.copy(batch, this.len);
+    this.buf = batch;
+    this.len += bytes.length;
+    if (this.stalled === undefined) this.flush();
+    return true;
   }
 
   /** end flushes and stops the timer (the destination is not written to again). */
@@ -123,7 +150,8 @@ export class BatchDestination {
             continue;
           }
           if (waiting) break;
-          this.stalled = buf.subarray(off);
+          // A copy: the batch buffer is refilled from the start right after.
+          this.stalled = Buffer.from(buf.subarray(off));
           return false;
         }
         break;
