@@ -26,7 +26,8 @@ import { BENCH_PATH, CLI, JWT_SECRET, ROOT, chainRefs, profilesIn, resolveChain,
 import { findNginx, startNginx } from './lib/nginx.js';
 import { IDLE_SETTLE_MS, memoryReport } from './lib/memory.js';
 import { ForeignLoad, childPids, cpuPlan, cpuProfArgs, launchNode, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
-import { mean, median, stdev } from './lib/stats.js';
+import { headlineFigures } from './lib/headline.js';
+import { pairedRatio, runRounds, summarize } from './lib/rounds.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 import { scaling, scalingLines, workersNote } from './lib/workers.js';
 import { findWrk, runWrk } from './lib/wrk.js';
@@ -66,16 +67,6 @@ Candidates: upstream-direct, bare-fastify-proxy, undici-minimal, nginx (when ins
 
 const LIB = new URL('./lib/', import.meta.url);
 const lib = (f) => new URL(f, LIB).pathname;
-
-/**
- * pairedRatio divides a candidate's req/s by a reference's round by round
- * (undefined without the reference): { rounds, median }.
- */
-function pairedRatio(c, ref) {
-  if (!ref || ref.rounds.length !== c.rounds.length) return undefined;
-  const rounds = c.rounds.map((r, i) => r.rps / ref.rounds[i].rps);
-  return { rounds, median: median(rounds) };
-}
 
 function options() {
   const { values } = parseArgs({
@@ -158,7 +149,9 @@ async function main() {
   mkdirSync(resultsDir, { recursive: true });
 
   // Candidate list, in measuring order.
-  const names = ['upstream-direct', 'bare-fastify-proxy', 'undici-minimal', 'nginx', 'gateway', 'gateway-chain'];
+  // The headline candidates run as shipped (gateway: a plain gateway.yaml, access log on, default log
+  // level, NODE_ENV=production; nginx: its access log on); "-nolog" rows are labelled variants.
+  const names = ['upstream-direct', 'bare-fastify-proxy', 'undici-minimal', 'nginx', 'nginx-nolog', 'gateway', 'gateway-nolog', 'gateway-chain'];
   if (o.routes !== undefined && o.routes !== 10) names.push(`gateway-routes-${o.routes}`);
   const workersName = `gateway-workers-${o.workers}`;
   if (o.workers > 1) names.push(workersName);
@@ -169,9 +162,9 @@ async function main() {
   }
   let wanted = o.only ? names.filter((n) => o.only.includes(n)) : names;
   if (o.workers > 1 && wanted.includes(workersName)) notes.push(workersNote(o.workers, plan));
-  if (wanted.includes('nginx') && !nginx) {
+  if (!nginx && wanted.some((n) => n.startsWith('nginx'))) {
     notes.push('nginx skipped: no nginx binary found (install Debian\'s nginx to get the reference numbers)');
-    wanted = wanted.filter((n) => n !== 'nginx');
+    wanted = wanted.filter((n) => !n.startsWith('nginx'));
   }
 
   const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -184,7 +177,7 @@ async function main() {
     `Switchyard benchmark  ${new Date().toISOString()}`,
     `node ${process.version}, ${cpuModel}, ${plan.count} CPUs, ${Math.round(os.totalmem() / 1073741824)} GiB`,
     `CPU layout: ${plan.note}`,
-    `load: ${o.loader}${o.loader === 'autocannon' && wrk ? ' (wrk also installed: --loader wrk)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, ${o.roundWarmup}s unmeasured before each round, interleaved`,
+    `load: ${o.loader}${o.loader === 'autocannon' && wrk ? ' (wrk also installed: --loader wrk)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, ${o.roundWarmup}s unmeasured before each round, interleaved, order rotated each round`,
     `request: GET ${BENCH_PATH} with a 'authorization: Bearer <HS256 JWT>' header (every candidate); response body ${o.bodySize} bytes of JSON`,
     `candidates: ${wanted.join(', ')}`,
     ...(before.foreignPct > 10 ? [`WARNING: other processes use ${before.foreignPct.toFixed(0)}% of the machine's CPU before starting: they will compete with the benchmark`] : []),
@@ -232,18 +225,28 @@ async function main() {
     nginx: async () => {
       const n = await startNginx({ nginx, targets, cpus: plan.proxy, probePath: BENCH_PATH, headers });
       track(n.child);
-      return { ...n, notes: [`nginx ${nginx.version}, 1 worker, keepalive upstream pool over 3 targets`] };
+      return { ...n, notes: [`nginx ${nginx.version}, 1 worker, keepalive upstream pool over 3 targets, access log on (combined format, to a file)`] };
+    },
+    'nginx-nolog': async () => {
+      const n = await startNginx({ nginx, targets, cpus: plan.proxy, probePath: BENCH_PATH, headers, accessLog: false });
+      track(n.child);
+      return { ...n, notes: ['variant: as "nginx" with access_log off'] };
     },
     gateway: async () => {
       const g = await startGateway({ targets, routes: 10, cpus: gwCpus, headers, nodeArgs, profileDir: profileDir('gateway') });
       track(g.child);
-      return { ...g, gateway: true, notes: ['round robin over 3 targets, 10 routes, no plugins, access log off, log level warn, 1 process', ...flagsNote, ...profiled, ...g.notes] };
+      return { ...g, gateway: true, notes: ['as shipped: plain gateway.yaml (listen, admin, routes), access log on (to a file), log level info, NODE_ENV=production, 1 process; round robin over 3 targets, 10 routes, no plugins', ...flagsNote, ...profiled, ...g.notes] };
+    },
+    'gateway-nolog': async () => {
+      const g = await startGateway({ targets, routes: 10, cpus: gwCpus, headers, nodeArgs, log: { accessLog: false }, profileDir: profileDir('gateway-nolog') });
+      track(g.child);
+      return { ...g, gateway: true, notes: ['variant: as "gateway" with log.accessLog: false', ...flagsNote, ...profiled, ...g.notes] };
     },
     'gateway-chain': async () => {
       const { kept, notes: chainNotes } = await resolveChain(chainRefs());
       const g = await startGateway({ targets, routes: 10, chain: kept, healthCheck: true, cpus: gwCpus, headers, nodeArgs, profileDir: profileDir('gateway-chain') });
       track(g.child);
-      return { ...g, gateway: true, notes: [`chain: ${kept.map((k) => k.name).join(' -> ') || '(none)'}; health checks every 1s`, ...flagsNote, ...profiled, ...chainNotes, ...g.notes] };
+      return { ...g, gateway: true, notes: [`as shipped (access log on) + chain: ${kept.map((k) => k.name).join(' -> ') || '(none)'}; health checks every 1s`, ...flagsNote, ...profiled, ...chainNotes, ...g.notes] };
     },
   };
   if (o.routes !== undefined && o.routes !== 10) {
@@ -293,9 +296,7 @@ async function main() {
     }
   }
 
-  // Let start-up work (JIT of config loading, first health checks) settle before the idle reading;
-  // a full run also waits past the gateway's idle memory release (memory.releaseWhenIdle: 10 s by
-  // default, done 10-15 s after the last request), which is the idle state an operator sees.
+  // Let start-up work (JIT of config loading, first health checks) settle before the idle reading.
   await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS(o.quick)));
   for (const c of candidates) {
     if (!c.pid) continue;
@@ -323,21 +324,7 @@ async function main() {
   }
   const foreign = new ForeignLoad(() => [...children].map((c) => c.pid), plan.count);
   foreign.start();
-  for (let r = 1; r <= o.rounds; r++) {
-    process.stdout.write(`round ${r}/${o.rounds}:`);
-    for (const c of candidates) {
-      if (o.roundWarmup > 0) await measure(c, o.roundWarmup);
-      const cpuBefore = c.pid ? treeCpuMs(c.pid) : 0;
-      const t0 = process.hrtime.bigint() / 1000n;
-      const res = await measure(c, o.duration);
-      c.windows.push([Number(t0), Number(process.hrtime.bigint() / 1000n)]);
-      // CPU time the proxy spent per request: much less sensitive to a busy machine than req/s.
-      if (c.pid) res.cpuUsPerRequest = ((treeCpuMs(c.pid) - cpuBefore) * 1000) / Math.max(1, res.requests);
-      c.rounds.push(res);
-      process.stdout.write(` ${c.name} ${fmtInt(res.rps)}/s`);
-    }
-    process.stdout.write('\n');
-  }
+  await runRounds(candidates, { rounds: o.rounds, duration: o.duration, roundWarmup: o.roundWarmup, measure });
   const disturbance = foreign.stop();
   for (const c of candidates) if (c.pid) c.rssAfter = treeRss(c.pid);
 
@@ -347,19 +334,7 @@ async function main() {
   for (const c of candidates) if (c.dir) rmSync(c.dir, { recursive: true, force: true });
 
   // Summaries and ratios.
-  for (const c of candidates) {
-    const lat = (k) => mean(c.rounds.map((x) => x.latency[k]));
-    c.summary = {
-      rps: mean(c.rounds.map((x) => x.rps)),
-      rpsStdev: stdev(c.rounds.map((x) => x.rps)),
-      p50: lat('p50'),
-      p99: lat('p99'),
-      p999: lat('p999'),
-      errors: c.rounds.reduce((a, x) => a + x.errors + x.timeouts, 0),
-      non2xx: c.rounds.reduce((a, x) => a + x.non2xx, 0),
-      cpuUsPerRequest: c.pid ? mean(c.rounds.map((x) => x.cpuUsPerRequest)) : NaN,
-    };
-  }
+  for (const c of candidates) c.summary = summarize(c);
   const byName = Object.fromEntries(candidates.map((c) => [c.name, c]));
   const fastifyRps = byName['bare-fastify-proxy']?.summary.rps;
   const nginxRps = byName.nginx?.summary.rps;
@@ -397,15 +372,17 @@ async function main() {
     c.summary.paired = { vsFastify: pairedRatio(c, byName['bare-fastify-proxy']), vsNginx: pairedRatio(c, byName.nginx) };
     const parts = Object.entries({ 'vs fastify': c.summary.paired.vsFastify, 'vs nginx': c.summary.paired.vsNginx })
       .filter(([, p]) => p)
-      .map(([label, p]) => `${label} ${fmtRatio(p.median)} (${p.rounds.map((x) => x.toFixed(2)).join(' ')})`);
+      .map(([label, p]) => `${label} ${fmtRatio(p.median)} (rounds ${p.rounds.map((x) => x.toFixed(2)).join(' ')}; of means ${fmtRatio(p.ofMeans)})`);
     if (parts.length) pairedLines.push(`  ${c.name.padEnd(22)} ${parts.join('   ')}`);
   }
   if (pairedLines.length) console.log(`\nratios per round (candidate req/s ÷ reference req/s of the same round), median first:\n${pairedLines.join('\n')}`);
+  const headline = headlineFigures(byName);
+  if (headline.lines.length) console.log(`\n${headline.lines.join('\n')}`);
 
   const scaled = o.workers > 1 ? scaling(byName.gateway, byName[workersName], o.workers) : undefined;
   if (scaled) console.log(`\n${scalingLines(scaled).join('\n')}`);
   else if (o.workers > 1) console.log(`\nscaling with --workers ${o.workers}: not computed (needs both "gateway" and "${workersName}" in the run)`);
-  const memory = memoryReport(candidates, o.routes !== undefined ? `gateway-routes-${o.routes}` : undefined, o.quick);
+  const memory = memoryReport(candidates, o.quick);
   console.log(`\n${memory.lines.join('\n')}`);
 
   // Profiles: one per profiled candidate, summarized over its measured rounds only.
@@ -471,6 +448,7 @@ async function main() {
         })),
         scaling: scaled,
         memory: memory.json,
+        headline: headline.json,
         profiles,
       },
       null,
