@@ -27,6 +27,7 @@ import { findNginx, startNginx } from './lib/nginx.js';
 import { IDLE_SETTLE_MS, memoryReport } from './lib/memory.js';
 import { ForeignLoad, childPids, cpuPlan, cpuProfArgs, launchNode, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
 import { headlineFigures } from './lib/headline.js';
+import { parsePhases, runPhases } from './lib/phases.js';
 import { pairedRatio, runRounds, summarize } from './lib/rounds.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 import { scaling, scalingLines, workersNote } from './lib/workers.js';
@@ -55,6 +56,10 @@ const USAGE = `Usage: npm run bench -- [options]
                        --cpu-prof; print each one's top self-time functions over the measured rounds
                        and, side by side, each one's CPU per request by area (node core, undici, ...)
   --loader NAME        autocannon (default) or wrk (when installed)
+  --phases a,b         which parts run (default all): headline (the as-shipped candidates), logcost
+                       (access log on vs off), workers (--workers 2 vs 1), sizes (100 B / 64 KiB / 1 MiB
+                       vs nginx), shape (1/10/1,000 routes, 1/10/100 targets), idle (10,000 idle
+                       keep-alive connections; needs ulimit -n > 10,200), websockets (5,000 WebSockets)
   --compare DIR        also run "gateway-before" and "gateway-chain-before": the same candidates
                        from another built checkout (e.g. a git worktree of the previous commit,
                        after \`npm ci && npm run build\` there), measured in the same rounds
@@ -85,6 +90,7 @@ function options() {
       profile: { type: 'boolean', default: false },
       loader: { type: 'string', default: 'autocannon' },
       compare: { type: 'string' },
+      phases: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -118,7 +124,16 @@ function options() {
     profile: values.profile,
     loader: values.loader,
     compare: values.compare,
+    phases: (() => {
+      try {
+        return parsePhases(values.phases);
+      } catch (err) {
+        throw new UsageError(err.message);
+      }
+    })(),
   };
+  // The workers phase is the headline's gateway against gateway-workers-2 (or --workers N).
+  if (o.phases.has('workers') && o.workers === 1) o.workers = 2;
   if (o.compare !== undefined && !existsSync(join(o.compare, 'dist/src/cli/index.js'))) throw new UsageError(`--compare ${o.compare}: no dist/src/cli/index.js there (run npm ci && npm run build in it first)`);
   if (!['autocannon', 'wrk'].includes(o.loader)) throw new UsageError(`--loader must be autocannon or wrk (got "${o.loader}")`);
   return o;
@@ -161,6 +176,11 @@ async function main() {
     if (unknown.length) throw new UsageError(`--only: unknown candidate(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
   }
   let wanted = o.only ? names.filter((n) => o.only.includes(n)) : names;
+  // Without the headline phase, only what the selected in-round phases need (logcost: log on/off; workers: 1 vs N).
+  if (!o.phases.has('headline')) {
+    const need = new Set([...(o.phases.has('logcost') ? ['nginx', 'nginx-nolog', 'gateway', 'gateway-nolog'] : []), ...(o.phases.has('workers') ? ['gateway', workersName] : [])]);
+    wanted = wanted.filter((n) => need.has(n));
+  }
   if (o.workers > 1 && wanted.includes(workersName)) notes.push(workersNote(o.workers, plan));
   if (!nginx && wanted.some((n) => n.startsWith('nginx'))) {
     notes.push('nginx skipped: no nginx binary found (install Debian\'s nginx to get the reference numbers)');
@@ -297,7 +317,7 @@ async function main() {
   }
 
   // Let start-up work (JIT of config loading, first health checks) settle before the idle reading.
-  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS(o.quick)));
+  if (candidates.length) await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS(o.quick)));
   for (const c of candidates) {
     if (!c.pid) continue;
     c.rssIdle = treeRss(c.pid);
@@ -305,14 +325,16 @@ async function main() {
   }
 
   let runId = 0;
-  const measure = async (c, duration) => {
-    const spec = { url: c.url, connections: o.connections, duration, headers };
+  /** load runs the load generator once: { url, connections, duration } -> req/s, latency, errors. */
+  const load = async ({ url, connections, duration }) => {
+    const spec = { url, connections, duration, headers };
     if (o.loader === 'wrk') return runWrk({ wrk, cpus: plan.rest, ...spec });
     const id = ++runId;
     const reply = nextMessage(loadgen, 'result', (duration + 60) * 1000);
     loadgen.send({ type: 'run', id, ...spec });
     return reply;
   };
+  const measure = (c, duration) => load({ url: c.url, connections: o.connections, duration });
 
   if (o.warmup > 0) {
     process.stdout.write(`\nwarm-up (${o.warmup}s each):`);
@@ -330,7 +352,10 @@ async function main() {
 
   // Stop proxies first (a profiled gateway writes its profile on exit), then the rest.
   await Promise.all(candidates.map((c) => stop(c.child)));
-  await Promise.all([...upstreams.map((u) => stop(u.child, 3000)), stop(loadgen, 3000)]);
+  await Promise.all(upstreams.map((u) => stop(u.child, 3000)));
+  // The scaling phases, one after another, each with its own upstreams and proxies; printed after the headline.
+  const phaseResults = await runPhases({ o, plan, nginx, headers, track, load });
+  await stop(loadgen, 3000);
   for (const c of candidates) if (c.dir) rmSync(c.dir, { recursive: true, force: true });
 
   // Summaries and ratios.
@@ -354,9 +379,9 @@ async function main() {
       c.rssIdle ? `${(c.rssIdle / 1048576).toFixed(0)}->${(c.rssAfter / 1048576).toFixed(0)}` : '-',
     ];
   });
-  console.log('');
-  console.log(table(['candidate', 'req/s', '±', 'p50 ms', 'p99 ms', 'p99.9 ms', 'err/non2xx', 'vs fastify', 'vs nginx', 'CPU µs/req', 'RSS MiB idle->after'], rows));
-  console.log(`\nreq/s and latencies: mean over ${o.rounds} round(s); ± = standard deviation of req/s across rounds; latency of 2xx responses as seen by the load generator;\nCPU µs/req = user+system CPU of the proxy process(es) per request (10 ms tick resolution), the least noise-sensitive column.`);
+  if (candidates.length) console.log('');
+  if (candidates.length) console.log(table(['candidate', 'req/s', '±', 'p50 ms', 'p99 ms', 'p99.9 ms', 'err/non2xx', 'vs fastify', 'vs nginx', 'CPU µs/req', 'RSS MiB idle->after'], rows));
+  if (candidates.length) console.log(`\nreq/s and latencies: mean over ${o.rounds} round(s); ± = standard deviation of req/s across rounds; latency of 2xx responses as seen by the load generator;\nCPU µs/req = user+system CPU of the proxy process(es) per request (10 ms tick resolution), the least noise-sensitive column.`);
   const disturbed = disturbance.foreignPct > 5 || disturbance.stealPct > 5;
   const line = `other processes used ${disturbance.foreignPct.toFixed(1)}% of the machine's CPU during the rounds${disturbance.stealPct >= 0.5 ? `, the hypervisor stole ${disturbance.stealPct.toFixed(1)}%` : ''}`;
   console.log(disturbed ? `  WARNING: ${line}: req/s and latencies are disturbed; CPU µs/req holds up best; rerun on a quiet machine for numbers to quote.` : `  ${line} (a quiet run).`);
@@ -383,7 +408,7 @@ async function main() {
   if (scaled) console.log(`\n${scalingLines(scaled).join('\n')}`);
   else if (o.workers > 1) console.log(`\nscaling with --workers ${o.workers}: not computed (needs both "gateway" and "${workersName}" in the run)`);
   const memory = memoryReport(candidates, o.quick);
-  console.log(`\n${memory.lines.join('\n')}`);
+  if (candidates.length) console.log(`\n${memory.lines.join('\n')}`);
 
   // Profiles: one per profiled candidate, summarized over its measured rounds only.
   const profiles = {};
@@ -421,6 +446,8 @@ async function main() {
     console.log(table(['area', ...compared.map((c) => c.name)], rows));
   }
 
+  for (const p of phaseResults) console.log(`\n${p.lines.join('\n')}`);
+
   const out = join(resultsDir, `${stamp}.json`);
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
   writeFileSync(
@@ -449,6 +476,7 @@ async function main() {
         scaling: scaled,
         memory: memory.json,
         headline: headline.json,
+        phases: Object.fromEntries(phaseResults.map((p) => [p.name, p.json])),
         profiles,
       },
       null,

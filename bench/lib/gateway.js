@@ -83,9 +83,10 @@ export function routeFile({ targets, count, healthCheck }) {
  * into a fresh temp directory. The gateway.yaml is a plain one, as a user
  * writes it (listen, admin, routes, chain): every other option, the access log
  * and the log level included, is the shipped default. `log` (e.g.
- * `{ accessLog: false }`) makes a labelled variant.
+ * `{ accessLog: false }`) makes a labelled variant; `extra` adds top-level
+ * keys (a scaling phase's `limits`).
  */
-export function writeConfig({ port, adminPort, targets, routes, chain, healthCheck, log }) {
+export function writeConfig({ port, adminPort, targets, routes, chain, healthCheck, log, extra }) {
   const dir = mkdtempSync(join(os.tmpdir(), 'switchyard-bench-'));
   mkdirSync(join(dir, 'routes'));
   mkdirSync(join(dir, 'plugins'));
@@ -96,6 +97,7 @@ export function writeConfig({ port, adminPort, targets, routes, chain, healthChe
     plugins: './plugins',
     chain: chain.map((c) => c.ref),
     ...(log ? { log } : {}),
+    ...extra,
   };
   writeFileSync(join(dir, 'gateway.yaml'), JSON.stringify(gateway, null, 2));
   writeFileSync(join(dir, 'routes', 'bench.json'), JSON.stringify(routeFile({ targets, count: routes, healthCheck }), null, 2));
@@ -110,10 +112,10 @@ export function writeConfig({ port, adminPort, targets, routes, chain, healthChe
  * directory to remove. `nodeArgs` go before the CLI (e.g. --inspect).
  * `build.cli` runs another checkout's built CLI (bench --compare).
  */
-export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir, log, nodeArgs: extraNodeArgs = [], build = { cli: CLI } }) {
+export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir, log, extra, nodeArgs: extraNodeArgs = [], build = { cli: CLI } }) {
   const port = await freePort();
   const adminPort = await freePort();
-  const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck, log });
+  const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck, log, extra });
   const nodeArgs = [...extraNodeArgs, ...cpuProfArgs(profileDir)];
   // --workers is always explicit: without it NODE_ENV=production means one
   // worker per CPU, and "1 worker" would silently be a primary plus N workers.
