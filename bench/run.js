@@ -336,7 +336,7 @@ async function main() {
   };
   const measure = (c, duration) => load({ url: c.url, connections: o.connections, duration });
 
-  if (o.warmup > 0) {
+  if (o.warmup > 0 && candidates.length) {
     process.stdout.write(`\nwarm-up (${o.warmup}s each):`);
     for (const c of candidates) {
       await measure(c, o.warmup);
@@ -346,7 +346,7 @@ async function main() {
   }
   const foreign = new ForeignLoad(() => [...children].map((c) => c.pid), plan.count);
   foreign.start();
-  await runRounds(candidates, { rounds: o.rounds, duration: o.duration, roundWarmup: o.roundWarmup, measure });
+  if (candidates.length) await runRounds(candidates, { rounds: o.rounds, duration: o.duration, roundWarmup: o.roundWarmup, measure });
   const disturbance = foreign.stop();
   for (const c of candidates) if (c.pid) c.rssAfter = treeRss(c.pid);
 
