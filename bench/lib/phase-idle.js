@@ -45,6 +45,8 @@ export async function idlePhase(ctx) {
       const p = await start();
       ctx.track(p.child);
       try {
+        // Unmeasured first: a cold process (JIT, pools) would make "before" look worse than "with".
+        await ctx.load({ url: p.url, connections: 10, duration: 1 });
         const before = await active(p.url);
         const rssBefore = treeRss(p.pid);
         const port = Number(new URL(p.url).port);

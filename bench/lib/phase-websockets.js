@@ -34,6 +34,7 @@ export async function wsPhase(ctx) {
     g = await startGateway({ targets: [`http://127.0.0.1:${upPort}`], cpus: ctx.plan.proxy, headers: ctx.headers });
     ctx.track(g.child);
     const url = `ws://127.0.0.1:${g.port}/api/ws`;
+    await ask({ type: 'echo', url, messages: Math.min(500, messages) }, 'echo'); // unmeasured: warm the path first
     const before = (await ask({ type: 'echo', url, messages }, 'echo')).rtts;
     const rssBefore = treeRss(g.pid);
     const opened = await ask({ type: 'ws', url, count }, 'ws');
