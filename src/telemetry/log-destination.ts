@@ -24,7 +24,17 @@ export interface BatchOptions {
   batchBytes?: number;
   flushMs?: number;
   maxPendingBytes?: number;
+  /**
+   * lineAtomic: write at most PIPE_BUF (4096) bytes at a time, cut at a line
+   * end. Set in cluster workers, whose stdout is one pipe shared by every
+   * process: the kernel keeps a pipe write of up to 4096 bytes whole, a
+   * longer one may interleave with another worker's mid-line.
+   */
+  lineAtomic?: boolean;
 }
+
+/** PIPE_BUF is the largest pipe write Linux keeps whole. */
+const PIPE_BUF = 4096;
 
 /** open holds the destinations the one exit handler flushes. */
 const open = new Set<BatchDestination>();
@@ -49,6 +59,7 @@ export class BatchDestination {
   private stalled: Buffer | undefined = undefined;
   private readonly batchBytes: number;
   private readonly maxPendingBytes: number;
+  private readonly lineAtomic: boolean;
   private readonly timer: NodeJS.Timeout;
 
   constructor(
@@ -58,6 +69,7 @@ export class BatchDestination {
     this.batchBytes = options.batchBytes ?? 64 * 1024;
     this.buf = Buffer.allocUnsafe(this.batchBytes);
     this.maxPendingBytes = options.maxPendingBytes ?? 16 * 1024 * 1024;
+    this.lineAtomic = options.lineAtomic ?? false;
     this.timer = setInterval(() => this.flush(), options.flushMs ?? 200).unref();
     open.add(this);
     if (!exitHooked) {
@@ -140,7 +152,7 @@ export class BatchDestination {
     while (off < buf.length) {
       try {
         this.writes++;
-        off += writeSync(this.fd, buf, off, buf.length - off);
+        off += writeSync(this.fd, buf, off, chunkLength(buf, off, this.lineAtomic));
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code === 'EAGAIN') {
           // On exit, wait (up to 10 s) for the reader; otherwise come back on the next tick.
@@ -165,6 +177,20 @@ export class BatchDestination {
     this.stalled = undefined;
     return true;
   }
+}
+
+/**
+ * chunkLength is how much of `buf` from `off` one write takes: all of it, or
+ * with lineAtomic the most whole lines within PIPE_BUF (a longer single
+ * line goes alone, as one write).
+ */
+function chunkLength(buf: Buffer, off: number, lineAtomic: boolean): number {
+  const rest = buf.length - off;
+  if (!lineAtomic || rest <= PIPE_BUF) return rest;
+  const cut = buf.lastIndexOf(10, off + PIPE_BUF - 1);
+  if (cut >= off) return cut + 1 - off;
+  const end = buf.indexOf(10, off + PIPE_BUF);
+  return end === -1 ? rest : end + 1 - off;
 }
 
 /** countLines counts the newline-terminated lines in `buf` (a partial last line counts as one). */

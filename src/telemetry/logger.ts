@@ -5,6 +5,7 @@
  * waits on a write per line. The access log writes to the same destination
  * (access-log.ts), so its lines and the others keep their order.
  */
+import cluster from 'node:cluster';
 import { pino, type Logger } from 'pino';
 import type { GatewayDoc } from '../config/schema.js';
 import { BatchDestination } from './log-destination.js';
@@ -17,5 +18,6 @@ export function createLogger(g: GatewayDoc): Logger {
   const options = { level: g.log.level, base: { service: 'switchyard' }, redact: { paths: redact, censor: '[redacted]' } };
   // In a terminal, one line per request (pretty.ts); the other lines as pino-pretty prints them.
   if (pretty) return pino(options, prettyStream(process.stdout, process.stdout.isTTY === true));
-  return pino(options, new BatchDestination(1));
+  // Cluster workers share one stdout pipe: keep each write within PIPE_BUF so lines never interleave.
+  return pino(options, new BatchDestination(1, { lineAtomic: cluster.isWorker }));
 }
