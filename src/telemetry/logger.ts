@@ -11,6 +11,9 @@ import type { GatewayDoc } from '../config/schema.js';
 import { BatchDestination } from './log-destination.js';
 import { prettyStream } from './pretty.js';
 
+/** stdout is the one batched destination on fd 1, shared by every logger of the process (keeps their lines in order, one buffer). */
+let stdout: BatchDestination | undefined;
+
 /** createLogger builds the root logger from gateway.yaml's `log` block. */
 export function createLogger(g: GatewayDoc): Logger {
   const pretty = g.log.pretty ?? (process.stdout.isTTY === true && process.env.NODE_ENV !== 'production');
@@ -19,5 +22,6 @@ export function createLogger(g: GatewayDoc): Logger {
   // In a terminal, one line per request (pretty.ts); the other lines as pino-pretty prints them.
   if (pretty) return pino(options, prettyStream(process.stdout, process.stdout.isTTY === true));
   // Cluster workers share one stdout pipe: keep each write within PIPE_BUF so lines never interleave.
-  return pino(options, new BatchDestination(1, { lineAtomic: cluster.isWorker }));
+  stdout ??= new BatchDestination(1, { lineAtomic: cluster.isWorker });
+  return pino(options, stdout);
 }

@@ -102,7 +102,10 @@ describe('17: the precompiled access-log line equals pino\'s, byte for byte', ()
   it('17: the gateway\'s own logger (batched JSON destination) takes the precompiled path', () => {
     const logger = createLogger({ log: { level: 'info', pretty: false, accessLog: true, refusalLinesPerSecond: 20, redact: ['authorization'] } } as Parameters<typeof createLogger>[0]);
     expect(AccessLog.create(logger).precompiled).toBe(true);
-    ((logger as unknown as Record<symbol, unknown>)[pino.symbols.streamSym] as BatchDestination).end();
+    // One shared stdout destination per process, whatever the number of loggers.
+    const stream = (l: pino.Logger) => (l as unknown as Record<symbol, unknown>)[pino.symbols.streamSym];
+    expect(stream(logger)).toBeInstanceOf(BatchDestination);
+    expect(stream(createLogger({ log: { level: 'warn', pretty: false, accessLog: true, refusalLinesPerSecond: 20, redact: [] } } as Parameters<typeof createLogger>[0]))).toBe(stream(logger));
   });
 
   it('17: a logger whose formatters change the line falls back to pino\'s path (the check catches it)', () => {
