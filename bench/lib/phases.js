@@ -32,7 +32,7 @@ export function parsePhases(value) {
 
 /** phaseTiming is the rounds and durations of a scaling phase: short, as each phase has several candidates. */
 export function phaseTiming(o) {
-  return o.quick ? { rounds: 1, duration: 2, roundWarmup: 1 } : { rounds: 2, duration: 5, roundWarmup: 1 };
+  return o.quick ? { rounds: 1, duration: 2, roundWarmup: 1, warmup: 1 } : { rounds: 2, duration: 5, roundWarmup: 1, warmup: 3 };
 }
 
 /**
@@ -58,6 +58,9 @@ export async function startUpstreams(ctx, { bodySize, count = 3, listeners = 1 }
 export async function miniRun(ctx, candidates, timing = phaseTiming(ctx.o)) {
   const cs = candidates.map((c) => ({ ...c, rounds: [], windows: [] }));
   const measure = (c, duration) => ctx.load({ url: c.url, connections: ctx.o.connections, duration });
+  // Freshly started processes: let start-up work settle, then warm each one (JIT, pools) unmeasured, as the headline does.
+  await new Promise((r) => setTimeout(r, ctx.o.quick ? 1000 : 3000));
+  for (const c of cs) await measure(c, timing.warmup);
   await runRounds(cs, { ...timing, measure, log: (s) => process.stdout.write(s.startsWith('round') ? `  ${s}` : s) });
   for (const c of cs) c.summary = summarize(c);
   await Promise.all(cs.map((c) => stop(c.child)));
