@@ -139,7 +139,9 @@ export class AccessLog {
     const head = (l[pino.symbols.lsCacheSym] as Record<number, string> | undefined)?.[30];
     const bindings = l[pino.symbols.chindingsSym];
     let fast: { stream: Stream; head: string; bindings: string } | undefined;
-    if (stream && typeof stream.write === 'function' && stream[pino.symbols.needsMetadataGsym] !== true && typeof head === 'string' && typeof bindings === 'string') {
+    // The line's time is Date.now() in epoch ms, as pino's default timestamp writes it; any other timestamp option: pino's path.
+    const epochTime = l[pino.symbols.timeSym] === pino.stdTimeFunctions.epochTime;
+    if (epochTime && stream && typeof stream.write === 'function' && stream[pino.symbols.needsMetadataGsym] !== true && typeof head === 'string' && typeof bindings === 'string') {
       fast = { stream, head: head + ',"time":', bindings };
       if (AccessLog.pinoLine(logger, HOSTILE, 0) !== AccessLog.line(fast, HOSTILE, 0)) fast = undefined;
     }

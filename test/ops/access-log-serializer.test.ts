@@ -115,6 +115,8 @@ describe('17: the precompiled access-log line equals pino\'s, byte for byte', ()
     const log = AccessLog.create(logger);
     expect(log.precompiled).toBe(false);
     expect(log.render(base, 1)).toContain('"extra":1');
+    // Another timestamp format is not what the precompiled line writes: pino's path too.
+    expect(AccessLog.create(pino({ timestamp: pino.stdTimeFunctions.isoTime }, stream)).precompiled).toBe(false);
     // The tests' capture logger (a Writable) is a plain stream: precompiled.
     expect(AccessLog.create(captureLog().logger).precompiled).toBe(true);
   });
