@@ -63,6 +63,26 @@ describe('17: the batched log destination', () => {
     expect(readFileSync(path, 'utf8')).toBe('{"s":"é漢🙂"}\n');
   });
 
+  it('17: a full pipe (a reader that fell behind) never blocks: the batch is kept and written once the reader drains it', async () => {
+    const { path } = tempFile();
+    // A reader that starts reading only after a while: until then the pipe (64 KiB) fills up and answers EAGAIN.
+    const gate = path + '.go';
+    const reader = spawn('sh', ['-c', `while [ ! -e '${gate}' ]; do sleep 0.05; done; cat > '${path}'`], { stdio: ['pipe', 'ignore', 'inherit'] });
+    cleanup.push(() => void reader.kill('SIGKILL'));
+    const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+    const dest = new BatchDestination(fd, { flushMs: 20 });
+    const line = (i: number) => `{"n":${i},"pad":"${'z'.repeat(200)}"}\n`;
+    const started = performance.now();
+    for (let i = 0; i < 2000; i++) dest.write(line(i)); // ~420 KB: far more than the pipe holds
+    expect(performance.now() - started).toBeLessThan(2000); // returned without waiting for the reader
+    expect(dest.dropped).toBe(0);
+    writeFileSync(gate, '');
+    await waitFor(() => readFileSync(path, 'utf8').length >= 2000 * line(0).length, { timeout: 20_000, message: 'the reader got every line' });
+    dest.end();
+    expect(readFileSync(path, 'utf8')).toBe(Array.from({ length: 2000 }, (_, i) => line(i)).join(''));
+    expect(dest.dropped).toBe(0);
+  }, 60_000);
+
   it('17: a write error (the reader is gone) drops and counts the lines, never throws', () => {
     const dest = new BatchDestination(-1, { flushMs: 60_000 });
     dest.write('a\n');
