@@ -55,7 +55,7 @@ export class BatchDestination {
   /** buf holds the batch being filled (encoded as lines arrive: no string to flatten and copy later). */
   private buf: Buffer;
   private len = 0;
-  /** stalled is the part of an encoded batch a full pipe did not take yet; written before `pending`. */
+  /** stalled is the part of an encoded batch a full pipe did not take yet; written before the batch buffer. */
   private stalled: Buffer | undefined = undefined;
   private readonly batchBytes: number;
   private readonly maxPendingBytes: number;
@@ -126,7 +126,8 @@ export class BatchDestination {
       this.dropped++;
       return true;
     }
-    const batch = Buffer.allocUnsafe(Math.max(this.batchBytes, this.len + bytes.length));
+    // Doubling: while a reader is stuck, lines keep arriving, and each must not copy everything held so far.
+    const batch = Buffer.allocUnsafe(Math.max(this.batchBytes, 2 * (this.len + bytes.length)));
     this.buf.copy(batch, 0, 0, this.len);
     bytes.copy(batch, this.len);
     this.buf = batch;
