@@ -13,17 +13,11 @@ ARG NODE_IMAGE=node:20-bookworm-slim
 # --- build: full dependencies, compile TypeScript to dist/ -------------------
 FROM ${NODE_IMAGE} AS build
 WORKDIR /build
-# A C toolchain for native/malloc-trim.c (the idle memory release's malloc_trim
-# helper, built by npm ci's install script); only this stage has it.
-RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ \
-  && rm -rf /var/lib/apt/lists/*
-COPY package.json package-lock.json binding.gyp ./
-COPY scripts/build-native.mjs ./scripts/
-COPY native ./native
+COPY package.json package-lock.json ./
 # --ignore-scripts: the package's `prepare` compiles src/, which is copied only
-# below (so this layer stays cached across source edits); the native helper's
-# install script is then run by itself.
-RUN npm ci --ignore-scripts --no-audit --no-fund && npm run install && test -f build/Release/malloc_trim.node
+# below (so this layer stays cached across source edits). No C toolchain: the
+# package has no native code.
+RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json ./
 COPY src ./src
 COPY plugins ./plugins
@@ -37,10 +31,9 @@ WORKDIR /app
 # Production dependencies are installed fresh here (never copied from the build
 # stage, whose node_modules holds the dev tools).
 COPY package.json package-lock.json ./
-# --ignore-scripts: the native helper comes built from the build stage (this stage has no compiler).
+# --ignore-scripts: `prepare` would compile src/ with tsc, a dev dependency; dist/ comes from the build stage.
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
 COPY --from=build /build/dist ./dist
-COPY --from=build /build/build/Release/malloc_trim.node ./build/Release/malloc_trim.node
 COPY schema ./schema
 # The shipped example configuration, as defaults under /etc/switchyard; mount
 # your own gateway.yaml and routes/ over them. Root-owned: the gateway only reads them.

@@ -144,8 +144,7 @@ try {
   await stop(upstream, 2000);
 }
 
-const helper = existsSync(join(ROOT, 'build/Release/malloc_trim.node')) ? 'malloc_trim helper built' : 'malloc_trim helper NOT built';
-console.log(`idle memory after ${settleMs / 1000}s without traffic, MiB (${process.version}; gateway: ${BENCH_PATH} route, no plugins, 1 process, ${helper}${nodeArgs.length ? `, ${nodeArgs.join(' ')}` : ''}${runs > 1 ? `; median of ${runs} runs` : ''})\n`);
+console.log(`idle memory after ${settleMs / 1000}s without traffic, MiB (${process.version}; gateway: ${BENCH_PATH} route, no plugins, 1 process, memory.releaseWhenIdle as shipped (off)${nodeArgs.length ? `, ${nodeArgs.join(' ')}` : ''}${runs > 1 ? `; median of ${runs} runs` : ''})\n`);
 console.log(table(['process', 'RSS', ...(runs > 1 ? ['RSS range'] : []), 'node exe', 'libs', 'V8 young gen', 'V8 other', 'other anon', 'live heap after GC'], rows));
 console.log(`
 node exe    = pages of the node executable (file-backed; shared between node processes, counted in each RSS)

@@ -26,7 +26,9 @@ import { BENCH_PATH, CLI, JWT_SECRET, ROOT, chainRefs, profilesIn, resolveChain,
 import { findNginx, startNginx } from './lib/nginx.js';
 import { IDLE_SETTLE_MS, memoryReport } from './lib/memory.js';
 import { ForeignLoad, childPids, cpuPlan, cpuProfArgs, launchNode, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
-import { mean, median, stdev } from './lib/stats.js';
+import { headlineFigures } from './lib/headline.js';
+import { parsePhases, runPhases } from './lib/phases.js';
+import { pairedRatio, runRounds, summarize } from './lib/rounds.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 import { scaling, scalingLines, workersNote } from './lib/workers.js';
 import { findWrk, runWrk } from './lib/wrk.js';
@@ -54,6 +56,10 @@ const USAGE = `Usage: npm run bench -- [options]
                        --cpu-prof; print each one's top self-time functions over the measured rounds
                        and, side by side, each one's CPU per request by area (node core, undici, ...)
   --loader NAME        autocannon (default) or wrk (when installed)
+  --phases a,b         which parts run (default all): headline (the as-shipped candidates), logcost
+                       (access log on vs off), workers (--workers 2 vs 1), sizes (100 B / 64 KiB / 1 MiB
+                       vs nginx), shape (1/10/1,000 routes, 1/10/100 targets), idle (10,000 idle
+                       keep-alive connections; needs ulimit -n > 10,200), websockets (5,000 WebSockets)
   --compare DIR        also run "gateway-before" and "gateway-chain-before": the same candidates
                        from another built checkout (e.g. a git worktree of the previous commit,
                        after \`npm ci && npm run build\` there), measured in the same rounds
@@ -66,16 +72,6 @@ Candidates: upstream-direct, bare-fastify-proxy, undici-minimal, nginx (when ins
 
 const LIB = new URL('./lib/', import.meta.url);
 const lib = (f) => new URL(f, LIB).pathname;
-
-/**
- * pairedRatio divides a candidate's req/s by a reference's round by round
- * (undefined without the reference): { rounds, median }.
- */
-function pairedRatio(c, ref) {
-  if (!ref || ref.rounds.length !== c.rounds.length) return undefined;
-  const rounds = c.rounds.map((r, i) => r.rps / ref.rounds[i].rps);
-  return { rounds, median: median(rounds) };
-}
 
 function options() {
   const { values } = parseArgs({
@@ -94,6 +90,7 @@ function options() {
       profile: { type: 'boolean', default: false },
       loader: { type: 'string', default: 'autocannon' },
       compare: { type: 'string' },
+      phases: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -127,7 +124,16 @@ function options() {
     profile: values.profile,
     loader: values.loader,
     compare: values.compare,
+    phases: (() => {
+      try {
+        return parsePhases(values.phases);
+      } catch (err) {
+        throw new UsageError(err.message);
+      }
+    })(),
   };
+  // The workers phase is the headline's gateway against gateway-workers-2 (or --workers N).
+  if (o.phases.has('workers') && o.workers === 1) o.workers = 2;
   if (o.compare !== undefined && !existsSync(join(o.compare, 'dist/src/cli/index.js'))) throw new UsageError(`--compare ${o.compare}: no dist/src/cli/index.js there (run npm ci && npm run build in it first)`);
   if (!['autocannon', 'wrk'].includes(o.loader)) throw new UsageError(`--loader must be autocannon or wrk (got "${o.loader}")`);
   return o;
@@ -158,7 +164,9 @@ async function main() {
   mkdirSync(resultsDir, { recursive: true });
 
   // Candidate list, in measuring order.
-  const names = ['upstream-direct', 'bare-fastify-proxy', 'undici-minimal', 'nginx', 'gateway', 'gateway-chain'];
+  // The headline candidates run as shipped (gateway: a plain gateway.yaml, access log on, default log
+  // level, NODE_ENV=production; nginx: its access log on); "-nolog" rows are labelled variants.
+  const names = ['upstream-direct', 'bare-fastify-proxy', 'undici-minimal', 'nginx', 'nginx-nolog', 'gateway', 'gateway-nolog', 'gateway-chain'];
   if (o.routes !== undefined && o.routes !== 10) names.push(`gateway-routes-${o.routes}`);
   const workersName = `gateway-workers-${o.workers}`;
   if (o.workers > 1) names.push(workersName);
@@ -168,10 +176,15 @@ async function main() {
     if (unknown.length) throw new UsageError(`--only: unknown candidate(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
   }
   let wanted = o.only ? names.filter((n) => o.only.includes(n)) : names;
+  // Without the headline phase, only what the selected in-round phases need (logcost: log on/off; workers: 1 vs N).
+  if (!o.phases.has('headline')) {
+    const need = new Set([...(o.phases.has('logcost') ? ['nginx', 'nginx-nolog', 'gateway', 'gateway-nolog'] : []), ...(o.phases.has('workers') ? ['gateway', workersName] : [])]);
+    wanted = wanted.filter((n) => need.has(n));
+  }
   if (o.workers > 1 && wanted.includes(workersName)) notes.push(workersNote(o.workers, plan));
-  if (wanted.includes('nginx') && !nginx) {
+  if (!nginx && wanted.some((n) => n.startsWith('nginx'))) {
     notes.push('nginx skipped: no nginx binary found (install Debian\'s nginx to get the reference numbers)');
-    wanted = wanted.filter((n) => n !== 'nginx');
+    wanted = wanted.filter((n) => !n.startsWith('nginx'));
   }
 
   const cpuModel = os.cpus()[0]?.model ?? 'unknown CPU';
@@ -184,7 +197,7 @@ async function main() {
     `Switchyard benchmark  ${new Date().toISOString()}`,
     `node ${process.version}, ${cpuModel}, ${plan.count} CPUs, ${Math.round(os.totalmem() / 1073741824)} GiB`,
     `CPU layout: ${plan.note}`,
-    `load: ${o.loader}${o.loader === 'autocannon' && wrk ? ' (wrk also installed: --loader wrk)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, ${o.roundWarmup}s unmeasured before each round, interleaved`,
+    `load: ${o.loader}${o.loader === 'autocannon' && wrk ? ' (wrk also installed: --loader wrk)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, ${o.roundWarmup}s unmeasured before each round, interleaved, order rotated each round`,
     `request: GET ${BENCH_PATH} with a 'authorization: Bearer <HS256 JWT>' header (every candidate); response body ${o.bodySize} bytes of JSON`,
     `candidates: ${wanted.join(', ')}`,
     ...(before.foreignPct > 10 ? [`WARNING: other processes use ${before.foreignPct.toFixed(0)}% of the machine's CPU before starting: they will compete with the benchmark`] : []),
@@ -232,18 +245,28 @@ async function main() {
     nginx: async () => {
       const n = await startNginx({ nginx, targets, cpus: plan.proxy, probePath: BENCH_PATH, headers });
       track(n.child);
-      return { ...n, notes: [`nginx ${nginx.version}, 1 worker, keepalive upstream pool over 3 targets`] };
+      return { ...n, notes: [`nginx ${nginx.version}, 1 worker, keepalive upstream pool over 3 targets, access log on (combined format, to a file)`] };
+    },
+    'nginx-nolog': async () => {
+      const n = await startNginx({ nginx, targets, cpus: plan.proxy, probePath: BENCH_PATH, headers, accessLog: false });
+      track(n.child);
+      return { ...n, notes: ['variant: as "nginx" with access_log off'] };
     },
     gateway: async () => {
       const g = await startGateway({ targets, routes: 10, cpus: gwCpus, headers, nodeArgs, profileDir: profileDir('gateway') });
       track(g.child);
-      return { ...g, gateway: true, notes: ['round robin over 3 targets, 10 routes, no plugins, access log off, log level warn, 1 process', ...flagsNote, ...profiled, ...g.notes] };
+      return { ...g, gateway: true, notes: ['as shipped: plain gateway.yaml (listen, admin, routes), access log on (to a file), log level info, NODE_ENV=production, 1 process; round robin over 3 targets, 10 routes, no plugins', ...flagsNote, ...profiled, ...g.notes] };
+    },
+    'gateway-nolog': async () => {
+      const g = await startGateway({ targets, routes: 10, cpus: gwCpus, headers, nodeArgs, log: { accessLog: false }, profileDir: profileDir('gateway-nolog') });
+      track(g.child);
+      return { ...g, gateway: true, notes: ['variant: as "gateway" with log.accessLog: false', ...flagsNote, ...profiled, ...g.notes] };
     },
     'gateway-chain': async () => {
       const { kept, notes: chainNotes } = await resolveChain(chainRefs());
       const g = await startGateway({ targets, routes: 10, chain: kept, healthCheck: true, cpus: gwCpus, headers, nodeArgs, profileDir: profileDir('gateway-chain') });
       track(g.child);
-      return { ...g, gateway: true, notes: [`chain: ${kept.map((k) => k.name).join(' -> ') || '(none)'}; health checks every 1s`, ...flagsNote, ...profiled, ...chainNotes, ...g.notes] };
+      return { ...g, gateway: true, notes: [`as shipped (access log on) + chain: ${kept.map((k) => k.name).join(' -> ') || '(none)'}; health checks every 1s`, ...flagsNote, ...profiled, ...chainNotes, ...g.notes] };
     },
   };
   if (o.routes !== undefined && o.routes !== 10) {
@@ -293,10 +316,8 @@ async function main() {
     }
   }
 
-  // Let start-up work (JIT of config loading, first health checks) settle before the idle reading;
-  // a full run also waits past the gateway's idle memory release (memory.releaseWhenIdle: 10 s by
-  // default, done 10-15 s after the last request), which is the idle state an operator sees.
-  await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS(o.quick)));
+  // Let start-up work (JIT of config loading, first health checks) settle before the idle reading.
+  if (candidates.length) await new Promise((r) => setTimeout(r, IDLE_SETTLE_MS(o.quick)));
   for (const c of candidates) {
     if (!c.pid) continue;
     c.rssIdle = treeRss(c.pid);
@@ -304,16 +325,18 @@ async function main() {
   }
 
   let runId = 0;
-  const measure = async (c, duration) => {
-    const spec = { url: c.url, connections: o.connections, duration, headers };
+  /** load runs the load generator once: { url, connections, duration } -> req/s, latency, errors. */
+  const load = async ({ url, connections, duration }) => {
+    const spec = { url, connections, duration, headers };
     if (o.loader === 'wrk') return runWrk({ wrk, cpus: plan.rest, ...spec });
     const id = ++runId;
     const reply = nextMessage(loadgen, 'result', (duration + 60) * 1000);
     loadgen.send({ type: 'run', id, ...spec });
     return reply;
   };
+  const measure = (c, duration) => load({ url: c.url, connections: o.connections, duration });
 
-  if (o.warmup > 0) {
+  if (o.warmup > 0 && candidates.length) {
     process.stdout.write(`\nwarm-up (${o.warmup}s each):`);
     for (const c of candidates) {
       await measure(c, o.warmup);
@@ -323,43 +346,20 @@ async function main() {
   }
   const foreign = new ForeignLoad(() => [...children].map((c) => c.pid), plan.count);
   foreign.start();
-  for (let r = 1; r <= o.rounds; r++) {
-    process.stdout.write(`round ${r}/${o.rounds}:`);
-    for (const c of candidates) {
-      if (o.roundWarmup > 0) await measure(c, o.roundWarmup);
-      const cpuBefore = c.pid ? treeCpuMs(c.pid) : 0;
-      const t0 = process.hrtime.bigint() / 1000n;
-      const res = await measure(c, o.duration);
-      c.windows.push([Number(t0), Number(process.hrtime.bigint() / 1000n)]);
-      // CPU time the proxy spent per request: much less sensitive to a busy machine than req/s.
-      if (c.pid) res.cpuUsPerRequest = ((treeCpuMs(c.pid) - cpuBefore) * 1000) / Math.max(1, res.requests);
-      c.rounds.push(res);
-      process.stdout.write(` ${c.name} ${fmtInt(res.rps)}/s`);
-    }
-    process.stdout.write('\n');
-  }
+  if (candidates.length) await runRounds(candidates, { rounds: o.rounds, duration: o.duration, roundWarmup: o.roundWarmup, measure });
   const disturbance = foreign.stop();
   for (const c of candidates) if (c.pid) c.rssAfter = treeRss(c.pid);
 
   // Stop proxies first (a profiled gateway writes its profile on exit), then the rest.
   await Promise.all(candidates.map((c) => stop(c.child)));
-  await Promise.all([...upstreams.map((u) => stop(u.child, 3000)), stop(loadgen, 3000)]);
+  await Promise.all(upstreams.map((u) => stop(u.child, 3000)));
+  // The scaling phases, one after another, each with its own upstreams and proxies; printed after the headline.
+  const phaseResults = await runPhases({ o, plan, nginx, headers, track, load });
+  await stop(loadgen, 3000);
   for (const c of candidates) if (c.dir) rmSync(c.dir, { recursive: true, force: true });
 
   // Summaries and ratios.
-  for (const c of candidates) {
-    const lat = (k) => mean(c.rounds.map((x) => x.latency[k]));
-    c.summary = {
-      rps: mean(c.rounds.map((x) => x.rps)),
-      rpsStdev: stdev(c.rounds.map((x) => x.rps)),
-      p50: lat('p50'),
-      p99: lat('p99'),
-      p999: lat('p999'),
-      errors: c.rounds.reduce((a, x) => a + x.errors + x.timeouts, 0),
-      non2xx: c.rounds.reduce((a, x) => a + x.non2xx, 0),
-      cpuUsPerRequest: c.pid ? mean(c.rounds.map((x) => x.cpuUsPerRequest)) : NaN,
-    };
-  }
+  for (const c of candidates) c.summary = summarize(c);
   const byName = Object.fromEntries(candidates.map((c) => [c.name, c]));
   const fastifyRps = byName['bare-fastify-proxy']?.summary.rps;
   const nginxRps = byName.nginx?.summary.rps;
@@ -379,13 +379,15 @@ async function main() {
       c.rssIdle ? `${(c.rssIdle / 1048576).toFixed(0)}->${(c.rssAfter / 1048576).toFixed(0)}` : '-',
     ];
   });
-  console.log('');
-  console.log(table(['candidate', 'req/s', '±', 'p50 ms', 'p99 ms', 'p99.9 ms', 'err/non2xx', 'vs fastify', 'vs nginx', 'CPU µs/req', 'RSS MiB idle->after'], rows));
-  console.log(`\nreq/s and latencies: mean over ${o.rounds} round(s); ± = standard deviation of req/s across rounds; latency of 2xx responses as seen by the load generator;\nCPU µs/req = user+system CPU of the proxy process(es) per request (10 ms tick resolution), the least noise-sensitive column.`);
+  if (candidates.length) console.log('');
+  if (candidates.length) console.log(table(['candidate', 'req/s', '±', 'p50 ms', 'p99 ms', 'p99.9 ms', 'err/non2xx', 'vs fastify', 'vs nginx', 'CPU µs/req', 'RSS MiB idle->after'], rows));
+  if (candidates.length) console.log(`\nreq/s and latencies: mean over ${o.rounds} round(s); ± = standard deviation of req/s across rounds; latency of 2xx responses as seen by the load generator;\nCPU µs/req = user+system CPU of the proxy process(es) per request (10 ms tick resolution), the least noise-sensitive column.`);
   const disturbed = disturbance.foreignPct > 5 || disturbance.stealPct > 5;
   const line = `other processes used ${disturbance.foreignPct.toFixed(1)}% of the machine's CPU during the rounds${disturbance.stealPct >= 0.5 ? `, the hypervisor stole ${disturbance.stealPct.toFixed(1)}%` : ''}`;
-  console.log(disturbed ? `  WARNING: ${line}: req/s and latencies are disturbed; CPU µs/req holds up best; rerun on a quiet machine for numbers to quote.` : `  ${line} (a quiet run).`);
-  notes.push(line);
+  if (candidates.length) {
+    console.log(disturbed ? `  WARNING: ${line}: req/s and latencies are disturbed; CPU µs/req holds up best; rerun on a quiet machine for numbers to quote.` : `  ${line} (a quiet run).`);
+    notes.push(line);
+  }
   for (const c of candidates) for (const n of c.notes) console.log(`  ${c.name}: ${n}`);
   for (const n of notes) console.log(`  note: ${n}`);
 
@@ -397,16 +399,18 @@ async function main() {
     c.summary.paired = { vsFastify: pairedRatio(c, byName['bare-fastify-proxy']), vsNginx: pairedRatio(c, byName.nginx) };
     const parts = Object.entries({ 'vs fastify': c.summary.paired.vsFastify, 'vs nginx': c.summary.paired.vsNginx })
       .filter(([, p]) => p)
-      .map(([label, p]) => `${label} ${fmtRatio(p.median)} (${p.rounds.map((x) => x.toFixed(2)).join(' ')})`);
+      .map(([label, p]) => `${label} ${fmtRatio(p.median)} (rounds ${p.rounds.map((x) => x.toFixed(2)).join(' ')}; of means ${fmtRatio(p.ofMeans)})`);
     if (parts.length) pairedLines.push(`  ${c.name.padEnd(22)} ${parts.join('   ')}`);
   }
   if (pairedLines.length) console.log(`\nratios per round (candidate req/s ÷ reference req/s of the same round), median first:\n${pairedLines.join('\n')}`);
+  const headline = headlineFigures(byName);
+  if (headline.lines.length) console.log(`\n${headline.lines.join('\n')}`);
 
   const scaled = o.workers > 1 ? scaling(byName.gateway, byName[workersName], o.workers) : undefined;
   if (scaled) console.log(`\n${scalingLines(scaled).join('\n')}`);
   else if (o.workers > 1) console.log(`\nscaling with --workers ${o.workers}: not computed (needs both "gateway" and "${workersName}" in the run)`);
-  const memory = memoryReport(candidates, o.routes !== undefined ? `gateway-routes-${o.routes}` : undefined, o.quick);
-  console.log(`\n${memory.lines.join('\n')}`);
+  const memory = memoryReport(candidates, o.quick);
+  if (candidates.length) console.log(`\n${memory.lines.join('\n')}`);
 
   // Profiles: one per profiled candidate, summarized over its measured rounds only.
   const profiles = {};
@@ -444,6 +448,8 @@ async function main() {
     console.log(table(['area', ...compared.map((c) => c.name)], rows));
   }
 
+  for (const p of phaseResults) console.log(`\n${p.lines.join('\n')}`);
+
   const out = join(resultsDir, `${stamp}.json`);
   const commit = spawnSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8' }).stdout.trim();
   writeFileSync(
@@ -471,6 +477,8 @@ async function main() {
         })),
         scaling: scaled,
         memory: memory.json,
+        headline: headline.json,
+        phases: Object.fromEntries(phaseResults.map((p) => [p.name, p.json])),
         profiles,
       },
       null,

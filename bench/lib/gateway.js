@@ -78,8 +78,15 @@ export function routeFile({ targets, count, healthCheck }) {
   return { upstreams: { bench: upstream }, routes };
 }
 
-/** writeConfig writes gateway.yaml (JSON is valid YAML) and routes/bench.json into a fresh temp directory. */
-export function writeConfig({ port, adminPort, targets, routes, chain, healthCheck }) {
+/**
+ * writeConfig writes gateway.yaml (JSON is valid YAML) and routes/bench.json
+ * into a fresh temp directory. The gateway.yaml is a plain one, as a user
+ * writes it (listen, admin, routes, chain): every other option, the access log
+ * and the log level included, is the shipped default. `log` (e.g.
+ * `{ accessLog: false }`) makes a labelled variant; `extra` adds top-level
+ * keys (a scaling phase's `limits`).
+ */
+export function writeConfig({ port, adminPort, targets, routes, chain, healthCheck, log, extra }) {
   const dir = mkdtempSync(join(os.tmpdir(), 'switchyard-bench-'));
   mkdirSync(join(dir, 'routes'));
   mkdirSync(join(dir, 'plugins'));
@@ -89,9 +96,8 @@ export function writeConfig({ port, adminPort, targets, routes, chain, healthChe
     routes: './routes',
     plugins: './plugins',
     chain: chain.map((c) => c.ref),
-    log: { level: 'warn', accessLog: false, pretty: false },
-    reload: { watch: false },
-    shutdownTimeout: '5s',
+    ...(log ? { log } : {}),
+    ...extra,
   };
   writeFileSync(join(dir, 'gateway.yaml'), JSON.stringify(gateway, null, 2));
   writeFileSync(join(dir, 'routes', 'bench.json'), JSON.stringify(routeFile({ targets, count: routes, healthCheck }), null, 2));
@@ -106,15 +112,16 @@ export function writeConfig({ port, adminPort, targets, routes, chain, healthChe
  * directory to remove. `nodeArgs` go before the CLI (e.g. --inspect).
  * `build.cli` runs another checkout's built CLI (bench --compare).
  */
-export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir, nodeArgs: extraNodeArgs = [], build = { cli: CLI } }) {
+export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir, log, extra, nodeArgs: extraNodeArgs = [], build = { cli: CLI } }) {
   const port = await freePort();
   const adminPort = await freePort();
-  const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck });
+  const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck, log, extra });
   const nodeArgs = [...extraNodeArgs, ...cpuProfArgs(profileDir)];
   // --workers is always explicit: without it NODE_ENV=production means one
   // worker per CPU, and "1 worker" would silently be a primary plus N workers.
   const args = [...nodeArgs, build.cli, 'start', '--config', config, '--workers', String(workers)];
-  const child = launch(process.execPath, args, { cpus, env: { NODE_ENV: 'production' }, name: 'gateway' });
+  // stdout (the JSON log, access lines included) goes to a file, as nginx's access log does: not to a pipe the harness would have to read.
+  const child = launch(process.execPath, args, { cpus, env: { NODE_ENV: 'production' }, name: 'gateway', stdoutFile: join(dirname(config), 'stdout.log') });
   const url = `http://127.0.0.1:${port}${BENCH_PATH}`;
   try {
     await waitHttp(url, { headers, child, timeoutMs: 30_000 });

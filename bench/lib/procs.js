@@ -4,7 +4,7 @@
  * polling over HTTP, and RSS read from /proc.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -46,10 +46,12 @@ export function cpuPlan() {
  * channel when `ipc` is set. Returns the ChildProcess; stderr is kept (last
  * 8 KiB) for error messages.
  */
-export function launch(command, args, { cpus, ipc = false, env, cwd, name = command } = {}) {
+export function launch(command, args, { cpus, ipc = false, env, cwd, name = command, stdoutFile } = {}) {
   const [cmd, argv] = cpus !== undefined ? ['taskset', ['-c', cpus, command, ...args]] : [command, args];
+  // stdoutFile: the child's stdout goes straight to that file (a log the harness need not read line by line).
+  const out = stdoutFile !== undefined ? openSync(stdoutFile, 'a') : 'pipe';
   const child = spawn(cmd, argv, {
-    stdio: ['ignore', 'pipe', 'pipe', ...(ipc ? ['ipc'] : [])],
+    stdio: ['ignore', out, 'pipe', ...(ipc ? ['ipc'] : [])],
     env: { ...process.env, ...env },
     cwd,
   });
@@ -58,8 +60,9 @@ export function launch(command, args, { cpus, ipc = false, env, cwd, name = comm
   const keep = (chunk) => {
     child.stderrTail = (child.stderrTail + chunk.toString()).slice(-8192);
   };
+  if (typeof out === 'number') closeSync(out);
   child.stderr.on('data', keep);
-  child.stdout.on('data', keep);
+  child.stdout?.on('data', keep);
   return child;
 }
 

@@ -1,8 +1,10 @@
 /**
  * A benchmark upstream (child process): node:http with keep-alive, answering
  * every request with the same pre-built JSON body, and /healthz with 200 for
- * the gateway's health checks. Reports { type: 'ready', port } over IPC.
- * Usage: node upstream-server.js <bodyBytes>
+ * the gateway's health checks. Reports { type: 'ready', port, ports } over IPC.
+ * Usage: node upstream-server.js <bodyBytes> [listeners]: with listeners > 1
+ * the same server listens on that many ports (many targets, few processes:
+ * the bench's 100-target shape).
  */
 import http from 'node:http';
 import { jsonBody } from './body.js';
@@ -22,5 +24,16 @@ const server = http.createServer((req, res) => {
 // Longer than any proxy's idle pool timeout, so proxies close first (no reset races).
 server.keepAliveTimeout = 65_000;
 server.headersTimeout = 66_000;
-server.listen(0, '127.0.0.1', () => process.send({ type: 'ready', port: server.address().port }));
+const count = Number(process.argv[3] ?? 1);
+const ports = [];
+for (let i = 0; i < count; i++) {
+  // One handler, several listening sockets: every port is the same upstream.
+  const l = i === 0 ? server : http.createServer(server.listeners('request')[0]);
+  l.keepAliveTimeout = server.keepAliveTimeout;
+  l.headersTimeout = server.headersTimeout;
+  l.listen(0, '127.0.0.1', () => {
+    ports.push(l.address().port);
+    if (ports.length === count) process.send({ type: 'ready', port: ports[0], ports });
+  });
+}
 process.on('SIGTERM', () => process.exit(0));

@@ -18,6 +18,7 @@ import { compileRuntime, type Compiled } from '../compile/compile.js';
 import { wireHealth } from '../compile/health-wiring.js';
 import { PluginHost } from '../compile/plugin-host.js';
 import { pools, type Runtime } from '../proxy/runtime.js';
+import { AccessLog } from '../telemetry/access-log.js';
 import { NO_METRICS, Observer, type MetricsSink } from '../telemetry/observer.js';
 import { PromMetrics } from '../telemetry/metrics.js';
 import { promRegistryMetrics, type RegistryMetricHooks } from '../telemetry/registry-metrics.js';
@@ -99,7 +100,7 @@ export class Gateway implements GatewayState {
     // Pools compiled by a reload read the registry only when the process started with one (adding it later needs a restart).
     const registry = () => (this.live.started.discovery?.registry !== undefined ? registryView : undefined);
     this.live = new Reloader({ options, log, now, plugins, metrics, registry, applied: (c) => this.applied(c) }, loaded, compiled, otlp);
-    this.observer = new Observer(loaded.gateway.log.accessLog ? log.child({ kind: 'access' }) : undefined, metrics, () => this.config.log.refusalLinesPerSecond);
+    this.observer = new Observer(loaded.gateway.log.accessLog ? AccessLog.create(log) : undefined, metrics, () => this.config.log.refusalLinesPerSecond);
     this.unwired = compiled.fresh;
     this.auto = compiled.auto;
     this.idleMemory = new IdleMemory(

@@ -20,14 +20,19 @@
  * before and after). The session opens no port and lives for the one call.
  * A Node built without the inspector has nothing to call: release is off.
  *
- * Then malloc_trim(0): glibc keeps memory freed into its arenas by V8's
- * helper threads resident (4–10 MiB measured at idle); only malloc_trim gives
- * it back, through a 20-line native helper (native/malloc-trim.c, built by
- * `npm ci`). Where it could not be built, or off glibc, this step is skipped.
+ * No malloc_trim: glibc keeps some memory V8's helper threads freed into its
+ * arenas, and a native helper calling malloc_trim(0) gave it back, but it
+ * bought only about 4.5 MiB of 84 MiB (1,000 routes, median of 3: 83.8 MiB
+ * with the GC alone, 79.3 with the GC and malloc_trim, 123.7 with no release;
+ * bench/README.md) against a C toolchain at every `npm ci` (issue 17).
+ * `MALLOC_ARENA_MAX=2` in the environment gets most of it without code.
  *
- * Cost: one stop-the-world GC of the live heap (50–70 ms measured with 1,000 routes, trim included),
- * once per idle period. A request that arrives during it waits that long;
- * none is in flight when it starts.
+ * Cost: one stop-the-world GC of the live heap (50–70 ms measured with 1,000
+ * routes), once per idle period. A request that arrives during it waits that
+ * long; none is in flight when it starts. That is why the release is off by
+ * default (`memory.releaseWhenIdle: 0`): a bursty front door would pay it on
+ * every burst. Turn it on where idle RSS matters more than the first
+ * request after a quiet spell.
  */
 import { createRequire } from 'node:module';
 import type { Session } from 'node:inspector';
@@ -47,8 +52,6 @@ export type Release = () => Promise<void>;
 /** Released is what one release did (logged at debug level; also returned for tests). */
 export interface Released {
   ms: number;
-  /** trimmed is true when the native malloc_trim helper is built (glibc's free pages went back too). */
-  trimmed: boolean;
   rssBefore: number;
   rssAfter: number;
 }
@@ -70,29 +73,6 @@ function inspectorSession(): SessionCtor | null {
   return sessionClass;
 }
 
-/** MallocTrim is the native helper: trim() runs malloc_trim(0) and tells whether memory was returned. */
-interface MallocTrim {
-  trim(): boolean;
-}
-
-let mallocTrimHelper: MallocTrim | null | undefined;
-
-/** mallocTrim loads native/malloc-trim.c's build once (src/ and dist/src/ alike); null when it was not built. */
-export function mallocTrim(): MallocTrim | null {
-  if (mallocTrimHelper !== undefined) return mallocTrimHelper;
-  mallocTrimHelper = null;
-  const require = createRequire(import.meta.url);
-  for (const up of ['../../build/Release/malloc_trim.node', '../../../build/Release/malloc_trim.node']) {
-    try {
-      mallocTrimHelper = require(up) as MallocTrim;
-      break;
-    } catch {
-      // not built here (no C toolchain at install, --ignore-scripts): the GC alone still runs.
-    }
-  }
-  return mallocTrimHelper;
-}
-
 /** releaseAvailable tells whether this Node can run lowMemoryGc (it has the inspector). */
 export function releaseAvailable(): boolean {
   return inspectorSession() !== null;
@@ -101,14 +81,11 @@ export function releaseAvailable(): boolean {
 /**
  * lowMemoryGc asks V8 for a memory-reducing full GC (LowMemoryNotification):
  * the young generation shrinks to its initial size and old space is
- * compacted; then malloc_trim(0) where the native helper is built.
+ * compacted.
  */
 export function lowMemoryGc(): Promise<void> {
   const Session = inspectorSession();
-  if (Session === null) {
-    mallocTrim()?.trim();
-    return Promise.resolve();
-  }
+  if (Session === null) return Promise.resolve();
   return new Promise<void>((resolve, reject) => {
     const session = new Session();
     session.connect();
@@ -117,7 +94,6 @@ export function lowMemoryGc(): Promise<void> {
       setImmediate(() => {
         session.disconnect();
         if (err) return reject(err);
-        mallocTrim()?.trim();
         resolve();
       });
     });
@@ -204,7 +180,7 @@ export class IdleMemory {
     }
     this.releases++;
     // V8 unmaps freed pages on a helper thread shortly after the GC: rssAfter is an upper bound.
-    const done: Released = { ms: Math.round((performance.now() - start) * 10) / 10, trimmed: mallocTrim() !== null, rssBefore, rssAfter: process.memoryUsage.rss() };
+    const done: Released = { ms: Math.round((performance.now() - start) * 10) / 10, rssBefore, rssAfter: process.memoryUsage.rss() };
     this.log.debug(done, 'idle: unused memory returned to the OS');
     return done;
   }

@@ -2,13 +2,13 @@
  * What the gateway tells the outside about each request: one access-log line
  * and the metrics. Both are fed from the same finish point, so they agree.
  */
-import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 import type { Exchange } from '../proxy/exchange.js';
 import type { AttemptEnd, AttemptOutcome, Refusal } from '../proxy/hooks.js';
 import type { SpanCounters } from './otlp-exporter.js';
 import type { StreamMetrics } from './stream-metrics.js';
 import type { SpanSink } from './server-span.js';
+import type { AccessLog } from './access-log.js';
 import { Traffic } from './traffic.js';
 import { LineBudget } from './line-budget.js';
 import { parseTraceparent, randomHex } from '../http/trace-context.js';
@@ -55,12 +55,12 @@ export class Observer {
    * @param refusalLinesPerSecond returns log.refusalLinesPerSecond (read per refusal, so a reload applies).
    */
   constructor(
-    private readonly access: Logger | undefined,
+    private readonly access: AccessLog | undefined,
     readonly metrics: MetricsSink,
     refusalLinesPerSecond: () => number = () => 20,
   ) {
     this.refusals = new LineBudget(refusalLinesPerSecond, (suppressed) => {
-      this.access?.warn({ suppressed }, 'refused requests: access-log lines suppressed (log.refusalLinesPerSecond)');
+      this.access?.notice({ suppressed }, 'refused requests: access-log lines suppressed (log.refusalLinesPerSecond)');
     });
   }
 
@@ -74,8 +74,8 @@ export class Observer {
     const status = statusOf(ex);
     this.traffic.record(ex.routeId, ex.upstream, status, ms);
     if (this.access === undefined) return;
-    // One literal with the same keys every time (pino leaves out the undefined ones): one object shape, nothing else allocated.
-    this.access.info({
+    // One literal with the same keys every time (undefined ones are left out of the line): one object shape, nothing else allocated.
+    this.access.write({
       reqId: ex.id,
       method: ex.method,
       path: ex.path,
@@ -107,7 +107,7 @@ export class Observer {
     let trace = this.spans !== undefined ? this.spans.rejected(r) : undefined;
     if (trace === undefined && traced) trace = parseTraceparent(r.req.headers.traceparent)?.traceId ?? randomHex(16);
     this.traffic.unrouted(r.status, r.ms);
-    this.access?.info({ reqId: r.requestId, method: r.method, path: r.path, route: null, status: r.status, ms: Math.round(r.ms * 100) / 100, ip: r.ip, trace, code: r.code });
+    this.access?.write({ reqId: r.requestId, method: r.method, path: r.path, route: null, status: r.status, ms: Math.round(r.ms * 100) / 100, ip: r.ip, trace, code: r.code });
   }
 
   /**
@@ -124,7 +124,7 @@ export class Observer {
       this.metrics.count('access_log_suppressed');
       return;
     }
-    this.access.info({ reqId: id, method, path, route: null, status, ms: 0, ip, trace: traced ? randomHex(16) : undefined, code });
+    this.access.write({ reqId: id, method, path, route: null, status, ms: 0, ip, trace: traced ? randomHex(16) : undefined, code });
   }
 
   /** attemptEnded records one upstream attempt. */

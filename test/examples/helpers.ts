@@ -114,7 +114,7 @@ export interface ExampleGateway extends Ports {
 export async function startExampleGateway(): Promise<ExampleGateway> {
   const start = command('Service discovery', 'npm exec switchyard -- start');
   const config = /--config (\S+)/.exec(start)![1]!;
-  const cli = await startCli(join(ROOT, config), [], { PUBLIC_PORT: '0', ADMIN_PORT: '0', REGISTRY_PORT: '0', REGISTRY_PASSWORD: '' });
+  const cli = await startCli(join(ROOT, config), [], { env: { PUBLIC_PORT: '0', ADMIN_PORT: '0', REGISTRY_PORT: '0', REGISTRY_PASSWORD: '' } });
   procs.push(cli.child);
   const line = cli.output().split('\n').find((l) => l.includes('service registry listening'));
   if (!line) throw new Error(`no registry in the gateway's log:\n${cli.output()}`);

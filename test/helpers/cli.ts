@@ -8,14 +8,18 @@ import { waitFor } from '../../src/testing/index.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
-/** startCli runs `switchyard start` from source (through tsx) and resolves with the public port from its log; `env` is added to the environment. */
-export async function startCli(configFile: string, args: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ child: ChildProcess; port: number; adminPort: number; exited: Promise<number | null>; output: () => string }> {
+/** startCli runs `switchyard start` from source (through tsx) and resolves with the public port from its log (waiting up to `startTimeout` ms); `env` is added to the environment. */
+export async function startCli(
+  configFile: string,
+  args: string[] = [],
+  { env = {}, startTimeout = 20000 }: { env?: NodeJS.ProcessEnv; startTimeout?: number } = {},
+): Promise<{ child: ChildProcess; port: number; adminPort: number; exited: Promise<number | null>; output: () => string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/index.ts'), 'start', '--config', configFile, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-  const line = await waitFor(() => out.split('\n').find((l) => l.includes('switchyard listening')), { timeout: 20000, message: `gateway start; output so far:\n${out}` });
+  const line = await waitFor(() => out.split('\n').find((l) => l.includes('switchyard listening')), { timeout: startTimeout, message: `gateway start; output so far:\n${out}` });
   const { port, adminPort } = JSON.parse(line) as { port: number; adminPort: number };
   return { child, port, adminPort, exited, output: () => out };
 }

@@ -1,0 +1,56 @@
+/**
+ * Phase "shape": does the cost per request depend on the size of the
+ * configuration? The gateway as shipped with 1, 10 and 1,000 routes (3
+ * targets; the hit route declared last) and with 1, 10 and 100 targets (10
+ * routes), against 10 routes over 3 targets, same rounds. Target: every one
+ * within 5 % of the reference. The 100 targets are 34 ports on each of the 3
+ * upstream processes; with 1 target, one upstream process takes all the load
+ * (it shares a CPU with the load generator), which can cap that row.
+ */
+import { startGateway } from './gateway.js';
+import { miniRun, ratioCell, startUpstreams } from './phases.js';
+import { table } from './table.js';
+
+/** shapePhase runs the phase; returns { lines, json }. */
+export async function shapePhase(ctx) {
+  const ups = await startUpstreams(ctx, { bodySize: ctx.o.bodySize, listeners: 34 });
+  // Targets spread over the three processes: 1 from the first, 3/10/100 round the processes.
+  const spread = (n) => Array.from({ length: n }, (_, i) => ups.urls[(i % 3) * 34 + Math.floor(i / 3)]);
+  const shapes = [
+    ['10 routes, 3 targets (reference)', 10, 3],
+    ['1 route', 1, 3],
+    ['1,000 routes', 1000, 3],
+    ['1 target', 10, 1],
+    ['10 targets', 10, 10],
+    ['100 targets', 10, 100],
+  ];
+  try {
+    const cands = [];
+    for (const [name, routes, targets] of shapes) {
+      const g = await startGateway({ targets: spread(targets), routes, cpus: ctx.plan.proxy, headers: ctx.headers });
+      ctx.track(g.child);
+      cands.push({ name, ...g });
+    }
+    console.log(`shape: ${cands.length} gateways`);
+    const done = await miniRun(ctx, cands);
+    const ref = done[0];
+    const json = {};
+    const rows = done.map((c) => {
+      const r = c === ref ? { text: '1.00x', value: 1, ofMeans: 1 } : ratioCell(c, ref);
+      json[c.name] = { summary: c.summary, ratio: r.value, ratioOfMeans: r.ofMeans };
+      return [c.name, Math.round(c.summary.rps).toLocaleString('en-US'), r.text, Number.isFinite(c.summary.cpuUsPerRequest) ? c.summary.cpuUsPerRequest.toFixed(0) : '-', c.summary.p99.toFixed(2)];
+    });
+    const worst = Math.max(...Object.values(json).map((j) => Math.abs(1 - j.ratio)));
+    json.worstDeviation = worst;
+    return {
+      lines: [
+        'configuration shape: the gateway as shipped, ratio to 10 routes over 3 targets (median of per-round ratios)',
+        table(['shape', 'req/s', 'vs reference', 'CPU µs/req', 'p99 ms'], rows),
+        `  largest deviation ${(100 * worst).toFixed(1)} % (target: within 5 %: ${worst <= 0.05 ? 'met' : 'NOT met'}; on a busy machine compare CPU µs/req too)`,
+      ],
+      json,
+    };
+  } finally {
+    await ups.stop();
+  }
+}

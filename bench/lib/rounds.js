@@ -1,0 +1,67 @@
+/**
+ * Measuring rounds: every candidate once per round, the order rotated from
+ * round to round (A B C, B C A, C A B, ...) so a disturbance that recurs at
+ * the same point of every round (a neighbour's periodic job, the idle
+ * release of a candidate that waited longest) does not always land on the
+ * same candidate. Shared by the headline run and the scaling phases.
+ */
+import { treeCpuMs } from './procs.js';
+import { mean, median, stdev } from './stats.js';
+
+/** rotated is `list` starting at index `k` (mod its length). */
+export function rotated(list, k) {
+  if (list.length === 0) return [];
+  const i = k % list.length;
+  return [...list.slice(i), ...list.slice(0, i)];
+}
+
+/**
+ * runRounds measures each candidate ({ name, url, pid?, rounds: [], windows: [] })
+ * `rounds` times with `measure(c, seconds)`, after `roundWarmup` unmeasured
+ * seconds each time, and records req/s, latency and the proxy's CPU per
+ * request in c.rounds (in round order, whatever the order within a round).
+ */
+export async function runRounds(candidates, { rounds, duration, roundWarmup, measure, log = (s) => process.stdout.write(s) }) {
+  for (let r = 1; r <= rounds; r++) {
+    log(`round ${r}/${rounds}:`);
+    for (const c of rotated(candidates, r - 1)) {
+      if (roundWarmup > 0) await measure(c, roundWarmup);
+      const cpuBefore = c.pid ? treeCpuMs(c.pid) : 0;
+      const t0 = process.hrtime.bigint() / 1000n;
+      const res = await measure(c, duration);
+      c.windows.push([Number(t0), Number(process.hrtime.bigint() / 1000n)]);
+      // CPU time the proxy spent per request: much less sensitive to a busy machine than req/s.
+      if (c.pid) res.cpuUsPerRequest = ((treeCpuMs(c.pid) - cpuBefore) * 1000) / Math.max(1, res.requests);
+      c.rounds.push(res);
+      log(` ${c.name} ${Math.round(res.rps).toLocaleString('en-US')}/s`);
+    }
+    log('\n');
+  }
+}
+
+/** summarize is a candidate's means over its rounds. */
+export function summarize(c) {
+  const lat = (k) => mean(c.rounds.map((x) => x.latency[k]));
+  return {
+    rps: mean(c.rounds.map((x) => x.rps)),
+    rpsStdev: stdev(c.rounds.map((x) => x.rps)),
+    p50: lat('p50'),
+    p99: lat('p99'),
+    p999: lat('p999'),
+    errors: c.rounds.reduce((a, x) => a + x.errors + x.timeouts, 0),
+    non2xx: c.rounds.reduce((a, x) => a + x.non2xx, 0),
+    cpuUsPerRequest: c.pid ? mean(c.rounds.map((x) => x.cpuUsPerRequest)) : NaN,
+  };
+}
+
+/**
+ * pairedRatio divides a candidate's req/s by a reference's round by round
+ * (undefined without the reference): { rounds, median, ofMeans }. Within a
+ * round the two ran close together, so the median of these ratios ignores
+ * the one round a neighbour disturbed; `ofMeans` is the ratio of the means.
+ */
+export function pairedRatio(c, ref) {
+  if (!c || !ref || ref.rounds.length !== c.rounds.length || c.rounds.length === 0) return undefined;
+  const rounds = c.rounds.map((r, i) => r.rps / ref.rounds[i].rps);
+  return { rounds, median: median(rounds), ofMeans: mean(c.rounds.map((r) => r.rps)) / mean(ref.rounds.map((r) => r.rps)) };
+}

@@ -1,0 +1,184 @@
+/**
+ * The access log: one JSON line per request, written by a precompiled
+ * serializer instead of pino's generic object path. pino walks the record's
+ * keys, looks up serializers and redaction stringifiers per key and formats
+ * each value by its type; the access record's keys and types are fixed, so
+ * the line is built by straight concatenation. The line is byte for byte the
+ * one pino writes for the same record through the same logger (level, time,
+ * the logger's bindings, then the fields in order, undefined ones left out,
+ * strings escaped exactly as pino escapes them): `AccessLog.create` checks
+ * that on a sample of hostile strings when it is built and falls back to
+ * pino's own path if the two ever differ (a pino upgrade, a logger with
+ * formatters). No redaction pass: the record holds no headers.
+ */
+import { pino, type Logger } from 'pino';
+
+/** AccessRecord is one access-log line's fields; the order here is the order in the line. */
+export interface AccessRecord {
+  reqId: string;
+  method: string;
+  path: string;
+  /** route is null for a request answered before routing. */
+  route: string | null;
+  upstream?: string | undefined;
+  target?: string | undefined;
+  status: number;
+  ms: number;
+  upstreamMs?: number | undefined;
+  attempts?: number | undefined;
+  /** bytes is the body bytes actually sent to the client (counted chunk by chunk for chunked responses). */
+  bytes?: number | undefined;
+  ip: string;
+  trace?: string | undefined;
+  /** code is the SY_ERR_* code of an answer the gateway or a plugin made. */
+  code?: string | undefined;
+  /** plugin names the plugin that answered or failed. */
+  plugin?: string | undefined;
+  err?: string | undefined;
+}
+
+/**
+ * jsonString quotes a string as pino does (its `asString`): `"` and `\`
+ * escaped by hand, JSON.stringify for anything longer than 100 characters
+ * or holding a control character; everything else (unicode, U+2028, even a
+ * lone surrogate) passes through as it is.
+ */
+export function jsonString(str: string): string {
+  const l = str.length;
+  if (l > 100) return JSON.stringify(str);
+  let result = '';
+  let last = 0;
+  let found = false;
+  let point = 255;
+  for (let i = 0; i < l && point >= 32; i++) {
+    point = str.charCodeAt(i);
+    if (point === 34 || point === 92) {
+      result += str.slice(last, i) + '\\';
+      last = i;
+      found = true;
+    }
+  }
+  if (!found) result = str;
+  else result += str.slice(last);
+  return point < 32 ? JSON.stringify(str) : '"' + result + '"';
+}
+
+/** str renders an optional string field (key already quoted with its comma and colon). */
+const str = (key: string, v: string | null | undefined): string => (v === undefined ? '' : v === null ? key + 'null' : key + jsonString(v));
+/** num renders an optional number field; non-finite numbers are null, as pino writes them. */
+const num = (key: string, v: number | undefined): string => (v === undefined ? '' : key + (Number.isFinite(v) ? String(v) : 'null'));
+
+/** serialize renders the fields of a record after the line's prefix (level, time, bindings). */
+export function serializeFields(r: AccessRecord): string {
+  return (
+    str(',"reqId":', r.reqId) +
+    str(',"method":', r.method) +
+    str(',"path":', r.path) +
+    str(',"route":', r.route) +
+    str(',"upstream":', r.upstream) +
+    str(',"target":', r.target) +
+    num(',"status":', r.status) +
+    num(',"ms":', r.ms) +
+    num(',"upstreamMs":', r.upstreamMs) +
+    num(',"attempts":', r.attempts) +
+    num(',"bytes":', r.bytes) +
+    str(',"ip":', r.ip) +
+    str(',"trace":', r.trace) +
+    str(',"code":', r.code) +
+    str(',"plugin":', r.plugin) +
+    str(',"err":', r.err)
+  );
+}
+
+/** HOSTILE is the sample the start-up check serializes both ways: quotes, backslashes, control characters, unicode, long strings. */
+export const HOSTILE: AccessRecord = {
+  reqId: 'id"with\\quotes',
+  method: 'GET',
+  path: '/a\u0000b\nc\td\u001f\u007f?q="x"&r=\\',
+  route: null,
+  upstream: 'up\u2028\u2029',
+  target: 'é漢字🙂',
+  status: 200,
+  ms: 1.25,
+  upstreamMs: Number.NaN,
+  attempts: 1,
+  bytes: 0,
+  ip: '::ffff:127.0.0.1',
+  trace: 'x'.repeat(101) + '"',
+  code: '\ud800lone',
+  plugin: '</script>',
+  err: 'Error: "bad"\r\n\\',
+};
+
+/** Stream is what pino writes lines to. */
+interface Stream {
+  write(line: string): unknown;
+}
+
+/** AccessLog writes access lines; `notice` writes the access logger's own warnings (suppressed lines) through pino. */
+export class AccessLog {
+  private constructor(
+    /** logger is the access child logger (`kind: "access"`): notices, and the fallback path. */
+    private readonly logger: Logger,
+    /** fast is the precompiled path: the stream and the line's constant prefix; undefined = pino's path. */
+    private readonly fast: { stream: Stream; head: string; bindings: string } | undefined,
+    /** on is false when the log level leaves out info lines. */
+    private readonly on: boolean,
+  ) {}
+
+  /**
+   * create builds the access log on `logger` (a child with `kind: "access"`
+   * is made here). The precompiled path is used when the logger writes to a
+   * plain stream and the check line matches pino's own, byte for byte.
+   */
+  static create(parent: Logger): AccessLog {
+    const logger = parent.child({ kind: 'access' });
+    const on = logger.isLevelEnabled('info');
+    const l = logger as unknown as Record<symbol, unknown>;
+    const stream = l[pino.symbols.streamSym] as (Stream & Record<symbol, unknown>) | undefined;
+    const head = (l[pino.symbols.lsCacheSym] as Record<number, string> | undefined)?.[30];
+    const bindings = l[pino.symbols.chindingsSym];
+    let fast: { stream: Stream; head: string; bindings: string } | undefined;
+    // The line's time is Date.now() in epoch ms, as pino's default timestamp writes it; any other timestamp option: pino's path.
+    const epochTime = l[pino.symbols.timeSym] === pino.stdTimeFunctions.epochTime;
+    if (epochTime && stream && typeof stream.write === 'function' && stream[pino.symbols.needsMetadataGsym] !== true && typeof head === 'string' && typeof bindings === 'string') {
+      fast = { stream, head: head + ',"time":', bindings };
+      if (AccessLog.pinoLine(logger, HOSTILE, 0) !== AccessLog.line(fast, HOSTILE, 0)) fast = undefined;
+    }
+    return new AccessLog(logger, fast, on);
+  }
+
+  /** precompiled tells whether lines take the precompiled path (false: pino's, after a failed check). */
+  get precompiled(): boolean {
+    return this.fast !== undefined;
+  }
+
+  /** write logs one request. */
+  write(r: AccessRecord): void {
+    if (!this.on) return;
+    const fast = this.fast;
+    if (fast === undefined) this.logger.info(r);
+    else fast.stream.write(AccessLog.line(fast, r, Date.now()));
+  }
+
+  /** render is the line `write` would write for `r` at `time` (epoch ms), on whichever path this log takes. */
+  render(r: AccessRecord, time: number): string {
+    return this.fast === undefined ? AccessLog.pinoLine(this.logger, r, time) : AccessLog.line(this.fast, r, time);
+  }
+
+  /** notice writes a warning of the access logger itself (pino's path: rare). */
+  notice(obj: object, msg: string): void {
+    this.logger.warn(obj, msg);
+  }
+
+  /** line is the precompiled line for `r` at `time` (epoch ms). */
+  static line(fast: { head: string; bindings: string }, r: AccessRecord, time: number): string {
+    return fast.head + time + fast.bindings + serializeFields(r) + '}\n';
+  }
+
+  /** pinoLine is the line pino itself renders for `r` at `time` through `logger` (the reference the check compares with). */
+  static pinoLine(logger: Logger, r: AccessRecord, time: number): string {
+    const asJson = (logger as unknown as Record<symbol, (obj: object, msg: undefined, num: number, time: string) => string>)[pino.symbols.asJsonSym];
+    return asJson!.call(logger, r, undefined, 30, `,"time":${time}`);
+  }
+}

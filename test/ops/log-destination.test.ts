@@ -1,0 +1,152 @@
+/**
+ * The batched log destination (src/telemetry/log-destination.ts): lines are
+ * written in batches, a quiet gateway's lines still show up within the flush
+ * interval, and nothing is lost on exit — process.exit, or SIGTERM to the
+ * real CLI with a burst of access lines still buffered.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Agent, request } from 'undici';
+import { startUpstream, waitFor } from '../../src/testing/index.js';
+import { BatchDestination } from '../../src/telemetry/log-destination.js';
+import { startCli } from '../helpers/cli.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+let cleanup: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanup.reverse()) await c();
+  cleanup = [];
+});
+
+function tempFile(): { path: string; fd: number } {
+  const dir = mkdtempSync(join(tmpdir(), 'sy-logdest-'));
+  cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+  const path = join(dir, 'out.log');
+  const fd = openSync(path, 'w');
+  cleanup.push(() => closeSync(fd));
+  return { path, fd };
+}
+
+describe('17: the batched log destination', () => {
+  it('17: writes 64 KiB batches, not a write per line, and keeps every line in order', () => {
+    const { path, fd } = tempFile();
+    const dest = new BatchDestination(fd, { flushMs: 60_000 });
+    cleanup.push(() => dest.end());
+    const line = (i: number) => `{"n":${i},"pad":"${'x'.repeat(90)}"}\n`;
+    for (let i = 0; i < 2000; i++) dest.write(line(i));
+    // About 200 KB: three full batches written on the way, the rest held until a flush.
+    expect(dest.writes).toBe(3);
+    dest.flushSync();
+    expect(dest.writes).toBe(4);
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    expect(lines).toHaveLength(2000);
+    expect(lines.every((l, i) => l === line(i).slice(0, -1))).toBe(true);
+  });
+
+  it('17: a lone line shows up within the flush interval without another write', async () => {
+    const { path, fd } = tempFile();
+    const dest = new BatchDestination(fd, { flushMs: 50 });
+    cleanup.push(() => dest.end());
+    dest.write('{"hello":1}\n');
+    expect(readFileSync(path, 'utf8')).toBe('');
+    await waitFor(() => readFileSync(path, 'utf8') === '{"hello":1}\n', { timeout: 10_000, message: 'the timer flush' });
+  });
+
+  it('17: multi-byte characters are written as UTF-8', () => {
+    const { path, fd } = tempFile();
+    const dest = new BatchDestination(fd);
+    dest.write('{"s":"é漢🙂"}\n');
+    dest.end();
+    expect(readFileSync(path, 'utf8')).toBe('{"s":"é漢🙂"}\n');
+  });
+
+  it('17: a full pipe (a reader that fell behind) never blocks: the batch is kept and written once the reader drains it', async () => {
+    const { path } = tempFile();
+    // A reader that starts reading only after a while: until then the pipe (64 KiB) fills up and answers EAGAIN.
+    const gate = path + '.go';
+    const reader = spawn('sh', ['-c', `while [ ! -e '${gate}' ]; do sleep 0.05; done; cat > '${path}'`], { stdio: ['pipe', 'ignore', 'inherit'] });
+    cleanup.push(() => void reader.kill('SIGKILL'));
+    const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+    const dest = new BatchDestination(fd, { flushMs: 20 });
+    const line = (i: number) => `{"n":${i},"pad":"${'z'.repeat(200)}"}\n`;
+    const started = performance.now();
+    for (let i = 0; i < 2000; i++) dest.write(line(i)); // ~420 KB: far more than the pipe holds
+    expect(performance.now() - started).toBeLessThan(2000); // returned without waiting for the reader
+    expect(dest.dropped).toBe(0);
+    writeFileSync(gate, '');
+    await waitFor(() => readFileSync(path, 'utf8').length >= 2000 * line(0).length, { timeout: 20_000, message: 'the reader got every line' });
+    dest.end();
+    expect(readFileSync(path, 'utf8')).toBe(Array.from({ length: 2000 }, (_, i) => line(i)).join(''));
+    expect(dest.dropped).toBe(0);
+  }, 60_000);
+
+  it('17: a write error (the reader is gone) drops and counts the lines, never throws', () => {
+    const dest = new BatchDestination(-1, { flushMs: 60_000 });
+    dest.write('a\n');
+    dest.write('b\n');
+    expect(() => dest.flush()).not.toThrow();
+    expect(dest.dropped).toBe(2);
+    dest.end();
+  });
+
+  it('17: process.exit flushes what is buffered: no line lost', async () => {
+    const { path } = tempFile();
+    const script = `import { openSync } from 'node:fs';
+      import { BatchDestination } from ${JSON.stringify(join(ROOT, 'src/telemetry/log-destination.ts'))};
+      const d = new BatchDestination(openSync(${JSON.stringify(path)}, 'a'), { flushMs: 60_000 });
+      for (let i = 0; i < 10000; i++) d.write('{"n":' + i + '}\\n');
+      process.exit(0);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: 'inherit' });
+    expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1);
+    expect(lines).toHaveLength(10000);
+    expect(lines[9999]).toBe('{"n":9999}');
+  }, 60_000);
+
+  it('17: SIGTERM right after a burst: every request has its access line', async () => {
+    const up = await startUpstream('logdest', (_req, res) => void res.end('ok'));
+    cleanup.push(() => up.close());
+    const dir = mkdtempSync(join(tmpdir(), 'sy-logdest-cli-'));
+    cleanup.push(() => rmSync(dir, { recursive: true, force: true }));
+    mkdirSync(join(dir, 'routes'));
+    writeFileSync(join(dir, 'routes', 'r.yaml'), `upstreams:\n  up:\n    targets: [{ url: "${up.url}" }]\nroutes:\n  - { id: all, match: { path: /* }, upstream: up }\n`);
+    writeFileSync(join(dir, 'gateway.yaml'), 'listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nroutes: ./routes\nlog: { pretty: false }\n');
+    // A generous start-up budget: tsx compiling the CLI on a loaded machine took over 20 s.
+    const cli = await startCli(join(dir, 'gateway.yaml'), [], { startTimeout: 60_000 });
+    cleanup.push(() => void cli.child.kill('SIGKILL'));
+    const agent = new Agent({ connections: 10 });
+    cleanup.push(() => agent.close());
+    const n = 300;
+    const ids = await Promise.all(
+      Array.from({ length: n }, async (_, i) => {
+        const r = await request(`http://127.0.0.1:${cli.port}/burst/${i}`, { dispatcher: agent });
+        await r.body.text();
+        return String(r.headers['x-request-id']);
+      }),
+    );
+    cli.child.kill('SIGTERM');
+    expect(await cli.exited).toBe(0);
+    const access = cli
+      .output()
+      .split('\n')
+      .filter((l) => l.includes('"kind":"access"'))
+      .map((l) => JSON.parse(l) as { reqId: string; path: string });
+    expect(access.filter((a) => a.path.startsWith('/burst/')).map((a) => a.reqId).sort()).toEqual(ids.sort());
+  }, 120_000);
+});
+
+describe('17: line-atomic writes (cluster workers share one stdout pipe)', () => {
+  it('17: every write is whole lines of at most 4096 bytes; a longer line goes alone', () => {
+    const { path, fd } = tempFile();
+    const dest = new BatchDestination(fd, { flushMs: 60_000, lineAtomic: true });
+    const lines = Array.from({ length: 300 }, (_, i) => `{"n":${i},"pad":"${'y'.repeat(i === 150 ? 6000 : 100)}"}\n`);
+    for (const l of lines) dest.write(l);
+    dest.end();
+    expect(readFileSync(path, 'utf8')).toBe(lines.join(''));
+    // ~36 KB in writes of whole lines: at least 9 writes, each ≤ 4096 bytes but the long line's.
+    expect(dest.writes).toBeGreaterThanOrEqual(9);
+  });
+});
