@@ -122,8 +122,8 @@ describe('dashboard', () => {
     expect(await page.locator('#config-version').textContent()).toBe('1');
     expect(await page.locator('#config-rejected').getAttribute('data-rejected')).toBe('false');
     // Healthy is green (the stylesheet is allowed by the CSP and applied).
-    const colour = await page.locator(`tr[data-target="${a1.url}"] .state`).evaluate((e) => getComputedStyle(e).color);
-    expect(colour).toBe('rgb(26, 127, 55)');
+    // Polled: the dashboard re-renders its rows, and a row replaced mid-read has no computed style ('').
+    await expect.poll(() => page.locator(`tr[data-target="${a1.url}"] .state`).evaluate((e) => getComputedStyle(e).color), { timeout: WAIT }).toBe('rgb(26, 127, 55)');
   });
 
   it('follows a target going unhealthy when its health endpoint fails, and back', async () => {

@@ -154,7 +154,7 @@ describe('the default (issue 17)', () => {
   it('17: no release unless configured: a gateway from a plain config never runs the idle GC', async () => {
     const up = await startUpstream('svc');
     const gw = await startGateway({
-      gateway: { reload: { watch: false } },
+      gateway: { reload: { watch: false }, log: { level: 'silent' } },
       routeFiles: { 'r.yaml': { upstreams: { svc: { targets: [{ url: up.url }] } }, routes: [{ id: 'svc', match: { path: '/svc/*' }, upstream: 'svc' }] } },
     });
     try {
