@@ -58,16 +58,24 @@ export function startsWithHeader(chunk: Buffer): boolean {
   return chunk.length >= V1_PREFIX.length && chunk.compare(V1_PREFIX, 0, V1_PREFIX.length, 0, V1_PREFIX.length) === 0;
 }
 
-/** compileAcceptPolicy builds the per-connection check once. */
-export function compileAcceptPolicy(policy: AcceptPolicy): (socket: Socket) => Promise<Accepted | Refused> {
+/** listedPeers compiles `from` (addresses and CIDRs, checked at load) into a test of a peer address (IPv4-mapped IPv6 read as IPv4). */
+export function listedPeers(from: readonly string[]): (ip: string) => boolean {
   const list = new BlockList();
-  for (const entry of policy.from) {
+  for (const entry of from) {
     const [addr, bits] = entry.split('/');
     const type = isIPv6(addr!) ? 'ipv6' : 'ipv4';
     if (bits === undefined) list.addAddress(addr!, type);
     else list.addSubnet(addr!, Number(bits), type);
   }
-  const listed = (ip: string): boolean => list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+  return (ip) => {
+    const p = unmapped(ip);
+    return list.check(p, isIPv6(p) ? 'ipv6' : 'ipv4');
+  };
+}
+
+/** compileAcceptPolicy builds the per-connection check once. */
+export function compileAcceptPolicy(policy: AcceptPolicy): (socket: Socket) => Promise<Accepted | Refused> {
+  const listed = listedPeers(policy.from);
   const timeoutMs = policy.timeoutMs ?? 3000;
   const read = { timeoutMs, ...(policy.versions ? { versions: policy.versions } : {}), ...(policy.maxBytes ? { maxBytes: policy.maxBytes } : {}) };
 

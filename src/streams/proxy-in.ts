@@ -5,8 +5,7 @@
  * PROXY header sent on); everyone else's connection is taken as it is, so a
  * client outside the list cannot claim an address. Compiled once per configuration.
  */
-import { BlockList, isIPv4, isIPv6 } from 'node:net';
-import type { ProxyVersion } from '../proxy-protocol/index.js';
+import { listedPeers, type ProxyVersion } from '../proxy-protocol/index.js';
 
 /** ProxyAccept says which peers must send a PROXY header, and which versions. */
 export interface ProxyAccept {
@@ -20,18 +19,9 @@ export interface ProxyAccept {
 /** compileProxyAccept compiles `from` (addresses and CIDRs); undefined when accepting is off. */
 export function compileProxyAccept(doc: { from: readonly string[]; versions?: readonly ProxyVersion[]; timeoutMs?: number } | undefined): ProxyAccept | undefined {
   if (doc === undefined || doc.from.length === 0) return undefined;
-  const list = new BlockList();
-  for (const entry of doc.from) {
-    const [addr, bits] = entry.split('/');
-    const type = isIPv6(addr!) ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(addr!, type);
-    else list.addSubnet(addr!, Number(bits), type);
-  }
+  const listed = listedPeers(doc.from);
   return {
-    required(peer) {
-      const p = peer.startsWith('::ffff:') && isIPv4(peer.slice(7)) ? peer.slice(7) : peer;
-      return list.check(p, isIPv6(p) ? 'ipv6' : 'ipv4');
-    },
+    required: listed,
     versions: doc.versions ?? ['v1', 'v2'],
     timeoutMs: doc.timeoutMs ?? 3000,
   };
