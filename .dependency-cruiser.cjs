@@ -49,7 +49,7 @@ const SIBLINGS = {
   http: [],
   stores: [],
   process: [],
-  'proxy-protocol': [], // a leaf: the wire format only, shared by listeners and streams
+  'proxy-protocol': ['http'], // the wire format, shared by listeners and streams; peer addresses read with src/http's helpers (which import nothing)
 };
 
 const folder = (name) => (name.endsWith('.ts') ? `^src/${name}$` : `^src/${name}/`);

@@ -18,6 +18,21 @@ export function normalizeIp(ip: string): string {
   return ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
 }
 
+/** peerMatcher compiles a list of addresses and CIDRs (checked at load by validateTrustProxy) into a test of a peer address; IPv4-mapped IPv6 reads as IPv4. */
+export function peerMatcher(entries: readonly string[]): (ip: string) => boolean {
+  const list = new BlockList();
+  for (const entry of entries) {
+    const [addr, bits] = entry.split('/');
+    const type = isIPv6(addr!) ? 'ipv6' : 'ipv4';
+    if (bits === undefined) list.addAddress(addr!, type);
+    else list.addSubnet(addr!, Number(bits), type);
+  }
+  return (ip) => {
+    const n = normalizeIp(ip);
+    return list.check(n, isIPv6(n) ? 'ipv6' : 'ipv4');
+  };
+}
+
 /** createClientIpResolver compiles `trustProxy` (false, true, or a list of CIDRs/addresses). */
 export function createClientIpResolver(trustProxy: boolean | string[]): ClientIpResolver {
   if (trustProxy === false) {
@@ -27,17 +42,7 @@ export function createClientIpResolver(trustProxy: boolean | string[]): ClientIp
   if (trustProxy === true) {
     isTrusted = () => true;
   } else {
-    const list = new BlockList();
-    for (const entry of trustProxy) {
-      const [addr, bits] = entry.split('/');
-      const type = isIPv6(addr!) ? 'ipv6' : 'ipv4';
-      if (bits === undefined) list.addAddress(addr!, type);
-      else list.addSubnet(addr!, Number(bits), type);
-    }
-    isTrusted = (ip) => {
-      const n = normalizeIp(ip);
-      return list.check(n, isIPv6(n) ? 'ipv6' : 'ipv4');
-    };
+    isTrusted = peerMatcher(trustProxy);
   }
   return {
     trusted: isTrusted,

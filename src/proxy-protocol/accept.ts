@@ -5,7 +5,8 @@
  * peer a connection that opens with one is refused, so nobody else can claim
  * an address. Compiled once per listener; one call per connection.
  */
-import { BlockList, isIPv4, isIPv6, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
+import { normalizeIp, peerMatcher } from '../http/client-ip.js';
 import { ProxyProtocolError, type ProxyProtocolReason } from './errors.js';
 import { claimedSource, type ProxyHeader, type ProxyVersion } from './header.js';
 import { readProxyHeader } from './reader.js';
@@ -45,11 +46,6 @@ export interface Refused {
   readonly peer: string;
 }
 
-/** unmapped strips the IPv4-mapped prefix (::ffff:10.0.0.1 → 10.0.0.1), as node reports peers on dual-stack sockets. */
-function unmapped(ip: string): string {
-  return ip.startsWith('::ffff:') && isIPv4(ip.slice(7)) ? ip.slice(7) : ip;
-}
-
 /** startsWithHeader tells whether a first chunk opens with a PROXY protocol signature (v1 or v2). */
 export function startsWithHeader(chunk: Buffer): boolean {
   const n = Math.min(chunk.length, V2_SIGNATURE.length);
@@ -58,29 +54,14 @@ export function startsWithHeader(chunk: Buffer): boolean {
   return chunk.length >= V1_PREFIX.length && chunk.compare(V1_PREFIX, 0, V1_PREFIX.length, 0, V1_PREFIX.length) === 0;
 }
 
-/** listedPeers compiles `from` (addresses and CIDRs, checked at load) into a test of a peer address (IPv4-mapped IPv6 read as IPv4). */
-export function listedPeers(from: readonly string[]): (ip: string) => boolean {
-  const list = new BlockList();
-  for (const entry of from) {
-    const [addr, bits] = entry.split('/');
-    const type = isIPv6(addr!) ? 'ipv6' : 'ipv4';
-    if (bits === undefined) list.addAddress(addr!, type);
-    else list.addSubnet(addr!, Number(bits), type);
-  }
-  return (ip) => {
-    const p = unmapped(ip);
-    return list.check(p, isIPv6(p) ? 'ipv6' : 'ipv4');
-  };
-}
-
 /** compileAcceptPolicy builds the per-connection check once. */
 export function compileAcceptPolicy(policy: AcceptPolicy): (socket: Socket) => Promise<Accepted | Refused> {
-  const listed = listedPeers(policy.from);
+  const listed = peerMatcher(policy.from);
   const timeoutMs = policy.timeoutMs ?? 3000;
   const read = { timeoutMs, ...(policy.versions ? { versions: policy.versions } : {}), ...(policy.maxBytes ? { maxBytes: policy.maxBytes } : {}) };
 
   return async (socket) => {
-    const peer = unmapped(socket.remoteAddress ?? '');
+    const peer = normalizeIp(socket.remoteAddress ?? '');
     if (listed(peer)) {
       try {
         const header = await readProxyHeader(socket, read);

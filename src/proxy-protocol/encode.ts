@@ -3,6 +3,7 @@
  * (v1 text or v2 binary). They throw on an address that does not match its
  * transport, so a gateway never sends a header the strict parsers refuse.
  */
+import { normalizeIp } from '../http/client-ip.js';
 import { bytesToIpv4, bytesToIpv6, ipv4ToBytes, ipv6ToBytes } from './address.js';
 import { crc32c } from './crc32c.js';
 import { TLV, type ProxyEndpoint, type ProxyTlv } from './header.js';
@@ -20,11 +21,6 @@ export interface EncodeInput {
   readonly crc32c?: boolean;
 }
 
-/** unmapped turns an IPv4-mapped IPv6 address (::ffff:10.0.0.1, as a dual-stack socket reports peers) into IPv4 text. */
-function unmapped(address: string): string {
-  return /^::ffff:\d+\.\d+\.\d+\.\d+$/i.test(address) ? address.slice(7) : address;
-}
-
 /**
  * familyOf tells IPv4 from IPv6 for a pair of endpoints; both must be of one
  * family. An IPv4-mapped address (::ffff:a.b.c.d) counts as IPv4 when the
@@ -32,8 +28,8 @@ function unmapped(address: string): string {
  * IPv4 upstream); next to a real IPv6 address it stays IPv6.
  */
 function familyOf(source: ProxyEndpoint, destination: ProxyEndpoint): { v: 4 | 6; src: Buffer; dst: Buffer } {
-  const s4 = ipv4ToBytes(unmapped(source.address));
-  const d4 = ipv4ToBytes(unmapped(destination.address));
+  const s4 = ipv4ToBytes(normalizeIp(source.address));
+  const d4 = ipv4ToBytes(normalizeIp(destination.address));
   if (s4 && d4) return { v: 4, src: s4, dst: d4 };
   const s6 = ipv4ToBytes(source.address) ? undefined : ipv6ToBytes(source.address);
   const d6 = ipv4ToBytes(destination.address) ? undefined : ipv6ToBytes(destination.address);

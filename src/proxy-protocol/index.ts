@@ -10,5 +10,5 @@ export { parseV1, V1_MAX_BYTES, V1_PREFIX, type ParseResult } from './v1.js';
 export { parseV2, V2_DEFAULT_MAX_BYTES, V2_SIGNATURE } from './v2.js';
 export { parseProxyHeader, readProxyHeader, type ReadOptions } from './reader.js';
 export { encodeV1, encodeV2, type EncodeInput } from './encode.js';
-export { compileAcceptPolicy, listedPeers, startsWithHeader, type Accepted, type AcceptPolicy, type AcceptRefusal, type Refused } from './accept.js';
+export { compileAcceptPolicy, startsWithHeader, type Accepted, type AcceptPolicy, type AcceptRefusal, type Refused } from './accept.js';
 export { crc32c } from './crc32c.js';

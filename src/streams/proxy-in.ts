@@ -5,7 +5,8 @@
  * PROXY header sent on); everyone else's connection is taken as it is, so a
  * client outside the list cannot claim an address. Compiled once per configuration.
  */
-import { listedPeers, type ProxyVersion } from '../proxy-protocol/index.js';
+import { peerMatcher } from '../http/client-ip.js';
+import type { ProxyVersion } from '../proxy-protocol/index.js';
 
 /** ProxyAccept says which peers must send a PROXY header, and which versions. */
 export interface ProxyAccept {
@@ -19,7 +20,7 @@ export interface ProxyAccept {
 /** compileProxyAccept compiles `from` (addresses and CIDRs); undefined when accepting is off. */
 export function compileProxyAccept(doc: { from: readonly string[]; versions?: readonly ProxyVersion[]; timeoutMs?: number } | undefined): ProxyAccept | undefined {
   if (doc === undefined || doc.from.length === 0) return undefined;
-  const listed = listedPeers(doc.from);
+  const listed = peerMatcher(doc.from);
   return {
     required: listed,
     versions: doc.versions ?? ['v1', 'v2'],

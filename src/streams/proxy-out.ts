@@ -6,12 +6,12 @@
  * client on an IPv6 listener) is sent as UNKNOWN/UNSPEC, which tells the
  * upstream to use the connection's own peer, rather than a header it would refuse.
  */
-import { isIPv4 } from 'node:net';
+import { normalizeIp } from '../http/client-ip.js';
 import { encodeV1, encodeV2, type ProxyEndpoint } from '../proxy-protocol/index.js';
 
-/** plain strips the IPv4-mapped prefix (::ffff:10.0.0.1 → 10.0.0.1) so families compare as written. */
+/** plain reads an IPv4-mapped address as IPv4 (::ffff:10.0.0.1 → 10.0.0.1) so families compare as written. */
 function plain(e: ProxyEndpoint): ProxyEndpoint {
-  return e.address.startsWith('::ffff:') && isIPv4(e.address.slice(7)) ? { address: e.address.slice(7), port: e.port } : e;
+  return { address: normalizeIp(e.address), port: e.port };
 }
 
 /** proxyHeaderFor encodes the header of one connection from `source` (the client) to `destination` (the listener). */

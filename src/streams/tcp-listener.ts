@@ -9,6 +9,7 @@
  * not in the gateway. Each connection ends in one access-log line.
  */
 import { createServer, type Server, type Socket } from 'node:net';
+import { normalizeIp } from '../http/client-ip.js';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { claimedSource, readProxyHeader, V2_SIGNATURE, type ProxyEndpoint } from '../proxy-protocol/index.js';
@@ -110,7 +111,7 @@ export class TcpStreamListener {
   private async accept(client: Socket): Promise<void> {
     const { settings, routes } = this.state;
     const started = performance.now();
-    const record: StreamRecord = { listener: settings.name, client: plainIp(client.remoteAddress ?? ''), clientPort: client.remotePort ?? 0, started };
+    const record: StreamRecord = { listener: settings.name, client: normalizeIp(client.remoteAddress ?? ''), clientPort: client.remotePort ?? 0, started };
     if (this.closing || (settings.maxConnections > 0 && this.open >= settings.maxConnections)) {
       client.destroy();
       this.ctx.refused(record, 'limit', STREAM_ERRORS.limit, 'connection limit reached');
@@ -178,7 +179,7 @@ export class TcpStreamListener {
         const source = claimedSource(header);
         if (source !== undefined) {
           record.peer = record.client;
-          record.client = plainIp(source.address);
+          record.client = normalizeIp(source.address);
           record.clientPort = source.port;
           if (header.destination !== undefined) destination = header.destination;
         }
@@ -224,11 +225,6 @@ function startsWithProxyHeader(chunk: Buffer): boolean {
   const n = Math.min(chunk.length, V2_SIGNATURE.length);
   if (n >= 5 && chunk.compare(V2_SIGNATURE, 0, n, 0, n) === 0) return true;
   return chunk.length >= V1_PREFIX.length && chunk.compare(V1_PREFIX, 0, V1_PREFIX.length, 0, V1_PREFIX.length) === 0;
-}
-
-/** plainIp strips the IPv4-mapped prefix, so logs and ip-hash see 10.0.0.1, not ::ffff:10.0.0.1. */
-function plainIp(ip: string): string {
-  return ip.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip;
 }
 
 type Hello = { ok: true; data: Buffer; sni: string | undefined } | { ok: false; reason: string };

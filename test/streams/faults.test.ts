@@ -34,9 +34,12 @@ async function startServer(handler: (s: Socket) => void): Promise<number> {
   return (server.address() as { port: number }).port;
 }
 
-/** startHung starts a listener that never accepts (backlog 0, queue filled): connects to it hang. */
+/**
+ * startHung starts a listener that never accepts (backlog 0, queue filled): connects to it hang. Python, because a
+ * Node server always accepts; the child holds the socket until the test closes its stdin (or kills it in cleanup).
+ */
 async function startHung(): Promise<number> {
-  const child = spawn('python3', ['-c', "import socket,time\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\ntime.sleep(600)"], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const child = spawn('python3', ['-c', "import socket,sys\ns=socket.socket()\ns.bind(('127.0.0.1',0))\ns.listen(0)\nprint(s.getsockname()[1],flush=True)\nsys.stdin.read()"], { stdio: ['pipe', 'pipe', 'ignore'] });
   children.push(child);
   const [line] = (await once(child.stdout!, 'data')) as [Buffer];
   const port = Number(line.toString().trim());
