@@ -111,7 +111,12 @@ export class TcpStreamListener {
   private async accept(client: Socket): Promise<void> {
     const { settings, routes } = this.state;
     const started = performance.now();
-    const record: StreamRecord = { listener: settings.name, client: normalizeIp(client.remoteAddress ?? ''), clientPort: client.remotePort ?? 0, started };
+    // A connection reset before it was accepted has no peer address left (getpeername fails): nobody to serve or to log.
+    if (client.remoteAddress === undefined) {
+      client.destroy();
+      return;
+    }
+    const record: StreamRecord = { listener: settings.name, client: normalizeIp(client.remoteAddress), clientPort: client.remotePort ?? 0, started };
     if (this.closing || (settings.maxConnections > 0 && this.open >= settings.maxConnections)) {
       client.destroy();
       this.ctx.refused(record, 'limit', STREAM_ERRORS.limit, 'connection limit reached');
