@@ -78,7 +78,7 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
   demo: {
     usage: '',
     summary: 'Start local demo upstreams for the shipped example routes',
-    details: 'Small HTTP servers on 127.0.0.1:9001-9003 (pool "api") and 9011-9012 (pool "static"), answering JSON that names the server. Ctrl-C stops them.',
+    details: 'Small HTTP servers on 127.0.0.1:9001-9003 (pool "api") and 9011-9012 (pool "static"), 9021-9022 (pool "api-v2") and 9031 (pool "api-shadow"; it prints each mirrored copy it gets), answering JSON that names the server. Ctrl-C stops them.',
     options: [],
     args: [0, 0],
   },

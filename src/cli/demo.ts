@@ -4,8 +4,12 @@
  */
 import http from 'node:http';
 
-/** DEMO_POOLS are the example pools and the loopback ports they listen on. */
-export const DEMO_POOLS: Record<string, number[]> = { api: [9001, 9002, 9003], static: [9011, 9012] };
+/**
+ * DEMO_POOLS are the example pools and the loopback ports they listen on.
+ * api-v2 and api-shadow are not in the shipped routes: README's "Changing
+ * traffic safely" adds them as a canary and a shadow of the api pool.
+ */
+export const DEMO_POOLS: Record<string, number[]> = { api: [9001, 9002, 9003], static: [9011, 9012], 'api-v2': [9021, 9022], 'api-shadow': [9031] };
 
 /** demo starts the demo upstreams and runs until interrupted. */
 export async function demo(): Promise<number> {
@@ -17,6 +21,9 @@ export async function demo(): Promise<number> {
           res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
           return;
         }
+        // A mirrored copy is said on the terminal: it is the only place a shadow's traffic shows (its answers go nowhere).
+        const mirrored = req.headers['x-mirrored-from'];
+        if (typeof mirrored === 'string') process.stdout.write(`${pool} 127.0.0.1:${port} got a copy of ${req.method} ${req.url} (route ${mirrored})\n`);
         const body = JSON.stringify({ pool, target: `127.0.0.1:${port}`, method: req.method, path: req.url, requestId: req.headers['x-request-id'], forwardedFor: req.headers['x-forwarded-for'] });
         res.writeHead(200, { 'content-type': 'application/json' }).end(body + '\n');
       });
@@ -36,7 +43,7 @@ export async function demo(): Promise<number> {
       process.stdout.write(`demo upstream ${pool} on http://127.0.0.1:${port}\n`);
     }
   }
-  process.stdout.write('demo upstreams running; now run `npm start` in another terminal and try:\n  curl localhost:8080/api/users/42   (repeat: the pool rotates 9001 → 9002 → 9003)\n  curl localhost:8080/static/logo.png  (weighted 3:1 over 9011 and 9012)\nCtrl-C to stop.\n');
+  process.stdout.write('demo upstreams running; now run `npm start` in another terminal and try:\n  curl localhost:8080/api/users/42   (repeat: the pool rotates 9001 → 9002 → 9003)\n  curl localhost:8080/static/logo.png  (weighted 3:1 over 9011 and 9012)\n(api-v2 and api-shadow are for the README section "Changing traffic safely")\nCtrl-C to stop.\n');
   const stop = () => {
     for (const s of servers) s.close();
     process.exit(0);
