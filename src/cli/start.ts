@@ -23,7 +23,7 @@ export async function start(configFile: string, workersFlag: string | undefined)
     // The request path (proxy, plugins, undici) is loaded only by the process
     // that serves: a cluster primary never does, and stays small.
     const { createGateway } = await import('../gateway/gateway.js');
-    gw = await createGateway({ configFile });
+    gw = await createGateway({ configFile, ownsProcess: true });
   } catch (err) {
     if (err instanceof ConfigInvalid) {
       printConfigErrors(err);

@@ -28,7 +28,7 @@ export async function runWorker(configFile: string): Promise<number> {
     // Imported here, not at the top: the primary imports WORKER_ENV from this
     // file and must not load the request path it never runs.
     const { createGateway } = await import('../gateway/gateway.js');
-    gw = await createGateway({ configFile, logger: log, noAdmin: true });
+    gw = await createGateway({ configFile, logger: log, noAdmin: true, ownsProcess: true });
     await gw.listen();
   } catch (err) {
     const text = err instanceof ConfigInvalid ? err.errors.map((e) => e.format()).join('\n') : err instanceof ListenFailed ? err.message : String((err as Error)?.stack ?? err);

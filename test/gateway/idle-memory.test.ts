@@ -167,6 +167,34 @@ describe('the default (issue 17)', () => {
   });
 });
 
+describe('start-up release (issue 17)', () => {
+  const STARTUP = 'start-up: unused memory returned to the OS before listening';
+  it('17: a gateway that owns its process (switchyard start, a worker) gives start-up garbage back before its port opens; an embedded one never', async () => {
+    const up = await startUpstream('svc');
+    const routeFiles = { 'r.yaml': { upstreams: { svc: { targets: [{ url: up.url }] } }, routes: [{ id: 'svc', match: { path: '/svc/*' }, upstream: 'svc' }] } };
+    const owned = captureLog('debug');
+    const embedded = captureLog('debug');
+    const a = await startGateway({ gateway: { reload: { watch: false } }, routeFiles, logger: owned.logger, ownsProcess: true });
+    const b = await startGateway({ gateway: { reload: { watch: false } }, routeFiles, logger: embedded.logger });
+    try {
+      const msgs = owned.lines.map((l) => l.msg);
+      const released = msgs.indexOf(STARTUP);
+      expect(released).toBeGreaterThanOrEqual(0);
+      // Before the listener opens: no request could have waited for it.
+      expect(released).toBeLessThan(msgs.indexOf('switchyard listening'));
+      const line = owned.lines[released] as unknown as { rssBefore: number; rssAfter: number; ms: number };
+      expect(line.rssAfter).toBeGreaterThan(0);
+      expect(line.ms).toBeGreaterThanOrEqual(0);
+      expect(embedded.lines.some((l) => l.msg === STARTUP)).toBe(false);
+      expect((await request(a.url + '/svc/x')).statusCode).toBe(200);
+    } finally {
+      await a.close();
+      await b.close();
+      await up.close();
+    }
+  });
+});
+
 describe('a gateway with memory.releaseWhenIdle', () => {
   let up: TestUpstream;
   let gw: TestGateway;
