@@ -14,6 +14,7 @@ import { ConfigInvalid } from '../config/errors.js';
 import { COMMANDS } from './commands.js';
 import { printConfigErrors } from './output.js';
 import { livePool } from './live-pool.js';
+import { splitLines } from './explain-split.js';
 import { createGateway } from '../gateway/gateway.js';
 import { explain as explainRoute } from '../routing/explain.js';
 import type { Upstream } from '../upstream/upstream.js';
@@ -77,6 +78,9 @@ export async function explain(configFile: string, args: string[], headerLines: s
         w(`  target:   targets discovered at run time from ${from}`);
         w(`            (${live.kind === 'unknown' ? `the gateway at ${live.admin} runs no pool ${r.upstream.name}` : `no running gateway answered at ${live.admin}: ${live.reason}`})`);
       }
+      // A split's legs, and the one this request takes when explain can tell (explain-split.ts).
+      const q = target.indexOf('?');
+      for (const line of splitLines(r, method, q === -1 ? '' : target.slice(q + 1), headers, (headers.host ?? '').replace(/:\d+$/, '').toLowerCase(), headers['x-forwarded-for'] ?? '127.0.0.1')) w(line);
       w(`  path sent upstream: ${r.stripLength > 0 ? out.path!.slice(r.stripLength) || '/' : out.path}`);
       // A previewed automatic pool belongs to no runtime: its seeded targets are closed here.
       if (out.fallback) await Promise.all(r.upstream.targets.map((t) => t.close()));

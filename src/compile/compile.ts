@@ -22,6 +22,8 @@ import type { ChainLink } from '../plugins/chain.js';
 import { compileWebSocketOrigins } from '../proxy/ws-origin.js';
 import type { CompiledRoute, Runtime, SourceFile } from '../proxy/runtime.js';
 import { AutoRoutes } from './auto-routes.js';
+import { compileSplit } from './split.js';
+import type { CompiledSplit } from '../proxy/split-plan.js';
 import { assembleRoute, buildUpstream, type BuildContext, type DnsDiscovery, type RouteDefaults } from './build.js';
 
 import { stableKey } from './build.js';
@@ -114,6 +116,11 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
       }
       const upstream = upstreams.get(r.upstream);
       if (!upstream) continue; // reported by the loader
+      let split: CompiledSplit | undefined;
+      if (r.split !== undefined) {
+        split = compileSplit({ doc: r.split, routeId: r.id, primary: upstream, source: f, at: ['routes', i, 'split'], upstreams, docs }, errors);
+        if (split === undefined) continue;
+      }
       const routeRefs = (r.plugins ?? []).map((ref, j) => ({ ref, file: f.file, path: ['routes', i, 'plugins', j], locate: f.locate }));
       let chainLinks: ChainLink[] = [];
       try {
@@ -124,7 +131,7 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
         else throw err;
         continue;
       }
-      routes.push(assembleRoute(r, match, websocketOrigins, { file: f.file, line: f.locate(['routes', i]).line }, upstream, chainLinks, routeDefaults));
+      routes.push(assembleRoute(r, match, websocketOrigins, { file: f.file, line: f.locate(['routes', i]).line }, upstream, chainLinks, routeDefaults, split));
     }
   }
 

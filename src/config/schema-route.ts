@@ -7,6 +7,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { PluginRefSchema, Strict, StringMap } from './schema-common.js';
 import { RouteTimeoutsSchema, UpstreamSchema } from './schema-upstream.js';
 import { StreamRouteSchema } from './schema-stream.js';
+import { SplitSchema } from './schema-split.js';
 
 /** RouteMatchSchema declares what a request must look like to take a route. */
 export const RouteMatchSchema = Strict(
@@ -27,6 +28,7 @@ export const RouteSchema = Strict(
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$', description: 'Unique across all route files.' }),
     match: RouteMatchSchema,
     upstream: Type.String({ description: 'Name of an upstream (from any route file).' }),
+    split: Type.Optional(SplitSchema),
     stripPrefix: Type.Boolean({ default: false, description: 'Remove the literal path prefix before proxying.' }),
     plugins: Type.Optional(Type.Array(PluginRefSchema, { description: 'Plugins run after the global chain.' })),
     retry: Type.Optional(

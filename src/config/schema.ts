@@ -26,6 +26,7 @@ export {
   type UpstreamDoc,
 } from './schema-upstream.js';
 export { RouteFileSchema, RouteMatchSchema, RouteSchema, type RouteDoc, type RouteFileDoc } from './schema-route.js';
+export { SplitLegSchema, SplitSchema, SplitWhenSchema, type SplitDoc, type SplitLegDoc } from './schema-split.js';
 export { GatewaySchema, LimitsSchema, type GatewayDoc, type LimitsDoc } from './schema-gateway.js';
 export {
   ProxyProtocolVersionSchema,

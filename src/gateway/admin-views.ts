@@ -6,6 +6,7 @@ import type { GatewayState } from './state.js';
 import { gatewayVersion } from '../process/version.js';
 import { AUTO_SOURCE } from '../compile/auto-routes.js';
 import { pools } from '../proxy/runtime.js';
+import { splitView } from './split-view.js';
 
 /** upstreamsView lists every pool with per-target health and load. */
 export function upstreamsView(gw: GatewayState) {
@@ -81,6 +82,8 @@ export function routesView(gw: GatewayState) {
       query: Object.fromEntries(r.match.query),
       cookies: Object.fromEntries(r.match.cookies),
       upstream: r.upstream.name,
+      // The canary split (legs, weights, overrides, key, fallback, live per-leg rates); null without one.
+      split: splitView(r, gw.observer.splitTraffic),
       stripPrefix: r.stripLength > 0,
       chain: r.pluginNames,
     })),

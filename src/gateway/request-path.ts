@@ -18,6 +18,7 @@ import { handleUpgrade } from '../proxy/websocket.js';
 import { createClientErrorHandler } from '../front-door/client-error.js';
 import type { Observer } from '../telemetry/observer.js';
 import type { ListenerHandlers } from '../front-door/public-listener.js';
+import { LineBudget } from '../telemetry/line-budget.js';
 
 /**
  * RequestPath builds the public listener's handlers for one gateway. They read
@@ -25,11 +26,19 @@ import type { ListenerHandlers } from '../front-door/public-listener.js';
  * rebuilds them.
  */
 export class RequestPath {
+  /** splitLines budgets the split-fallback warnings: a canary pool that is down would log one per request (1 line a second, the rest counted). */
+  private readonly splitLines: LineBudget;
+
   constructor(
     private readonly observer: Observer,
     private readonly log: Logger,
     private readonly current: () => Runtime,
-  ) {}
+  ) {
+    this.splitLines = new LineBudget(
+      () => 1,
+      (suppressed) => this.log.warn({ suppressed }, 'split fallbacks: more warnings suppressed (see switchyard_split_fallbacks_total)'),
+    );
+  }
 
   /** active is the configuration serving now (the name the wiring below reads). */
   private get active(): Runtime {
@@ -46,13 +55,20 @@ export class RequestPath {
       onAttemptEnd: (end) => {
         this.observer.attemptEnded(end);
         // An attempt the client abandoned says nothing about the target: passive health hears neither a success nor a failure.
-        if (end.outcome === 'ok') end.ex.route.upstream.outcome(end.target, true, '');
-        else if (end.outcome === 'error') end.ex.route.upstream.outcome(end.target, false, end.reason ?? `status ${end.status}`);
+        if (end.outcome === 'ok') end.ex.pool.outcome(end.target, true, '');
+        else if (end.outcome === 'error') end.ex.pool.outcome(end.target, false, end.reason ?? `status ${end.status}`);
       },
       onRetry: (ex, target, reason) => {
         this.observer.metrics.retry(ex.upstream);
         this.log.debug({ reqId: ex.id, upstream: ex.upstream, target: target.id, reason, trace: ex.traceId }, 'retrying on another target');
       },
+      onSplitFallback: (ex, leg, to) => {
+        this.observer.splitFallback(ex.routeId, leg.name, to);
+        if (this.splitLines.take()) {
+          this.log.warn({ reqId: ex.id, route: ex.routeId, leg: leg.name, to, trace: ex.traceId }, to === 'primary' ? 'split leg has no healthy target: its cohort goes to the primary' : 'split leg has no healthy target: answered 503 (fallback: 503)');
+        }
+      },
+      onSplitUnkeyed: (ex) => this.observer.splitUnkeyed(ex.routeId),
       onSendTimeout: (ex) => {
         this.observer.metrics.count('send_timeout', { upstream: ex.upstream });
         this.log.info({ reqId: ex.id, route: ex.routeId, ip: ex.clientIp, trace: ex.traceId }, 'client stopped reading: connection closed (limits.sendTimeout)');

@@ -7,6 +7,7 @@ import type { ConfigError } from '../config/errors.js';
 import type { ReloadSummary, RestartNotice } from '../admin/backend.js';
 import type { Runtime } from '../proxy/runtime.js';
 import type { Traffic } from '../telemetry/traffic.js';
+import type { SplitCounts } from './split-view.js';
 import type { RegistryState } from '../registry/index.js';
 
 /**
@@ -29,7 +30,7 @@ export interface GatewayState {
   readonly lastRejected: RejectedReload | undefined;
   readonly restartRequired: readonly RestartNotice[];
   readonly startedAt: Date;
-  readonly observer: { readonly traffic: Pick<Traffic, 'snapshot'> };
+  readonly observer: { readonly traffic: Pick<Traffic, 'snapshot'>; readonly splitTraffic?: SplitCounts };
   certificates(): Array<{ cert: string; names: readonly string[]; notAfter: string }>;
   /** streamListeners describes the running stream listeners (name, protocol, address, open connections, routes). */
   streamListeners(): Array<{ name: string; protocol: string; host: string; port: number; open: number; routes: string[] }>;

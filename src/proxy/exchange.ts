@@ -7,6 +7,7 @@ import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:
 import type { PluginRequest } from '../plugins/types.js';
 import type { CompiledRoute, Runtime } from './runtime.js';
 import type { Target } from '../upstream/target.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { parseCookies } from '../routing/route-match.js';
 import type { ErrorCode } from '../errors.js';
 import { foldHeaderName } from '../http/header-names.js';
@@ -54,7 +55,19 @@ export class Exchange implements PluginRequest {
   readonly method: string;
   readonly headers: IncomingHttpHeaders;
   readonly routeId: string;
-  readonly upstream: string;
+  /**
+   * pool is the upstream pool serving the request: the route's, or the leg a
+   * split chose (proxy/split.ts). Target choice, sticky cookies, retries,
+   * passive health, the Host sent and Location rewriting read it, never
+   * `route.upstream`.
+   */
+  pool: Upstream;
+  /** upstream is the pool's name (logs, metrics). */
+  upstream: string;
+  /** split is the leg's upstream name when a split route served the request (access log `split`, per-leg metrics). */
+  split: string | undefined = undefined;
+  /** cohortCookie is the Set-Cookie line of a new client's cohort (split without `by`). */
+  cohortCookie: string | undefined = undefined;
   /** startedAt is process.hrtime-free wall time in ms (performance.now()). */
   readonly startedAt: number;
   /** upstreamStartedAt is when the last attempt was dispatched (0 before). */
@@ -110,6 +123,7 @@ export class Exchange implements PluginRequest {
     this.method = req.method!;
     this.headers = req.headers;
     this.routeId = init.route.id;
+    this.pool = init.route.upstream;
     this.upstream = init.route.upstream.name;
     this.startedAt = performance.now();
     (init.res as ServerResponse & { [kExchange]?: Exchange })[kExchange] = this;

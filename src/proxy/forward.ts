@@ -149,6 +149,7 @@ class Attempt implements Dispatcher.DispatchHandler, Timed, AttemptEnd {
     const flat = responseHeaders(h, ex.id, rewrite);
     // Added after the filter: an upstream `Connection: set-cookie` must not drop the gateway's own cookie.
     if (ex.stickyCookie !== undefined) flat.push('set-cookie', ex.stickyCookie);
+    if (ex.cohortCookie !== undefined) flat.push('set-cookie', ex.cohortCookie);
     ex.res.writeHead(out.status, flat);
   }
 
@@ -285,7 +286,7 @@ export function attempt(ex: Exchange, hooks: ProxyHooks, exclude?: Target): void
   const target = pickTarget(ex, exclude);
   if (target === undefined) return answerNoTarget(ex, hooks);
   if (ex.attempts === 0) {
-    ex.route.upstream.retryBudget.request();
+    ex.pool.retryBudget.request();
     ex.res.once('close', onClientClose);
   }
   claimTarget(ex, target);

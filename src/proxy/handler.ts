@@ -11,6 +11,7 @@ import { answerError } from './respond.js';
 import { BodyTooLarge, LimitStream, readBody, readStart } from './body.js';
 import { admit, runChain, type AdmissionDeps, type Proceed } from './admission.js';
 import type { ProxyHooks } from './hooks.js';
+import { chooseLeg } from './split.js';
 
 /** HandlerDeps is what the handler needs from the gateway. */
 export interface HandlerDeps extends AdmissionDeps {
@@ -27,7 +28,12 @@ export function createHandler(deps: HandlerDeps): (req: IncomingMessage, res: Se
   const hooks = deps.hooks;
   // Built once: the per-request path allocates neither deps nor a continuation.
   const admission: AdmissionDeps = { ...deps, limits: { maxUrlLength: deps.maxUrlLength, maxHeaders: deps.maxHeaders } };
-  const next: Proceed = (ex) => prepareBody(ex, hooks);
+  const next: Proceed = (ex) => {
+    // A split picks the pool after the chain (claims and sessions exist then); one branch for routes without.
+    const split = ex.route.split;
+    if (split !== undefined && !chooseLeg(ex, split, hooks)) return;
+    prepareBody(ex, hooks);
+  };
   return function handle(req: IncomingMessage, res: ServerResponse): void {
     const ex = admit(req, res, admission, false);
     if (ex !== undefined) runChain(ex, false, hooks, next);

@@ -10,6 +10,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
 import type { Target } from '../upstream/target.js';
+import type { Upstream } from '../upstream/upstream.js';
 import type { Exchange } from './exchange.js';
 import type { FinishHook } from './respond.js';
 
@@ -67,4 +68,8 @@ export interface ProxyHooks {
   onRetry(ex: Exchange, target: Target, reason: string): void;
   /** onSendTimeout is told when a client connection is cut because the client stopped reading (limits.sendTimeout). */
   onSendTimeout?(ex: Exchange): void;
+  /** onSplitFallback is told when a split leg's pool had no eligible target and its request went to `to` ('503': answered 503; proxy/split.ts). */
+  onSplitFallback?(ex: Exchange, leg: Upstream, to: 'primary' | '503'): void;
+  /** onSplitUnkeyed is told when a split route's request had no cohort key and went to the primary. */
+  onSplitUnkeyed?(ex: Exchange): void;
 }

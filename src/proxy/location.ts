@@ -21,7 +21,7 @@ function internalOrigins(ex: Exchange): string[] {
   const defaultPort = t.url.protocol === 'https:' ? '443' : '80';
   hosts.add(`${t.url.hostname.toLowerCase()}:${t.url.port || defaultPort}`);
   if (t.url.port === defaultPort || t.url.port === '') hosts.add(t.url.hostname.toLowerCase());
-  const sent = ex.route.upstream.settings.hostHeader;
+  const sent = ex.pool.settings.hostHeader;
   if (sent !== 'target' && sent !== 'client') {
     const literal = sent.toLowerCase();
     hosts.add(literal);

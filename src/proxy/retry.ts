@@ -55,7 +55,7 @@ export function retryOnFailure(ex: Exchange, failed: Target, failure: Failure, a
  * last: acquiring spends it.
  */
 function mayRetry(ex: Exchange, failed: Target, limit: number, sameTarget: boolean, free: boolean): boolean {
-  const upstream = ex.route.upstream;
+  const upstream = ex.pool;
   return ex.attempts <= limit && replayable(ex) && (sameTarget || otherTarget(upstream.eligible, failed)) && (free || upstream.retryBudget.tryAcquire());
 }
 

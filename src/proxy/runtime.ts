@@ -10,6 +10,7 @@ import type { PluginChain } from '../plugins/chain.js';
 import type { OriginMatcher } from '../http/origins.js';
 import type { TraceOptions } from '../http/trace-context.js';
 import type { InvalidHeaders } from '../http/header-names.js';
+import type { CompiledSplit } from './split-plan.js';
 
 /** RetryPolicy is a route's compiled `retry` block. */
 export interface RetryPolicy {
@@ -28,7 +29,10 @@ export interface CompiledRoute extends Routable {
   /** file and line say where the route was declared. */
   readonly file: string;
   readonly line: number;
+  /** upstream is the route's pool (a split's primary); a request is served by `ex.pool`, which a split may set to another. */
   readonly upstream: Upstream;
+  /** split is the route's canary split (proxy/split.ts); undefined without one. */
+  readonly split: CompiledSplit | undefined;
   /** stripLength is the number of leading path characters removed before proxying (0 = none). */
   readonly stripLength: number;
   readonly retry: RetryPolicy;

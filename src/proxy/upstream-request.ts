@@ -17,7 +17,7 @@ import { upstreamHeaders } from './headers.js';
  * another is eligible. Undefined when no target is eligible.
  */
 export function pickTarget(ex: Exchange, exclude?: Target): Target | undefined {
-  const upstream = ex.route.upstream;
+  const upstream = ex.pool;
   return upstream.sticky === undefined ? upstream.pick(ex.clientIp, exclude) : chooseTarget(upstream.sticky, ex, upstream, exclude);
 }
 
@@ -54,7 +54,7 @@ export function upstreamRequestHeaders(ex: Exchange, target: Target): string[] {
       proto: ex.secure ? 'https' : 'http',
       host,
       requestId: ex.id,
-      upstreamHost: upstreamHost(ex.route.upstream.settings.hostHeader, host, target),
+      upstreamHost: upstreamHost(ex.pool.settings.hostHeader, host, target),
       strip: ex.route.chain.ownedHeaders,
       removed: ex.removed,
       invalidHeaders: ex.runtime.invalidHeaders,

@@ -28,6 +28,7 @@ import { admit, runChain, type AdmissionDeps } from './admission.js';
 import type { AttemptEnd, AttemptOutcome } from './hooks.js';
 import { CLIENT_GONE, ClientGone, NotUpgraded, answerNoTarget, answerUpstreamFailure, classify } from './upstream-failure.js';
 import { claimTarget, pickTarget, upstreamRequestHeaders } from './upstream-request.js';
+import { chooseLeg } from './split.js';
 
 /** UpgradeDeps is what upgrade handling needs from the gateway (admission's, without request limits). */
 export interface UpgradeDeps extends AdmissionDeps {
@@ -151,6 +152,7 @@ class UpgradeAttempt implements Dispatcher.DispatchHandler, AttemptEnd {
       for (const one of Array.isArray(v) ? v : [v]) head += `${name}: ${one}\r\n`;
     }
     if (ex.stickyCookie !== undefined) head += `set-cookie: ${ex.stickyCookie}\r\n`;
+    if (ex.cohortCookie !== undefined) head += `set-cookie: ${ex.cohortCookie}\r\n`;
     head += `x-request-id: ${ex.id}\r\n\r\n`;
     ex.status = 101;
     ex.responded = true;
@@ -271,6 +273,9 @@ function onEarlyData(this: UpgradingSocket, chunk: Buffer): void {
 function connect(ex: Exchange, client: Socket, head: Buffer, deps: UpgradeDeps): void {
   // The client may have left while a plugin was pending, before anyone listened for its close.
   if (client.destroyed) return clientClosed(ex, deps.hooks.onFinish);
+  // A split picks the pool after the chain, as for requests (proxy/split.ts).
+  const split = ex.route.split;
+  if (split !== undefined && !chooseLeg(ex, split, deps.hooks)) return;
   const target = pickTarget(ex);
   if (target === undefined) return answerNoTarget(ex, deps.hooks);
   claimTarget(ex, target);

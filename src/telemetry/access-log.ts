@@ -21,6 +21,8 @@ export interface AccessRecord {
   /** route is null for a request answered before routing. */
   route: string | null;
   upstream?: string | undefined;
+  /** split is the leg (its upstream) that served a request of a route with a canary split. */
+  split?: string | undefined;
   target?: string | undefined;
   status: number;
   ms: number;
@@ -82,6 +84,7 @@ export function serializeFields(r: AccessRecord): string {
     str(',"path":', r.path) +
     str(',"route":', r.route) +
     str(',"upstream":', r.upstream) +
+    str(',"split":', r.split) +
     str(',"target":', r.target) +
     num(',"status":', r.status) +
     num(',"ms":', r.ms) +
@@ -103,6 +106,7 @@ export const HOSTILE: AccessRecord = {
   path: '/a\u0000b\nc\td\u001f\u007f?q="x"&r=\\',
   route: null,
   upstream: 'up\u2028\u2029',
+  split: 'leg"\\\u0001',
   target: 'é漢字🙂',
   status: 200,
   ms: 1.25,

@@ -11,6 +11,7 @@ import type { AttemptOutcome } from '../proxy/hooks.js';
 import { statusOf, type MetricsSink } from './observer.js';
 import type { SpanCounters } from './otlp-exporter.js';
 import { promStreamMetrics, type StreamMetrics } from './stream-metrics.js';
+import { promSplitMetrics, type SplitMetrics } from './split-metrics.js';
 import { pools, type Runtime } from '../proxy/runtime.js';
 import { registerDiscoveryMetrics } from './discovery-metrics.js';
 
@@ -43,6 +44,7 @@ export class PromMetrics implements MetricsSink {
   /** spans are the OpenTelemetry export counters, registered when an exporter first asks (no series without export). */
   private spans: SpanCounters | undefined = undefined;
   private streamMetrics: StreamMetrics | undefined = undefined;
+  private splitMetrics: SplitMetrics | undefined = undefined;
 
   constructor(runtime: () => Runtime | undefined) {
     const reg = this.registry;
@@ -137,6 +139,12 @@ export class PromMetrics implements MetricsSink {
   streams(): StreamMetrics {
     this.streamMetrics ??= promStreamMetrics(this.registry);
     return this.streamMetrics;
+  }
+
+  /** splits registers the split series on first use (a gateway without splits exports none). */
+  splits(): SplitMetrics {
+    this.splitMetrics ??= promSplitMetrics(this.registry);
+    return this.splitMetrics;
   }
 
   retry(upstream: string): void {

@@ -7,6 +7,7 @@ import type { Exchange } from '../proxy/exchange.js';
 import type { AttemptEnd, AttemptOutcome, Refusal } from '../proxy/hooks.js';
 import type { SpanCounters } from './otlp-exporter.js';
 import type { StreamMetrics } from './stream-metrics.js';
+import { NO_SPLIT_METRICS, SplitTraffic, type SplitMetrics } from './split-metrics.js';
 import type { SpanSink } from './server-span.js';
 import type { AccessLog } from './access-log.js';
 import { Traffic } from './traffic.js';
@@ -25,6 +26,8 @@ export interface MetricsSink {
   otlpSpans?(): SpanCounters;
   /** streams returns the layer-4 stream metrics (the same object on every call). */
   streams?(): StreamMetrics;
+  /** splits returns the canary split metrics (the same object on every call). */
+  splits?(): SplitMetrics;
 }
 
 /**
@@ -43,6 +46,8 @@ export const NO_METRICS: MetricsSink = { request() {}, rejected() {}, attempt() 
 export class Observer {
   /** traffic holds cumulative per-route and per-upstream counts for the dashboard. */
   readonly traffic = new Traffic();
+  /** splitTraffic holds per-route, per-leg counts and live rates of canary splits (admin /routes, dashboard). */
+  readonly splitTraffic = new SplitTraffic();
   /** spans receives finished requests for OpenTelemetry export (undefined = export off). */
   spans: SpanSink | undefined = undefined;
   /** seen counts requests finished or refused (the idle-memory watch reads it). */
@@ -73,6 +78,7 @@ export class Observer {
     if (spans !== undefined) spans.finished(ex, ms);
     const status = statusOf(ex);
     this.traffic.record(ex.routeId, ex.upstream, status, ms);
+    if (ex.split !== undefined) this.splitServed(ex.routeId, ex.split, status);
     if (this.access === undefined) return;
     // One literal with the same keys every time (undefined ones are left out of the line): one object shape, nothing else allocated.
     this.access.write({
@@ -81,6 +87,7 @@ export class Observer {
       path: ex.path,
       route: ex.routeId,
       upstream: ex.upstream,
+      split: ex.split,
       target: ex.target?.id,
       status,
       ms: Math.round(ms * 100) / 100,
@@ -125,6 +132,24 @@ export class Observer {
       return;
     }
     this.access.write({ reqId: id, method, path, route: null, status, ms: 0, ip, trace: traced ? randomHex(16) : undefined, code });
+  }
+
+  /** splitServed counts a request of a split route under the leg that served it. */
+  private splitServed(route: string, leg: string, status: number): void {
+    this.splitTraffic.record(route, leg, status);
+    (this.metrics.splits?.() ?? NO_SPLIT_METRICS).served(route, leg, status);
+  }
+
+  /** splitFallback counts a split request whose leg had no eligible target. */
+  splitFallback(route: string, leg: string, to: string): void {
+    this.splitTraffic.fallback(route, leg);
+    (this.metrics.splits?.() ?? NO_SPLIT_METRICS).fallback(route, leg, to);
+  }
+
+  /** splitUnkeyed counts a split request without a cohort key. */
+  splitUnkeyed(route: string): void {
+    this.splitTraffic.unkeyed(route);
+    (this.metrics.splits?.() ?? NO_SPLIT_METRICS).unkeyed(route);
   }
 
   /** attemptEnded records one upstream attempt. */

@@ -48,6 +48,8 @@ const A_REQUEST_ID = str('switchyard.request_id');
 const A_SERVER = str('server.address');
 const A_STATUS = int('http.response.status_code');
 const A_TARGET = str('switchyard.target');
+/** A_SPLIT is the leg of a canary split that served the request (its upstream; switchyard.upstream stays the route's). */
+const A_SPLIT = str('switchyard.split');
 const A_ATTEMPTS = int('switchyard.attempts');
 const A_ERROR_TYPE = str('error.type');
 const A_WEBSOCKET = ',{"key":"switchyard.websocket","value":{"boolValue":true}}';
@@ -105,6 +107,7 @@ export function encodeSpan(s: SpanRecord): string {
   if (route !== undefined) {
     const parts = partsOf(route);
     attrs += parts.attrs;
+    if (s.split !== '') attrs += A_SPLIT + q(s.split) + END;
     if (s.target !== '') attrs += A_TARGET + q(s.target) + END;
     attrs += A_ATTEMPTS + s.attempts + END;
     name = parts.names.get(s.method) ?? '';

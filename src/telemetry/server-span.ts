@@ -43,6 +43,8 @@ export interface SpanRecord {
   readonly startMs: number;
   readonly endMs: number;
   readonly upstream: string;
+  /** split is the leg's upstream name when a split route served the request ('' otherwise). */
+  readonly split: string;
   /** target is the id (origin) of the last target tried ('' when none). */
   readonly target: string;
   readonly attempts: number;
@@ -97,6 +99,7 @@ export function exchangeSpan(ex: Exchange, ms: number): SpanRecord {
     startMs: ex.startedAt,
     endMs: ex.startedAt + ms,
     upstream: ex.upstream,
+    split: ex.split ?? '',
     target: ex.target?.id ?? '',
     attempts: ex.attempts,
     requestId: ex.id,
@@ -133,6 +136,7 @@ export function rejectedSpan(r: Refusal, sampled: boolean): SpanRecord | undefin
     startMs: end - r.ms,
     endMs: end,
     upstream: '',
+    split: '',
     target: '',
     attempts: 0,
     requestId: r.requestId,
