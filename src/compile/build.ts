@@ -13,6 +13,7 @@ import type { ChainLink } from '../plugins/chain.js';
 import { compileChain } from '../plugins/chain.js';
 import type { compileWebSocketOrigins } from '../proxy/ws-origin.js';
 import type { CompiledRoute } from '../proxy/runtime.js';
+import type { CompiledMirror } from '../proxy/mirror-state.js';
 import type { CompiledMatch } from '../routing/route-match.js';
 import { Target, targetId, type TargetPoolOptions } from '../upstream/target.js';
 import { upstreamTls } from '../upstream/tls.js';
@@ -171,6 +172,7 @@ export function assembleRoute(
   upstream: Upstream,
   chainLinks: ChainLink[],
   d: RouteDefaults,
+  mirror?: CompiledMirror,
 ): CompiledRoute {
   const settings = upstream.settings;
   const pluginLimit = chainLinks.reduce<number | undefined>((min, l) => (l.hooks.bodyLimit === undefined ? min : Math.min(min ?? Infinity, l.hooks.bodyLimit)), undefined);
@@ -194,5 +196,6 @@ export function assembleRoute(
     websocketOrigins,
     chain: compileChain(chainLinks),
     pluginNames: chainLinks.map((l) => l.name),
+    mirror,
   };
 }

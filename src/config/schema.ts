@@ -26,6 +26,7 @@ export {
   type UpstreamDoc,
 } from './schema-upstream.js';
 export { RouteFileSchema, RouteMatchSchema, RouteSchema, type RouteDoc, type RouteFileDoc } from './schema-route.js';
+export { MIRROR_DEFAULT_METHODS, MirrorSchema, type MirrorDoc } from './schema-mirror.js';
 export { GatewaySchema, LimitsSchema, type GatewayDoc, type LimitsDoc } from './schema-gateway.js';
 export {
   ProxyProtocolVersionSchema,

@@ -10,6 +10,7 @@ import type { PluginChain } from '../plugins/chain.js';
 import type { OriginMatcher } from '../http/origins.js';
 import type { TraceOptions } from '../http/trace-context.js';
 import type { InvalidHeaders } from '../http/header-names.js';
+import type { CompiledMirror } from './mirror-state.js';
 
 /** RetryPolicy is a route's compiled `retry` block. */
 export interface RetryPolicy {
@@ -43,6 +44,8 @@ export interface CompiledRoute extends Routable {
   readonly chain: PluginChain;
   /** pluginNames lists the chain as configured (global first), for the admin API and explain. */
   readonly pluginNames: readonly string[];
+  /** mirror sends shadow copies of sampled requests (proxy/mirror.ts); undefined = none. */
+  readonly mirror: CompiledMirror | undefined;
 }
 
 /** SourceFile describes a loaded config file (admin /config). */
