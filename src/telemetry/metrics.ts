@@ -13,6 +13,7 @@ import type { SpanCounters } from './otlp-exporter.js';
 import { promStreamMetrics, type StreamMetrics } from './stream-metrics.js';
 import { pools, type Runtime } from '../proxy/runtime.js';
 import { registerDiscoveryMetrics } from './discovery-metrics.js';
+import { registerMirrorMetrics } from './mirror-metrics.js';
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 /** classIndex maps a status to its index in CLASSES (anything below 100 is 0xx, above 599 is 5xx). */
@@ -82,6 +83,7 @@ export class PromMetrics implements MetricsSink {
       },
     });
     registerDiscoveryMetrics(reg, runtime);
+    registerMirrorMetrics(reg, runtime);
     collectDefaultMetrics({ register: reg, prefix: 'switchyard_' });
   }
 
