@@ -51,7 +51,9 @@ describe('mirror', () => {
   });
 
   it('copies the request with X-Mirrored-From and its own request id, linked by X-Original-Request-Id', async () => {
-    const res = await request(gw.url + '/orders/42?x=1', { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain', cookie: 'a=b' } });
+    // Forged mirror headers from the client are dropped on both sides.
+    const forged = { 'x-mirrored-from': 'forged', 'x-original-request-id': 'forged', x_mirrored_from: 'forged' };
+    const res = await request(gw.url + '/orders/42?x=1', { method: 'POST', body: 'hello', headers: { 'content-type': 'text/plain', cookie: 'a=b', ...forged } });
     const seen = (await res.body.json()) as { upstream: string };
     expect(res.statusCode).toBe(200);
     expect(seen.upstream).toBe('primary');
@@ -61,6 +63,7 @@ describe('mirror', () => {
     expect(copy.method).toBe('POST');
     expect(copy.url).toBe('/orders/42?x=1');
     expect(copy.body.toString()).toBe('hello');
+    expect(copy.rawHeaders.filter((h) => /^x.mirrored.from$/i.test(h))).toEqual(['x-mirrored-from']);
     expect(copy.headers['x-mirrored-from']).toBe('orders');
     expect(copy.headers['x-original-request-id']).toBe(original);
     expect(copy.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
@@ -69,6 +72,8 @@ describe('mirror', () => {
     // The primary never sees the mirror headers.
     const prim = hits(primary).at(-1)!;
     expect(prim.headers['x-mirrored-from']).toBeUndefined();
+    expect(prim.headers['x-original-request-id']).toBeUndefined();
+    expect(prim.headers.x_mirrored_from).toBeUndefined();
     expect(prim.headers['x-request-id']).toBe(original);
     await settled(gw, 'orders');
     expect(mirrorOf(gw, 'orders').stats).toMatchObject({ sent: 1, ok: 1, overLimit: 0 });
