@@ -10,6 +10,7 @@
  */
 import { pino } from 'pino';
 import { AutoRoutes } from '../compile/auto-routes.js';
+import { explainMirror } from '../compile/mirror.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { COMMANDS } from './commands.js';
 import { printConfigErrors } from './output.js';
@@ -78,6 +79,7 @@ export async function explain(configFile: string, args: string[], headerLines: s
         w(`            (${live.kind === 'unknown' ? `the gateway at ${live.admin} runs no pool ${r.upstream.name}` : `no running gateway answered at ${live.admin}: ${live.reason}`})`);
       }
       w(`  path sent upstream: ${r.stripLength > 0 ? out.path!.slice(r.stripLength) || '/' : out.path}`);
+      if (r.mirror !== undefined) w(`  mirror:   ${explainMirror(r.mirror, method)}`);
       // A previewed automatic pool belongs to no runtime: its seeded targets are closed here.
       if (out.fallback) await Promise.all(r.upstream.targets.map((t) => t.close()));
     } else w('→ no route matches (404)');

@@ -62,3 +62,39 @@ export function compileMirror(doc: MirrorDoc | undefined, route: { id: string; f
     stats,
   };
 }
+
+/** MirrorView is a route's mirror as the admin API (/routes) and the dashboard show it. */
+export interface MirrorView {
+  upstream: string;
+  percent: number;
+  bodyLimit: number;
+  methods: string[];
+  timeoutMs: number;
+  /** counts are the route's mirror counters since the route got its mirror (they survive reloads). */
+  counts: { sent: number; dropped: number; overLimit: number; unavailable: number; ok: number; shadow5xx: number; errors: number; timeouts: number };
+}
+
+/** mirrorView describes a compiled mirror and its counters (null for a route without one). */
+export function mirrorView(m: CompiledMirror | undefined): MirrorView | null {
+  if (m === undefined) return null;
+  const s = m.stats;
+  return {
+    upstream: m.upstream.name,
+    percent: m.percent,
+    bodyLimit: m.bodyLimit,
+    methods: [...m.methods],
+    timeoutMs: m.timeoutMs,
+    counts: { sent: s.sent, dropped: s.dropped, overLimit: s.overLimit, unavailable: s.unavailable, ok: s.ok, shadow5xx: s.shadow5xx, errors: s.errors, timeouts: s.timeouts },
+  };
+}
+
+/**
+ * explainMirror says in one line what the mirror does and what it would do
+ * with a request of `method` (switchyard explain): the body and sampling are
+ * decided per request, so the answer for a copyable method is a chance.
+ */
+export function explainMirror(m: CompiledMirror, method: string): string {
+  const what = `${m.percent}% of ${[...m.methods].join(', ')} (bodies up to ${m.bodyLimit} bytes) → ${m.upstream.name}, timeout ${m.timeoutMs} ms`;
+  const verdict = m.methods.has(method.toUpperCase()) ? `this request: copied with probability ${m.percent}% if its body is at most ${m.bodyLimit} bytes` : `this request: not copied (${method.toUpperCase()} is not mirrored)`;
+  return `${what}; ${verdict}`;
+}
