@@ -4,9 +4,15 @@
  * route's own upstream, a tcp:// pool, a bad size or percent), and what the
  * compiled mirror holds for a valid block (defaults, sizes, the cap).
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { loadErrors, loadValid, UPSTREAM } from '../config/helpers.js';
 import { startGateway } from '../../src/testing/index.js';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { runCli, tempDir } from '../cli/helpers.js';
+
+// The explain case runs the CLI twice as child processes: allow for a loaded machine.
+vi.setConfig({ testTimeout: 60_000 });
 
 const SHADOW = 'upstreams:\n  users-shadow:\n    targets:\n      - url: http://shadow:8080\n';
 const route = (mirror: string) => `${UPSTREAM}routes:\n  - id: users\n    match: { path: /users/* }\n    upstream: users\n    mirror: ${mirror}\n`;
@@ -72,6 +78,24 @@ describe('mirror validation', () => {
       expect(big!.gate).toBe(a!.gate);
     } finally {
       await gw.close();
+    }
+  });
+
+  it('switchyard explain shows the mirror and whether this request would be copied', async () => {
+    const { dir, remove } = await tempDir('sy-mirror-');
+    try {
+      await writeFile(join(dir, 'gateway.yaml'), 'log: { level: silent }\nlisten: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nroutes: [./orders.yaml]\nreload: { watch: false }\n');
+      await writeFile(
+        join(dir, 'orders.yaml'),
+        'upstreams:\n  orders: { targets: [ { url: "http://127.0.0.1:9" } ] }\n  orders-shadow: { targets: [ { url: "http://127.0.0.1:9" } ] }\nroutes:\n  - { id: orders, match: { path: /orders/* }, upstream: orders, mirror: { upstream: orders-shadow, percent: 5, bodyLimit: 64kb, methods: [GET, POST] } }\n',
+      );
+      const get = await runCli(['explain', 'GET', '/orders/1', '--config', join(dir, 'gateway.yaml')]);
+      expect(get.code).toBe(0);
+      expect(get.stdout).toContain('  mirror:   5% of GET, POST (bodies up to 65536 bytes) → orders-shadow, timeout 5000 ms; this request: copied with probability 5% if its body is at most 65536 bytes');
+      const del = await runCli(['explain', 'DELETE', '/orders/1', '--config', join(dir, 'gateway.yaml')]);
+      expect(del.stdout).toContain('this request: not copied (DELETE is not mirrored)');
+    } finally {
+      await remove();
     }
   });
 });
