@@ -11,6 +11,7 @@ import type { ServerResponse } from 'node:http';
 import { request } from 'undici';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream, type UpstreamHandler } from '../../src/testing/index.js';
 import type { CompiledMirror } from '../../src/proxy/mirror-state.js';
+import { captureLog, type CapturedLog } from '../helpers/log-capture.js';
 
 vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
@@ -27,11 +28,13 @@ async function settled(gw: TestGateway, id: string): Promise<void> {
 describe('mirror', () => {
   let primary: TestUpstream, shadow: TestUpstream;
   let gw: TestGateway;
+  const log: CapturedLog = captureLog();
 
   beforeAll(async () => {
     [primary, shadow] = await Promise.all([startUpstream('primary'), startUpstream('shadow')]);
     gw = await startGateway({
       gateway: {},
+      logger: log.logger,
       routeFiles: {
         'orders.yaml': {
           upstreams: { orders: { targets: [{ url: primary.url }] }, 'orders-shadow': { targets: [{ url: shadow.url }] } },
@@ -116,6 +119,14 @@ describe('mirror', () => {
     await waitFor(() => hits(shadow).some((r) => r.url === '/reads/2'), { message: 'the GET copy' });
     await settled(gw, 'reads');
     expect(hits(shadow).slice(before).map((r) => `${r.method} ${r.url}`)).toEqual(['GET /reads/2']);
+    // The access log marks the original of a copied request, and only it.
+    const access = log.lines.filter((l) => l.kind === 'access' && l.route === 'reads');
+    expect(access.map((l) => [l.method, l.mirrored])).toEqual([
+      ['POST', undefined],
+      ['DELETE', undefined],
+      ['GET', true],
+    ]);
+    expect(log.duplicates).toEqual([]);
   });
 
   it('samples about `percent` of the requests', async () => {
