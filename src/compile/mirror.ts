@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { parseDuration } from '../config/duration.js';
 import { MIRROR_DEFAULT_METHODS, type MirrorDoc } from '../config/schema-mirror.js';
-import { parseSize } from '../http/size.js';
+import { parseSize } from '../config/size.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { MirrorGate, newMirrorStats, type CompiledMirror } from '../proxy/mirror-state.js';
 import type { Runtime } from '../proxy/runtime.js';

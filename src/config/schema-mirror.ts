@@ -8,7 +8,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { Strict } from './schema-common.js';
 import { Duration } from './duration.js';
-import { SIZE_PATTERN } from '../http/size.js';
+import { SIZE_PATTERN } from './size.js';
 
 /**
  * MIRROR_DEFAULT_METHODS are the methods mirrored when `methods` is not

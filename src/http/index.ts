@@ -2,7 +2,7 @@
  * The HTTP helpers the plugin SDK shares with the core, published as
  * `switchyard-gateway/http`: hop-by-hop header names, header-name folding,
  * client-IP and trusted-proxy helpers, CORS origin matching and W3C trace
- * context parsing, and sizes with units (`64kb`). Plugins (built-in ones included) import these from here
+ * context parsing. Plugins (built-in ones included) import these from here
  * only, so the files behind it (and undici's internals in undici.ts, which
  * stay private) can move without breaking a plugin.
  */
@@ -11,4 +11,3 @@ export { foldHeaderName, plainHeaderName } from './header-names.js';
 export { createClientIpResolver, normalizeIp, validateTrustProxy, type ClientIpResolver } from './client-ip.js';
 export { compileOrigins, type OriginMatcher } from './origins.js';
 export { MAX_TRACESTATE, parseTraceparent, validTracestate, type ParsedParent } from './trace-context.js';
-export { SIZE_PATTERN, parseSize } from './size.js';

@@ -9,9 +9,9 @@
  */
 import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../define.js';
-import { SIZE_PATTERN, parseSize } from '../../../http/index.js';
+import { SIZE_PATTERN, parseSize } from '../../size.js';
 
-// Sizes are parsed by the shared helper, so a route's mirror.bodyLimit reads `64kb` exactly as `max` does.
+// Sizes are parsed by the SDK's helper, so a route's mirror.bodyLimit reads `64kb` exactly as `max` does.
 export { SIZE_PATTERN, parseSize };
 
 /** BodyLimitOptions is the schema of the body-limit plugin's options. */

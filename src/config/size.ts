@@ -1,7 +1,7 @@
 /**
  * Sizes written with a unit (`64kb`, `1.5mb`), as the body-limit plugin's
- * `max` and a route's `mirror.bodyLimit` take them. Here, below both the
- * config and the plugins, so both parse sizes one way.
+ * `max` and a route's `mirror.bodyLimit` take them. The one declaration: the
+ * plugin SDK re-exports it (src/plugins/size.ts), as it does durations.
  */
 
 /** SIZE_PATTERN is a size written with a unit: b, kb, mb, gb (binary multiples, case-insensitive). */
