@@ -6,7 +6,8 @@
  */
 import { describe, expect, it, vi } from 'vitest';
 import { loadErrors, loadValid, UPSTREAM } from '../config/helpers.js';
-import { startGateway } from '../../src/testing/index.js';
+import { startGateway, startUpstream, waitFor } from '../../src/testing/index.js';
+import { request } from 'undici';
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runCli, tempDir } from '../cli/helpers.js';
@@ -96,6 +97,35 @@ describe('mirror validation', () => {
       expect(del.stdout).toContain('this request: not copied (DELETE is not mirrored)');
     } finally {
       await remove();
+    }
+  });
+
+  it('a reload keeps the counters of a route that keeps its id and shadow pool, and starts new ones for a new pool', async () => {
+    const [primary, shadow] = await Promise.all([startUpstream('primary'), startUpstream('shadow')]);
+    const { dir, remove } = await tempDir('sy-mirror-reload-');
+    const file = (percent: number, pool: string) =>
+      `upstreams:\n  a: { targets: [ { url: "${primary.url}" } ] }\n  s1: { targets: [ { url: "${shadow.url}" } ] }\n  s2: { targets: [ { url: "${shadow.url}" } ] }\nroutes:\n  - { id: a, match: { path: /a/* }, upstream: a, mirror: { upstream: ${pool}, percent: ${percent} } }\n`;
+    await writeFile(join(dir, 'gateway.yaml'), 'listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nroutes: [./a.yaml]\nreload: { watch: false }\n');
+    await writeFile(join(dir, 'a.yaml'), file(100, 's1'));
+    const gw = await startGateway({ configFile: join(dir, 'gateway.yaml') });
+    try {
+      const mirror = () => gw.gateway.runtime.routes[0]!.mirror!;
+      await request(gw.url + '/a/1').then((r) => r.body.dump());
+      await waitFor(() => mirror().stats.ok === 1, { message: 'the first copy answered' });
+      const before = mirror();
+      await writeFile(join(dir, 'a.yaml'), file(50, 's1'));
+      expect((await gw.gateway.reload()).ok).toBe(true);
+      expect(mirror().percent).toBe(50);
+      expect(mirror().stats).toBe(before.stats);
+      expect(mirror().gate).toBe(before.gate);
+      await writeFile(join(dir, 'a.yaml'), file(50, 's2'));
+      expect((await gw.gateway.reload()).ok).toBe(true);
+      expect(mirror().upstream.name).toBe('s2');
+      expect(mirror().stats.sent).toBe(0);
+      expect(mirror().gate).toBe(before.gate);
+    } finally {
+      await gw.close();
+      await Promise.all([primary.close(), shadow.close(), remove()]);
     }
   });
 });
