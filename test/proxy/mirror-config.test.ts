@@ -82,7 +82,7 @@ describe('mirror validation', () => {
     }
   });
 
-  it('switchyard explain shows the mirror and whether this request would be copied', async () => {
+  it('switchyard explain shows the mirror and whether this request would be copied; switchyard routes shows it', async () => {
     const { dir, remove } = await tempDir('sy-mirror-');
     try {
       await writeFile(join(dir, 'gateway.yaml'), 'log: { level: silent }\nlisten: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nroutes: [./orders.yaml]\nreload: { watch: false }\n');
@@ -95,6 +95,8 @@ describe('mirror validation', () => {
       expect(get.stdout).toContain('  mirror:   5% of GET, POST (bodies up to 65536 bytes) → orders-shadow, timeout 5000 ms; this request: copied with probability 5% if its body is at most 65536 bytes');
       const del = await runCli(['explain', 'DELETE', '/orders/1', '--config', join(dir, 'gateway.yaml')]);
       expect(del.stdout).toContain('this request: not copied (DELETE is not mirrored)');
+      const table = await runCli(['routes', '--config', join(dir, 'gateway.yaml')]);
+      expect(table.stdout).toMatch(/^orders +\* \/orders\/\* +orders \(mirror 5% → orders-shadow\) /m);
     } finally {
       await remove();
     }
