@@ -15,8 +15,11 @@
  *     td[data-field=state|last-check|consecutive-failures|inflight|requests|failures]
  *     button[data-action=drain|undrain]
  *   #auth (the token form, shown after a 401), #action-message (a failed drain/undrain)
+ *   #mirrors: see dashboard-mirrors.ts
  * Numeric cells carry their value in data-value (rates and percentiles: "" until known).
  */
+
+import { MIRRORS_MARKUP } from './dashboard-mirrors.js';
 
 /** BODY is the static markup; every dynamic part is filled in by SCRIPT. */
 export const BODY = `<header>
@@ -68,6 +71,7 @@ export const BODY = `<header>
 <tbody></tbody>
 </table>
 </section>
+${MIRRORS_MARKUP}
 <section>
 <h2>Upstreams</h2>
 <p id="action-message" role="status"></p>

@@ -8,6 +8,7 @@
  * never written into the page or a URL the page requests.
  */
 import { WIDGETS } from './dashboard-widgets.js';
+import { MIRRORS } from './dashboard-mirrors.js';
 
 /** SCRIPT is the page's only script (allowed by hash in the CSP). Plain ES2020, no template literals. */
 export const SCRIPT = `
@@ -21,7 +22,7 @@ export const SCRIPT = `
   var generation = 0;
 
   function $(id) { return document.getElementById(id); }
-${WIDGETS}
+${WIDGETS}${MIRRORS}
   // The token arrives once in ?token= (then leaves the address bar and history) or through the form.
   function readToken() {
     var params = new URLSearchParams(location.search);
@@ -268,6 +269,7 @@ ${WIDGETS}
       renderRestart(all[0].restartRequired);
       renderConfig(all[0], stats, rate({ t: stats.total }, prevStats && { t: prevStats.total }, 't', dt), stats.now);
       renderRoutes(all[1].routes, stats, dt);
+      renderMirrors(all[1].routes);
       renderUpstreams(all[2].upstreams, stats, dt);
       prevStats = stats;
       setStatus('live', 'live');

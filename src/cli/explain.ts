@@ -10,6 +10,7 @@
  */
 import { pino } from 'pino';
 import { AutoRoutes } from '../compile/auto-routes.js';
+import { explainMirror } from '../compile/mirror.js';
 import { ConfigInvalid } from '../config/errors.js';
 import { COMMANDS } from './commands.js';
 import { printConfigErrors } from './output.js';
@@ -82,6 +83,7 @@ export async function explain(configFile: string, args: string[], headerLines: s
       const q = target.indexOf('?');
       for (const line of splitLines(r, method, q === -1 ? '' : target.slice(q + 1), headers, (headers.host ?? '').replace(/:\d+$/, '').toLowerCase(), headers['x-forwarded-for'] ?? '127.0.0.1')) w(line);
       w(`  path sent upstream: ${r.stripLength > 0 ? out.path!.slice(r.stripLength) || '/' : out.path}`);
+      if (r.mirror !== undefined) w(`  mirror:   ${explainMirror(r.mirror, method)}`);
       // A previewed automatic pool belongs to no runtime: its seeded targets are closed here.
       if (out.fallback) await Promise.all(r.upstream.targets.map((t) => t.close()));
     } else w('→ no route matches (404)');

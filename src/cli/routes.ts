@@ -28,7 +28,7 @@ export async function routes(configFile: string): Promise<number> {
     const rows = view.routes.map((r) => [
       r.id,
       (r.methods?.join(',') ?? '*') + ' ' + (r.host ?? '') + r.path,
-      r.upstream + (r.stripPrefix ? ' (strip)' : ''),
+      r.upstream + (r.stripPrefix ? ' (strip)' : '') + (r.mirror ? ` (mirror ${r.mirror.percent}% → ${r.mirror.upstream})` : ''),
       r.chain.join(' → ') || '-',
       r.source,
     ]);

@@ -14,6 +14,7 @@ import { compileChain } from '../plugins/chain.js';
 import type { compileWebSocketOrigins } from '../proxy/ws-origin.js';
 import type { CompiledRoute } from '../proxy/runtime.js';
 import type { CompiledSplit } from '../proxy/split-plan.js';
+import type { CompiledMirror } from '../proxy/mirror-state.js';
 import type { CompiledMatch } from '../routing/route-match.js';
 import { Target, targetId, type TargetPoolOptions } from '../upstream/target.js';
 import { upstreamTls } from '../upstream/tls.js';
@@ -173,6 +174,7 @@ export function assembleRoute(
   chainLinks: ChainLink[],
   d: RouteDefaults,
   split?: CompiledSplit,
+  mirror?: CompiledMirror,
 ): CompiledRoute {
   const settings = upstream.settings;
   const pluginLimit = chainLinks.reduce<number | undefined>((min, l) => (l.hooks.bodyLimit === undefined ? min : Math.min(min ?? Infinity, l.hooks.bodyLimit)), undefined);
@@ -197,5 +199,6 @@ export function assembleRoute(
     websocketOrigins,
     chain: compileChain(chainLinks),
     pluginNames: chainLinks.map((l) => l.name),
+    mirror,
   };
 }

@@ -24,6 +24,7 @@ import type { CompiledRoute, Runtime, SourceFile } from '../proxy/runtime.js';
 import { AutoRoutes } from './auto-routes.js';
 import { compileSplit } from './split.js';
 import type { CompiledSplit } from '../proxy/split-plan.js';
+import { compileMirror, mirrorGate, type MirrorContext } from './mirror.js';
 import { assembleRoute, buildUpstream, type BuildContext, type DnsDiscovery, type RouteDefaults } from './build.js';
 
 import { stableKey } from './build.js';
@@ -90,6 +91,7 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
   const globalRefs = (gw.chain ?? []).map((ref, i) => ({ ref, file: loaded.gatewayFile ?? INLINE_GATEWAY, path: ['chain', i], locate: loaded.locateGateway }));
   const routeDefaults: RouteDefaults = { defaultBodyLimit, sendTimeoutMs };
   const routes: CompiledRoute[] = [];
+  const mirrors: MirrorContext = { upstreams, previous: ctx.previous, gate: mirrorGate(ctx.previous), max: gw.limits?.mirrorConcurrency ?? 64, log: ctx.log };
   // A Set: global chain instances are shared by every route and must be closed once.
   const linkSet = new Set<ChainLink>();
   for (const f of loaded.files) {
@@ -131,7 +133,9 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
         else throw err;
         continue;
       }
-      routes.push(assembleRoute(r, match, websocketOrigins, { file: f.file, line: f.locate(['routes', i]).line }, upstream, chainLinks, routeDefaults, split));
+      const at0 = { file: f.file, line: f.locate(['routes', i]).line };
+      const mirror = compileMirror(r.mirror, { id: r.id, ...at0, bufferBody: r.retry?.bufferBody ?? 65536 }, mirrors);
+      routes.push(assembleRoute(r, match, websocketOrigins, at0, upstream, chainLinks, routeDefaults, split, mirror));
     }
   }
 

@@ -12,6 +12,7 @@ import { substituteEnv, type Env } from './env.js';
 import { compareErrors, ConfigError, ConfigInvalid, errorAt, NO_POSITION, type DocPath, type DocSource, type Locate } from './errors.js';
 import type { GatewayDoc, RouteFileDoc } from './schema.js';
 import { streamErrors } from './stream-checks.js';
+import { mirrorErrors } from './mirror-checks.js';
 import { didYouMean } from './suggest.js';
 import { validateDocument, type DocumentKind } from './validate.js';
 import { parseYaml } from './yaml.js';
@@ -127,6 +128,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   complete &&= routes.every((r) => r.value !== undefined);
   errors.push(...crossFileErrors(routes, complete));
   errors.push(...streamErrors(gateway, routes, complete));
+  errors.push(...mirrorErrors(routes, complete));
 
   if (errors.length > 0) throw new ConfigInvalid(errors.sort(compareErrors));
   return {

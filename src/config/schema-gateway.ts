@@ -28,6 +28,11 @@ export const LimitsSchema = Strict(
       description: 'Most client connections open at once per process, on each public listener; more are closed as they arrive (0 = no limit).',
     }),
     sendTimeout: Duration({ description: 'Longest wait for a client to take more of a response (or of WebSocket traffic) while its connection is full; the connection is then closed (0 = no limit).', default: '60s' }),
+    mirrorConcurrency: Type.Integer({
+      minimum: 0,
+      default: 64,
+      description: 'Most shadow copies (routes\' `mirror`) in flight at once per process, all routes together; a copy over it is dropped and counted, never queued (0 = mirroring off).',
+    }),
     invalidHeaders: Type.Union([Type.Literal('drop'), Type.Literal('reject'), Type.Literal('allow')], {
       default: 'drop',
       description:

@@ -1,13 +1,14 @@
 /**
  * The shape of a route file: upstream pools by name and routes, each route a
  * match, an upstream, and what happens on the way (plugins, retries,
- * timeouts, WebSockets). Part of the config schemas (see src/config/schema.ts).
+ * timeouts, WebSockets, shadow copies). Part of the config schemas (see src/config/schema.ts).
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { PluginRefSchema, Strict, StringMap } from './schema-common.js';
 import { RouteTimeoutsSchema, UpstreamSchema } from './schema-upstream.js';
 import { StreamRouteSchema } from './schema-stream.js';
 import { SplitSchema } from './schema-split.js';
+import { MirrorSchema } from './schema-mirror.js';
 
 /** RouteMatchSchema declares what a request must look like to take a route. */
 export const RouteMatchSchema = Strict(
@@ -40,6 +41,7 @@ export const RouteSchema = Strict(
     ),
     timeouts: Type.Optional(RouteTimeoutsSchema),
     bodyLimit: Type.Optional(Type.Integer({ minimum: 0, description: 'Largest request body accepted, in bytes (overrides limits.bodyLimit).' })),
+    mirror: Type.Optional(MirrorSchema),
     websocket: Type.Boolean({ default: true, description: 'Allow WebSocket upgrades on this route.' }),
     websocketOrigins: Type.Optional(
       Type.Array(Type.String({ minLength: 1 }), {

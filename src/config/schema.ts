@@ -27,6 +27,7 @@ export {
 } from './schema-upstream.js';
 export { RouteFileSchema, RouteMatchSchema, RouteSchema, type RouteDoc, type RouteFileDoc } from './schema-route.js';
 export { SplitLegSchema, SplitSchema, SplitWhenSchema, type SplitDoc, type SplitLegDoc } from './schema-split.js';
+export { MIRROR_DEFAULT_METHODS, MirrorSchema, type MirrorDoc } from './schema-mirror.js';
 export { GatewaySchema, LimitsSchema, type GatewayDoc, type LimitsDoc } from './schema-gateway.js';
 export {
   ProxyProtocolVersionSchema,

@@ -5,6 +5,7 @@
 import type { GatewayState } from './state.js';
 import { gatewayVersion } from '../process/version.js';
 import { AUTO_SOURCE } from '../compile/auto-routes.js';
+import { mirrorView } from '../compile/mirror.js';
 import { pools } from '../proxy/runtime.js';
 import { splitView } from './split-view.js';
 
@@ -86,6 +87,7 @@ export function routesView(gw: GatewayState) {
       split: splitView(r, gw.observer.splitTraffic),
       stripPrefix: r.stripLength > 0,
       chain: r.pluginNames,
+      mirror: mirrorView(r.mirror),
     })),
     // The mapping itself, also before any application registered: `{prefix}/{app}/*` → pool auto:{APP}.
     autoRoutes: auto ? { prefix: auto.prefix, path: `${auto.prefix}/{app}/*`, upstream: 'auto:{APP}', stripPrefix: true, chain: auto.pluginNames, source: 'auto' } : null,

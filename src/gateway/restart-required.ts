@@ -50,7 +50,7 @@ export const START_ONLY: readonly string[] = [
 ];
 
 /** LIVE lists the keys a reload applies (documented here so a new key is classified on purpose). */
-export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'limits.invalidHeaders', 'log.refusalLinesPerSecond', 'shutdownTimeout', 'memory', 'tracing', 'discovery.dns', 'discovery.autoRoutes', 'streams'];
+export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'limits.invalidHeaders', 'limits.mirrorConcurrency', 'log.refusalLinesPerSecond', 'shutdownTimeout', 'memory', 'tracing', 'discovery.dns', 'discovery.autoRoutes', 'streams'];
 // `streams`: listeners are added, changed and removed by a reload; a changed listen address or protocol waits for a restart, which the streams' own restart check reports (Streams.restartNotices).
 
 /** SECRET matches key names whose values are never shown. */

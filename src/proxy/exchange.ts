@@ -102,6 +102,8 @@ export class Exchange implements PluginRequest {
   code: ErrorCode | undefined = undefined;
   /** plugin names the plugin that answered the request itself, or that failed (access log). */
   plugin: string | undefined = undefined;
+  /** mirrored is true once a shadow copy of this request was sent (mirror.ts; access log). */
+  mirrored = false;
   /** sent counts the response body bytes handed to the client connection (access log `bytes`). */
   sent = 0;
   private cookies: Map<string, string> | undefined = undefined;

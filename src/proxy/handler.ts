@@ -12,6 +12,7 @@ import { BodyTooLarge, LimitStream, readBody, readStart } from './body.js';
 import { admit, runChain, type AdmissionDeps, type Proceed } from './admission.js';
 import type { ProxyHooks } from './hooks.js';
 import { chooseLeg } from './split.js';
+import { mirror } from './mirror.js';
 
 /** HandlerDeps is what the handler needs from the gateway. */
 export interface HandlerDeps extends AdmissionDeps {
@@ -61,7 +62,7 @@ function prepareBody(ex: Exchange, hooks: ProxyHooks): void {
   if (te === undefined && (cl !== undefined || !unframedBody(ex.req))) {
     if (cl === undefined || cl === '0') {
       ex.body = null;
-      return attempt(ex, hooks);
+      return forward(ex, hooks);
     }
     const length = Number(cl);
     if (length > limit) return answerError(ex, 'SY_ERR_BODY_TOO_LARGE', hooks.onFinish, { close: true });
@@ -70,7 +71,7 @@ function prepareBody(ex: Exchange, hooks: ProxyHooks): void {
       readBody(ex.req, length).then(
         (buf) => {
           ex.body = buf;
-          attempt(ex, hooks);
+          forward(ex, hooks);
         },
         (err: unknown) => {
           ex.error = err;
@@ -80,7 +81,7 @@ function prepareBody(ex: Exchange, hooks: ProxyHooks): void {
       return;
     }
     ex.body = ex.req;
-    return attempt(ex, hooks);
+    return forward(ex, hooks);
   }
   // Length unknown (chunked): buffer up to the replay size first, then count as it streams.
   continueIfAsked(ex);
@@ -88,17 +89,28 @@ function prepareBody(ex: Exchange, hooks: ProxyHooks): void {
     (start) => {
       if (start.complete) {
         ex.body = start.body;
-        return attempt(ex, hooks);
+        return forward(ex, hooks);
       }
       const counted = new LimitStream(limit);
       counted.write(start.head);
       ex.body = ex.req.pipe(counted);
       ex.req.on('error', (err) => counted.destroy(err));
-      attempt(ex, hooks);
+      forward(ex, hooks);
     },
     (err: unknown) => {
       ex.error = err;
       answerError(ex, err instanceof BodyTooLarge ? 'SY_ERR_BODY_TOO_LARGE' : 'SY_ERR_BAD_REQUEST', hooks.onFinish, { close: true });
     },
   );
+}
+
+/**
+ * forward sends the exchange upstream once its body is ready, then its shadow
+ * copy if the route mirrors (after the primary's dispatch: the copy never goes
+ * first). A body that streams is not copied (mirror.ts).
+ */
+function forward(ex: Exchange, hooks: ProxyHooks): void {
+  attempt(ex, hooks);
+  const m = ex.route.mirror;
+  if (m !== undefined) mirror(ex, m);
 }

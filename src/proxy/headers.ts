@@ -26,6 +26,13 @@ const FORWARDING = new Set([
   'x-rewrite-url',
 ]);
 
+/**
+ * MIRROR_HEADERS mark a shadow copy (proxy/mirror.ts). The gateway alone sets
+ * them, on copies only: from a client they would make a primary take a real
+ * request for a copy (and skip its side effects).
+ */
+const MIRROR_HEADERS = new Set(['x-mirrored-from', 'x-original-request-id']);
+
 /** ForwardInfo is what the gateway knows about the request it forwards. */
 export interface ForwardInfo {
   /** peer is the socket peer address. */
@@ -59,7 +66,7 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, info: ForwardInfo,
   const out: string[] = [];
   const traced = info.traceparent !== undefined;
   for (const name in headers) {
-    if (HOP_BY_HOP.has(name) || name === 'host' || name === 'x-request-id') continue;
+    if (HOP_BY_HOP.has(name) || name === 'host' || name === 'x-request-id' || MIRROR_HEADERS.has(name)) continue;
     // The gateway answers `Expect: 100-continue` itself (node sends the 100); forwarded, undici would refuse the request.
     if (name === 'expect') continue;
     // HTTP/2 pseudo-headers (:method, :path, :authority, :scheme) never go to an HTTP/1.1 upstream.
@@ -70,7 +77,7 @@ export function upstreamHeaders(headers: IncomingHttpHeaders, info: ForwardInfo,
     if (!plainHeaderName(name)) {
       if (info.invalidHeaders !== 'allow') continue;
       const alias = foldHeaderName(name);
-      if (HOP_BY_HOP.has(alias) || FORWARDING.has(alias) || alias === 'host' || alias === 'x-request-id' || alias === 'expect') continue;
+      if (HOP_BY_HOP.has(alias) || FORWARDING.has(alias) || alias === 'host' || alias === 'x-request-id' || alias === 'expect' || MIRROR_HEADERS.has(alias)) continue;
       if ((traced && (alias === 'traceparent' || alias === 'tracestate')) || info.strip?.has(alias) || info.removed?.has(alias)) continue;
     }
     if (traced && (name === 'traceparent' || name === 'tracestate')) continue;

@@ -11,6 +11,7 @@ import type { OriginMatcher } from '../http/origins.js';
 import type { TraceOptions } from '../http/trace-context.js';
 import type { InvalidHeaders } from '../http/header-names.js';
 import type { CompiledSplit } from './split-plan.js';
+import type { CompiledMirror } from './mirror-state.js';
 
 /** RetryPolicy is a route's compiled `retry` block. */
 export interface RetryPolicy {
@@ -47,6 +48,8 @@ export interface CompiledRoute extends Routable {
   readonly chain: PluginChain;
   /** pluginNames lists the chain as configured (global first), for the admin API and explain. */
   readonly pluginNames: readonly string[];
+  /** mirror sends shadow copies of sampled requests (proxy/mirror.ts); undefined = none. */
+  readonly mirror: CompiledMirror | undefined;
 }
 
 /** SourceFile describes a loaded config file (admin /config). */

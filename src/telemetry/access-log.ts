@@ -36,6 +36,8 @@ export interface AccessRecord {
   code?: string | undefined;
   /** plugin names the plugin that answered or failed. */
   plugin?: string | undefined;
+  /** mirrored is true when a shadow copy of the request was sent (a route's mirror); left out otherwise. */
+  mirrored?: true | undefined;
   err?: string | undefined;
 }
 
@@ -95,6 +97,7 @@ export function serializeFields(r: AccessRecord): string {
     str(',"trace":', r.trace) +
     str(',"code":', r.code) +
     str(',"plugin":', r.plugin) +
+    (r.mirrored === true ? ',"mirrored":true' : '') +
     str(',"err":', r.err)
   );
 }
@@ -117,6 +120,7 @@ export const HOSTILE: AccessRecord = {
   trace: 'x'.repeat(101) + '"',
   code: '\ud800lone',
   plugin: '</script>',
+  mirrored: true,
   err: 'Error: "bad"\r\n\\',
 };
 

@@ -14,6 +14,7 @@ import { promStreamMetrics, type StreamMetrics } from './stream-metrics.js';
 import { promSplitMetrics, type SplitMetrics } from './split-metrics.js';
 import { pools, type Runtime } from '../proxy/runtime.js';
 import { registerDiscoveryMetrics } from './discovery-metrics.js';
+import { registerMirrorMetrics } from './mirror-metrics.js';
 
 const CLASSES = ['0xx', '1xx', '2xx', '3xx', '4xx', '5xx'];
 /** classIndex maps a status to its index in CLASSES (anything below 100 is 0xx, above 599 is 5xx). */
@@ -84,6 +85,7 @@ export class PromMetrics implements MetricsSink {
       },
     });
     registerDiscoveryMetrics(reg, runtime);
+    registerMirrorMetrics(reg, runtime);
     collectDefaultMetrics({ register: reg, prefix: 'switchyard_' });
   }
 

@@ -98,6 +98,7 @@ export class Observer {
       trace: ex.traceId,
       code: ex.code,
       plugin: ex.plugin,
+      mirrored: ex.mirrored ? true : undefined,
       err: ex.error !== undefined ? errText(ex.error) : undefined,
     });
   }
