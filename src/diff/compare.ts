@@ -70,7 +70,8 @@ function routeFields(r: RouteModel): Record<string, unknown> {
 
 /** chainFields shows a chain as its plugin names and their options, so a reorder or an option change both show. */
 function chainFields(chain: PluginModel[]): Record<string, unknown> {
-  return { plugins: chain.map((p) => p.name), ...Object.fromEntries(chain.map((p) => [`options.${p.name}`, p.options])) };
+  const options = chain.filter((p) => !same(p.options, {})).map((p) => [`options.${p.name}`, p.options]);
+  return { plugins: chain.map((p) => p.name), ...Object.fromEntries(options) };
 }
 
 function keyed<T extends { at: Where }>(

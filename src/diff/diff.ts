@@ -7,7 +7,7 @@
 import { compareModels, type ModelChanges } from './compare.js';
 import { reviewFlags, type Flag } from './flags.js';
 import type { ConfigModel } from './model.js';
-import { Evaluator, moves, type Move } from './moves.js';
+import { Evaluator, moveLine, moves, type Move } from './moves.js';
 import { sampleFor, sampleKey, type Sample } from './samples.js';
 
 /** DiffReport is everything a diff found. */
@@ -65,7 +65,7 @@ export function summarize(r: DiffReport, max = 10): DiffSummary {
     changed: r.changed,
     text,
     flags: r.flags.map((f) => f.message),
-    moves: r.moves.slice(0, max).map((m) => `${m.request}: ${m.before?.route ?? '(404)'} → ${m.after?.route ?? '(404)'} (${m.why})`),
+    moves: r.moves.slice(0, max).map(moveLine),
     files: r.files.map((f) => `${f.file} (${f.change})`),
   };
 }

@@ -37,7 +37,7 @@ export function reviewFlags(before: ConfigModel, after: ConfigModel, changes: Mo
     const a = afterRoutes.get(b.id);
     if (!a) continue;
     const own = auth(b.plugins).filter((n) => !auth(a.plugins).includes(n));
-    for (const name of own) flags.push({ kind: 'auth-removed', message: `route ${b.id}: ${name} removed from its plugins (${at(b.at)} → ${at(a.at)})`, at: a.at });
+    for (const name of own) flags.push({ kind: 'auth-removed', message: `route ${b.id}: ${name} removed from its plugins (${at(a.at)})`, at: a.at });
     const had = [...globalBefore, ...auth(b.plugins)];
     if (had.length > 0 && globalAfter.length + auth(a.plugins).length === 0) {
       flags.push({ kind: 'made-public', message: `route ${b.id} is now public: it had ${had.join(', ')}, it has no auth plugin (${at(a.at)})`, at: a.at });

@@ -133,3 +133,10 @@ function explainMove(before: Evaluator, after: Evaluator, s: Sample, b: Outcome 
 function routeAt(e: Evaluator, id: string): Where | undefined {
   return e.model.routes.find((r) => r.id === id)?.at;
 }
+
+/** moveLine renders a move: `GET /x: a → b (why)`, or `GET /x: a: why` when the route stays. */
+export function moveLine(m: Move): string {
+  const b = m.before?.route ?? '(404)';
+  const a = m.after?.route ?? '(404)';
+  return b === a ? `${m.request}: ${a}: ${m.why}` : `${m.request}: ${b} → ${a} (${m.why})`;
+}

@@ -6,6 +6,7 @@
 import type { FieldChange, ItemChange } from './compare.js';
 import type { DiffReport } from './diff.js';
 import type { Where } from './model.js';
+import { moveLine } from './moves.js';
 
 const plural = (n: number, noun: string, many = `${noun}s`) => `${n} ${n === 1 ? noun : many}`;
 const at = (w: Where | undefined) => (w ? `${w.file}:${w.line}` : '');
@@ -30,7 +31,7 @@ const TITLES: Record<ItemChange['kind'], string> = { route: 'Routes', upstream: 
 function where(i: ItemChange): string {
   if (i.change === 'added') return at(i.after);
   if (i.change === 'removed') return `was ${at(i.before)}`;
-  if (!i.before || !i.after) return i.file;
+  if (!i.before || !i.after) return at(i.after ?? i.before) || i.file;
   return at(i.before) === at(i.after) ? at(i.after) : `${at(i.before)} → ${at(i.after)}`;
 }
 
@@ -46,7 +47,7 @@ export function renderReport(r: DiffReport, title: string): string {
     for (const f of r.flags) out.push(`  ! ${f.message}`);
   }
   out.push('', r.moves.length > 0 ? `What moves (${plural(r.moves.length, 'request')} of ${r.samples}):` : `What moves: nothing (${plural(r.samples, 'request')} evaluated)`);
-  for (const m of r.moves) out.push(`  ${m.request}: ${m.before?.route ?? '(404)'} → ${m.after?.route ?? '(404)'} (${m.why})`);
+  for (const m of r.moves) out.push(`  ${moveLine(m)}`);
   for (const kind of Object.keys(TITLES) as ItemChange['kind'][]) {
     const items = r.items.filter((i) => i.kind === kind);
     if (items.length === 0) continue;
