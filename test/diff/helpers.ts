@@ -20,7 +20,7 @@ routes:
     match: { path: /api/orders/* }
     upstream: orders
     plugins:
-      - jwt: { secret: "0123456789abcdef0123456789abcdef" }
+      - jwt: { algorithms: [HS256], secret: "0123456789abcdef0123456789abcdef" }
 `;
 
 /** USERS is another team file: the users pool and two routes. */

@@ -22,7 +22,7 @@ export const SCENARIOS: Record<string, Scenario> = {
   - id: reports
     match: { path: /api/reports/*, methods: [GET] }
     upstream: users
-    plugins: [ jwt: { secret: "0123456789abcdef0123456789abcdef" } ]
+    plugins: [ jwt: { algorithms: [HS256], secret: "0123456789abcdef0123456789abcdef" } ]
 `,
     },
   },
