@@ -5,7 +5,9 @@
  *   cli                                   the command line
  *   cluster                               the multi-process primary and its workers
  *   gateway                               composes the rest: start, reload, shutdown
- *   front-door | admin | telemetry | registry | streams   public listeners | admin API | logs, metrics, spans | the Eureka registry | layer-4 listeners
+ *   front-door | admin | telemetry | registry | streams | diff   public listeners | admin API | logs, metrics, spans | the Eureka registry | layer-4 listeners | the semantic diff of two configurations
+ *                                         (diff: models of validated docs evaluated with the Router; it reads config and routing, never
+ *                                         compile or proxy, so a diff never builds a pool, starts a health check or opens a socket)
   *   compile                               compiles configuration into what the proxy serves
  *   proxy | client                        the request path | the client library (switchyard-gateway/client)
  *   routing | balancing | health | upstream | discovery | plugins (SDK)
@@ -23,7 +25,7 @@ const LAYERS = [
   ['cli'],
   ['cluster'],
   ['gateway'],
-  ['front-door', 'admin', 'telemetry', 'registry', 'streams'],
+  ['front-door', 'admin', 'telemetry', 'registry', 'streams', 'diff'],
   ['compile'],
   ['proxy', 'client'],
   ['routing', 'balancing', 'health', 'upstream', 'discovery', 'plugins'],
@@ -36,6 +38,7 @@ const SIBLINGS = {
   telemetry: [],
   streams: ['telemetry'], // stream listeners count connections and bytes through the telemetry's stream metrics
   admin: [],
+  diff: [],
   proxy: [],
   client: [],
   routing: [],
@@ -77,6 +80,13 @@ LAYERS.forEach((layer, i) => {
   }
 });
 forbidden.push(
+  {
+    name: 'diff: models, never runtime',
+    comment: 'A diff (CLI, POST /reload?dryRun=1) must not build pools, start health checks, instantiate plugins or dial stores: it reads validated docs (src/config) and routes with src/routing.',
+    severity: 'error',
+    from: { path: '^src/diff/' },
+    to: { path: ['^src/compile/', '^src/proxy/', '^src/upstream/', '^src/health/', '^src/stores/', '^src/discovery/', '^src/plugins/', '^src/balancing/'] },
+  },
   {
     name: 'client: nothing imports the client library',
     comment: 'src/client/ is published as switchyard-gateway/client for services; the gateway does not depend on it (move what both need below both).',

@@ -34,6 +34,13 @@ export interface RestartNotice {
 /** AdminReload is the outcome of POST /reload (what changed, and the changes waiting for a restart). */
 export type AdminReload = { ok: true; version: number; changes?: ReloadSummary; restartRequired?: RestartNotice[]; pluginsReloaded?: string[] } | { ok: false; errors: string[] };
 
+/**
+ * AdminDryRun is the outcome of POST /reload?dryRun=1: the diff (src/diff's
+ * DiffReport) from the active configuration to the files on disk, applied to
+ * nothing; or why the files are invalid.
+ */
+export type AdminDryRun = { ok: true; dryRun: true; applied: false; version: number; diff: unknown } | { ok: false; dryRun: true; errors: string[] };
+
 /** DrainResult is the outcome of draining or undraining one target. */
 export interface DrainResult {
   upstream: string;
@@ -51,6 +58,10 @@ export interface AdminBackend {
   config(): Promise<unknown>;
   stats(): Promise<unknown>;
   reload(): Promise<AdminReload>;
+  /** dryRun diffs the files on disk against the active configuration without applying them. */
+  dryRun(): Promise<AdminDryRun>;
+  /** model is the active configuration's diff model, secrets fingerprinted (`switchyard diff --against http://...`). */
+  model(): Promise<unknown>;
   /** drain resolves undefined when there is no such target. */
   drain(upstream: string, index: number, draining: boolean): Promise<DrainResult | undefined>;
   /** metrics renders the Prometheus exposition. */

@@ -8,6 +8,8 @@
  *   #certificates tr[data-cert=FILE] td[data-field=names|not-after|days-left]
  *   #restart-required[hidden] li[data-key=KEY] (running and configured values)
  *   #config-version, #config-loaded-at, #config-rejected[data-rejected][data-superseded]
+ *   #config-last-change[data-version][data-changed] (the last applied reload's diff summary), its
+ *     #config-last-change-list li[data-kind=flag|move|file] (flags first, marked "!")
  *   #traffic-total[data-requests][data-errors], #traffic-unrouted[data-value]
  *   #routes tr[data-route=ID] td[data-field=match|source|chain|upstream|rps|eps|requests|errors|errors4xx|status401|status429|p50|p99|history]
  *   section[data-upstream=NAME] [data-field=rps|eps|requests|errors|errors4xx|p50|p99|history|eligible]
@@ -57,10 +59,12 @@ export const BODY = `<header>
 <dl>
 <dt>Version</dt><dd id="config-version">\u2013</dd>
 <dt>Loaded at</dt><dd id="config-loaded-at">\u2013</dd>
+<dt>Last applied change</dt><dd id="config-last-change" data-version="" data-changed="false">\u2013</dd>
 <dt>Last rejected reload</dt><dd id="config-rejected" data-rejected="false" data-superseded="false">\u2013</dd>
 <dt>Traffic</dt><dd id="traffic-total">\u2013</dd>
 <dt>Unrouted</dt><dd id="traffic-unrouted">\u2013</dd>
 </dl>
+<ul id="config-last-change-list"></ul>
 <ul id="config-rejected-errors"></ul>
 </section>
 <section>

@@ -107,11 +107,31 @@ ${WIDGETS}${MIRRORS}
     }));
   }
 
+  function renderLastChange(c, now) {
+    var box = $('config-last-change');
+    var ul = $('config-last-change-list');
+    if (!c) {
+      box.setAttribute('data-version', '');
+      box.setAttribute('data-changed', 'false');
+      box.textContent = 'none since start';
+      ul.replaceChildren();
+      return;
+    }
+    box.setAttribute('data-version', String(c.version));
+    box.setAttribute('data-changed', c.changed ? 'true' : 'false');
+    box.textContent = 'version ' + c.version + ', ' + utc(c.at) + ' (' + ago(now - Date.parse(c.at)) + '): ' + c.text;
+    var items = c.flags.map(function (f) { return el('li', { 'data-kind': 'flag', 'class': 'flag' }, '! ' + f); })
+      .concat(c.moves.map(function (m) { return el('li', { 'data-kind': 'move' }, m); }))
+      .concat(c.files.map(function (f) { return el('li', { 'data-kind': 'file', 'class': 'muted' }, f); }));
+    ul.replaceChildren.apply(ul, items);
+  }
+
   function renderConfig(cfg, stats, totalRate, now) {
     $('config-version').textContent = String(cfg.version);
     var loaded = $('config-loaded-at');
     loaded.textContent = utc(cfg.loadedAt) + ' (' + ago(now - Date.parse(cfg.loadedAt)) + ')';
     loaded.setAttribute('data-value', cfg.loadedAt);
+    renderLastChange(cfg.lastChange, now);
     var rej = $('config-rejected');
     var list = $('config-rejected-errors');
     var r = cfg.lastRejected;

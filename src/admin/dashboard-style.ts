@@ -28,6 +28,7 @@ dd { margin: 0; }
 #config-rejected-errors[data-superseded=true] { color: var(--idle); text-decoration: line-through; }
 #restart-required { margin: 1rem 0; padding: .75rem; border: 1px solid var(--warn); border-left-width: 6px; border-radius: 6px; }
 #restart-required[hidden] { display: none; }
+#config-last-change-list .flag { color: var(--warn); font-weight: 600; }
 #restart-required strong { color: var(--warn); }
 #restart-required ul { margin: .25rem 0 0; padding-left: 1.25rem; }
 #gateway-panel dl { margin-bottom: .5rem; }

@@ -60,8 +60,16 @@ export async function startAdmin(backend: AdminBackend, opts: AdminOptions): Pro
   app.get('/routes', () => backend.routes());
   app.get('/upstreams', () => backend.upstreams());
   app.get('/config', () => backend.config());
+  // The active configuration as `switchyard diff --against http://...` reads it: routes, upstreams, chain, settings with file:line and file hashes; secrets fingerprinted.
+  app.get('/config/model', () => backend.model());
   app.get('/stats', () => backend.stats());
-  app.post('/reload', async (_req, reply) => {
+  app.post('/reload', async (req, reply) => {
+    const dry = (req.query as { dryRun?: string }).dryRun;
+    if (dry !== undefined && dry !== '0' && dry !== 'false') {
+      // What the files on disk would change, applied to nothing.
+      const diff = await backend.dryRun();
+      return diff.ok ? diff : reply.code(422).send(diff);
+    }
     const result = await backend.reload();
     if (result.ok) return result;
     return reply.code(422).send(result);

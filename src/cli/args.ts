@@ -17,7 +17,7 @@ export interface Parsed {
   /** command is undefined when none was given (`switchyard`, `switchyard --version`). */
   command: string | undefined;
   args: string[];
-  values: { config?: string; workers?: string; header?: string[]; listener?: string; sni?: string; force?: boolean; help?: boolean; version?: boolean };
+  values: { config?: string; workers?: string; header?: string[]; listener?: string; sni?: string; against?: string; requests?: string; json?: boolean; force?: boolean; help?: boolean; version?: boolean };
 }
 
 const NAMES = Object.keys(OPTIONS) as OptionName[];
@@ -52,10 +52,10 @@ export function parse(argv: string[]): Parsed {
     if (o.value !== undefined) {
       if (t.value === undefined || t.value === '') throw new UsageError(`${t.rawName} needs a value: ${t.rawName} ${o.value}`);
       if (name === 'header') (values.header ??= []).push(t.value);
-      else values[name as 'config' | 'workers' | 'listener' | 'sni'] = t.value;
+      else values[name as 'config' | 'workers' | 'listener' | 'sni' | 'against' | 'requests'] = t.value;
     } else {
       if (t.inlineValue) throw new UsageError(`${t.rawName} takes no value`);
-      values[name as 'force' | 'help' | 'version'] = true;
+      values[name as 'json' | 'force' | 'help' | 'version'] = true;
     }
   }
   if (spec !== undefined && !values.help && !values.version) checkArgs(command!, args);

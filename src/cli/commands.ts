@@ -5,7 +5,7 @@
  */
 
 /** OptionName names one option the command line knows. */
-export type OptionName = 'config' | 'workers' | 'header' | 'listener' | 'sni' | 'force' | 'help' | 'version';
+export type OptionName = 'config' | 'workers' | 'header' | 'listener' | 'sni' | 'against' | 'requests' | 'json' | 'force' | 'help' | 'version';
 
 /** OptionSpec is one option: how it is spelt and what it takes. */
 export interface OptionSpec {
@@ -27,6 +27,9 @@ export const OPTIONS: Readonly<Record<OptionName, OptionSpec>> = {
   header: { short: 'H', value: 'LINE', multiple: true, help: 'a request header, "Name: value" (repeatable)' },
   listener: { short: 'l', value: 'NAME', help: 'explain a connection to this stream listener (gateway.yaml `streams`) instead of an HTTP request' },
   sni: { short: 'n', value: 'NAME', help: 'the server name (SNI) the connecting client sends (tls-passthrough listeners)' },
+  against: { short: 'a', value: 'FILE|URL', help: 'the configuration before the change: a gateway.yaml, or the admin API of a running gateway (http://127.0.0.1:9901)' },
+  requests: { short: 'r', value: 'FILE', help: 'more sample requests, one "METHOD URL [Name: value]..." per line' },
+  json: { short: 'j', help: 'print the report as JSON (for CI bots)' },
   force: { short: 'f', help: 'overwrite files that already exist' },
   help: { short: 'h', help: 'show this help' },
   version: { short: 'v', help: 'print the version' },
@@ -74,6 +77,14 @@ export const COMMANDS: Readonly<Record<string, CommandSpec>> = {
       'Prints the matching route, why each other candidate did not match, the plugin chain, the upstream and the target its balancer would pick now. URL is a path or a full URL (its host is matched). Connects to nothing, except the admin API of the running gateway (the admin address in gateway.yaml) for the targets of discovered pools; without it, says where they come from at run time. With --listener, explains a connection to a stream listener instead (--sni: the name a TLS client sends). Exit 1 when no route matches.',
     options: ['config', 'header', 'listener', 'sni'],
     args: [0, 2],
+  },
+  diff: {
+    usage: '--against FILE|URL [--config FILE] [--requests FILE] [--json]',
+    summary: 'Show what a configuration change does: what changed, which requests move, what a reviewer must not miss',
+    details:
+      'Compares the configuration of --config (after) with --against (before): a gateway.yaml, or the admin API of a running gateway (its token from $SWITCHYARD_ADMIN_TOKEN, else the admin.token of --config). Routes, upstreams, targets and plugins added, removed or changed, with file:line on both sides; the requests (one per route, and those of --requests) whose route, upstream, chain or split changes; flags ("!") for an auth plugin removed, a route made public, a new route shadowing another, a target outside the usual address ranges, a body limit or timeout raised above the default. Builds no pool and connects to nothing but the admin API. Exit 0 no change, 1 changes, 2 errors (invalid configuration, unreachable gateway, bad --requests line).',
+    options: ['config', 'against', 'requests', 'json'],
+    args: [0, 0],
   },
   demo: {
     usage: '',
@@ -123,7 +134,7 @@ Options:
 ${options}
 
 Run "switchyard help <command>" (or "switchyard <command> --help") for a command's options.
-Exit codes: 0 ok, 1 invalid configuration or failed command, 2 usage error.
+Exit codes: 0 ok, 1 invalid configuration or failed command, 2 usage error (diff: 0 no change, 1 changes, 2 errors).
 `;
 }
 

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 /**
- * The switchyard command line: start, validate, routes, explain, demo, init,
- * plugin new, help. Commands and options are declared in commands.ts.
- * Exit codes: 0 ok, 1 invalid configuration or failed command, 2 usage.
+ * The switchyard command line: start, validate, routes, explain, diff, demo,
+ * init, plugin new, help. Commands and options are declared in commands.ts.
+ * Exit codes: 0 ok, 1 invalid configuration or failed command, 2 usage
+ * (diff: 0 no change, 1 changes, 2 errors).
  */
 import { resolve } from 'node:path';
 import { parse, UsageError } from './args.js';
@@ -56,6 +57,8 @@ async function main(argv: string[]): Promise<number> {
     case 'explain':
       if (values.listener !== undefined) return (await import('./explain.js')).explainStreamCommand(config, values.listener, values.sni);
       return (await import('./explain.js')).explain(config, args, values.header ?? []);
+    case 'diff':
+      return (await import('./diff.js')).diff(config, values.against, values.requests, values.json === true);
     case 'demo':
       return (await import('./demo.js')).demo();
     case 'init':

@@ -6,7 +6,7 @@
 import type { Worker } from 'node:cluster';
 
 /** Op is an operation a worker performs for the primary (the admin backend's, its metrics as JSON, and shutdown). */
-export type Op = 'readiness' | 'routes' | 'upstreams' | 'config' | 'stats' | 'reload' | 'drain' | 'metrics' | 'shutdown';
+export type Op = 'readiness' | 'routes' | 'upstreams' | 'config' | 'stats' | 'reload' | 'dryRun' | 'model' | 'drain' | 'metrics' | 'shutdown';
 
 /** Request is primary → worker. */
 export interface Request {

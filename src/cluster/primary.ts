@@ -12,7 +12,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import { AggregatorRegistry, Counter, Gauge, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
-import type { AdminBackend, AdminReload, DrainResult } from '../admin/backend.js';
+import type { AdminBackend, AdminDryRun, AdminReload, DrainResult } from '../admin/backend.js';
 import { startAdmin, type AdminServer } from '../admin/server.js';
 import { listenFailed } from '../front-door/listen-error.js';
 import { parseDuration } from '../config/duration.js';
@@ -204,6 +204,9 @@ export class Primary {
       upstreams: async () => mergeUpstreams(await this.ask('upstreams')),
       stats: async () => mergeStats(await this.ask('stats')),
       reload: () => this.reloadAll(),
+      // Every worker reads the same files: one worker's diff stands for all.
+      dryRun: async () => (await this.ask<AdminDryRun>('dryRun'))[0]?.view ?? { ok: false, dryRun: true, errors: ['no worker answered'] },
+      model: async () => (await this.ask('model'))[0]?.view ?? null,
       drain: async (name, index, draining) => {
         const results = await this.ask<DrainResult | undefined>('drain', [name, index, draining]);
         const found = results.find((r) => r.view !== undefined && r.view !== null);

@@ -47,6 +47,8 @@ export interface FileLoadOptions {
   configFile: string;
   /** env supplies `${VAR}` values (default process.env). */
   env?: Env;
+  /** maxFileBytes refuses any config file larger than this (`switchyard diff` reads files it did not write; default: no limit). */
+  maxFileBytes?: number;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
   if (options.configFile !== undefined) {
     displayDir = path.dirname(options.configFile);
     baseDir = path.resolve(displayDir);
-    const read = await readSource(options.configFile, 'gateway', env);
+    const read = await readSource(options.configFile, 'gateway', env, options.maxFileBytes);
     if (!read.ok) throw new ConfigInvalid([read.error]);
     gateway = read.source;
     // A gateway file that does not parse names no routes: its errors are reported alone.
@@ -117,7 +119,7 @@ export async function loadConfig(options: LoadOptions): Promise<LoadedConfig> {
     const listed = await listRouteFiles(routeSpec, displayDir, gateway);
     errors.push(...listed.errors);
     for (const { file, at } of listed.files) {
-      const read = await readSource(file, 'route-file', env);
+      const read = await readSource(file, 'route-file', env, options.configFile !== undefined ? options.maxFileBytes : undefined);
       if (read.ok) routes.push(read.source);
       else errors.push(at ? errorAt(gateway, at, `route file "${file}": ${read.error.message}`) : read.error);
       complete &&= read.ok;
@@ -148,10 +150,19 @@ function setsRoutes(gateway: Source): boolean {
 
 type ReadResult = { ok: true; source: Source } | { ok: false; error: ConfigError };
 
-/** readSource reads and prepares one file; an unreadable file is an error of its own. */
-async function readSource(file: string, kind: DocumentKind, env: Env): Promise<ReadResult> {
+/**
+ * readSource reads and prepares one file; an unreadable file is an error of
+ * its own. Only regular files are read (a FIFO named *.yaml would block the
+ * read forever), and none larger than `maxBytes` when given.
+ */
+async function readSource(file: string, kind: DocumentKind, env: Env, maxBytes?: number): Promise<ReadResult> {
   let bytes: Buffer;
   try {
+    const st = await stat(file);
+    if (!st.isFile() && !st.isDirectory()) return { ok: false, error: new ConfigError({ file, line: 0, col: 0, path: '', message: 'not a regular file' }) };
+    if (maxBytes !== undefined && st.size > maxBytes) {
+      return { ok: false, error: new ConfigError({ file, line: 0, col: 0, path: '', message: `file is ${st.size} bytes, more than the limit of ${maxBytes}` }) };
+    }
     bytes = await readFile(file);
   } catch (err) {
     return { ok: false, error: new ConfigError({ file, line: 0, col: 0, path: '', message: readProblem(err) }) };
@@ -192,6 +203,8 @@ function readProblem(err: unknown): string {
       return 'is a directory, expected a file';
     case 'EACCES':
       return 'permission denied';
+    case 'ELOOP':
+      return 'symbolic link loop (a link that points, directly or not, to itself)';
     default:
       return `cannot read: ${(err as Error).message}`;
   }

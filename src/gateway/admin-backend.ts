@@ -19,6 +19,11 @@ export function gatewayBackend(gw: GatewayState): AdminBackend {
       const result = await gw.reload();
       return result.ok ? { ok: true, version: result.version, changes: result.changes, restartRequired: result.restartRequired, ...(result.pluginsReloaded ? { pluginsReloaded: result.pluginsReloaded } : {}) } : { ok: false, errors: result.errors.map((e) => e.format()) };
     },
+    async dryRun() {
+      const result = await gw.dryRunReload();
+      return result.ok ? result : { ok: false, dryRun: true, errors: result.errors.map((e) => e.format()) };
+    },
+    model: async () => gw.configModel(),
     async drain(name, index, draining) {
       const upstream = poolNamed(gw.runtime, name);
       const target = upstream?.targetAt(index);

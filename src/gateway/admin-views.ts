@@ -111,6 +111,8 @@ export function configView(gw: GatewayState) {
       ? { at: rejected.at.toISOString(), errors: rejected.errors, superseded: rejected.supersededBy !== undefined, supersededBy: rejected.supersededBy ?? null }
       : null,
     restartRequired: gw.restartRequired,
+    // The diff summary of the last applied reload (src/diff): what changed, which requests moved, the reviewer flags; null before the first.
+    lastChange: gw.lastChange ? { version: gw.lastChange.version, at: gw.lastChange.at.toISOString(), ...gw.lastChange.summary } : null,
     gateway: { version: gatewayVersion(), startedAt: gw.startedAt.toISOString(), uptimeSeconds: Math.floor((now - gw.startedAt.getTime()) / 1000), pid: process.pid, node: process.version },
     store: gw.storeStatus(),
     certificates: gw.certificates(),

@@ -36,12 +36,13 @@ import { explainStream, type StreamExplanation } from '../streams/explain.js';
 import { NO_STREAM_METRICS } from '../telemetry/stream-metrics.js';
 import type { RegistryState, RunningRegistry } from '../registry/index.js';
 import { gatewayBackend } from './admin-backend.js';
-import { otlpOf, Reloader } from './reload.js';
+import { otlpOf, Reloader, type DryRunResult } from './reload.js';
+import type { ConfigModel } from '../diff/index.js';
 import { RegistryView } from './registry-view.js';
 import { checkRegistryOptions } from './registry-config.js';
 import { RequestPath } from './request-path.js';
 import type { RestartCheck, RestartNotice } from './restart-required.js';
-import type { GatewayState, RejectedReload, ReloadResult } from './state.js';
+import type { GatewayState, LastChange, RejectedReload, ReloadResult } from './state.js';
 
 export type { RejectedReload, ReloadResult };
 
@@ -174,6 +175,21 @@ export class Gateway implements GatewayState {
   /** restartRequired lists the configured changes the running process has not applied (see restart-required.ts). */
   get restartRequired(): RestartNotice[] {
     return this.live.restartRequired;
+  }
+
+  /** lastChange is the diff summary of the last applied reload (GET /config, the dashboard). */
+  get lastChange(): LastChange | undefined {
+    return this.live.lastChange;
+  }
+
+  /** configModel is the active configuration's diff model (src/diff), secrets fingerprinted. */
+  configModel(): ConfigModel {
+    return this.live.model();
+  }
+
+  /** dryRunReload diffs the files on disk against the active configuration, applying nothing (POST /reload?dryRun=1). */
+  dryRunReload(): Promise<DryRunResult> {
+    return this.live.dryRun();
   }
 
   /** docOf returns the doc an upstream was built from. */

@@ -22,8 +22,12 @@ import type { Runtime } from '../proxy/runtime.js';
 import { otlpSettings, type OtlpSettings } from '../telemetry/otlp-config.js';
 import type { MetricsSink } from '../telemetry/observer.js';
 import { describeSummary, summarizeReload } from './reload-summary.js';
+import { buildModel, checkedModel, diffModels, summarize, type ConfigModel, type DiffReport } from '../diff/index.js';
 import { restartNotices, type RestartCheck, type RestartNotice } from './restart-required.js';
-import type { RejectedReload, ReloadResult } from './state.js';
+import type { LastChange, RejectedReload, ReloadResult } from './state.js';
+
+/** DryRunResult is what POST /reload?dryRun=1 answers: the diff from the active configuration to the files on disk, or why they are invalid. */
+export type DryRunResult = { ok: true; dryRun: true; applied: false; version: number; diff: DiffReport } | { ok: false; dryRun: true; errors: ConfigInvalid['errors'] };
 
 /** ReloadHost is what a reload needs of the gateway around it. */
 export interface ReloadHost {
@@ -66,6 +70,10 @@ export class Reloader {
   started: GatewayDoc;
   /** attempts counts reload attempts: each leaves garbage for the idle-memory release. */
   attempts = 0;
+  /** lastChange is the diff summary of the last applied reload (GET /config, the dashboard); undefined before the first. */
+  lastChange: LastChange | undefined;
+  /** modelCache is the active configuration's diff model, built when first asked for. */
+  private modelCache: { version: number; model: ConfigModel } | undefined;
   /** restartChecks are asked on every successful reload; see addRestartCheck. */
   private readonly restartChecks: RestartCheck[] = [(next) => restartNotices(this.started, next.gateway)];
   /** reloading is the reload in progress, which concurrent calls share. */
@@ -87,6 +95,27 @@ export class Reloader {
   /** version is the active configuration's version (1 at start, one more per successful reload). */
   get version(): number {
     return this.runtime.version;
+  }
+
+  /** model is the active configuration's diff model (src/diff; secrets fingerprinted): GET /config/model and the before side of every diff. */
+  model(): ConfigModel {
+    if (this.modelCache?.version !== this.version) this.modelCache = { version: this.version, model: buildModel(this.loaded) };
+    return this.modelCache.model;
+  }
+
+  /**
+   * dryRun loads and validates the files on disk and diffs them against the
+   * active configuration without compiling or applying anything (POST
+   * /reload?dryRun=1). Plugin options are checked when a reload compiles them.
+   */
+  async dryRun(): Promise<DryRunResult> {
+    try {
+      const next = checkedModel(await loadConfig(this.host.options));
+      return { ok: true, dryRun: true, applied: false, version: this.version, diff: diffModels(this.model(), next) };
+    } catch (err) {
+      if (err instanceof ConfigInvalid) return { ok: false, dryRun: true, errors: err.errors };
+      throw err;
+    }
   }
 
   /** addRestartCheck adds a check run on every successful reload (see Gateway.addRestartCheck). */
@@ -131,12 +160,14 @@ export class Reloader {
     }
     const restartRequired = await this.checkRestart(loaded);
     const changes = summarizeReload({ loaded: this.loaded, sources: this.runtime.sources }, { loaded, sources: compiled.runtime.sources });
+    const modelBefore = this.model();
     const oldLinks = this.links;
     this.loaded = loaded;
     this.runtime = compiled.runtime; // the swap: one reference
     this.links = compiled.links;
     this.otlp = otlp;
     host.applied(compiled);
+    this.rememberChange(modelBefore, loaded);
     for (const u of compiled.retired) u.dispose();
     // Old pools and plugin instances finish their in-flight work before closing.
     void Promise.all(compiled.retiredTargets.map((t) => t.close()));
@@ -151,6 +182,18 @@ export class Reloader {
       host.log.warn({ restartRequired }, `configuration reloaded, but these changes wait for a restart (the old values stay in use): ${restartRequired.map((n) => n.key).join(', ')}`);
     }
     return { ok: true, version: this.version, changes, restartRequired, ...reloadedCode };
+  }
+
+  /** rememberChange keeps the applied change's diff summary; a diff that fails is logged and never fails the reload it describes. */
+  private rememberChange(before: ConfigModel, loaded: LoadedConfig): void {
+    try {
+      const after = buildModel(loaded);
+      this.modelCache = { version: this.version, model: after };
+      this.lastChange = { version: this.version, at: new Date(), summary: summarize(diffModels(before, after)) };
+    } catch (err) {
+      this.lastChange = undefined;
+      this.host.log.warn({ err }, 'the diff of the applied reload failed');
+    }
   }
 
   /** rejected remembers and reports a reload that failed; the previous configuration keeps serving. */

@@ -16,6 +16,13 @@ import type { RegistryState } from '../registry/index.js';
  */
 export type ReloadResult = { ok: true; version: number; changes: ReloadSummary; restartRequired: RestartNotice[]; pluginsReloaded?: string[] } | { ok: false; errors: ConfigError[] };
 
+/** LastChange is the diff summary (src/diff) of the last applied reload. */
+export interface LastChange {
+  version: number;
+  at: Date;
+  summary: { changed: boolean; text: string; flags: string[]; moves: string[]; files: string[] };
+}
+
 /** RejectedReload remembers the last invalid configuration attempt (admin /config). */
 export interface RejectedReload {
   at: Date;
@@ -29,6 +36,8 @@ export interface GatewayState {
   readonly runtime: Runtime;
   readonly lastRejected: RejectedReload | undefined;
   readonly restartRequired: readonly RestartNotice[];
+  /** lastChange is the diff summary of the last applied reload. */
+  readonly lastChange: LastChange | undefined;
   readonly startedAt: Date;
   readonly observer: { readonly traffic: Pick<Traffic, 'snapshot'>; readonly splitTraffic?: SplitCounts };
   certificates(): Array<{ cert: string; names: readonly string[]; notAfter: string }>;
@@ -39,5 +48,9 @@ export interface GatewayState {
   registryState(): RegistryState | undefined;
   readiness(): Record<string, boolean>;
   reload(): Promise<ReloadResult>;
+  /** configModel is the active configuration's diff model (GET /config/model, `switchyard diff --against http://...`). */
+  configModel(): unknown;
+  /** dryRunReload diffs the files on disk against the active configuration without applying them (POST /reload?dryRun=1). */
+  dryRunReload(): Promise<{ ok: true; dryRun: true; applied: false; version: number; diff: unknown } | { ok: false; dryRun: true; errors: ConfigError[] }>;
   metricsText(): Promise<string>;
 }
