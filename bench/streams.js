@@ -43,6 +43,7 @@ const USAGE = `Usage: npm run bench:streams -- [options]
   --idle N           idle streams held for the RSS reading (default 1000)
   --only a,b         only these candidates: direct, haproxy, nginx, gateway
   --phases a,b       only these phases: bulk, short, idle (default all)
+  --baseline CLI     also measure this other build of the gateway (path to its dist/cli/index.js), as "gateway-baseline"
   --gateway-prof DIR write a CPU profile of the gateway process into DIR (node --cpu-prof, on exit)
   -h, --help`;
 
@@ -57,6 +58,7 @@ const { values: opt } = parseArgs({
     only: { type: 'string' },
     phases: { type: 'string', default: 'bulk,short,idle' },
     'gateway-prof': { type: 'string' },
+    baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -73,6 +75,7 @@ const cfg = {
   only: opt.only ? new Set(opt.only.split(',')) : undefined,
   phases: new Set(opt.phases.split(',')),
   gatewayProf: opt['gateway-prof'],
+  baseline: opt.baseline,
 };
 
 const plan = cpuPlan();
@@ -157,8 +160,8 @@ async function startNginx(sink) {
 }
 
 /** startGatewayStreams runs the built CLI with a `streams:` listener and a stream route to the sink. */
-async function startGatewayStreams(sink) {
-  if (!existsSync(CLI)) return { skip: 'gateway: not built (npm run build)' };
+async function startGatewayStreams(sink, cli = CLI, key = 'gateway') {
+  if (!existsSync(cli)) return { skip: `${key}: not built (npm run build)` };
   const dir = tmp('gateway');
   mkdirSync(join(dir, 'routes'));
   const [port, httpPort, adminPort] = [await freePort(), await freePort(), await freePort()];
@@ -177,12 +180,12 @@ async function startGatewayStreams(sink) {
   );
   const prof = cfg.gatewayProf ? cpuProfArgs(cfg.gatewayProf) : [];
   const inspectPort = await freePort();
-  const child = track(launch(process.execPath, [...prof, ...inspectorArgs(inspectPort), CLI, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], { cpus: plan.proxy, env: { NODE_ENV: 'production' }, name: 'gateway' }));
+  const child = track(launch(process.execPath, [...(key === 'gateway' ? prof : []), ...inspectorArgs(inspectPort), cli, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], { cpus: plan.proxy, env: { NODE_ENV: 'production' }, name: 'gateway' }));
   if (!(await ready(child, port))) {
     const why = child.stderrTail.trim().split('\n').find((l) => /stream|error|invalid/i.test(l)) ?? child.stderrTail.trim().split('\n')[0] ?? '';
-    return { skip: `gateway: streams not supported by this build${why ? ` (${why.slice(0, 160)})` : ''}`, child };
+    return { skip: `${key}: streams not supported by this build${why ? ` (${why.slice(0, 160)})` : ''}`, child };
   }
-  return { name: 'gateway (1 process)', key: 'gateway', child, port, settle: () => forceGc(child.pid, inspectPort) };
+  return { name: key === 'gateway' ? 'gateway (1 process)' : `${key} (${cli})`, key, child, port, settle: () => forceGc(child.pid, inspectPort) };
 }
 
 /** settledRss forces a full GC where the candidate can (Node), then reads its tree's RSS until two readings 250 ms apart differ by < 64 KiB (at most 5 s). */
@@ -205,7 +208,8 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-const STARTERS = { haproxy: startHaproxy, nginx: startNginx, gateway: startGatewayStreams };
+const STARTERS = { haproxy: startHaproxy, nginx: startNginx, gateway: (sink) => startGatewayStreams(sink) };
+if (cfg.baseline) STARTERS['gateway-baseline'] = (sink) => startGatewayStreams(sink, cfg.baseline, 'gateway-baseline');
 
 async function main() {
   console.log(`L4 benchmark: ${plan.pinned ? `${plan.count} CPUs: the candidate pinned to CPU 0; the sink and the load generator share CPU ${plan.rest} (upstream-direct, no proxy, is the ceiling of this harness)` : plan.note}`);
@@ -293,12 +297,12 @@ async function main() {
   });
   console.log('');
   console.log(table(['candidate', 'bulk MB/s', 'short conn/s', 'connect→first byte p50 / p99 ms', 'errors', 'RSS idle + per idle stream', 'vs HAProxy: bulk / conn/s / p99'], rows));
-  const gw = candidates.find((c) => c.key === 'gateway');
-  if (gw && ref) {
+  for (const gw of candidates.filter((c) => c.key.startsWith('gateway'))) {
+    if (!ref) break;
     // Same-round ratios (each round measures both back to back), then their median: drift between rounds cancels.
     const ratios = (k) => gw[k].map((v, i) => v / ref[k][i]).filter((x) => Number.isFinite(x));
     const show = (k) => (ratios(k).length ? `${fmtRatio(median(ratios(k)))} (rounds ${ratios(k).map((x) => x.toFixed(2)).join(', ')})` : '–');
-    console.log(`\ntargets (issue 18), median of same-round ratios: bulk ≥ 0.8× HAProxy: ${show('bulk')}; conn/s ≥ 0.5×: ${show('cps')}; p99 ≤ 2×: ${show('p99s')}`);
+    console.log(`\n${gw.key} against the targets (issue 18), median of same-round ratios: bulk ≥ 0.8× HAProxy: ${show('bulk')}; conn/s ≥ 0.5×: ${show('cps')}; p99 ≤ 2×: ${show('p99s')}`);
   }
   if (cfg.phases.has('idle')) console.log('RSS per idle stream: (RSS with N streams open − RSS before) / N, each reading after a forced full GC (Node candidates, over the inspector) and a settle; measured on fresh processes, before the other phases.');
   console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
