@@ -14,6 +14,8 @@
  *   tr[data-upstream=NAME][data-target=URL][data-state=healthy|unhealthy|ejected|draining]
  *     td[data-field=state|last-check|consecutive-failures|inflight|requests|failures]
  *     button[data-action=drain|undrain]
+ *   #streams tr[data-listener=NAME][data-protocol=tcp|tls-passthrough|udp]
+ *     td[data-field=protocol|address|open|total|refused|bytes-in|bytes-out|routes]
  *   #auth (the token form, shown after a 401), #action-message (a failed drain/undrain)
  * Numeric cells carry their value in data-value (rates and percentiles: "" until known).
  */
@@ -65,6 +67,14 @@ export const BODY = `<header>
 <p class="muted">Counts since start; p50/p99 and the history cover the last 5 minutes.</p>
 <table id="routes">
 <thead><tr><th>Route</th><th>Match</th><th>Source</th><th>Chain</th><th>Upstream</th><th class="num">Req/s</th><th class="num">5xx/s</th><th class="num">Requests</th><th class="num">4xx</th><th class="num">401</th><th class="num">429</th><th class="num">5xx</th><th class="num">p50</th><th class="num">p99</th><th>Last 5 min</th></tr></thead>
+<tbody></tbody>
+</table>
+</section>
+<section>
+<h2>Streams</h2>
+<p class="muted">Layer-4 listeners. Open: connections (udp: sessions) now; total, refused and bytes: connections ended since start.</p>
+<table id="streams">
+<thead><tr><th>Listener</th><th>Protocol</th><th>Address</th><th class="num">Open</th><th class="num">Total</th><th class="num">Refused</th><th class="num">Bytes in</th><th class="num">Bytes out</th><th>Routes</th></tr></thead>
 <tbody></tbody>
 </table>
 </section>
