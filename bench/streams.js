@@ -266,13 +266,15 @@ async function main() {
         line.push(`bulk ${fmtInt(c.bulk.at(-1))} MB/s (CPU busy: candidate ${Math.round(busy[0] * 100)} %, load+sink ${Math.round(busy[1] * 100)} %)`);
       }
       if (cfg.phases.has('short')) {
+        const cpuBefore = c.child ? cpuMsOf(c.child.pid) : 0;
         const s = await ask({ type: 'short', port: c.port, seconds: cfg.duration, concurrency: cfg.concurrency });
+        const perConn = c.child && s.done > 0 ? ((cpuMsOf(c.child.pid) - cpuBefore) * 1000) / s.done : undefined;
         c.cps.push(s.done / cfg.duration);
         const sorted = [...s.ttfb].sort((a, b) => a - b);
         c.p99s.push(percentile(sorted, 99));
         c.ttfb.push(...s.ttfb);
         c.errors += s.errors;
-        line.push(`${fmtInt(c.cps.at(-1))} conn/s, p99 ${fmtMs(c.p99s.at(-1))} ms, ${s.errors} errors`);
+        line.push(`${fmtInt(c.cps.at(-1))} conn/s, p99 ${fmtMs(c.p99s.at(-1))} ms, ${s.errors} errors${perConn === undefined ? '' : `, candidate CPU ${Math.round(perConn)} µs/connection`}`);
       }
       console.log(`round ${r + 1} ${c.key}: ${line.join(', ')}`);
     }

@@ -12,14 +12,14 @@
  * write still points into it, and a slow reader holds at most one buffer
  * (≤ 1 MiB) per direction in the gateway.
  *
- * Memory: a buffer starts just under 4 KiB, grows ×4 when a read fills it (a bulk
+ * Memory: a buffer starts at 1 KiB, grows ×4 when a read fills it (a bulk
  * stream), and drops back to that when a read uses less than 1/16 of it,
  * so idle and chatty streams keep small buffers.
  */
 import { Socket } from 'node:net';
 
-/** MIN is under Buffer.poolSize / 2, so a connection's first buffers are slices of Node's shared pool: no ArrayBuffer of its own per short connection. */
-const MIN = 4 * 1024 - 1;
+/** MIN is well under Buffer.poolSize / 2, so a connection's first buffers are slices of Node's shared 8 KiB pool (several connections per pool): no ArrayBuffer, and few pages, of its own per connection. */
+const MIN = 1024;
 const MAX = 1024 * 1024;
 
 /** Relay forwards what its source reads to a destination; its `onread` goes into the source's socket options. */
