@@ -28,7 +28,8 @@ import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI } from './lib/gateway.js';
-import { cpuPlan, freePort, launch, launchNode, mib, nextMessage, stop, treeRss, which } from './lib/procs.js';
+import { forceGc, inspectorArgs } from './lib/inspector-gc.js';
+import { cpuMsOf, cpuPlan, cpuProfArgs, freePort, launch, launchNode, mib, nextMessage, stop, treeRss, which } from './lib/procs.js';
 import { mean, percentile } from './lib/stats.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 
@@ -41,6 +42,9 @@ const USAGE = `Usage: npm run bench:streams -- [options]
   --concurrency N    concurrent short-connection loops (default 50)
   --idle N           idle streams held for the RSS reading (default 1000)
   --only a,b         only these candidates: direct, haproxy, nginx, gateway
+  --phases a,b       only these phases: bulk, short, idle (default all)
+  --baseline CLI     also measure this other build of the gateway (path to its dist/cli/index.js), as "gateway-baseline"
+  --gateway-prof DIR write a CPU profile of the gateway process into DIR (node --cpu-prof, on exit)
   -h, --help`;
 
 const { values: opt } = parseArgs({
@@ -52,6 +56,9 @@ const { values: opt } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     idle: { type: 'string' },
     only: { type: 'string' },
+    phases: { type: 'string', default: 'bulk,short,idle' },
+    'gateway-prof': { type: 'string' },
+    baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
 });
@@ -66,6 +73,9 @@ const cfg = {
   concurrency: Number(opt.concurrency),
   idle: Number(opt.idle ?? (opt.quick ? 200 : 1000)),
   only: opt.only ? new Set(opt.only.split(',')) : undefined,
+  phases: new Set(opt.phases.split(',')),
+  gatewayProf: opt['gateway-prof'],
+  baseline: opt.baseline,
 };
 
 const plan = cpuPlan();
@@ -150,8 +160,8 @@ async function startNginx(sink) {
 }
 
 /** startGatewayStreams runs the built CLI with a `streams:` listener and a stream route to the sink. */
-async function startGatewayStreams(sink) {
-  if (!existsSync(CLI)) return { skip: 'gateway: not built (npm run build)' };
+async function startGatewayStreams(sink, cli = CLI, key = 'gateway') {
+  if (!existsSync(cli)) return { skip: `${key}: not built (npm run build)` };
   const dir = tmp('gateway');
   mkdirSync(join(dir, 'routes'));
   const [port, httpPort, adminPort] = [await freePort(), await freePort(), await freePort()];
@@ -168,18 +178,42 @@ async function startGatewayStreams(sink) {
     join(dir, 'routes', 'bench.json'),
     JSON.stringify({ upstreams: { sink: { targets: [{ url: `tcp://127.0.0.1:${sink}` }] } }, streamRoutes: [{ id: 'bench', listener: 'bench', upstream: 'sink' }] }, null, 2),
   );
-  const child = track(launch(process.execPath, [CLI, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], { cpus: plan.proxy, env: { NODE_ENV: 'production' }, name: 'gateway' }));
+  const prof = cfg.gatewayProf ? cpuProfArgs(cfg.gatewayProf) : [];
+  const inspectPort = await freePort();
+  const child = track(launch(process.execPath, [...(key === 'gateway' ? prof : []), ...inspectorArgs(inspectPort), cli, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], { cpus: plan.proxy, env: { NODE_ENV: 'production' }, name: 'gateway' }));
   if (!(await ready(child, port))) {
     const why = child.stderrTail.trim().split('\n').find((l) => /stream|error|invalid/i.test(l)) ?? child.stderrTail.trim().split('\n')[0] ?? '';
-    return { skip: `gateway: streams not supported by this build${why ? ` (${why.slice(0, 160)})` : ''}`, child };
+    return { skip: `${key}: streams not supported by this build${why ? ` (${why.slice(0, 160)})` : ''}`, child };
   }
-  return { name: 'gateway (1 process)', key: 'gateway', child, port };
+  return { name: key === 'gateway' ? 'gateway (1 process)' : `${key} (${cli})`, key, child, port, settle: () => forceGc(child.pid, inspectPort) };
 }
 
-const STARTERS = { haproxy: startHaproxy, nginx: startNginx, gateway: startGatewayStreams };
+/** settledRss forces a full GC where the candidate can (Node), then reads its tree's RSS until two readings 250 ms apart differ by < 64 KiB (at most 5 s). */
+async function settledRss(c) {
+  if (c.settle) await c.settle();
+  let last = treeRss(c.child.pid);
+  for (let i = 0; i < 20; i++) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = treeRss(c.child.pid);
+    if (Math.abs(now - last) < 64 * 1024) return now;
+    last = now;
+  }
+  return last;
+}
+
+/** median of a list (undefined when empty). */
+function median(xs) {
+  if (xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+const STARTERS = { haproxy: startHaproxy, nginx: startNginx, gateway: (sink) => startGatewayStreams(sink) };
+if (cfg.baseline) STARTERS['gateway-baseline'] = (sink) => startGatewayStreams(sink, cfg.baseline, 'gateway-baseline');
 
 async function main() {
   console.log(`L4 benchmark: ${plan.pinned ? `${plan.count} CPUs: the candidate pinned to CPU 0; the sink and the load generator share CPU ${plan.rest} (upstream-direct, no proxy, is the ceiling of this harness)` : plan.note}`);
+  console.log(`load average at the start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   console.log(`bulk ${fmtInt(cfg.bulkBytes / 1024 / 1024)} MB, short connections ${cfg.duration}s × ${cfg.concurrency} loops, ${cfg.idle} idle streams, ${cfg.rounds} round(s)\n`);
   const sinkChild = track(launchNode(new URL('./lib/stream-sink.js', import.meta.url).pathname, [], { cpus: plan.rest, name: 'sink' }));
   const { port: sink } = await nextMessage(sinkChild, 'ready');
@@ -191,7 +225,7 @@ async function main() {
   };
 
   // upstream-direct: the sink without a proxy, the ceiling of this harness (not measured for RSS).
-  const candidates = cfg.only && !cfg.only.has('direct') ? [] : [{ name: 'upstream-direct (no proxy: the harness ceiling)', key: 'direct', port: sink, bulk: [], cps: [], ttfb: [], errors: 0 }];
+  const candidates = cfg.only && !cfg.only.has('direct') ? [] : [{ name: 'upstream-direct (no proxy: the harness ceiling)', key: 'direct', port: sink, bulk: [], cps: [], ttfb: [], p99s: [], errors: 0 }];
   for (const [key, start] of Object.entries(STARTERS)) {
     if (cfg.only && !cfg.only.has(key)) continue;
     const c = await start(sink);
@@ -200,31 +234,50 @@ async function main() {
       if (c.child) await stop(c.child);
       continue;
     }
-    candidates.push({ ...c, bulk: [], cps: [], ttfb: [], errors: 0 });
+    candidates.push({ ...c, bulk: [], cps: [], ttfb: [], p99s: [], errors: 0 });
   }
   if (!candidates.some((c) => c.key !== 'direct')) throw new Error('no proxy candidate could run');
 
+  // RSS per idle stream first, on fresh processes: after the bulk phase a Node heap holds garbage
+  // that a collection between two readings would free (the reading went negative). Each reading
+  // follows a forced full GC (Node: over the inspector) and a settle (RSS stable within 64 KiB).
+  if (cfg.phases.has('idle')) {
+    for (const c of candidates) {
+      if (c.key === 'direct') continue;
+      const before = await settledRss(c);
+      await ask({ type: 'open', port: c.port, n: cfg.idle });
+      const after = await settledRss(c);
+      await ask({ type: 'close' });
+      c.rssIdle = before;
+      c.perStream = (after - before) / cfg.idle;
+    }
+  }
   for (let r = 0; r < cfg.rounds; r++) {
     const order = candidates.map((_, i) => candidates[(i + r) % candidates.length]);
     for (const c of order) {
-      const b = await ask({ type: 'bulk', port: c.port, bytes: cfg.bulkBytes });
-      if (b.acked !== cfg.bulkBytes) c.errors++;
-      c.bulk.push(cfg.bulkBytes / 1024 / 1024 / (b.ms / 1000));
-      const s = await ask({ type: 'short', port: c.port, seconds: cfg.duration, concurrency: cfg.concurrency });
-      c.cps.push(s.done / cfg.duration);
-      c.ttfb.push(...s.ttfb);
-      c.errors += s.errors;
-      console.log(`round ${r + 1} ${c.key}: bulk ${fmtInt(c.bulk.at(-1))} MB/s, ${fmtInt(c.cps.at(-1))} conn/s, ${s.errors} errors`);
+      const line = [];
+      if (cfg.phases.has('bulk')) {
+        // CPU time of the candidate and of the harness (load generator + sink) over the phase: who is busy, who waits.
+        const cpu0 = [c.child ? cpuMsOf(c.child.pid) : 0, cpuMsOf(load.pid) + cpuMsOf(sinkChild.pid)];
+        const b = await ask({ type: 'bulk', port: c.port, bytes: cfg.bulkBytes });
+        const busy = [c.child ? (cpuMsOf(c.child.pid) - cpu0[0]) / b.ms : 0, (cpuMsOf(load.pid) + cpuMsOf(sinkChild.pid) - cpu0[1]) / b.ms];
+        if (b.acked !== cfg.bulkBytes) c.errors++;
+        c.bulk.push(cfg.bulkBytes / 1024 / 1024 / (b.ms / 1000));
+        line.push(`bulk ${fmtInt(c.bulk.at(-1))} MB/s (CPU busy: candidate ${Math.round(busy[0] * 100)} %, load+sink ${Math.round(busy[1] * 100)} %)`);
+      }
+      if (cfg.phases.has('short')) {
+        const cpuBefore = c.child ? cpuMsOf(c.child.pid) : 0;
+        const s = await ask({ type: 'short', port: c.port, seconds: cfg.duration, concurrency: cfg.concurrency });
+        const perConn = c.child && s.done > 0 ? ((cpuMsOf(c.child.pid) - cpuBefore) * 1000) / s.done : undefined;
+        c.cps.push(s.done / cfg.duration);
+        const sorted = [...s.ttfb].sort((a, b) => a - b);
+        c.p99s.push(percentile(sorted, 99));
+        c.ttfb.push(...s.ttfb);
+        c.errors += s.errors;
+        line.push(`${fmtInt(c.cps.at(-1))} conn/s, p99 ${fmtMs(c.p99s.at(-1))} ms, ${s.errors} errors${perConn === undefined ? '' : `, candidate CPU ${Math.round(perConn)} µs/connection`}`);
+      }
+      console.log(`round ${r + 1} ${c.key}: ${line.join(', ')}`);
     }
-  }
-  for (const c of candidates) {
-    if (c.key === 'direct') continue;
-    const before = treeRss(c.child.pid);
-    await ask({ type: 'open', port: c.port, n: cfg.idle });
-    const after = treeRss(c.child.pid);
-    await ask({ type: 'close' });
-    c.rssIdle = before;
-    c.perStream = (after - before) / cfg.idle;
   }
 
   const ref = candidates.find((c) => c.key === 'haproxy');
@@ -246,10 +299,15 @@ async function main() {
   });
   console.log('');
   console.log(table(['candidate', 'bulk MB/s', 'short conn/s', 'connect→first byte p50 / p99 ms', 'errors', 'RSS idle + per idle stream', 'vs HAProxy: bulk / conn/s / p99'], rows));
-  const gw = candidates.find((c) => c.key === 'gateway');
-  if (gw && ref) {
-    console.log(`\ntargets (issue 18): bulk ≥ 0.8× HAProxy: ${fmtRatio(mean(gw.bulk) / mean(ref.bulk))}; conn/s ≥ 0.5×: ${fmtRatio(mean(gw.cps) / mean(ref.cps))}; p99 ≤ 2×: ${fmtRatio(gw.p99 / ref.p99)}`);
+  for (const gw of candidates.filter((c) => c.key.startsWith('gateway'))) {
+    if (!ref) break;
+    // Same-round ratios (each round measures both back to back), then their median: drift between rounds cancels.
+    const ratios = (k) => gw[k].map((v, i) => v / ref[k][i]).filter((x) => Number.isFinite(x));
+    const show = (k) => (ratios(k).length ? `${fmtRatio(median(ratios(k)))} (rounds ${ratios(k).map((x) => x.toFixed(2)).join(', ')})` : '–');
+    console.log(`\n${gw.key} against the targets (issue 18), median of same-round ratios: bulk ≥ 0.8× HAProxy: ${show('bulk')}; conn/s ≥ 0.5×: ${show('cps')}; p99 ≤ 2×: ${show('p99s')}`);
   }
+  if (cfg.phases.has('idle')) console.log('RSS per idle stream: (RSS with N streams open − RSS before) / N, each reading after a forced full GC (Node candidates, over the inspector) and a settle; measured on fresh processes, before the other phases.');
+  console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   await Promise.all([...candidates.filter((c) => c.child).map((c) => stop(c.child)), stop(load), stop(sinkChild)]);
 }
 

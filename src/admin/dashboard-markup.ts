@@ -16,6 +16,8 @@
  *   tr[data-upstream=NAME][data-target=URL][data-state=healthy|unhealthy|ejected|draining]
  *     td[data-field=state|last-check|consecutive-failures|inflight|requests|failures]
  *     button[data-action=drain|undrain]
+ *   #streams tr[data-listener=NAME][data-protocol=tcp|tls-passthrough|udp]
+ *     td[data-field=protocol|address|open|total|refused|bytes-in|bytes-out|routes]
  *   #auth (the token form, shown after a 401), #action-message (a failed drain/undrain)
  *   #mirrors: see dashboard-mirrors.ts
  * Numeric cells carry their value in data-value (rates and percentiles: "" until known).
@@ -76,6 +78,14 @@ export const BODY = `<header>
 </table>
 </section>
 ${MIRRORS_MARKUP}
+<section>
+<h2>Streams</h2>
+<p class="muted">Layer-4 listeners. Open: connections (udp: sessions) now; total, refused and bytes: connections ended since start.</p>
+<table id="streams">
+<thead><tr><th>Listener</th><th>Protocol</th><th>Address</th><th class="num">Open</th><th class="num">Total</th><th class="num">Refused</th><th class="num">Bytes in</th><th class="num">Bytes out</th><th>Routes</th></tr></thead>
+<tbody></tbody>
+</table>
+</section>
 <section>
 <h2>Upstreams</h2>
 <p id="action-message" role="status"></p>

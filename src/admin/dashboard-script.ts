@@ -1,7 +1,7 @@
 /**
  * The dashboard script (the style is in dashboard-style.ts, the markup in
  * dashboard-markup.ts, the script's helpers in dashboard-widgets.ts). It
- * polls /config, /routes, /upstreams and /stats every second and renders with
+ * polls /config (which lists the stream listeners too), /routes, /upstreams and /stats every second and renders with
  * DOM calls and textContent only: route ids, header values and reload errors
  * come from config files and are never parsed as HTML. Drain and undrain are
  * POSTs carrying the admin token in the Authorization header; the token is
@@ -173,6 +173,24 @@ ${WIDGETS}${MIRRORS}
     ];
   }
 
+  // A gateway without stream listeners (or an older one without the field) shows a placeholder row.
+  function renderStreams(streams) {
+    var body = $('streams').tBodies[0];
+    if (!streams || streams.length === 0) { body.replaceChildren(el('tr', null, el('td', { colspan: 9, 'class': 'empty' }, 'no stream listeners'))); return; }
+    body.replaceChildren.apply(body, streams.map(function (s) {
+      return el('tr', { 'data-listener': s.name, 'data-protocol': s.protocol },
+        el('th', { scope: 'row' }, s.name),
+        cell('protocol', s.protocol),
+        cell('address', s.host + ':' + s.port),
+        num('open', s.open),
+        num('total', s.total || 0),
+        num('refused', s.refused || 0),
+        num('bytes-in', s.bytesIn || 0, fmtBytes(s.bytesIn || 0)),
+        num('bytes-out', s.bytesOut || 0, fmtBytes(s.bytesOut || 0)),
+        cell('routes', (s.routes || []).join(', ')));
+    }));
+  }
+
   function renderRoutes(routes, stats, dt) {
     var body = $('routes').tBodies[0];
     var win = stats.window;
@@ -290,6 +308,7 @@ ${WIDGETS}${MIRRORS}
       renderConfig(all[0], stats, rate({ t: stats.total }, prevStats && { t: prevStats.total }, 't', dt), stats.now);
       renderRoutes(all[1].routes, stats, dt);
       renderMirrors(all[1].routes);
+      renderStreams(all[0].streams);
       renderUpstreams(all[2].upstreams, stats, dt);
       prevStats = stats;
       setStatus('live', 'live');

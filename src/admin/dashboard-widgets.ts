@@ -51,6 +51,12 @@ export const WIDGETS = `
     return { rps: Math.max(0, now.requests - before.requests) / dt, eps: Math.max(0, now.errors5xx - before.errors5xx) / dt };
   }
   function fmtRate(r) { return r === null || r === undefined ? '\\u2013' : r.toFixed(r >= 100 ? 0 : 1); }
+  function fmtBytes(n) {
+    var units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    var i = 0;
+    while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+    return (i === 0 ? String(n) : n.toFixed(n >= 100 ? 0 : 1)) + ' ' + units[i];
+  }
   function fmtMs(v) { return v === null || v === undefined ? '\\u2013' : (v >= 100 ? Math.round(v) : v.toFixed(1)) + ' ms'; }
 
   // A window's per-slot counts as per-second rates; the newest slot is still filling, so it is divided by its elapsed time.

@@ -100,3 +100,20 @@ export function mergeStats(views: ReadonlyArray<WorkerView<Stats>>): Stats {
   if (out.now === 0) out.now = Date.now();
   return out;
 }
+
+type StreamListenerView = Record<string, unknown> & { name: string };
+
+/** STREAM_SUMMED lists the per-listener numbers of /config's `streams` that add up across workers (each worker accepts its share). */
+const STREAM_SUMMED = ['open', 'total', 'refused', 'bytesIn', 'bytesOut'] as const;
+
+/** mergeStreamListeners merges the `streams` lists of the workers' /config answers: the first worker's listeners, counters summed by listener name. */
+export function mergeStreamListeners(lists: ReadonlyArray<ReadonlyArray<StreamListenerView> | undefined>): StreamListenerView[] {
+  const first = lists[0] ?? [];
+  return first.map((l) => {
+    const out: StreamListenerView = { ...l };
+    for (const k of STREAM_SUMMED) {
+      out[k] = lists.reduce((n, list) => n + Number(list?.find((x) => x.name === l.name)?.[k] ?? 0), 0);
+    }
+    return out;
+  });
+}

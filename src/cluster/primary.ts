@@ -21,7 +21,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { IdleMemory } from '../process/idle-memory.js';
 import { createLogger } from '../telemetry/logger.js';
 import { Caller, isLifecycle, type Op } from './ipc.js';
-import { mergeStats, mergeUpstreams, type WorkerView } from './merge.js';
+import { mergeStats, mergeStreamListeners, mergeUpstreams, type WorkerView } from './merge.js';
 import { checkSharedRegistry } from './shared-registry.js';
 import { WORKER_ENV } from './worker.js';
 
@@ -197,6 +197,7 @@ export class Primary {
         const consistent = new Set(workers.map((w) => JSON.stringify(w.sources))).size <= 1;
         return {
           ...(views[0]?.view ?? {}),
+          streams: mergeStreamListeners(views.map((v) => v.view.streams as Array<{ name: string }> | undefined)),
           cluster: { workers: this.count, listening: views.length, consistent, primaryPid: process.pid },
           workers: workers.map(({ sources: _s, ...w }) => w),
         };

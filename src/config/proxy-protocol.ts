@@ -27,7 +27,7 @@ export const ProxyProtocolSchema = Strict(
         }),
         timeout: Duration({ default: '3s', description: 'Time a listed peer has to send the whole header; the connection is closed after.' }),
       },
-      { description: 'Accept the PROXY protocol on the public listeners (HTTP, HTTPS and the HTTPS redirect).' },
+      { description: 'Accept the PROXY protocol on the public listeners (HTTP, HTTPS and the HTTPS redirect) and on stream listeners (udp: v2 DGRAM headers only).' },
     ),
   },
   { description: 'The PROXY protocol: client addresses passed by a TCP load balancer in front of the gateway.' },

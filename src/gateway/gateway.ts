@@ -378,8 +378,8 @@ export class Gateway implements GatewayState {
     return this.live.reload();
   }
 
-  /** applied starts what a configuration swapped in by a reload needs: the exporter, the idle-memory release, new pools' health checks. */
-  private applied(compiled: Compiled): void {
+  /** applied starts what a configuration swapped in by a reload needs: the exporter, the idle-memory release, new pools' health checks; it resolves once new stream listeners are bound. */
+  private async applied(compiled: Compiled): Promise<void> {
     const loaded = this.live.loaded;
     if (this.front && !this.shuttingDown) {
       this.startOtlp();
@@ -394,7 +394,7 @@ export class Gateway implements GatewayState {
       if (compiled.auto) compiled.auto.start(this.wireAuto);
       else void oldAuto?.stop();
     } else if (compiled.auto === undefined) void oldAuto?.stop();
-    if (this.streams && !this.shuttingDown) void this.streams.apply(loaded, compiled.runtime.upstreams).catch((err: unknown) => this.log.error({ err }, 'stream listeners: the new configuration could not be applied'));
+    if (this.streams && !this.shuttingDown) await this.streams.apply(loaded, compiled.runtime.upstreams).catch((err: unknown) => this.log.error({ err }, 'stream listeners: the new configuration could not be applied'));
   }
 
   /**

@@ -44,8 +44,10 @@ export interface ReloadHost {
    * applied is told of each configuration swapped in, after the swap and
    * before the old one retires: the gateway starts what the new one needs
    * (health checks of new pools, the exporter, the idle-memory release).
+   * What it returns (stream listeners a reload adds, being bound) is awaited
+   * before the reload answers.
    */
-  applied(compiled: Compiled): void;
+  applied(compiled: Compiled): void | Promise<void>;
 }
 
 /**
@@ -166,7 +168,7 @@ export class Reloader {
     this.runtime = compiled.runtime; // the swap: one reference
     this.links = compiled.links;
     this.otlp = otlp;
-    host.applied(compiled);
+    const starting = host.applied(compiled);
     this.rememberChange(modelBefore, loaded);
     for (const u of compiled.retired) u.dispose();
     // Old pools and plugin instances finish their in-flight work before closing.
@@ -181,6 +183,8 @@ export class Reloader {
     if (restartRequired.length > 0) {
       host.log.warn({ restartRequired }, `configuration reloaded, but these changes wait for a restart (the old values stay in use): ${restartRequired.map((n) => n.key).join(', ')}`);
     }
+    // A stream listener the reload added is bound before the reload answers: a client told "reloaded" can connect.
+    await starting;
     return { ok: true, version: this.version, changes, restartRequired, ...reloadedCode };
   }
 

@@ -41,8 +41,8 @@ export interface GatewayState {
   readonly startedAt: Date;
   readonly observer: { readonly traffic: Pick<Traffic, 'snapshot'>; readonly splitTraffic?: SplitCounts };
   certificates(): Array<{ cert: string; names: readonly string[]; notAfter: string }>;
-  /** streamListeners describes the running stream listeners (name, protocol, address, open connections, routes). */
-  streamListeners(): Array<{ name: string; protocol: string; host: string; port: number; open: number; routes: string[] }>;
+  /** streamListeners describes the running stream listeners (name, protocol, address, open connections, totals since start, routes). */
+  streamListeners(): Array<{ name: string; protocol: string; host: string; port: number; open: number; total: number; refused: number; bytesIn: number; bytesOut: number; routes: string[] }>;
   storeStatus(): { kind: string; healthy: boolean };
   /** registryState describes the gateway's own service registry; undefined when it runs none (or before listen). */
   registryState(): RegistryState | undefined;

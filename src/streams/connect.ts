@@ -9,29 +9,38 @@
 import { connect, type Socket } from 'node:net';
 import type { Target } from '../upstream/target.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { Relay } from './relay.js';
 
 /** ConnectFailure says why no target could be reached: none eligible, refused/unreachable, or too slow. */
 export type ConnectFailure = 'unavailable' | 'connect' | 'timeout';
 
 /** Connected is an open upstream socket and the target it reaches, or why there is none. */
-export type ConnectResult = { ok: true; socket: Socket; target: Target; attempts: number } | { ok: false; failure: ConnectFailure; target: Target | undefined; attempts: number; reason: string };
+export type ConnectResult = { ok: true; socket: Socket; relay: Relay; target: Target; attempts: number } | { ok: false; failure: ConnectFailure; target: Target | undefined; attempts: number; reason: string };
 
-/** dialTarget opens one TCP connection to a target, within timeoutMs. */
-function dialTarget(target: Target, timeoutMs: number): Promise<{ socket: Socket } | { failure: 'connect' | 'timeout'; reason: string }> {
+/**
+ * dialTarget opens one TCP connection to a target, within timeoutMs. The
+ * socket reads into its relay's buffer (relay.ts) and is paused once
+ * connected: nothing is read before splice gives the relay a destination.
+ */
+function dialTarget(target: Target, timeoutMs: number): Promise<{ socket: Socket; relay: Relay } | { failure: 'connect' | 'timeout'; reason: string }> {
   return new Promise((resolve) => {
     const host = target.url.hostname.replace(/^\[(.*)\]$/, '$1');
+    const relay = new Relay();
     // allowHalfOpen: each direction ends on its own (a client's FIN is passed on, the answer still comes back).
-    const socket = connect({ host, port: Number(target.url.port), allowHalfOpen: true, noDelay: true });
+    const socket = connect({ host, port: Number(target.url.port), allowHalfOpen: true, noDelay: true, onread: relay.onread });
     const timer = timeoutMs > 0 ? setTimeout(() => done({ failure: 'timeout', reason: `connect timeout after ${timeoutMs}ms` }), timeoutMs) : undefined;
     const onError = (err: NodeJS.ErrnoException) => done({ failure: 'connect', reason: `connect ${err.code ?? err.message}` });
-    function done(r: { socket: Socket } | { failure: 'connect' | 'timeout'; reason: string }): void {
+    function done(r: { socket: Socket; relay: Relay } | { failure: 'connect' | 'timeout'; reason: string }): void {
       if (timer !== undefined) clearTimeout(timer);
       socket.off('error', onError);
       socket.off('connect', onConnect);
       if (!('socket' in r)) socket.destroy();
       resolve(r);
     }
-    const onConnect = () => done({ socket });
+    const onConnect = () => {
+      socket.pause(); // before net's first read (it reads right after 'connect' unless paused)
+      done({ socket, relay });
+    };
     socket.once('connect', onConnect);
     socket.once('error', onError);
   });
@@ -54,7 +63,7 @@ export async function connectStream(upstream: Upstream, clientKey: string, timeo
     const r = await dialTarget(target, timeoutMs);
     if ('socket' in r) {
       upstream.outcome(target, true, 'connected');
-      return { ok: true, socket: r.socket, target, attempts: attempt };
+      return { ok: true, socket: r.socket, relay: r.relay, target, attempts: attempt };
     }
     target.inflight--;
     target.failures++;

@@ -49,9 +49,19 @@ export interface StreamRecord {
   target?: string | undefined;
 }
 
+/** ListenerTotals are one listener's counts since start (admin API, dashboard): connections (udp: sessions) ended and refused, bytes of the ended ones. */
+export interface ListenerTotals {
+  connections: number;
+  refused: number;
+  bytesIn: number;
+  bytesOut: number;
+}
+
 /** StreamContext is what every listener shares: logs, metrics, PROXY headers out. */
 export interface StreamContext {
   readonly metrics: StreamMetrics;
+  /** totals are each listener's counts since start, by listener name (kept across reloads). */
+  readonly totals: Map<string, ListenerTotals>;
   readonly log: Logger;
   /** refused logs and counts a connection that never reached a target. */
   refused(record: StreamRecord, reason: string, code: ErrorCode, detail: string): void;
@@ -78,14 +88,26 @@ export function streamContext(log: Logger, access: Logger | undefined, metrics: 
     durationMs: Math.round(performance.now() - r.started),
     ...extra,
   });
+  const totals = new Map<string, ListenerTotals>();
+  const tally = (listener: string): ListenerTotals => {
+    let t = totals.get(listener);
+    if (t === undefined) totals.set(listener, (t = { connections: 0, refused: 0, bytesIn: 0, bytesOut: 0 }));
+    return t;
+  };
   return {
     metrics,
     log,
+    totals,
     refused(r, reason, code, detail) {
+      tally(r.listener).refused++;
       metrics.dropped(r.listener, reason);
       access?.info(line(r, { bytesIn: 0, bytesOut: 0, end: 'refused', code, reason: detail }), 'stream refused');
     },
     finished(r, result) {
+      const t = tally(r.listener);
+      t.connections++;
+      t.bytesIn += result.bytesIn;
+      t.bytesOut += result.bytesOut;
       metrics.closed(r.listener, r.route ?? '', result.end, result.bytesIn, result.bytesOut);
       if (result.end === 'refused') metrics.dropped(r.listener, 'proxy_header');
       const code = END_CODES[result.end];

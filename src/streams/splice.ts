@@ -1,12 +1,17 @@
 /**
- * Joining a client connection to its upstream connection: bytes flow both ways
- * through stream.pipe(), which pauses the reading side while the writing side's
- * buffer is full, so a slow reader on either end never makes the gateway buffer
- * more than a socket's high-water mark. Each direction ends on its own
- * (allowHalfOpen: a client's FIN reaches the upstream, whose answer still comes
- * back). A reset on either side tears down both; so do the idle timeout and cut().
+ * Joining a client connection to its upstream connection. Each direction is
+ * a Relay (relay.ts): reads land in a buffer the direction reuses and are
+ * written on at once; reading stops while a write has not reached the kernel
+ * whole, so a slow reader on either end never makes the gateway hold more
+ * than one buffer per direction. The client socket, accepted by net.Server
+ * (which cannot take `onread`), is adopted into a socket that can; when that
+ * is not possible its direction falls back to stream.pipe(), which pauses the
+ * same way. Each direction ends on its own (allowHalfOpen: a client's FIN
+ * reaches the upstream, whose answer still comes back). A reset on either side
+ * tears down both; so do the idle timeout and cut().
  */
 import type { Socket } from 'node:net';
+import { adopt, Relay } from './relay.js';
 
 /** SpliceEnd says how a stream ended: both sides closed cleanly, one reset, it sat idle, or the gateway cut it. */
 export type SpliceEnd = 'closed' | 'client-reset' | 'upstream-reset' | 'idle-timeout' | 'drained' | 'shutdown' | 'refused';
@@ -17,17 +22,23 @@ export interface Splice {
   readonly done: Promise<{ end: SpliceEnd; bytesIn: number; bytesOut: number }>;
   /** cut ends the stream now (drain timeout or shutdown). */
   cut(reason: 'drained' | 'shutdown'): void;
+  /** adopted tells whether the client's direction reads into a reused buffer (else it is piped). */
+  readonly adopted: boolean;
 }
 
 /**
- * splice pipes `client` ⇄ `upstream`. Both must have been created with
+ * splice joins `accepted` (a paused server socket) ⇄ `upstream` (paused,
+ * reading into `upstreamRelay`). Both must have been created with
  * allowHalfOpen. `first` holds client bytes already read (a ClientHello) and is
- * written to the upstream before the pipe takes over. `idleTimeoutMs` (0 = none)
+ * written to the upstream before anything else. `idleTimeoutMs` (0 = none)
  * counts inactivity on the client socket, which reads one direction and writes the other.
  * `guardFirst` (optional) judges the client's first chunk before it is sent
  * on: false cuts the stream (`refused`).
  */
-export function splice(client: Socket, upstream: Socket, first: Buffer | undefined, idleTimeoutMs: number, guardFirst?: (chunk: Buffer) => boolean): Splice {
+export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay, first: Buffer | undefined, idleTimeoutMs: number, guardFirst?: (chunk: Buffer) => boolean): Splice {
+  const clientRelay = new Relay();
+  const adopted = adopt(accepted, clientRelay);
+  const client = adopted?.socket ?? accepted;
   let end: SpliceEnd | undefined;
   const finish = (why: SpliceEnd) => {
     end ??= why;
@@ -41,16 +52,29 @@ export function splice(client: Socket, upstream: Socket, first: Buffer | undefin
     client.on('timeout', () => finish('idle-timeout'));
   }
   if (first !== undefined && first.length > 0) upstream.write(first);
-  upstream.pipe(client);
-  if (guardFirst === undefined) client.pipe(upstream);
-  else {
-    // The upstream may speak first (MySQL, SMTP): its direction runs at once; the client's waits for the guard's verdict on its first chunk.
+  // The upstream may speak first (MySQL, SMTP): its direction runs at once.
+  upstreamRelay.start(upstream, client);
+  let guard = guardFirst;
+  const leftover = adopted?.leftover;
+  if (leftover !== undefined && leftover.length > 0) {
+    if (guard !== undefined && !guard(leftover)) finish('refused');
+    else upstream.write(leftover);
+    guard = undefined;
+  }
+  if (end !== undefined) {
+    // refused on the leftover: nothing more is read
+  } else if (adopted !== undefined) clientRelay.start(client, upstream, guard, () => finish('refused'));
+  else if (guard === undefined) {
+    client.pipe(upstream);
+    client.resume();
+  } else {
+    // The client's direction waits for the guard's verdict on its first chunk.
     const onEnd = () => upstream.end();
     client.once('end', onEnd);
     client.once('data', (chunk: Buffer) => {
       client.pause();
       client.off('end', onEnd);
-      if (!guardFirst(chunk)) return finish('refused');
+      if (!guard(chunk)) return finish('refused');
       upstream.write(chunk);
       client.pipe(upstream);
     });
@@ -69,5 +93,5 @@ export function splice(client: Socket, upstream: Socket, first: Buffer | undefin
     bytesIn: client.bytesRead,
     bytesOut: client.bytesWritten,
   }));
-  return { done, cut: (reason) => finish(reason) };
+  return { done, cut: (reason) => finish(reason), adopted: adopted !== undefined };
 }

@@ -142,9 +142,27 @@ export class Streams {
     return Object.fromEntries([...this.listeners].map(([name, l]) => [name, l.port]));
   }
 
-  /** describe lists the running listeners for the admin API and explain. */
-  describe(): Array<{ name: string; protocol: string; host: string; port: number; open: number; routes: string[] }> {
-    return [...this.listeners].map(([name, l]) => ({ name, protocol: l.state.settings.protocol, host: l.state.settings.host, port: l.port, open: l.open, routes: l.state.routes.routes.map((r) => r.id) }));
+  /**
+   * describe lists the running listeners for the admin API (/config), the
+   * dashboard and explain: open connections (udp: sessions) now; `total`,
+   * `refused` and the bytes each way of the connections ended since start.
+   */
+  describe(): Array<{ name: string; protocol: string; host: string; port: number; open: number; total: number; refused: number; bytesIn: number; bytesOut: number; routes: string[] }> {
+    return [...this.listeners].map(([name, l]) => {
+      const t = this.ctx.totals.get(name);
+      return {
+        name,
+        protocol: l.state.settings.protocol,
+        host: l.state.settings.host,
+        port: l.port,
+        open: l.open,
+        total: t?.connections ?? 0,
+        refused: t?.refused ?? 0,
+        bytesIn: t?.bytesIn ?? 0,
+        bytesOut: t?.bytesOut ?? 0,
+        routes: l.state.routes.routes.map((r) => r.id),
+      };
+    });
   }
 
   /** close stops every listener; open connections get drainTimeout (at most `capMs`, the shutdownTimeout), then are cut. */

@@ -5,8 +5,8 @@
  * kept and sent on, never decrypted), pick the route, connect to a target
  * (one retry elsewhere), send the PROXY header the upstream wants, then
  * splice the two sockets until both sides are done. The client socket stays
- * paused until the upstream is connected, so its bytes wait in the kernel,
- * not in the gateway. Each connection ends in one access-log line.
+ * paused until the upstream is connected (and the upstream until the splice),
+ * so bytes wait in the kernel, not in the gateway. Each connection ends in one access-log line.
  */
 import { createServer, type Server, type Socket } from 'node:net';
 import { normalizeIp } from '../http/client-ip.js';
@@ -141,7 +141,7 @@ export class TcpStreamListener {
         this.ctx.refused(record, connected.failure, code, connected.reason);
         return;
       }
-      const { socket: upstream, target } = connected;
+      const { socket: upstream, relay, target } = connected;
       record.target = target.id;
       if (gone) {
         upstream.destroy();
@@ -154,7 +154,7 @@ export class TcpStreamListener {
       this.pending.delete(client);
       // A client outside proxyProtocol.accept.from cannot claim an address: a stream that opens with a PROXY header is cut (tls-passthrough refuses it as a non-TLS first record).
       const guard = this.ctx.proxyAccept !== undefined && record.peer === undefined && settings.protocol === 'tcp' ? (chunk: Buffer) => !startsWithProxyHeader(chunk) : undefined;
-      const s = splice(client, upstream, first, settings.idleTimeoutMs, guard);
+      const s = splice(client, upstream, relay, first, settings.idleTimeoutMs, guard);
       const conn: Conn = { upstream: route.upstream, splice: s, drainTimer: undefined };
       this.conns.add(conn);
       this.ctx.metrics.opened(settings.name, route.id);

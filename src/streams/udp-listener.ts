@@ -6,9 +6,22 @@
  * session with no datagram either way for sessionIdleTimeout ends (one
  * access-log line); datagrams over maxDatagramSize, either way, are dropped
  * and counted, as are those that find the session table full.
+ *
+ * PROXY protocol in (gateway.yaml `proxyProtocol.accept`): v2 only (v1 cannot
+ * express UDP), with a DGRAM (udp4/udp6) or LOCAL header at the start of a
+ * datagram from a listed peer, which is stripped. The first datagram of a
+ * session must carry one (it names the client: ip-hash, access log); later
+ * ones may (it must name the same client) or may not, so a sender that heads
+ * every datagram and one that heads only a flow's first both work. Replies go
+ * back to the peer (the balancer), which maps them to its client. A datagram
+ * breaking these rules is dropped and counted (`reason="proxy_header"`), as
+ * is one from an unlisted peer that starts with the v2 signature: nobody
+ * else can claim an address.
  */
 import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { once } from 'node:events';
+import { normalizeIp } from '../http/client-ip.js';
+import { claimedSource, parseV2, V2_SIGNATURE, type ProxyEndpoint } from '../proxy-protocol/index.js';
 import type { Target } from '../upstream/target.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { STREAM_ERRORS, type StreamContext, type StreamRecord } from './context.js';
@@ -87,8 +100,11 @@ export class UdpStreamListener {
     }
     const key = `${rinfo.address}\0${rinfo.port}`;
     let s = this.sessions.get(key);
+    const inbound = this.proxyHeader(msg, rinfo, s);
+    if (inbound === undefined) return;
+    msg = inbound.payload;
     if (s === undefined) {
-      s = this.startSession(key, rinfo);
+      s = this.startSession(key, rinfo, inbound.client);
       if (s === undefined) return;
     }
     s.timer.refresh();
@@ -97,10 +113,58 @@ export class UdpStreamListener {
     s.socket.send(msg, Number(port), hostname.replace(/^\[(.*)\]$/, '$1'));
   }
 
-  /** startSession starts a session: route, pick a target, open its upstream socket. */
-  private startSession(key: string, rinfo: RemoteInfo): Session | undefined {
+  /**
+   * proxyHeader applies `proxyProtocol.accept` to one datagram (see the file
+   * comment): the payload without its header and the client it names
+   * (undefined: the real peer), or undefined when the datagram is dropped.
+   */
+  private proxyHeader(msg: Buffer, rinfo: RemoteInfo, session: Session | undefined): { payload: Buffer; client: ProxyEndpoint | undefined } | undefined {
+    const accept = this.ctx.proxyAccept;
+    const peer = normalizeIp(rinfo.address);
+    const signed = msg.length >= V2_SIGNATURE.length && msg.compare(V2_SIGNATURE, 0, V2_SIGNATURE.length, 0, V2_SIGNATURE.length) === 0;
+    if (accept === undefined || !accept.required(peer)) {
+      if (accept !== undefined && signed) return this.dropHeader(rinfo, 'a PROXY protocol header from a peer not in proxyProtocol.accept.from');
+      return { payload: msg, client: undefined };
+    }
+    if (!signed) {
+      // A flow whose first datagram named its client goes on without a header.
+      if (session !== undefined && session.record.peer !== undefined) return { payload: msg, client: undefined };
+      return this.dropHeader(rinfo, 'no PROXY protocol v2 header on the first datagram of a session from a listed peer');
+    }
+    if (!accept.versions.includes('v2')) return this.dropHeader(rinfo, 'PROXY protocol v2 is not in proxyProtocol.accept.versions (v1 cannot carry UDP)');
+    let parsed;
+    try {
+      parsed = parseV2(msg);
+    } catch (err) {
+      return this.dropHeader(rinfo, (err as Error).message);
+    }
+    if (parsed === undefined) return this.dropHeader(rinfo, 'a PROXY protocol v2 header cut short by the datagram');
+    const { header, length } = parsed;
+    if (header.command === 'proxy' && header.transport !== 'udp4' && header.transport !== 'udp6') return this.dropHeader(rinfo, `a PROXY protocol v2 header for ${header.transport} on a udp listener (DGRAM expected)`);
+    const client = claimedSource(header);
+    if (session !== undefined && client !== undefined && (normalizeIp(client.address) !== session.record.client || client.port !== session.record.clientPort)) {
+      return this.dropHeader(rinfo, `a PROXY protocol header naming ${client.address}:${client.port} on the session of ${session.record.client}:${session.record.clientPort}`);
+    }
+    return { payload: msg.subarray(length), client };
+  }
+
+  private dropHeader(rinfo: RemoteInfo, reason: string): undefined {
+    const { name } = this.state.settings;
+    // Counted, and logged at debug only: a client can send these at will.
+    this.ctx.metrics.dropped(name, 'proxy_header');
+    this.ctx.log.debug({ listener: name, client: rinfo.address, code: STREAM_ERRORS.proxyHeader, reason }, 'udp datagram dropped');
+    return undefined;
+  }
+
+  /** startSession starts a session: route, pick a target, open its upstream socket. `claimed` is the client a PROXY header named. */
+  private startSession(key: string, rinfo: RemoteInfo, claimed?: ProxyEndpoint): Session | undefined {
     const { settings, routes } = this.state;
     const record: StreamRecord = { listener: settings.name, client: rinfo.address, clientPort: rinfo.port, started: performance.now() };
+    if (claimed !== undefined) {
+      record.peer = normalizeIp(rinfo.address);
+      record.client = normalizeIp(claimed.address);
+      record.clientPort = claimed.port;
+    } else if (this.ctx.proxyAccept?.required(normalizeIp(rinfo.address))) record.peer = normalizeIp(rinfo.address); // a LOCAL header: the peer stands for itself
     if (settings.maxConnections > 0 && this.sessions.size >= settings.maxConnections) {
       this.ctx.metrics.dropped(settings.name, 'limit');
       return undefined;
@@ -112,7 +176,7 @@ export class UdpStreamListener {
     }
     record.route = route.id;
     record.upstream = route.upstream.name;
-    const target = route.upstream.pick(rinfo.address);
+    const target = route.upstream.pick(record.client);
     if (target === undefined) {
       this.ctx.refused(record, 'unavailable', STREAM_ERRORS.unavailable, 'no eligible target');
       return undefined;

@@ -103,7 +103,8 @@ describe('stream reload', () => {
       expect(result.ok).toBe(true);
       expect(result.ok && result.restartRequired).toEqual([{ key: 'streams.s1.listen.port', running: 0, configured: 1 }]);
       const after = ok;
-      await waitFor(() => gw.gateway.streamPorts().s3 !== undefined, { message: 's3 started' });
+      // The new listener is bound before the reload answers (no waiting for it).
+      expect(gw.gateway.streamPorts().s3).toBeGreaterThan(0);
 
       // Carried over: untouched. Replaced pool: still served right after the reload, new connections take the new pool.
       expect(await say(onKeep, 'y')).toBe('a:y');
