@@ -134,7 +134,10 @@ describe('canary split', () => {
 
   it('raising the weight to 20 keeps every v2 cohort on v2 (and only adds cohorts)', async () => {
     write(20);
-    expect((await gw.gateway.reload()).ok).toBe(true);
+    const reloaded = await gw.gateway.reload();
+    expect(reloaded.ok).toBe(true);
+    // The reload says which route's split changed.
+    expect(reloaded.ok && reloaded.changes.routes.changed).toEqual(['orders']);
     const m = await cohorts(1);
     at20 = onV2(m);
     for (const s of at10) expect(m.get(s), s).toBe('v2');
