@@ -12,6 +12,8 @@
  *     #config-last-change-list li[data-kind=flag|move|file] (flags first, marked "!")
  *   #traffic-total[data-requests][data-errors], #traffic-unrouted[data-value]
  *   #routes tr[data-route=ID] td[data-field=match|source|chain|upstream|rps|eps|requests|errors|errors4xx|status401|status429|p50|p99|history]
+ *   #routes tr.split-leg[data-split-route=ID][data-leg=UPSTREAM][data-primary] td[data-field=split|upstream|rps|eps|requests|errors]
+ *     (one row per leg of a route's canary split, under the route's row; rates over the last 10 seconds)
  *   section[data-upstream=NAME] [data-field=rps|eps|requests|errors|errors4xx|p50|p99|history|eligible]
  *   tr[data-upstream=NAME][data-target=URL][data-state=healthy|unhealthy|ejected|draining]
  *     td[data-field=state|last-check|consecutive-failures|inflight|requests|failures]

@@ -195,7 +195,7 @@ ${WIDGETS}${MIRRORS}
     var body = $('routes').tBodies[0];
     var win = stats.window;
     if (routes.length === 0) { body.replaceChildren(el('tr', null, el('td', { colspan: 15, 'class': 'empty' }, 'no routes'))); return; }
-    body.replaceChildren.apply(body, routes.map(function (r) {
+    body.replaceChildren.apply(body, routes.flatMap(function (r) {
       var w = win && win.routes[r.id];
       var tr = el('tr', { 'data-route': r.id, 'data-upstream': r.upstream },
         cell('id', el('code', null, r.id)),
@@ -205,8 +205,33 @@ ${WIDGETS}${MIRRORS}
         cell('upstream', r.upstream));
       tr.append.apply(tr, trafficCells(stats.routes[r.id], rate(stats.routes, prevStats && prevStats.routes, r.id, dt), w));
       tr.append(el('td', null, win ? sparkline(w, win, stats.now) : null));
-      return tr;
+      return [tr].concat(splitRows(r));
     }));
+  }
+
+  // A split route's legs, one row each under the route: share of the cohorts, overrides, and live rates (the last 10 s, from /routes).
+  function splitRows(r) {
+    var s = r.split;
+    if (!s) return [];
+    return s.legs.map(function (leg) {
+      var parts = [];
+      if (leg.cohorts > 0) parts.push(leg.cohorts + '% of cohorts');
+      s.overrides.forEach(function (o) { if (o.upstream === leg.upstream) parts.push('override ' + describeMatch({ path: '', methods: o.when.methods, host: o.when.host, headers: o.when.headers, query: o.when.query, cookies: o.when.cookies }).trim()); });
+      if (leg.primary) parts.push('primary, fallback ' + s.fallback);
+      if (leg.fallbacks > 0) parts.push(leg.fallbacks + ' fell back');
+      if (leg.eligible === 0) parts.push('no healthy target');
+      var by = s.by ? s.by : 'cookie ' + s.cookie;
+      return el('tr', { 'class': 'split-leg', 'data-split-route': r.id, 'data-leg': leg.upstream, 'data-primary': leg.primary },
+        el('td', { 'class': 'muted' }, '\u21b3 split'),
+        el('td', { colspan: 3, 'data-field': 'split', 'title': 'cohort key: ' + by }, 'by ' + by + ' \u00b7 ' + parts.join(' \u00b7 ')),
+        cell('upstream', leg.upstream),
+        num('rps', leg.rps, fmtRate(leg.rps)),
+        num('eps', leg.eps, fmtRate(leg.eps)),
+        num('requests', leg.requests),
+        el('td', { colspan: 3 }),
+        num('errors', leg.errors5xx),
+        el('td', { colspan: 3, 'class': 'muted' }, 'rates: last 10 s'));
+    });
   }
 
   function lastCheck(t, now) {

@@ -28,7 +28,10 @@ export async function routes(configFile: string): Promise<number> {
     const rows = view.routes.map((r) => [
       r.id,
       (r.methods?.join(',') ?? '*') + ' ' + (r.host ?? '') + r.path,
-      r.upstream + (r.stripPrefix ? ' (strip)' : '') + (r.mirror ? ` (mirror ${r.mirror.percent}% → ${r.mirror.upstream})` : ''),
+      r.upstream +
+        (r.split ? ` (split: ${r.split.weights.map((w) => `${w.upstream} ${w.weight}%`).concat(r.split.overrides.length > 0 ? [`${r.split.overrides.length} override${r.split.overrides.length === 1 ? '' : 's'}`] : []).join(', ')})` : '') +
+        (r.stripPrefix ? ' (strip)' : '') +
+        (r.mirror ? ` (mirror ${r.mirror.percent}% → ${r.mirror.upstream})` : ''),
       r.chain.join(' → ') || '-',
       r.source,
     ]);

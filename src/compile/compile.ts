@@ -168,7 +168,6 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
   const trace = gw.tracing.enabled ? { sampled: gw.tracing.sampled } : undefined;
   const invalidHeaders = gw.limits?.invalidHeaders ?? 'drop';
   const runtime: Runtime = { version: ctx.version, loadedAt: new Date(), router, routes, upstreams, sources, trace, invalidHeaders, ...(auto ? { autoRoutes: auto } : {}) };
-  void docs;
   return { runtime, fresh, retired, retiredTargets, links, auto };
 }
 

@@ -48,7 +48,8 @@ const A_REQUEST_ID = str('switchyard.request_id');
 const A_SERVER = str('server.address');
 const A_STATUS = int('http.response.status_code');
 const A_TARGET = str('switchyard.target');
-/** A_SPLIT is the leg of a canary split that served the request (its upstream; switchyard.upstream stays the route's). */
+const A_UPSTREAM = str('switchyard.upstream');
+/** A_SPLIT is the leg of a canary split that served the request (its upstream). */
 const A_SPLIT = str('switchyard.split');
 const A_ATTEMPTS = int('switchyard.attempts');
 const A_ERROR_TYPE = str('error.type');
@@ -74,6 +75,8 @@ export function unixNanos(perfMs: number): string {
  */
 interface RouteParts {
   attrs: string;
+  /** upstream is the switchyard.upstream attribute of the route's own pool (a split's leg replaces it). */
+  upstream: string;
   /** names holds the span name by method (`GET users-api`). */
   names: Map<string, string>;
 }
@@ -84,7 +87,8 @@ function partsOf(route: CompiledRoute): RouteParts {
     const { prefix, exact } = route.match;
     const pattern = exact ? prefix : prefix === '/' ? '/*' : `${prefix}/*`;
     p = {
-      attrs: `${str('http.route')}${q(pattern)}${END}${str('switchyard.route')}${q(route.id)}${END}${str('switchyard.upstream')}${q(route.upstream.name)}${END}`,
+      attrs: `${str('http.route')}${q(pattern)}${END}${str('switchyard.route')}${q(route.id)}${END}`,
+      upstream: `${A_UPSTREAM}${q(route.upstream.name)}${END}`,
       names: new Map(),
     };
     routeParts.set(route, p);
@@ -107,7 +111,8 @@ export function encodeSpan(s: SpanRecord): string {
   if (route !== undefined) {
     const parts = partsOf(route);
     attrs += parts.attrs;
-    if (s.split !== '') attrs += A_SPLIT + q(s.split) + END;
+    // A split request names the pool that served it in both (as the access log's upstream and split do).
+    attrs += s.split === '' ? parts.upstream : A_UPSTREAM + q(s.split) + END + A_SPLIT + q(s.split) + END;
     if (s.target !== '') attrs += A_TARGET + q(s.target) + END;
     attrs += A_ATTEMPTS + s.attempts + END;
     name = parts.names.get(s.method) ?? '';

@@ -1,5 +1,5 @@
 /**
- * `switchyard explain` on a route with a canary split: the legs and their
+ * `switchyard explain` (and `routes`) on routes with a canary split: the legs and their
  * buckets, the overrides, and the leg this request takes (an override, or
  * the cohort key the request carries).
  */
@@ -51,4 +51,12 @@ describe('switchyard explain with a split', () => {
     expect(none.stdout).toContain('  this request: no header x-user: the primary (orders-v1)');
     expect(claim.stdout).toContain('  this request: the leg follows claim:sub, known once the chain runs');
   }, 180_000);
+
+  it('`switchyard routes` names the split legs next to the primary', async () => {
+    const dir = await writeTree({ 'gateway.yaml': 'listen: { port: 0 }\nadmin: { port: 0 }\n', 'routes/orders.yaml': ROUTES });
+    const out = await runCli(['routes', '--config', join(dir, 'gateway.yaml')], { timeoutMs: 60_000 });
+    expect(out.code, out.stderr).toBe(0);
+    expect(out.stdout).toMatch(/^orders +\* \/api\/orders\/\* +orders-v1 \(split: orders-v2 10%, 2 overrides\) /m);
+    expect(out.stdout).toMatch(/^web +\* \/web\/\* +orders-v1 \(split: orders-v2 50%\) /m);
+  }, 60_000);
 });

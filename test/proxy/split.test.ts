@@ -23,6 +23,9 @@ function routesYaml(weight: number, v1: TestUpstream, v2: TestUpstream, v3: Test
   return `upstreams:
   orders-v1: { targets: [ { url: "${v1.url}" } ] }
   orders-v2: { targets: [ { url: "${v2.url}" } ] }
+  orders-sticky:
+    targets: [ { url: "${v1.url}" }, { url: "${v2.url}" } ]
+    sticky: { cookie: sy-target }
   orders-v3:
     targets: [ { url: "${v3.url}" } ]
     healthCheck: { interval: 100ms, timeout: 200ms, unhealthyThreshold: 1, healthyThreshold: 1 }
@@ -42,6 +45,11 @@ routes:
     upstream: orders-v1
     split:
       to: [ { upstream: orders-v2, weight: 50 } ]
+  - id: sticky
+    match: { path: /sticky/* }
+    upstream: orders-v1
+    split:
+      to: [ { upstream: orders-sticky, weight: 100 } ]
   - id: canary-down
     match: { path: /down/* }
     upstream: orders-v1
@@ -126,7 +134,10 @@ describe('canary split', () => {
 
   it('raising the weight to 20 keeps every v2 cohort on v2 (and only adds cohorts)', async () => {
     write(20);
-    expect((await gw.gateway.reload()).ok).toBe(true);
+    const reloaded = await gw.gateway.reload();
+    expect(reloaded.ok).toBe(true);
+    // The reload says which route's split changed.
+    expect(reloaded.ok && reloaded.changes.routes.changed).toEqual(['orders']);
     const m = await cohorts(1);
     at20 = onV2(m);
     for (const s of at10) expect(m.get(s), s).toBe('v2');
@@ -173,6 +184,19 @@ describe('canary split', () => {
     // Cohorts of both legs, by cookie value.
     const ids = Array.from({ length: 40 }, (_, i) => `client-${i}`);
     for (const c of ids) expect((await get('/web/x', { cookie: `sy-cohort=${c}` })).json().upstream).toBe(bucketOf('web', c) < 50 ? 'v2' : 'v1');
+  });
+
+  it('sticky sessions work within the leg: the cohort cookie and the leg pool\'s sticky cookie are both set, then both honoured', async () => {
+    const first = await get('/sticky/a');
+    const cookies = ([] as string[]).concat(first.headers['set-cookie'] ?? []);
+    expect(cookies.map((c) => c.split('=')[0]).sort()).toEqual(['sy-cohort', 'sy-target']);
+    const jar = cookies.map((c) => c.split(';')[0]).join('; ');
+    const pinned = first.json().upstream;
+    for (let i = 0; i < 6; i++) {
+      const again = await get('/sticky/a', { cookie: jar });
+      expect(again.json().upstream).toBe(pinned);
+      expect(again.headers['set-cookie']).toBeUndefined();
+    }
   });
 
   it('writes the leg in the access log (`split`) and counts requests per route and leg', async () => {
