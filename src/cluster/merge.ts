@@ -117,3 +117,23 @@ export function mergeStreamListeners(lists: ReadonlyArray<ReadonlyArray<StreamLi
     return out;
   });
 }
+
+type Routes = { routes: Array<Record<string, unknown> & { id: string; mirror?: { counts: Record<string, number> } | null }> };
+
+/** mergeRoutes merges GET /routes answers: the first worker's table, with each route's mirror counters summed over the workers. */
+export function mergeRoutes(views: ReadonlyArray<WorkerView<Routes>>): Routes | { routes: [] } {
+  if (views.length === 0) return { routes: [] };
+  const first = views[0]!.view;
+  return {
+    ...first,
+    routes: first.routes.map((r) => {
+      if (!r.mirror) return r;
+      const counts: Record<string, number> = {};
+      for (const v of views) {
+        const other = v.view.routes.find((x) => x.id === r.id)?.mirror?.counts;
+        if (other) for (const [k, n] of Object.entries(other)) counts[k] = (counts[k] ?? 0) + n;
+      }
+      return { ...r, mirror: { ...r.mirror, counts } };
+    }),
+  };
+}

@@ -21,7 +21,7 @@ import { loadConfig, type LoadedConfig } from '../config/load.js';
 import { IdleMemory } from '../process/idle-memory.js';
 import { createLogger } from '../telemetry/logger.js';
 import { Caller, isLifecycle, type Op } from './ipc.js';
-import { mergeStats, mergeStreamListeners, mergeUpstreams, type WorkerView } from './merge.js';
+import { mergeRoutes, mergeStats, mergeStreamListeners, mergeUpstreams, type WorkerView } from './merge.js';
 import { checkSharedRegistry } from './shared-registry.js';
 import { WORKER_ENV } from './worker.js';
 
@@ -189,7 +189,7 @@ export class Primary {
         const views = await this.ask<Record<string, boolean>>('readiness');
         return { accepting: !this.stopping, workers: views.some((v) => Object.values(v.view).every(Boolean)) };
       },
-      routes: async () => (await this.ask('routes'))[0]?.view ?? { routes: [] },
+      routes: async () => mergeRoutes(await this.ask('routes')),
       config: async () => {
         const views = await this.ask<Record<string, unknown>>('config');
         // Versions count reloads per worker (a replacement starts at 1); the source hashes tell whether all serve the same files.

@@ -3,11 +3,12 @@
  * upstream exists (with a "did you mean"), it is not the route's own pool
  * (a copy to the primary doubles its load and feeds its passive health with
  * shadow failures), and it speaks HTTP (a tcp:// or udp:// pool serves stream
- * routes only). Documents are read defensively: a file with schema errors
+ * routes only); and a copy always has a deadline (timeout above 0). Documents are read defensively: a file with schema errors
  * still counts.
  */
 import { errorAt, type ConfigError, type DocSource } from './errors.js';
 import { didYouMean } from './suggest.js';
+import { parseDuration } from './duration.js';
 
 /** MirrorCheckedDoc is one parsed route file and where its text is. */
 export interface MirrorCheckedDoc extends DocSource {
@@ -29,6 +30,15 @@ function streamScheme(pool: Record<string, unknown>): string | undefined {
   return undefined;
 }
 
+/** zeroDuration tells a valid duration of 0 (a malformed one is the schema's to report). */
+function zeroDuration(value: number | string): boolean {
+  try {
+    return parseDuration(value) === 0;
+  } catch {
+    return false;
+  }
+}
+
 /** mirrorErrors checks every route's `mirror.upstream` against the upstreams of all route files. */
 export function mirrorErrors(files: readonly MirrorCheckedDoc[], checkReferences: boolean): ConfigError[] {
   const errors: ConfigError[] = [];
@@ -39,6 +49,10 @@ export function mirrorErrors(files: readonly MirrorCheckedDoc[], checkReferences
     if (!Array.isArray(routes)) continue;
     routes.forEach((raw, i) => {
       const r = obj(raw);
+      const timeout = obj(r.mirror).timeout;
+      if ((typeof timeout === 'number' || typeof timeout === 'string') && zeroDuration(timeout)) {
+        errors.push(errorAt(f, ['routes', i, 'mirror', 'timeout'], 'mirror.timeout must be above 0: a copy without a deadline could hold its slot of limits.mirrorConcurrency forever'));
+      }
       const shadow = obj(r.mirror).upstream;
       if (typeof shadow !== 'string') return;
       const at = ['routes', i, 'mirror', 'upstream'];

@@ -35,7 +35,7 @@ export const MirrorSchema = Strict(
         description: 'Methods copied (default GET, HEAD, OPTIONS: writes are opt-in, as a shadow may share a database with the primary).',
       }),
     ),
-    timeout: Duration({ default: '5s', description: 'Longest a copy may take, from dispatch to the end of its response (waiting for a connection included); then it is cut and counted as an error.' }),
+    timeout: Duration({ default: '5s', description: 'Longest a copy may take, from dispatch to the end of its response (waiting for a connection included), above 0; then it is cut and counted as a timeout.' }),
   },
   { description: 'Shadow traffic: send a copy of sampled requests to another upstream and discard its answer (never seen by the client).' },
 );

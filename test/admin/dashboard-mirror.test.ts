@@ -4,11 +4,14 @@
  * the live counters (sent, over the body limit, shadow 5xx), built from text
  * nodes under the page's CSP.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { request } from 'undici';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { dataValue, launchChromium, openPage, waitForValue, WAIT } from './helpers.js';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream } from '../../src/testing/index.js';
+
+// Chromium, a gateway and two upstreams on a machine other test runs share: allow for load.
+vi.setConfig({ testTimeout: 30_000, hookTimeout: 30_000 });
 
 describe('dashboard: shadow traffic', () => {
   let browser: Browser;
@@ -36,7 +39,7 @@ describe('dashboard: shadow traffic', () => {
     });
     ({ page, context, problems } = await openPage(browser, gw.adminUrl + '/'));
     await page.locator('#status[data-status="live"]').waitFor({ timeout: WAIT });
-  }, 30_000);
+  });
   afterAll(async () => {
     await context?.close();
     await browser?.close();

@@ -38,6 +38,11 @@ describe('mirror validation', () => {
       errors: ['routes/users.yaml:9:25: routes[0].mirror.upstream: upstream "db" has tcp:// targets: a mirror copies HTTP requests and needs http:// or https:// targets'],
     },
     {
+      name: 'a timeout of 0',
+      files: { 'routes/shadow.yaml': SHADOW, 'routes/users.yaml': route('{ upstream: users-shadow, timeout: 0s }') },
+      errors: ['routes/users.yaml:9:48: routes[0].mirror.timeout: mirror.timeout must be above 0: a copy without a deadline could hold its slot of limits.mirrorConcurrency forever'],
+    },
+    {
       name: 'percent over 100 and a size without a unit',
       files: { 'routes/shadow.yaml': SHADOW, 'routes/users.yaml': route('{ upstream: users-shadow, percent: 150, bodyLimit: 64k }') },
       errors: expect.arrayContaining([expect.stringMatching(/^routes\/users\.yaml:9:\d+: routes\[0\]\.mirror\.percent: /), expect.stringMatching(/^routes\/users\.yaml:9:\d+: routes\[0\]\.mirror\.bodyLimit/)]),

@@ -4,10 +4,13 @@
  * bodies and methods not listed are never copied; sampling follows `percent`;
  * the concurrency cap drops (and counts) what it cannot take, never queues;
  * a hung shadow is cut by the mirror's own timeout; and a shadow's Set-Cookie
- * and X-Session-Set never reach the client or the session store.
+ * and X-Session-Set never reach the client or the session store; and a
+ * WebSocket upgrade is never copied.
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { ServerResponse } from 'node:http';
+import http, { type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { WebSocket, WebSocketServer } from 'ws';
 import { request } from 'undici';
 import { startGateway, startUpstream, waitFor, type TestGateway, type TestUpstream, type UpstreamHandler } from '../../src/testing/index.js';
 import type { CompiledMirror } from '../../src/proxy/mirror-state.js';
@@ -273,5 +276,47 @@ describe('mirror and sessions', () => {
     expect(seen.headers['x-user-id']).toBe('alice');
     // The copy carried the session's identity, as the primary's request did.
     expect(hits(shadow).at(-1)!.headers['x-user-id']).toBe('alice');
+  });
+});
+
+describe('mirror and WebSockets', () => {
+  it('never copies a WebSocket upgrade (a GET on a mirrored route)', async () => {
+    const server = http.createServer((_req, res) => res.writeHead(200).end('plain'));
+    new WebSocketServer({ server }).on('connection', (sock) => sock.send('hi'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const shadow = await startUpstream('shadow');
+    let upgrades = 0;
+    shadow.server.on('upgrade', (_req, sock: Socket) => {
+      upgrades++;
+      sock.destroy();
+    });
+    const gw = await startGateway({
+      gateway: {},
+      routeFiles: {
+        'rt.yaml': {
+          upstreams: { rt: { targets: [{ url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }] }, shadow: { targets: [{ url: shadow.url }] } },
+          routes: [{ id: 'rt', match: { path: '/rt/*' }, upstream: 'rt', mirror: { upstream: 'shadow' } }],
+        },
+      },
+    });
+    try {
+      const ws = new WebSocket(gw.url.replace('http', 'ws') + '/rt/socket');
+      const first = await new Promise<string>((resolve, reject) => {
+        ws.once('message', (d) => resolve(String(d)));
+        ws.once('error', reject);
+      });
+      expect(first).toBe('hi');
+      ws.close();
+      // A plain GET on the same route is copied: once its copy arrived, an upgrade copy would have too.
+      await request(gw.url + '/rt/plain').then((r) => r.body.dump());
+      await waitFor(() => hits(shadow).length === 1, { message: 'the GET copy' });
+      expect(hits(shadow).map((r) => r.url)).toEqual(['/rt/plain']);
+      expect(upgrades).toBe(0);
+      expect(mirrorOf(gw, 'rt').stats.sent).toBe(1);
+    } finally {
+      await gw.close();
+      await shadow.close();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
   });
 });
