@@ -19,7 +19,7 @@ export interface FieldChange {
 
 /** ItemChange is one route, upstream or target added, removed or changed. */
 export interface ItemChange {
-  kind: 'route' | 'upstream' | 'target' | 'chain' | 'settings';
+  kind: 'route' | 'stream-route' | 'upstream' | 'target' | 'chain' | 'settings';
   /** name is the route id, upstream name, `upstream target-url`, `chain` or `gateway`. */
   name: string;
   change: 'added' | 'removed' | 'changed';
@@ -46,6 +46,7 @@ export interface ModelChanges {
 export function compareModels(before: ConfigModel, after: ConfigModel): ModelChanges {
   const items: ItemChange[] = [];
   items.push(...keyed('route', before.routes, after.routes, (r) => r.id, routeFields));
+  items.push(...keyed('stream-route', before.streamRoutes ?? [], after.streamRoutes ?? [], (r) => r.id, (r) => r.fields));
   items.push(...keyed('upstream', before.upstreams, after.upstreams, (u) => u.name, (u) => u.fields));
   // Targets by URL within upstreams that exist on both sides (a new pool's targets are part of it).
   const afterUps = new Map(after.upstreams.map((u) => [u.name, u]));

@@ -61,6 +61,13 @@ export interface UpstreamModel {
   fields: Record<string, unknown>;
 }
 
+/** StreamRouteModel is one layer-4 route (streamRoutes), compared field by field. */
+export interface StreamRouteModel {
+  id: string;
+  at: Where;
+  fields: Record<string, unknown>;
+}
+
 /** ConfigModel is one whole configuration. */
 export interface ConfigModel {
   format: typeof MODEL_FORMAT;
@@ -75,6 +82,8 @@ export interface ConfigModel {
   bodyLimit: number;
   routes: RouteModel[];
   upstreams: UpstreamModel[];
+  /** streamRoutes are the layer-4 routes (absent in models of older gateways). */
+  streamRoutes?: StreamRouteModel[];
 }
 
 /** DEFAULT_BODY_LIMIT is limits.bodyLimit's schema default. */
@@ -98,6 +107,7 @@ export function buildModel(loaded: LoadedConfig): ConfigModel {
   const { chain, ...settings } = loaded.gateway;
   const routes: RouteModel[] = [];
   const upstreams: UpstreamModel[] = [];
+  const streamRoutes: StreamRouteModel[] = [];
   for (const f of loaded.files) {
     const file = show(f.file);
     for (const [name, doc] of Object.entries(f.doc.upstreams ?? {})) {
@@ -109,6 +119,9 @@ export function buildModel(loaded: LoadedConfig): ConfigModel {
         fields: redact(rest) as Record<string, unknown>,
       });
     }
+    (f.doc.streamRoutes ?? []).forEach((r, i) => {
+      streamRoutes.push({ id: r.id, at: at(file, f.locate, ['streamRoutes', i]), fields: redact(r) as Record<string, unknown> });
+    });
     (f.doc.routes ?? []).forEach((r, i) => {
       routes.push({
         id: r.id,
@@ -132,6 +145,7 @@ export function buildModel(loaded: LoadedConfig): ConfigModel {
     bodyLimit: loaded.gateway.limits?.bodyLimit ?? DEFAULT_BODY_LIMIT,
     routes,
     upstreams,
+    streamRoutes,
   };
 }
 

@@ -26,7 +26,7 @@ function field(f: FieldChange): string {
 }
 
 const SIGN = { added: '+', removed: '-', changed: '~' } as const;
-const TITLES: Record<ItemChange['kind'], string> = { route: 'Routes', upstream: 'Upstreams', target: 'Targets', chain: 'Global chain', settings: 'Gateway settings' };
+const TITLES: Record<ItemChange['kind'], string> = { route: 'Routes', 'stream-route': 'Stream routes', upstream: 'Upstreams', target: 'Targets', chain: 'Global chain', settings: 'Gateway settings' };
 
 function where(i: ItemChange): string {
   if (i.change === 'added') return at(i.after);

@@ -221,6 +221,16 @@ describe('switchyard start --workers 2', () => {
     }
   });
 
+  it('answers GET /config/model and POST /reload?dryRun=1 from a worker, reloading none', async () => {
+    const before = await config();
+    const model = await json(admin, '/config/model');
+    expect(model).toMatchObject({ format: 'switchyard-config-model/1', gatewayFile: 'gateway.yaml', routes: [{ id: 'svc', at: { file: 'routes/svc.yaml', line: 4 } }] });
+    const dry = await json(admin, '/reload?dryRun=1', 'POST');
+    expect(dry).toMatchObject({ ok: true, dryRun: true, applied: false, diff: { changed: false, moves: [], flags: [] } });
+    const after = await config();
+    expect(after.workers.map((w: { version: number }) => w.version)).toEqual(before.workers.map((w: { version: number }) => w.version));
+  });
+
   it('replaces a killed worker, and new requests keep succeeding', async () => {
     const before = await config();
     const victim: number = before.workers[0].pid;

@@ -92,3 +92,19 @@ describe('switchyard diff: golden output', () => {
     expect(renderReport(report, 'a → b')).toBe('switchyard diff: a → b\nno change\n');
   });
 });
+
+describe('switchyard diff: stream routes', () => {
+  it('a layer-4 route changed: its fields, at its file:line', async () => {
+    const gateway = 'listen: { host: 127.0.0.1, port: 0 }\nadmin: { host: 127.0.0.1, port: 0 }\nstreams:\n  redis: { listen: { host: 127.0.0.1, port: 0 }, protocol: tcp }\n';
+    const file = (up: string) => `upstreams:
+  redis-a: { targets: [ { url: "tcp://10.0.2.1:6379" } ] }
+  redis-b: { targets: [ { url: "tcp://10.0.2.2:6379" } ] }
+streamRoutes:
+  - { id: redis, listener: redis, upstream: ${up} }
+`;
+    const report = diffModels(await loadModel(tree({ 'gateway.yaml': gateway, 'routes/redis.yaml': file('redis-a') })), await loadModel(tree({ 'gateway.yaml': gateway, 'routes/redis.yaml': file('redis-b') })));
+    expect(report.items).toEqual([
+      { kind: 'stream-route', name: 'redis', change: 'changed', before: { file: 'routes/redis.yaml', line: 5 }, after: { file: 'routes/redis.yaml', line: 5 }, file: 'routes/redis.yaml', fields: [{ path: 'upstream', before: 'redis-a', after: 'redis-b' }] },
+    ]);
+  });
+});
