@@ -29,7 +29,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI } from './lib/gateway.js';
 import { forceGc, inspectorArgs } from './lib/inspector-gc.js';
-import { cpuMsOf, cpuPlan, cpuProfArgs, freePort, launch, launchNode, mib, nextMessage, stop, treeRss, which } from './lib/procs.js';
+import { childPids, cpuMsOf, cpuPlan, cpuProfArgs, freePort, launch, launchNode, mib, nextMessage, stop, treeRss, which } from './lib/procs.js';
 import { mean, percentile } from './lib/stats.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 
@@ -188,6 +188,9 @@ async function startGatewayStreams(sink, cli = CLI, key = 'gateway') {
   return { name: key === 'gateway' ? 'gateway (1 process)' : `${key} (${cli})`, key, child, port, settle: () => forceGc(child.pid, inspectPort) };
 }
 
+/** treeCpuMs is the CPU time of a process and its direct children (nginx's worker runs under its master). */
+const treeCpuMs = (pid) => [pid, ...childPids(pid)].reduce((n, p) => n + cpuMsOf(p), 0);
+
 /** settledRss forces a full GC where the candidate can (Node), then reads its tree's RSS until two readings 250 ms apart differ by < 64 KiB (at most 5 s). */
 async function settledRss(c) {
   if (c.settle) await c.settle();
@@ -225,7 +228,7 @@ async function main() {
   };
 
   // upstream-direct: the sink without a proxy, the ceiling of this harness (not measured for RSS).
-  const candidates = cfg.only && !cfg.only.has('direct') ? [] : [{ name: 'upstream-direct (no proxy: the harness ceiling)', key: 'direct', port: sink, bulk: [], cps: [], ttfb: [], p99s: [], errors: 0 }];
+  const candidates = cfg.only && !cfg.only.has('direct') ? [] : [{ name: 'upstream-direct (no proxy: the harness ceiling)', key: 'direct', port: sink, bulk: [], cps: [], ttfb: [], p99s: [], cpuPerGB: [], cpuPerConn: [], errors: 0 }];
   for (const [key, start] of Object.entries(STARTERS)) {
     if (cfg.only && !cfg.only.has(key)) continue;
     const c = await start(sink);
@@ -234,7 +237,7 @@ async function main() {
       if (c.child) await stop(c.child);
       continue;
     }
-    candidates.push({ ...c, bulk: [], cps: [], ttfb: [], p99s: [], errors: 0 });
+    candidates.push({ ...c, bulk: [], cps: [], ttfb: [], p99s: [], cpuPerGB: [], cpuPerConn: [], errors: 0 });
   }
   if (!candidates.some((c) => c.key !== 'direct')) throw new Error('no proxy candidate could run');
 
@@ -258,18 +261,21 @@ async function main() {
       const line = [];
       if (cfg.phases.has('bulk')) {
         // CPU time of the candidate and of the harness (load generator + sink) over the phase: who is busy, who waits.
-        const cpu0 = [c.child ? cpuMsOf(c.child.pid) : 0, cpuMsOf(load.pid) + cpuMsOf(sinkChild.pid)];
+        const cpu0 = [c.child ? treeCpuMs(c.child.pid) : 0, cpuMsOf(load.pid) + cpuMsOf(sinkChild.pid)];
         const b = await ask({ type: 'bulk', port: c.port, bytes: cfg.bulkBytes });
-        const busy = [c.child ? (cpuMsOf(c.child.pid) - cpu0[0]) / b.ms : 0, (cpuMsOf(load.pid) + cpuMsOf(sinkChild.pid) - cpu0[1]) / b.ms];
+        const busy = [c.child ? (treeCpuMs(c.child.pid) - cpu0[0]) / b.ms : 0, (cpuMsOf(load.pid) + cpuMsOf(sinkChild.pid) - cpu0[1]) / b.ms];
         if (b.acked !== cfg.bulkBytes) c.errors++;
         c.bulk.push(cfg.bulkBytes / 1024 / 1024 / (b.ms / 1000));
-        line.push(`bulk ${fmtInt(c.bulk.at(-1))} MB/s (CPU busy: candidate ${Math.round(busy[0] * 100)} %, load+sink ${Math.round(busy[1] * 100)} %)`);
+        // CPU seconds per GB through: what a candidate costs, whatever share of the CPU the machine's other processes left it.
+        if (c.child) c.cpuPerGB.push((busy[0] * b.ms) / 1000 / (cfg.bulkBytes / 1024 ** 3));
+        line.push(`bulk ${fmtInt(c.bulk.at(-1))} MB/s (CPU busy: candidate ${Math.round(busy[0] * 100)} %${c.child ? ` = ${c.cpuPerGB.at(-1).toFixed(2)} CPU s/GB` : ''}, load+sink ${Math.round(busy[1] * 100)} %)`);
       }
       if (cfg.phases.has('short')) {
-        const cpuBefore = c.child ? cpuMsOf(c.child.pid) : 0;
+        const cpuBefore = c.child ? treeCpuMs(c.child.pid) : 0;
         const s = await ask({ type: 'short', port: c.port, seconds: cfg.duration, concurrency: cfg.concurrency });
-        const perConn = c.child && s.done > 0 ? ((cpuMsOf(c.child.pid) - cpuBefore) * 1000) / s.done : undefined;
+        const perConn = c.child && s.done > 0 ? ((treeCpuMs(c.child.pid) - cpuBefore) * 1000) / s.done : undefined;
         c.cps.push(s.done / cfg.duration);
+        if (perConn !== undefined) c.cpuPerConn.push(perConn);
         const sorted = [...s.ttfb].sort((a, b) => a - b);
         c.p99s.push(percentile(sorted, 99));
         c.ttfb.push(...s.ttfb);
@@ -305,6 +311,11 @@ async function main() {
     const ratios = (k) => gw[k].map((v, i) => v / ref[k][i]).filter((x) => Number.isFinite(x));
     const show = (k) => (ratios(k).length ? `${fmtRatio(median(ratios(k)))} (rounds ${ratios(k).map((x) => x.toFixed(2)).join(', ')})` : '–');
     console.log(`\n${gw.key} against the targets (issue 18), median of same-round ratios: bulk ≥ 0.8× HAProxy: ${show('bulk')}; conn/s ≥ 0.5×: ${show('cps')}; p99 ≤ 2×: ${show('p99s')}`);
+  }
+  for (const c of candidates.filter((x) => x.child)) {
+    const gb = median(c.cpuPerGB);
+    const conn = median(c.cpuPerConn);
+    if (gb !== undefined || conn !== undefined) console.log(`${c.key}: median CPU ${gb === undefined ? '–' : `${gb.toFixed(2)} s/GB (bulk)`}, ${conn === undefined ? '–' : `${Math.round(conn)} µs/connection (short)`}`);
   }
   if (cfg.phases.has('idle')) console.log('RSS per idle stream: (RSS with N streams open − RSS before) / N, each reading after a forced full GC (Node candidates, over the inspector) and a settle; measured on fresh processes, before the other phases.');
   console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);

@@ -1,10 +1,10 @@
 /**
  * One direction of a stream, read into a buffer the direction keeps and
  * reuses (net's `onread: { buffer, callback }`), instead of stream.pipe(),
- * which gets a fresh 64 KiB Buffer from every read. The CPU profile of a
- * bulk stream (bench/README.md, "L4 streams") put the piped gateway at
- * 1.6–3.8 s of CPU per GB (allocation, GC, 64 KiB syscalls); reading into a
- * reused buffer that grows to 1 MiB while reads fill it took 0.5 s.
+ * which gets a fresh 64 KiB Buffer from every read. Measured on a bulk
+ * stream (bench/README.md, journal "Issue 18"): the piped gateway spent
+ * about 5 CPU s per GB (allocation, the GC it drives, one syscall per 64 KiB),
+ * HAProxy 0.9; with reused buffers growing to 1 MiB the gateway spends 0.6–0.7.
  *
  * Backpressure: a chunk is written on at once. When the write did not reach
  * the kernel whole (the destination's buffer holds some of it), reading stops

@@ -34,7 +34,8 @@ const ALERT_UNRECOGNIZED_NAME = Buffer.from([0x15, 0x03, 0x01, 0x00, 0x02, 0x02,
 interface Front {
   readonly route: StreamRoute;
   readonly first: Buffer | undefined;
-  readonly destination: ProxyEndpoint;
+  /** destination is the address the client connected to (a PROXY header's when one named it; else the socket's, read only when asked: a getsockname per connection otherwise). */
+  readonly destination: () => ProxyEndpoint;
 }
 
 /** Conn is one open, spliced connection. */
@@ -149,7 +150,7 @@ export class TcpStreamListener {
         this.ctx.refused(record, 'client_gone', STREAM_ERRORS.clientClosed, 'client closed before the upstream answered');
         return;
       }
-      const header = this.ctx.proxyHeader(route, { address: record.client, port: record.clientPort }, destination);
+      const header = route.proxyProtocol === undefined ? undefined : this.ctx.proxyHeader(route, { address: record.client, port: record.clientPort }, destination());
       if (header !== undefined) upstream.write(header);
       this.pending.delete(client);
       // A client outside proxyProtocol.accept.from cannot claim an address: a stream that opens with a PROXY header is cut (tls-passthrough refuses it as a non-TLS first record).
@@ -176,7 +177,7 @@ export class TcpStreamListener {
    * route. A refusal is logged here and gives undefined.
    */
   private async front(client: Socket, record: StreamRecord, settings: ListenerSettings, routes: ListenerRoutes): Promise<Front | undefined> {
-    let destination: ProxyEndpoint = { address: client.localAddress ?? '', port: client.localPort ?? 0 };
+    let destination = (): ProxyEndpoint => ({ address: client.localAddress ?? '', port: client.localPort ?? 0 });
     const accept = this.ctx.proxyAccept;
     if (accept?.required(record.client)) {
       try {
@@ -186,7 +187,8 @@ export class TcpStreamListener {
           record.peer = record.client;
           record.client = normalizeIp(source.address);
           record.clientPort = source.port;
-          if (header.destination !== undefined) destination = header.destination;
+          const claimed = header.destination;
+          if (claimed !== undefined) destination = () => claimed;
         }
       } catch (err) {
         client.destroy();
