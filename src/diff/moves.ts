@@ -6,6 +6,7 @@
  * Automatic routes (discovery.autoRoutes) follow the registry at run time
  * and are not evaluated: a request no route file takes is shown as 404.
  */
+import { describeSplitChange } from './split-change.js';
 import { normalizePath } from '../routing/normalize-path.js';
 import { compileMatch, conditionsHold, type CompiledMatch, type RequestView } from '../routing/route-match.js';
 import { pathCovers } from '../routing/explain.js';
@@ -126,7 +127,7 @@ function explainMove(before: Evaluator, after: Evaluator, s: Sample, b: Outcome 
   const parts: string[] = [];
   if (b!.upstream !== a!.upstream) parts.push(`upstream ${b!.upstream} → ${a!.upstream}`);
   if (!same(b!.chain, a!.chain)) parts.push(`chain ${b!.chain.join(' → ') || '(none)'} became ${a!.chain.join(' → ') || '(none)'}`);
-  if (!same(b!.split, a!.split)) parts.push(b!.split === undefined ? 'split added' : a!.split === undefined ? 'split removed' : 'split changed');
+  if (!same(b!.split, a!.split)) parts.push(describeSplitChange(b!, a!));
   return `${parts.join('; ')} (${at(a!.at)})`;
 }
 

@@ -72,6 +72,17 @@ describe('switchyard diff: golden output', () => {
     expect(r.flags.map((f) => f.kind)).toEqual(['limit-raised', 'limit-raised']);
   });
 
+  it('19: canary raised 10 → 20 in a route file: the cohorts that move, and that none leaves the canary', async () => {
+    const r = await run('canary raised');
+    expect(r.items.map((i) => [i.kind, i.name, i.change])).toEqual([['route', 'orders', 'changed']]);
+    expect(r.moves.map((m) => m.why)).toEqual(['split changed: 10 % of cohorts (claim:sub) orders → orders-v2 (buckets 10-19); no cohort leaves orders-v2 (routes/orders.yaml:9)']);
+  });
+
+  it('19: canary added: the share, the key and the upstream it adds', async () => {
+    const r = await run('canary added');
+    expect(r.moves.map((m) => m.why)).toEqual(['split added: 10 % of cohorts (claim:sub) orders → orders-v2 (buckets 0-9); no cohort leaves orders-v2; overrides changed (now 1) (routes/orders.yaml:9)']);
+  });
+
   it('split changed (a route field this code does not name): a changed field with both values, and the request moves', async () => {
     const before = await loadModel(tree(SCENARIOS['route added']!.before));
     // `split` comes with the canary issue's schema; the diff reads any route field generically.

@@ -67,4 +67,20 @@ routes:
       'routes/users.yaml': USERS.replace('    upstream: users\n  - id: users-admin', '    upstream: users\n    bodyLimit: 52428800\n    timeouts: { response: 5m }\n  - id: users-admin'),
     },
   },
+  'canary raised': {
+    before: { ...base, 'routes/orders.yaml': canary(10) },
+    after: { ...base, 'routes/orders.yaml': canary(20) },
+  },
+  'canary added': {
+    before: base,
+    after: { ...base, 'routes/orders.yaml': canary(10) },
+  },
 };
+
+/** canary is ORDERS with an orders-v2 pool taking `weight` % of the cohorts by the `sub` claim, and an override for testers. */
+function canary(weight: number): string {
+  return ORDERS.replace('routes:', 'upstreams_v2_placeholder\nroutes:')
+    .replace('upstreams_v2_placeholder\n', '')
+    .replace('upstreams:\n', 'upstreams:\n  orders-v2:\n    targets: [ { url: "http://10.0.0.3:8080" } ]\n')
+    .concat(`    split:\n      by: claim:sub\n      to:\n        - { upstream: orders-v2, weight: ${weight} }\n        - { upstream: orders-v2, when: { headers: { x-canary: "1" } } }\n`);
+}
