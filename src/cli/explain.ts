@@ -62,7 +62,7 @@ export async function explain(configFile: string, args: string[], headerLines: s
       else w(`→ route ${r.id} (${r.file}:${r.line})`);
       w(`  chain:    ${r.pluginNames.join(' → ') || '(none)'}`);
       if (live?.kind === 'found') seed(r.upstream, live.instances);
-      w(`  upstream: ${r.upstream.name} (${r.upstream.balancer.name}, ${r.upstream.eligible.length}/${r.upstream.targets.length} eligible)`);
+      w(`  upstream: ${r.upstream.name} (${r.upstream.balancer.name}, ${r.upstream.eligible.length}/${r.upstream.targets.length} eligible)${r.split !== undefined ? '; the primary (the split below says which leg this request takes)' : ''}`);
       const state = r.upstream.discovery?.provider.state();
       const from = state ? `${state.kind} ${state.subject}` : '';
       if (live === undefined) {
