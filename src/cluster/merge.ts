@@ -118,22 +118,44 @@ export function mergeStreamListeners(lists: ReadonlyArray<ReadonlyArray<StreamLi
   });
 }
 
-type Routes = { routes: Array<Record<string, unknown> & { id: string; mirror?: { counts: Record<string, number> } | null }> };
+type Leg = Record<string, unknown> & { upstream: string };
+type Split = Record<string, unknown> & { legs: Leg[]; unkeyed?: number };
+type Routes = { routes: Array<Record<string, unknown> & { id: string; mirror?: { counts: Record<string, number> } | null; split?: Split | null }> };
 
-/** mergeRoutes merges GET /routes answers: the first worker's table, with each route's mirror counters summed over the workers. */
+/** LEG_SUMMED lists a split leg's numbers that add up across workers (each serves its share); the rest (cohorts, eligible) are the first worker's. */
+const LEG_SUMMED = ['requests', 'errors5xx', 'fallbacks', 'rps', 'eps'] as const;
+
+/**
+ * mergeRoutes merges GET /routes answers: the first worker's table, with each
+ * route's mirror counters and split legs' traffic summed over the workers.
+ */
 export function mergeRoutes(views: ReadonlyArray<WorkerView<Routes>>): Routes | { routes: [] } {
   if (views.length === 0) return { routes: [] };
   const first = views[0]!.view;
   return {
     ...first,
     routes: first.routes.map((r) => {
-      if (!r.mirror) return r;
-      const counts: Record<string, number> = {};
-      for (const v of views) {
-        const other = v.view.routes.find((x) => x.id === r.id)?.mirror?.counts;
-        if (other) for (const [k, n] of Object.entries(other)) counts[k] = (counts[k] ?? 0) + n;
+      const same = views.map((v) => v.view.routes.find((x) => x.id === r.id));
+      let out = r;
+      if (r.mirror) {
+        const counts: Record<string, number> = {};
+        for (const other of same) if (other?.mirror?.counts) for (const [k, n] of Object.entries(other.mirror.counts)) counts[k] = (counts[k] ?? 0) + n;
+        out = { ...out, mirror: { ...r.mirror, counts } };
       }
-      return { ...r, mirror: { ...r.mirror, counts } };
+      if (r.split) {
+        const legs = r.split.legs.map((leg) => {
+          const merged: Leg = { ...leg };
+          for (const k of LEG_SUMMED) {
+            if (typeof leg[k] !== 'number') continue;
+            const sum = same.reduce((n, o) => n + Number(o?.split?.legs.find((l) => l.upstream === leg.upstream)?.[k] ?? 0), 0);
+            merged[k] = k === 'rps' || k === 'eps' ? Math.round(sum * 10) / 10 : sum;
+          }
+          return merged;
+        });
+        const unkeyed = r.split.unkeyed === undefined ? {} : { unkeyed: same.reduce((n, o) => n + Number(o?.split?.unkeyed ?? 0), 0) };
+        out = { ...out, split: { ...r.split, legs, ...unkeyed } };
+      }
+      return out;
     }),
   };
 }

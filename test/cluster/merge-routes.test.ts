@@ -29,6 +29,36 @@ describe('mergeRoutes', () => {
     });
   });
 
+  it("19: sums a split's per-leg traffic over the workers; shares and eligible targets are the first worker's", () => {
+    const split = (a: number, b: number) => ({
+      version: 1,
+      routes: [
+        {
+          id: 'orders',
+          upstream: 'v1',
+          mirror: null,
+          split: {
+            by: 'claim:sub',
+            unkeyed: a,
+            legs: [
+              { upstream: 'v1', primary: true, cohorts: 90, eligible: 3, requests: a, errors5xx: 1, fallbacks: 0, rps: 1.5, eps: 0 },
+              { upstream: 'v2', primary: false, cohorts: 10, eligible: 2, requests: b, errors5xx: 0, fallbacks: 2, rps: 0.25, eps: 0 },
+            ],
+          },
+        },
+      ],
+    });
+    const merged = mergeRoutes([
+      { worker: 1, pid: 11, view: split(10, 2) },
+      { worker: 2, pid: 12, view: split(30, 4) },
+    ]) as { routes: Array<{ split: { unkeyed: number; legs: unknown[] } }> };
+    expect(merged.routes[0]!.split.unkeyed).toBe(40);
+    expect(merged.routes[0]!.split.legs).toEqual([
+      { upstream: 'v1', primary: true, cohorts: 90, eligible: 3, requests: 40, errors5xx: 2, fallbacks: 0, rps: 3, eps: 0 },
+      { upstream: 'v2', primary: false, cohorts: 10, eligible: 2, requests: 6, errors5xx: 0, fallbacks: 4, rps: 0.5, eps: 0 },
+    ]);
+  });
+
   it('answers an empty table when no worker answered', () => {
     expect(mergeRoutes([])).toEqual({ routes: [] });
   });
