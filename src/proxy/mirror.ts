@@ -26,8 +26,7 @@ import { randomUUID } from 'node:crypto';
 import type { Dispatcher } from 'undici';
 import type { Target } from '../upstream/target.js';
 import type { Exchange } from './exchange.js';
-import { upstreamHeaders } from './headers.js';
-import { upstreamHost } from './upstream-request.js';
+import { upstreamRequestHeaders } from './upstream-request.js';
 import { idempotent } from './retry.js';
 import { deadlines, type Timed } from './deadlines.js';
 import { MIRROR_BUCKETS, type CompiledMirror } from './mirror-state.js';
@@ -159,25 +158,8 @@ function send(ex: Exchange, m: CompiledMirror, body: Buffer | null): void {
     m.stats.unavailable++;
     return;
   }
-  const host = ex.headers.host;
-  const headers = upstreamHeaders(
-    ex.headers,
-    {
-      peer: ex.peer,
-      trustedPeer: ex.trustedPeer,
-      proto: ex.secure ? 'https' : 'http',
-      host,
-      // Its own id: the shadow's logs must not be mistaken for the primary's; the original goes in X-Original-Request-Id.
-      requestId: randomUUID(),
-      upstreamHost: upstreamHost(shadow.settings.hostHeader, host, target),
-      strip: ex.route.chain.ownedHeaders,
-      removed: ex.removed,
-      invalidHeaders: ex.runtime.invalidHeaders,
-      traceparent: ex.traceparent,
-      tracestate: ex.tracestate,
-    },
-    ex.extraHeaders,
-  );
+  // Its own id: the shadow's logs must not be mistaken for the primary's; the original goes in X-Original-Request-Id.
+  const headers = upstreamRequestHeaders(ex, target, shadow, randomUUID());
   headers.push('x-mirrored-from', ex.route.id, 'x-original-request-id', ex.id);
   const copy = new MirrorCopy(m, target);
   m.gate.inflight++;

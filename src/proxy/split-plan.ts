@@ -11,6 +11,8 @@
  */
 import type { CompiledMatch } from '../routing/route-match.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { claimValue } from '../plugins/claims.js';
+import { hash32 } from '../balancing/ip-hash.js';
 
 /** BUCKETS is the number of cohort buckets: weights are percentages. */
 export const BUCKETS = 100;
@@ -63,34 +65,14 @@ export interface CompiledSplit {
   readonly legs: readonly Upstream[];
 }
 
-/** cohortHash hashes a salted key: FNV-1a 32 over UTF-16 code units, then murmur3's fmix32. */
+/** cohortHash hashes a salted key (salt, NUL, key) with the ip-hash balancer's hash: FNV-1a 32, then murmur3's fmix32. */
 export function cohortHash(salt: string, key: string): number {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < salt.length; i++) h = Math.imul(h ^ salt.charCodeAt(i), 0x01000193);
-  h = Math.imul(h ^ 0, 0x01000193);
-  for (let i = 0; i < key.length; i++) h = Math.imul(h ^ key.charCodeAt(i), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return hash32(`${salt}\u0000${key}`);
 }
 
 /** bucketOf is the cohort bucket (0-99) of a key under a salt. */
 export function bucketOf(salt: string, key: string): number {
   return Math.floor((cohortHash(salt, key) * BUCKETS) / 0x100000000);
-}
-
-/** claimValue reads a claim from verified JWT claims, else from the session (strings and finite numbers), as rate-limit does. */
-function claimValue(locals: Record<string, unknown>, name: string): string | undefined {
-  for (const source of [locals.jwt, locals.session]) {
-    if (typeof source !== 'object' || source === null) continue;
-    const v = (source as Record<string, unknown>)[name];
-    if (typeof v === 'string' && v !== '') return v;
-    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  }
-  return undefined;
 }
 
 /** SESSION_HEADER is the upstream header the session plugin sets to the session id (its `X-Session-Id`). */

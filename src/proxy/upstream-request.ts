@@ -7,6 +7,7 @@
  * headers plugins set. The filtering rules themselves are in headers.ts.
  */
 import type { Target } from '../upstream/target.js';
+import type { Upstream } from '../upstream/upstream.js';
 import { chooseTarget } from '../upstream/sticky.js';
 import type { Exchange } from './exchange.js';
 import { upstreamHeaders } from './headers.js';
@@ -42,9 +43,11 @@ export function upstreamHost(hostHeader: string, clientHost: string | undefined,
 
 /**
  * upstreamRequestHeaders builds the header list of an attempt at `target`
- * as the flat [name, value, ...] array undici takes without copying.
+ * as the flat [name, value, ...] array undici takes without copying. A
+ * mirrored copy (mirror.ts) builds its own the same way, for its shadow
+ * pool and under its own request id.
  */
-export function upstreamRequestHeaders(ex: Exchange, target: Target): string[] {
+export function upstreamRequestHeaders(ex: Exchange, target: Target, pool: Upstream = ex.pool, requestId: string = ex.id): string[] {
   const host = ex.headers.host;
   return upstreamHeaders(
     ex.headers,
@@ -53,8 +56,8 @@ export function upstreamRequestHeaders(ex: Exchange, target: Target): string[] {
       trustedPeer: ex.trustedPeer,
       proto: ex.secure ? 'https' : 'http',
       host,
-      requestId: ex.id,
-      upstreamHost: upstreamHost(ex.pool.settings.hostHeader, host, target),
+      requestId,
+      upstreamHost: upstreamHost(pool.settings.hostHeader, host, target),
       strip: ex.route.chain.ownedHeaders,
       removed: ex.removed,
       invalidHeaders: ex.runtime.invalidHeaders,

@@ -18,6 +18,7 @@
  * jwt/session locals) and a sliding window, which it does not offer.
  */
 import { createHash } from 'node:crypto';
+import { claimValue } from '../../claims.js';
 import { definePlugin } from '../../define.js';
 import { parseDuration } from '../../duration.js';
 import type { Answer, PluginRequest } from '../../types.js';
@@ -31,17 +32,6 @@ const SAFE_KEY = /^[A-Za-z0-9._:-]{1,64}$/;
 /** keyPart turns a counted value into the last segment of a counter key. */
 export function keyPart(value: string): string {
   return SAFE_KEY.test(value) ? value : '#' + createHash('sha1').update(value).digest('hex');
-}
-
-/** claimValue reads a claim from verified JWT claims, else from the session (strings and finite numbers only). */
-function claimValue(locals: Record<string, unknown>, name: string): string | undefined {
-  for (const source of [locals.jwt, locals.session]) {
-    if (typeof source !== 'object' || source === null) continue;
-    const v = (source as Record<string, unknown>)[name];
-    if (typeof v === 'string' && v !== '') return v;
-    if (typeof v === 'number' && Number.isFinite(v)) return String(v);
-  }
-  return undefined;
 }
 
 const UNAVAILABLE: Answer = Object.freeze({ status: 503, code: 'SY_ERR_STORE_UNAVAILABLE', headers: { 'cache-control': 'no-store', 'retry-after': '5' } });
