@@ -1,6 +1,7 @@
 /**
- * Shared parts of the walkthrough tests (README "Service discovery" and
- * "Calling other services"): the commands as the README writes them, the
+ * Shared parts of the walkthrough tests (README "Service discovery",
+ * "Calling other services" and "Changing traffic safely"): the commands as
+ * the README writes them (`npm exec switchyard --` run from source), the
  * example gateway config started on free ports (PUBLIC_PORT, ADMIN_PORT and
  * REGISTRY_PORT set to 0, the ports read from its log), and the example
  * services as child processes, always killed by killAll.
