@@ -11,22 +11,33 @@ import http from 'node:http';
  */
 export const DEMO_POOLS: Record<string, number[]> = { api: [9001, 9002, 9003], static: [9011, 9012], 'api-v2': [9021, 9022], 'api-shadow': [9031] };
 
+/**
+ * demoServer is one demo upstream of `pool` (not yet listening): it answers
+ * with the pool and address that served, and says each mirrored copy it gets
+ * through `say` (a shadow's answers go nowhere, so its terminal is the only
+ * place its traffic shows). Exported for the README walkthrough tests, which
+ * run it on free ports.
+ */
+export function demoServer(pool: string, say: (line: string) => void = (line) => process.stdout.write(line)): http.Server {
+  return http.createServer((req, res) => {
+    if (req.url === '/healthz') {
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
+      return;
+    }
+    const target = `127.0.0.1:${req.socket.localPort}`;
+    const mirrored = req.headers['x-mirrored-from'];
+    if (typeof mirrored === 'string') say(`${pool} ${target} got a copy of ${req.method} ${req.url} (route ${mirrored})\n`);
+    const body = JSON.stringify({ pool, target, method: req.method, path: req.url, requestId: req.headers['x-request-id'], forwardedFor: req.headers['x-forwarded-for'] });
+    res.writeHead(200, { 'content-type': 'application/json' }).end(body + '\n');
+  });
+}
+
 /** demo starts the demo upstreams and runs until interrupted. */
 export async function demo(): Promise<number> {
   const servers: http.Server[] = [];
   for (const [pool, ports] of Object.entries(DEMO_POOLS)) {
     for (const port of ports) {
-      const server = http.createServer((req, res) => {
-        if (req.url === '/healthz') {
-          res.writeHead(200, { 'content-type': 'text/plain' }).end('ok');
-          return;
-        }
-        // A mirrored copy is said on the terminal: it is the only place a shadow's traffic shows (its answers go nowhere).
-        const mirrored = req.headers['x-mirrored-from'];
-        if (typeof mirrored === 'string') process.stdout.write(`${pool} 127.0.0.1:${port} got a copy of ${req.method} ${req.url} (route ${mirrored})\n`);
-        const body = JSON.stringify({ pool, target: `127.0.0.1:${port}`, method: req.method, path: req.url, requestId: req.headers['x-request-id'], forwardedFor: req.headers['x-forwarded-for'] });
-        res.writeHead(200, { 'content-type': 'application/json' }).end(body + '\n');
-      });
+      const server = demoServer(pool);
       try {
         await new Promise<void>((resolve, reject) => {
           server.once('error', reject);

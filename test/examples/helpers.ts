@@ -1,6 +1,7 @@
 /**
- * Shared parts of the walkthrough tests (README "Service discovery" and
- * "Calling other services"): the commands as the README writes them, the
+ * Shared parts of the walkthrough tests (README "Service discovery",
+ * "Calling other services" and "Changing traffic safely"): the commands as
+ * the README writes them (`npm exec switchyard --` run from source), the
  * example gateway config started on free ports (PUBLIC_PORT, ADMIN_PORT and
  * REGISTRY_PORT set to 0, the ports read from its log), and the example
  * services as child processes, always killed by killAll.
@@ -25,7 +26,12 @@ import { startCli } from '../helpers/cli.js';
 /** ROOT is the checkout. */
 export const ROOT = resolve(import.meta.dirname, '../..');
 
-/** readmeCommands lists the shell commands of one README section's code blocks, trailing "# ..." comments and comment lines dropped. */
+/**
+ * readmeCommands lists the shell commands of one README section's code
+ * blocks, trailing "# ..." comments and comment lines dropped. A heredoc
+ * (`<<'EOF'` ... `EOF`) stays one command with its lines as written (a
+ * route file's indentation and comments are its content).
+ */
 export function readmeCommands(section: string): string[] {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const start = readme.indexOf(`\n## ${section}\n`);
@@ -33,10 +39,23 @@ export function readmeCommands(section: string): string[] {
   const end = readme.indexOf('\n## ', start + 1);
   const body = readme.slice(start, end < 0 ? undefined : end);
   const blocks = [...body.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  return blocks
-    .flatMap((b) => b.split('\n'))
-    .map((l) => l.replace(/\s+#\s.*$/, '').trim())
-    .filter((l) => l !== '' && !l.startsWith('#'));
+  const commands: string[] = [];
+  for (const lines of blocks.map((b) => b.split('\n'))) {
+    for (let i = 0; i < lines.length; i++) {
+      const line = lines[i]!.replace(/\s+#\s.*$/, '').trim();
+      if (line === '' || line.startsWith('#')) continue;
+      const heredoc = /<<-?'?(\w+)'?$/.exec(line);
+      if (!heredoc) {
+        commands.push(line);
+        continue;
+      }
+      const stop = lines.indexOf(heredoc[1]!, i + 1);
+      if (stop < 0) throw new Error(`README "${section}": the heredoc of "${line}" has no ${heredoc[1]} line`);
+      commands.push([line, ...lines.slice(i + 1, stop + 1)].join('\n'));
+      i = stop;
+    }
+  }
+  return commands;
 }
 
 /** command finds the one README command of a section that starts with `prefix`. */
@@ -50,15 +69,22 @@ export function command(section: string, prefix: string): string {
 export interface Ports {
   port: number;
   adminPort: number;
-  registryPort: number;
+  registryPort?: number;
 }
 
-/** onPorts rewrites the README's default addresses (localhost:8080, 127.0.0.1:9901, :8761) to the ports of this run. */
+/** onPorts rewrites the README's default addresses (localhost:8080, 127.0.0.1:9901 or localhost:9901, :8761) to the ports of this run. */
 export function onPorts(cmd: string, p: Ports): string {
-  return cmd
+  const out = cmd
     .replaceAll('localhost:8080', `127.0.0.1:${p.port}`)
     .replaceAll('127.0.0.1:9901', `127.0.0.1:${p.adminPort}`)
-    .replaceAll('127.0.0.1:8761', `127.0.0.1:${p.registryPort}`);
+    .replaceAll('localhost:9901', `127.0.0.1:${p.adminPort}`);
+  return p.registryPort === undefined ? out : out.replaceAll('127.0.0.1:8761', `127.0.0.1:${p.registryPort}`);
+}
+
+/** fromSource turns the README's `npm exec switchyard -- ...` into the CLI run from source through tsx (dist/ may be stale), from any folder. */
+export function fromSource(cmd: string): string {
+  const tsx = pathToFileURL(join(ROOT, 'node_modules/tsx/dist/loader.mjs')).href;
+  return cmd.replaceAll('npm exec switchyard --', `${JSON.stringify(process.execPath)} --import ${tsx} ${JSON.stringify(join(ROOT, 'src/cli/index.ts'))}`);
 }
 
 /** Proc is a child process with its output collected. */
@@ -95,11 +121,11 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
   return { child, exited, output: () => out };
 }
 
-/** shell runs one README command line through bash and resolves with its output once it ended. */
-export async function shell(line: string): Promise<string> {
-  const p = run('bash', ['-c', line]);
+/** shell runs one README command line through bash (in `cwd`, the checkout unless given) and resolves with its output once it ended with exit code `code` (0 unless given). */
+export async function shell(line: string, { cwd, code: expected = 0 }: { cwd?: string; code?: number } = {}): Promise<string> {
+  const p = run('bash', ['-c', line], { cwd });
   const code = await p.exited;
-  if (code !== 0) throw new Error(`"${line}" exited with ${code}:\n${p.output()}`);
+  if (code !== expected) throw new Error(`"${line}" exited with ${code}, not ${expected}:\n${p.output()}`);
   return p.output();
 }
 
@@ -110,12 +136,18 @@ export interface ExampleGateway extends Ports {
   readonly registry: string;
 }
 
+/** startGateway runs `switchyard start --config <configFile>` from source (killed by killAll) and resolves once it listens. */
+export async function startGateway(configFile: string, env: NodeJS.ProcessEnv = {}): ReturnType<typeof startCli> {
+  const cli = await startCli(configFile, [], { env });
+  procs.push(cli.child);
+  return cli;
+}
+
 /** startExampleGateway runs the README's `switchyard start --config ...` from source, every port moved to a free one through the environment. */
 export async function startExampleGateway(): Promise<ExampleGateway> {
   const start = command('Service discovery', 'npm exec switchyard -- start');
   const config = /--config (\S+)/.exec(start)![1]!;
-  const cli = await startCli(join(ROOT, config), [], { env: { PUBLIC_PORT: '0', ADMIN_PORT: '0', REGISTRY_PORT: '0', REGISTRY_PASSWORD: '' } });
-  procs.push(cli.child);
+  const cli = await startGateway(join(ROOT, config), { PUBLIC_PORT: '0', ADMIN_PORT: '0', REGISTRY_PORT: '0', REGISTRY_PASSWORD: '' });
   const line = cli.output().split('\n').find((l) => l.includes('service registry listening'));
   if (!line) throw new Error(`no registry in the gateway's log:\n${cli.output()}`);
   const registryPort = (JSON.parse(line) as { port: number }).port;
