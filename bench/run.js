@@ -383,7 +383,7 @@ async function main() {
   if (candidates.length) console.log(table(['candidate', 'req/s', '±', 'p50 ms', 'p99 ms', 'p99.9 ms', 'err/non2xx', 'vs fastify', 'vs nginx', 'CPU µs/req', 'RSS MiB idle->after'], rows));
   if (candidates.length) console.log(`\nreq/s and latencies: mean over ${o.rounds} round(s); ± = standard deviation of req/s across rounds; latency of 2xx responses as seen by the load generator;\nCPU µs/req = user+system CPU of the proxy process(es) per request (10 ms tick resolution), the least noise-sensitive column.`);
   const disturbed = disturbance.foreignPct > 5 || disturbance.stealPct > 5;
-  const line = `other processes used ${disturbance.foreignPct.toFixed(1)}% of the machine's CPU during the rounds${disturbance.stealPct >= 0.5 ? `, the hypervisor stole ${disturbance.stealPct.toFixed(1)}%` : ''}`;
+  const line = `other processes used ${disturbance.foreignPct.toFixed(1)}% of the machine's CPU during the rounds${disturbance.stealPct >= 0.5 ? `, the hypervisor stole ${disturbance.stealPct.toFixed(1)}%` : ''} (interrupts, mostly the run's own loopback traffic: ${disturbance.irqPct.toFixed(1)}%, not counted)`;
   if (candidates.length) {
     console.log(disturbed ? `  WARNING: ${line}: req/s and latencies are disturbed; CPU µs/req holds up best; rerun on a quiet machine for numbers to quote.` : `  ${line} (a quiet run).`);
     notes.push(line);
