@@ -55,7 +55,7 @@ const USAGE = `Usage: npm run bench -- [options]
   --profile            run the Node candidates (gateway*, bare-fastify-proxy, undici-minimal) under
                        --cpu-prof; print each one's top self-time functions over the measured rounds
                        and, side by side, each one's CPU per request by area (node core, undici, ...)
-  --loader NAME        autocannon (default) or wrk (when installed)
+  --loader NAME        wrk when installed, else autocannon (default: auto); or name one
   --phases a,b         which parts run (default all): headline (the as-shipped candidates), logcost
                        (access log on vs off), workers (--workers 2 vs 1), sizes (100 B / 64 KiB / 1 MiB
                        vs nginx), shape (1/10/1,000 routes, 1/10/100 targets), idle (10,000 idle
@@ -88,7 +88,7 @@ function options() {
       workers: { type: 'string', default: '1' },
       'node-args': { type: 'string', default: '' },
       profile: { type: 'boolean', default: false },
-      loader: { type: 'string', default: 'autocannon' },
+      loader: { type: 'string', default: 'auto' },
       compare: { type: 'string' },
       phases: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -135,7 +135,7 @@ function options() {
   // The workers phase is the headline's gateway against gateway-workers-2 (or --workers N).
   if (o.phases.has('workers') && o.workers === 1) o.workers = 2;
   if (o.compare !== undefined && !existsSync(join(o.compare, 'dist/src/cli/index.js'))) throw new UsageError(`--compare ${o.compare}: no dist/src/cli/index.js there (run npm ci && npm run build in it first)`);
-  if (!['autocannon', 'wrk'].includes(o.loader)) throw new UsageError(`--loader must be autocannon or wrk (got "${o.loader}")`);
+  if (!['auto', 'autocannon', 'wrk'].includes(o.loader)) throw new UsageError(`--loader must be auto, autocannon or wrk (got "${o.loader}")`);
   return o;
 }
 
@@ -158,6 +158,9 @@ async function main() {
   const nginx = findNginx();
   const wrk = findWrk();
   if (o.loader === 'wrk' && !wrk) throw new UsageError('--loader wrk: wrk is not installed');
+  // wrk (C, one thread) drives the proxy with a fraction of the CPU autocannon needs on the CPU it shares with the
+  // upstreams; with autocannon the load generator, not the proxy, limited req/s (nginx at 37 % of its core).
+  if (o.loader === 'auto') o.loader = wrk ? 'wrk' : 'autocannon';
   const notes = [];
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const resultsDir = join(ROOT, 'bench/results');
@@ -197,7 +200,7 @@ async function main() {
     `Switchyard benchmark  ${new Date().toISOString()}`,
     `node ${process.version}, ${cpuModel}, ${plan.count} CPUs, ${Math.round(os.totalmem() / 1073741824)} GiB`,
     `CPU layout: ${plan.note}`,
-    `load: ${o.loader}${o.loader === 'autocannon' && wrk ? ' (wrk also installed: --loader wrk)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, ${o.roundWarmup}s unmeasured before each round, interleaved, order rotated each round`,
+    `load: ${o.loader}${o.loader === 'autocannon' && !wrk ? ' (wrk not installed: apt-get install wrk for a load generator that leaves the upstreams more CPU)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, ${o.roundWarmup}s unmeasured before each round, interleaved, order rotated each round`,
     `request: GET ${BENCH_PATH} with a 'authorization: Bearer <HS256 JWT>' header (every candidate); response body ${o.bodySize} bytes of JSON`,
     `candidates: ${wanted.join(', ')}`,
     ...(before.foreignPct > 10 ? [`WARNING: other processes use ${before.foreignPct.toFixed(0)}% of the machine's CPU before starting: they will compete with the benchmark`] : []),
