@@ -87,19 +87,86 @@ export class Relay {
   }
 }
 
+/** Adoption is how an accepted socket comes to read into a relay's buffer: in place (the socket itself) or by moving its handle into a new Socket. */
+export type Adoption = 'in-place' | 'handle';
+
+/** UserBufferSlots are the internal symbols under which net.Socket keeps its `onread` buffer, generator and callback. */
+interface UserBufferSlots {
+  readonly kBuffer: symbol;
+  readonly kBufferCb: symbol;
+  readonly kBufferGen: symbol;
+}
+
 /**
- * adopt re-creates an accepted (paused) server socket with a relay reading
- * into its buffer: net.Server cannot take `onread`, so the connection's
- * handle moves to a new Socket that does. Bytes the old socket had read and
- * not consumed (after a PROXY header or a ClientHello) are returned to be
- * sent first. Undefined when the socket has no handle to move (closed, or a
- * Node whose net.Socket keeps it elsewhere): the caller pipes instead.
+ * probeSlots finds where this Node's net.Socket keeps `onread` (kBuffer,
+ * kBufferCb, kBufferGen: a socket made with onread holds the generator and
+ * callback there, a plain one holds null), so an accepted socket can be given
+ * the same slots. Undefined when Node's internals differ: adoption then moves
+ * the handle instead.
  */
-export function adopt(old: Socket, relay: Relay): { socket: Socket; leftover: Buffer | undefined } | undefined {
-  const handle = (old as unknown as { _handle?: unknown })._handle;
+function probeSlots(): UserBufferSlots | undefined {
+  const gen = (): Buffer => Buffer.alloc(1);
+  const cb = (): boolean => true;
+  try {
+    const made = new Socket({ onread: { buffer: gen, callback: cb } } as ConstructorParameters<typeof Socket>[0]) as unknown as Record<symbol, unknown>;
+    const plain = new Socket() as unknown as Record<symbol, unknown>;
+    const syms = Object.getOwnPropertySymbols(made);
+    const find = (d: string) => syms.find((s) => s.description === d);
+    const kBuffer = find('kBuffer');
+    const kBufferCb = find('kBufferCb');
+    const kBufferGen = find('kBufferGen');
+    (made as unknown as Socket).destroy();
+    (plain as unknown as Socket).destroy();
+    if (kBuffer === undefined || kBufferCb === undefined || kBufferGen === undefined) return undefined;
+    if (made[kBuffer] !== true || made[kBufferCb] !== cb || made[kBufferGen] !== gen) return undefined;
+    if (plain[kBuffer] !== null || plain[kBufferCb] !== null || plain[kBufferGen] !== null) return undefined;
+    return { kBuffer, kBufferCb, kBufferGen };
+  } catch {
+    return undefined;
+  }
+}
+
+const SLOTS = probeSlots();
+
+/** ADOPTION is the way this Node supports, decided once at load: in place when probeSlots found net's slots, else the handle move. */
+export const ADOPTION: Adoption = SLOTS === undefined ? 'handle' : 'in-place';
+
+/** What adopt needs of a TCP handle (node's TCPWrap): user-buffer reads and read control. */
+interface TcpHandle {
+  reading: boolean;
+  readStop(): number;
+  useUserBuffer?(buf: Buffer): void;
+}
+
+/**
+ * adopt makes an accepted (paused) server socket read into a relay's buffer:
+ * net.Server cannot take `onread`. In place (the default where supported:
+ * no second Socket per connection, which measured ~5 % of the CPU of short
+ * connections) the socket is given what `new Socket({ onread })` would have
+ * set: net's buffer slots and the handle's user buffer. Else the handle moves
+ * to a new Socket made with `onread`, and the old one closes as a shell.
+ * Bytes the socket had read and not consumed (after a PROXY header or a
+ * ClientHello) are returned to be sent first. Undefined when the socket has
+ * no handle (closed) or already read its FIN: the caller pipes instead.
+ */
+export function adopt(old: Socket, relay: Relay, how: Adoption = ADOPTION): { socket: Socket; leftover: Buffer | undefined; how: Adoption } | undefined {
+  const handle = (old as unknown as { _handle?: TcpHandle | null })._handle;
   // A socket that already read its FIN (ended, 'end' not yet emitted) keeps the pipe path: its handle will not report the end again.
   const ended = (old as unknown as { _readableState?: { ended?: boolean } })._readableState?.ended !== false;
   if (handle === null || typeof handle !== 'object' || old.destroyed || ended) return undefined;
+  if (how === 'in-place' && SLOTS !== undefined && typeof handle.useUserBuffer === 'function') {
+    const leftover = old.readableLength > 0 ? (old.read() as Buffer | null) ?? undefined : undefined;
+    // read() may have restarted the handle's reads (below the high-water mark): stop them; relay.start resumes them with a destination.
+    handle.reading = false;
+    handle.readStop();
+    const slots = old as unknown as Record<symbol, unknown>;
+    const buf = relay.onread.buffer();
+    slots[SLOTS.kBufferGen] = relay.onread.buffer;
+    slots[SLOTS.kBufferCb] = relay.onread.callback;
+    slots[SLOTS.kBuffer] = buf;
+    handle.useUserBuffer(buf);
+    return { socket: old, leftover, how: 'in-place' };
+  }
   const leftover = old.readableLength > 0 ? (old.read() as Buffer | null) ?? undefined : undefined;
   // The new socket takes the handle (its reads, writes and close); the old one, left without it, closes as a shell (net.Server counts it off).
   const socket = new Socket({ handle, allowHalfOpen: true, onread: relay.onread, readable: true, writable: true, pauseOnCreate: true } as ConstructorParameters<typeof Socket>[0]);
@@ -107,5 +174,5 @@ export function adopt(old: Socket, relay: Relay): { socket: Socket; leftover: Bu
   old.removeAllListeners('error');
   old.on('error', () => undefined);
   old.destroy();
-  return { socket, leftover };
+  return { socket, leftover, how: 'handle' };
 }

@@ -4,14 +4,15 @@
  * written on at once; reading stops while a write has not reached the kernel
  * whole, so a slow reader on either end never makes the gateway hold more
  * than one buffer per direction. The client socket, accepted by net.Server
- * (which cannot take `onread`), is adopted into a socket that can; when that
+ * (which cannot take `onread`), is adopted (relay.ts: given the relay's buffer
+ * in place, or its handle moved into a socket made with `onread`); when that
  * is not possible its direction falls back to stream.pipe(), which pauses the
  * same way. Each direction ends on its own (allowHalfOpen: a client's FIN
  * reaches the upstream, whose answer still comes back). A reset on either side
  * tears down both; so do the idle timeout and cut().
  */
 import type { Socket } from 'node:net';
-import { adopt, Relay } from './relay.js';
+import { adopt, ADOPTION, Relay, type Adoption } from './relay.js';
 
 /** SpliceEnd says how a stream ended: both sides closed cleanly, one reset, it sat idle, or the gateway cut it. */
 export type SpliceEnd = 'closed' | 'client-reset' | 'upstream-reset' | 'idle-timeout' | 'drained' | 'shutdown' | 'refused';
@@ -24,6 +25,8 @@ export interface Splice {
   cut(reason: 'drained' | 'shutdown'): void;
   /** adopted tells whether the client's direction reads into a reused buffer (else it is piped). */
   readonly adopted: boolean;
+  /** adoption is how it was adopted (undefined: piped). */
+  readonly adoption: Adoption | undefined;
 }
 
 /**
@@ -33,11 +36,12 @@ export interface Splice {
  * written to the upstream before anything else. `idleTimeoutMs` (0 = none)
  * counts inactivity on the client socket, which reads one direction and writes the other.
  * `guardFirst` (optional) judges the client's first chunk before it is sent
- * on: false cuts the stream (`refused`).
+ * on: false cuts the stream (`refused`). `how` picks the adoption (tests
+ * run both; the default is what this Node supports).
  */
-export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay, first: Buffer | undefined, idleTimeoutMs: number, guardFirst?: (chunk: Buffer) => boolean): Splice {
+export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay, first: Buffer | undefined, idleTimeoutMs: number, guardFirst?: (chunk: Buffer) => boolean, how: Adoption = ADOPTION): Splice {
   const clientRelay = new Relay();
-  const adopted = adopt(accepted, clientRelay);
+  const adopted = adopt(accepted, clientRelay, how);
   const client = adopted?.socket ?? accepted;
   let end: SpliceEnd | undefined;
   const finish = (why: SpliceEnd) => {
@@ -93,5 +97,5 @@ export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay,
     bytesIn: client.bytesRead,
     bytesOut: client.bytesWritten,
   }));
-  return { done, cut: (reason) => finish(reason), adopted: adopted !== undefined };
+  return { done, cut: (reason) => finish(reason), adopted: adopted !== undefined, adoption: adopted?.how };
 }
