@@ -12,6 +12,7 @@
  * tears down both; so do the idle timeout and cut().
  */
 import type { Socket } from 'node:net';
+import type { IdleSweep } from './idle-sweep.js';
 import { adopt, ADOPTION, Relay, type Adoption } from './relay.js';
 
 /** SpliceEnd says how a stream ended: both sides closed cleanly, one reset, it sat idle, or the gateway cut it. */
@@ -29,17 +30,25 @@ export interface Splice {
   readonly adoption: Adoption | undefined;
 }
 
+/** SpliceOptions are splice's optional parts. */
+export interface SpliceOptions {
+  /** guardFirst judges the client's first chunk before it is sent on: false cuts the stream (`refused`). */
+  readonly guardFirst?: ((chunk: Buffer) => boolean) | undefined;
+  /** sweep counts the idle timeout (one timer per listener); without it the client socket's own setTimeout does. */
+  readonly sweep?: IdleSweep | undefined;
+  /** how picks the adoption (tests run both; the default is what this Node supports). */
+  readonly how?: Adoption | undefined;
+}
+
 /**
  * splice joins `accepted` (a paused server socket) ⇄ `upstream` (paused,
  * reading into `upstreamRelay`). Both must have been created with
  * allowHalfOpen. `first` holds client bytes already read (a ClientHello) and is
  * written to the upstream before anything else. `idleTimeoutMs` (0 = none)
  * counts inactivity on the client socket, which reads one direction and writes the other.
- * `guardFirst` (optional) judges the client's first chunk before it is sent
- * on: false cuts the stream (`refused`). `how` picks the adoption (tests
- * run both; the default is what this Node supports).
  */
-export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay, first: Buffer | undefined, idleTimeoutMs: number, guardFirst?: (chunk: Buffer) => boolean, how: Adoption = ADOPTION): Splice {
+export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay, first: Buffer | undefined, idleTimeoutMs: number, options: SpliceOptions = {}): Splice {
+  const { guardFirst, sweep, how = ADOPTION } = options;
   const clientRelay = new Relay();
   const adopted = adopt(accepted, clientRelay, how);
   const client = adopted?.socket ?? accepted;
@@ -51,7 +60,9 @@ export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay,
   };
   client.on('error', () => finish('client-reset'));
   upstream.on('error', () => finish('upstream-reset'));
-  if (idleTimeoutMs > 0) {
+  let unwatch: (() => void) | undefined;
+  if (idleTimeoutMs > 0 && sweep !== undefined) unwatch = sweep.watch(client, idleTimeoutMs, () => finish('idle-timeout'));
+  else if (idleTimeoutMs > 0) {
     client.setTimeout(idleTimeoutMs);
     client.on('timeout', () => finish('idle-timeout'));
   }
@@ -87,6 +98,7 @@ export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay,
   const closed = (s: Socket) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve())));
   // A side that closes with its other direction still open was aborted, not half-closed: tear down the other.
   client.once('close', () => {
+    unwatch?.(); // as socket.setTimeout's timer ends with its socket
     if (!upstream.writableFinished && !upstream.destroyed && !client.readableEnded) finish('client-reset');
   });
   upstream.once('close', () => {

@@ -42,7 +42,7 @@ async function gateway(how: Adoption, before?: (s: net.Socket) => void): Promise
     const up = net.connect({ port: upstreamPort, host: '127.0.0.1', allowHalfOpen: true, onread: relay.onread });
     up.once('connect', () => {
       up.pause();
-      const s = splice(client, up, relay, undefined, 0, undefined, how);
+      const s = splice(client, up, relay, undefined, 0, { how });
       adopted.push(s.adopted);
       adoption.push(s.adoption);
       splices.push(s);
