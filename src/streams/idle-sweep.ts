@@ -6,8 +6,8 @@
  * "Issue 18 … short connections"). The sweep notices activity as a change in
  * the socket's byte counts (bytesRead + bytesWritten: a read or a write, as
  * socket.setTimeout counts), so a stream is closed between its idle timeout
- * and that plus two sweep periods after its last byte; the period is a quarter
- * of the shortest timeout watched, at most 1 s.
+ * and that plus two sweep periods after its last byte (or its watch); the
+ * period is a quarter of the shortest timeout watched, at most 1 s.
  */
 import type { Socket } from 'node:net';
 
@@ -19,7 +19,7 @@ interface Watched {
   readonly socket: Socket;
   readonly timeoutMs: number;
   readonly onIdle: () => void;
-  /** seen is the byte count at the last sweep that saw it change; since is when (performance.now()). */
+  /** seen is the byte count at the last sweep that saw it change (-1: not swept yet); since is when (performance.now()). */
   seen: number;
   since: number;
 }
@@ -32,7 +32,8 @@ export class IdleSweep {
 
   /** watch starts counting `socket`'s inactivity; onIdle runs once (the stream is dropped from the sweep first). The result stops the watch. */
   watch(socket: Socket, timeoutMs: number, onIdle: () => void): () => void {
-    const w: Watched = { socket, timeoutMs, onIdle, seen: socket.bytesRead + socket.bytesWritten, since: performance.now() };
+    // Nothing read at watch time: the first sweep takes the counts and starts the clock (reading them here, per connection, cost more than the rest of the watch).
+    const w: Watched = { socket, timeoutMs, onIdle, seen: -1, since: 0 };
     this.watched.add(w);
     const period = Math.max(1, Math.min(MAX_PERIOD_MS, Math.floor(timeoutMs / 4)));
     if (this.timer === undefined || period < this.periodMs) this.start(period);

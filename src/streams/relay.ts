@@ -18,13 +18,35 @@
  */
 import { Socket } from 'node:net';
 
-/** MIN is well under Buffer.poolSize / 2, so a connection's first buffers are slices of Node's shared 8 KiB pool (several connections per pool): no ArrayBuffer, and few pages, of its own per connection. */
+/** MIN is a new relay's buffer: a slice of a shared slab (below), so a short or idle connection has no ArrayBuffer, and few pages, of its own. */
 const MIN = 1024;
 const MAX = 1024 * 1024;
 
+/**
+ * SLAB is the size of the ArrayBuffers that MIN buffers are cut from. Node's
+ * own pool (Buffer.allocUnsafe under 4 KiB) is 8 KiB: a new ArrayBuffer every
+ * four connections, its allocation and collection ~1.5 % of the CPU of short
+ * connections (bench/README.md, journal "Issue 18 … short connections"); a
+ * 64 KiB slab serves 32. A slab lives while any of its slices does.
+ */
+const SLAB = 64 * 1024;
+let slab = Buffer.allocUnsafeSlow(SLAB);
+let slabUsed = 0;
+
+/** small cuts a MIN buffer from the current slab (a new slab when it is used up). */
+function small(): Buffer {
+  if (slabUsed + MIN > SLAB) {
+    slab = Buffer.allocUnsafeSlow(SLAB);
+    slabUsed = 0;
+  }
+  const b = slab.subarray(slabUsed, slabUsed + MIN);
+  slabUsed += MIN;
+  return b;
+}
+
 /** Relay forwards what its source reads to a destination; its `onread` goes into the source's socket options. */
 export class Relay {
-  private buf = Buffer.allocUnsafe(MIN);
+  private buf = small();
   private src: Socket | undefined;
   private dst: Socket | undefined;
   private waiting = false;
@@ -82,7 +104,7 @@ export class Relay {
   private next(n: number, buf: Buffer): void {
     const size = buf.length;
     if (n === size && size < MAX) this.buf = Buffer.allocUnsafe(size * 4);
-    else if (n < size / 16 && size > MIN) this.buf = Buffer.allocUnsafe(MIN);
+    else if (n < size / 16 && size > MIN) this.buf = small();
     // Otherwise the same buffer, even when a write still points into it: reads resume only once that write has completed.
   }
 }
