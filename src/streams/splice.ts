@@ -4,14 +4,16 @@
  * written on at once; reading stops while a write has not reached the kernel
  * whole, so a slow reader on either end never makes the gateway hold more
  * than one buffer per direction. The client socket, accepted by net.Server
- * (which cannot take `onread`), is adopted into a socket that can; when that
+ * (which cannot take `onread`), is adopted (relay.ts: given the relay's buffer
+ * in place, or its handle moved into a socket made with `onread`); when that
  * is not possible its direction falls back to stream.pipe(), which pauses the
  * same way. Each direction ends on its own (allowHalfOpen: a client's FIN
  * reaches the upstream, whose answer still comes back). A reset on either side
  * tears down both; so do the idle timeout and cut().
  */
 import type { Socket } from 'node:net';
-import { adopt, Relay } from './relay.js';
+import type { IdleSweep } from './idle-sweep.js';
+import { adopt, ADOPTION, Relay, type Adoption } from './relay.js';
 
 /** SpliceEnd says how a stream ended: both sides closed cleanly, one reset, it sat idle, or the gateway cut it. */
 export type SpliceEnd = 'closed' | 'client-reset' | 'upstream-reset' | 'idle-timeout' | 'drained' | 'shutdown' | 'refused';
@@ -24,6 +26,18 @@ export interface Splice {
   cut(reason: 'drained' | 'shutdown'): void;
   /** adopted tells whether the client's direction reads into a reused buffer (else it is piped). */
   readonly adopted: boolean;
+  /** adoption is how it was adopted (undefined: piped). */
+  readonly adoption: Adoption | undefined;
+}
+
+/** SpliceOptions are splice's optional parts. */
+export interface SpliceOptions {
+  /** guardFirst judges the client's first chunk before it is sent on: false cuts the stream (`refused`). */
+  readonly guardFirst?: ((chunk: Buffer) => boolean) | undefined;
+  /** sweep counts the idle timeout (one timer per listener); without it the client socket's own setTimeout does. */
+  readonly sweep?: IdleSweep | undefined;
+  /** how picks the adoption (tests run both; the default is what this Node supports). */
+  readonly how?: Adoption | undefined;
 }
 
 /**
@@ -32,12 +46,11 @@ export interface Splice {
  * allowHalfOpen. `first` holds client bytes already read (a ClientHello) and is
  * written to the upstream before anything else. `idleTimeoutMs` (0 = none)
  * counts inactivity on the client socket, which reads one direction and writes the other.
- * `guardFirst` (optional) judges the client's first chunk before it is sent
- * on: false cuts the stream (`refused`).
  */
-export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay, first: Buffer | undefined, idleTimeoutMs: number, guardFirst?: (chunk: Buffer) => boolean): Splice {
+export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay, first: Buffer | undefined, idleTimeoutMs: number, options: SpliceOptions = {}): Splice {
+  const { guardFirst, sweep, how = ADOPTION } = options;
   const clientRelay = new Relay();
-  const adopted = adopt(accepted, clientRelay);
+  const adopted = adopt(accepted, clientRelay, how);
   const client = adopted?.socket ?? accepted;
   let end: SpliceEnd | undefined;
   const finish = (why: SpliceEnd) => {
@@ -47,7 +60,9 @@ export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay,
   };
   client.on('error', () => finish('client-reset'));
   upstream.on('error', () => finish('upstream-reset'));
-  if (idleTimeoutMs > 0) {
+  let unwatch: (() => void) | undefined;
+  if (idleTimeoutMs > 0 && sweep !== undefined) unwatch = sweep.watch(client, idleTimeoutMs, () => finish('idle-timeout'));
+  else if (idleTimeoutMs > 0) {
     client.setTimeout(idleTimeoutMs);
     client.on('timeout', () => finish('idle-timeout'));
   }
@@ -83,6 +98,7 @@ export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay,
   const closed = (s: Socket) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve())));
   // A side that closes with its other direction still open was aborted, not half-closed: tear down the other.
   client.once('close', () => {
+    unwatch?.(); // as socket.setTimeout's timer ends with its socket
     if (!upstream.writableFinished && !upstream.destroyed && !client.readableEnded) finish('client-reset');
   });
   upstream.once('close', () => {
@@ -93,5 +109,5 @@ export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay,
     bytesIn: client.bytesRead,
     bytesOut: client.bytesWritten,
   }));
-  return { done, cut: (reason) => finish(reason), adopted: adopted !== undefined };
+  return { done, cut: (reason) => finish(reason), adopted: adopted !== undefined, adoption: adopted?.how };
 }

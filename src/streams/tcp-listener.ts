@@ -18,6 +18,7 @@ import { parseClientHello } from './client-hello.js';
 import { connectStream } from './connect.js';
 import type { ListenerRoutes, StreamRoute } from './route-table.js';
 import type { ListenerSettings } from './settings.js';
+import { IdleSweep } from './idle-sweep.js';
 import { splice, type Splice } from './splice.js';
 import { STREAM_ERRORS, type StreamContext, type StreamRecord } from './context.js';
 
@@ -51,6 +52,8 @@ export class TcpStreamListener {
   /** conns are the spliced connections; pending are sockets still being admitted (hello, connect). */
   private readonly conns = new Set<Conn>();
   private readonly pending = new Set<Socket>();
+  /** idle counts the idle timeout of every spliced connection from one timer. */
+  private readonly idle = new IdleSweep();
   private closing = false;
 
   constructor(
@@ -155,7 +158,7 @@ export class TcpStreamListener {
       this.pending.delete(client);
       // A client outside proxyProtocol.accept.from cannot claim an address: a stream that opens with a PROXY header is cut (tls-passthrough refuses it as a non-TLS first record).
       const guard = this.ctx.proxyAccept !== undefined && record.peer === undefined && settings.protocol === 'tcp' ? (chunk: Buffer) => !startsWithProxyHeader(chunk) : undefined;
-      const s = splice(client, upstream, relay, first, settings.idleTimeoutMs, guard);
+      const s = splice(client, upstream, relay, first, settings.idleTimeoutMs, { guardFirst: guard, sweep: this.idle });
       const conn: Conn = { upstream: route.upstream, splice: s, drainTimer: undefined };
       this.conns.add(conn);
       this.ctx.metrics.opened(settings.name, route.id);
