@@ -11,6 +11,13 @@
  * The callgrind files stay in OUT for `callgrind_annotate` (diff two runs'
  * function lists to see where the instructions went).
  *
+ * SHORT must be past V8's warm-up: on 2026-12-06, from 500 to 5,000
+ * requests the optimizing compiler (GraphReducer & co.) was still the
+ * largest item (620,000 instructions a request in all). And the count is
+ * load-independent only while time-driven work (timers, the flush interval,
+ * background GC) stays small next to the requests: under valgrind on a busy
+ * machine one 5,000-request run took 16 minutes.
+ *
  *   npm run build && node bench/callgrind.js [--log on|off] [--short 5000] [--long 25000] [--out DIR] [--targets N]
  */
 import { mkdirSync, readFileSync } from 'node:fs';
