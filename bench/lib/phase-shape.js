@@ -6,8 +6,13 @@
  * within 5 % of the reference. The 100 targets are 34 ports on each of the 3
  * upstream processes; with 1 target, one upstream process takes all the load
  * (it shares a CPU with the load generator), which can cap that row.
+ * When nginx is installed, nginx over the same 3 and 100 targets runs in the
+ * same rounds: what spreading 50 client connections over 100 upstream pools
+ * costs any proxy (fewer requests per upstream connection, more sockets per
+ * poll), as against what is the gateway's own.
  */
-import { startGateway } from './gateway.js';
+import { BENCH_PATH, startGateway } from './gateway.js';
+import { startNginx } from './nginx.js';
 import { miniRun, ratioCell, startUpstreams } from './phases.js';
 import { table } from './table.js';
 
@@ -31,22 +36,40 @@ export async function shapePhase(ctx) {
       ctx.track(g.child);
       cands.push({ name, ...g });
     }
-    console.log(`shape: ${cands.length} gateways`);
-    const done = await miniRun(ctx, cands);
+    const refs = [];
+    if (ctx.nginx) {
+      for (const n of [3, 100]) {
+        const ng = await startNginx({ nginx: ctx.nginx, targets: spread(n), cpus: ctx.plan.proxy, probePath: BENCH_PATH, headers: ctx.headers });
+        ctx.track(ng.child);
+        refs.push({ name: `nginx, ${n} targets`, ...ng });
+      }
+    }
+    console.log(`shape: ${cands.length} gateways${refs.length ? `, nginx over 3 and 100 targets` : ''}`);
+    const all = await miniRun(ctx, [...cands, ...refs]);
+    const done = all.slice(0, cands.length);
     const ref = done[0];
     const json = {};
+    const nginxLine = [];
+    if (refs.length) {
+      const [n3, n100] = all.slice(cands.length);
+      const r = ratioCell(n100, n3);
+      json.nginx = { targets3: n3.summary, targets100: n100.summary, ratio: r.value, ratioOfMeans: r.ofMeans };
+      const cpu = (c) => (Number.isFinite(c.summary.cpuUsPerRequest) ? `${c.summary.cpuUsPerRequest.toFixed(0)}` : '-');
+      nginxLine.push(`  reference: nginx over 100 targets ${r.text} its 3-target req/s (CPU ${cpu(n3)} -> ${cpu(n100)} µs/req): the cost of spreading the same connections over 100 upstream pools, in any proxy`);
+    }
     const rows = done.map((c) => {
       const r = c === ref ? { text: '1.00x', value: 1, ofMeans: 1 } : ratioCell(c, ref);
       json[c.name] = { summary: c.summary, ratio: r.value, ratioOfMeans: r.ofMeans };
       return [c.name, Math.round(c.summary.rps).toLocaleString('en-US'), r.text, Number.isFinite(c.summary.cpuUsPerRequest) ? c.summary.cpuUsPerRequest.toFixed(0) : '-', c.summary.p99.toFixed(2)];
     });
-    const worst = Math.max(...Object.values(json).map((j) => Math.abs(1 - j.ratio)));
+    const worst = Math.max(...done.map((c) => Math.abs(1 - json[c.name].ratio)));
     json.worstDeviation = worst;
     return {
       lines: [
         'configuration shape: the gateway as shipped, ratio to 10 routes over 3 targets (median of per-round ratios)',
         table(['shape', 'req/s', 'vs reference', 'CPU µs/req', 'p99 ms'], rows),
         `  largest deviation ${(100 * worst).toFixed(1)} % (target: within 5 %: ${worst <= 0.05 ? 'met' : 'NOT met'}; on a busy machine compare CPU µs/req too)`,
+        ...nginxLine,
       ],
       json,
     };
