@@ -8,53 +8,18 @@
  * the inline style and script below (by hash) and nothing else, so even a
  * rendering bug cannot run injected markup.
  */
-import { createHash } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
-import { BODY } from './dashboard-markup.js';
-import { SCRIPT } from './dashboard-script.js';
-import { STYLE } from './dashboard-style.js';
 
-const sha256 = (text: string) => `'sha256-${createHash('sha256').update(text, 'utf8').digest('base64')}'`;
-
-/** PAGE is the whole document, built once at load. */
-export const PAGE = `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
-<link rel="icon" href="data:,">
-<title>Switchyard admin</title>
-<style>${STYLE}</style>
-</head>
-<body>
-${BODY}
-<script>${SCRIPT}</script>
-</body>
-</html>
-`;
-
-/** CSP lets the page talk to its own origin and run only its own inline script and style. */
-const CSP = [
-  "default-src 'none'",
-  `script-src ${sha256(SCRIPT)}`,
-  `style-src ${sha256(STYLE)}`,
-  "connect-src 'self'",
-  "img-src data:",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
-
-/** registerDashboard serves GET / on the admin app. */
+/** registerDashboard serves GET / on the admin app; the page is imported at the first request (dashboard-page.ts). */
 export function registerDashboard(app: FastifyInstance): void {
-  app.get('/', async (_req, reply) =>
-    reply
+  app.get('/', async (_req, reply) => {
+    const { CSP, PAGE } = await import('./dashboard-page.js');
+    return reply
       .type('text/html; charset=utf-8')
       .header('content-security-policy', CSP)
       .header('x-content-type-options', 'nosniff')
       .header('referrer-policy', 'no-referrer')
       .header('cache-control', 'no-store')
-      .send(PAGE),
-  );
+      .send(PAGE);
+  });
 }

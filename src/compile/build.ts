@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import { createBalancer } from '../balancing/index.js';
 import { parseDuration } from '../config/duration.js';
 import type { RouteDoc, UpstreamDoc } from '../config/schema.js';
-import { createProvider, type DnsOptions, type RegistrySource } from '../discovery/index.js';
+import type { createProvider, DnsOptions, RegistrySource } from '../discovery/index.js';
 import type { ChainLink } from '../plugins/chain.js';
 import { compileChain } from '../plugins/chain.js';
 import type { compileWebSocketOrigins } from '../proxy/ws-origin.js';
@@ -66,10 +66,22 @@ function settingsOf(doc: UpstreamDoc): UpstreamSettings {
   };
 }
 
-/** DnsDiscovery is the resolver DNS-discovered pools ask (discovery.dns), and its digest for pool keys. */
+/**
+ * DnsDiscovery is the resolver DNS-discovered pools ask (discovery.dns), and
+ * its digest for pool keys. `providers` is src/discovery's provider factory
+ * with the resolver's options: compileRuntime imports src/discovery only for
+ * a configuration with a `discover:` pool or automatic routes, so a gateway
+ * with fixed targets never loads it (undefined then).
+ */
 export interface DnsDiscovery {
-  options: DnsOptions;
   key: string;
+  providers: { create: typeof createProvider; dns: DnsOptions } | undefined;
+}
+
+/** providersOf is the provider factory a `discover:` pool needs; compileRuntime loads it whenever a configuration has one. */
+function providersOf(dns: DnsDiscovery): NonNullable<DnsDiscovery['providers']> {
+  if (dns.providers === undefined) throw new Error('a discover: pool was built without src/discovery loaded (compileRuntime decides that from the configuration)');
+  return dns.providers;
 }
 
 /** configuredTargets builds a `targets:` list, reusing the previous pool's unchanged targets. */
@@ -145,7 +157,7 @@ export function buildUpstream(
   const targets = doc.targets ? configuredTargets(doc.targets, prev, poolKey, opts, ctx, carried) : seededTargets(doc, prev, poolKey, opts, carried);
   const log = ctx.log.child({ upstream: name });
   // A `discover:` pool starts empty: its provider fills it once started (at commit, see wireHealth).
-  const provider = doc.discover ? createProvider(doc.discover, { logger: log, ...(ctx.registry ? { registry: ctx.registry } : {}), dns: dns.options }) : undefined;
+  const provider = doc.discover ? providersOf(dns).create(doc.discover, { logger: log, ...(ctx.registry ? { registry: ctx.registry } : {}), dns: providersOf(dns).dns }) : undefined;
   const upstream = new Upstream(name, key, targets, createBalancer<Target>(doc.balancer), settingsOf(doc), log, ctx.now);
   if (provider) upstream.discovery = { provider, makeTarget: (url, weight, index) => new Target(url, weight, index, poolKey, opts), subject: stableKey(doc.discover) };
   if (doc.sticky) upstream.sticky = new Sticky(name, doc.sticky.cookie, parseDuration(doc.sticky.ttl), secret);

@@ -11,7 +11,6 @@ import { ConfigError, ConfigInvalid, errorAt, type Locate } from '../config/erro
 import { parseDuration } from '../config/duration.js';
 import { INLINE_GATEWAY, type LoadedConfig } from '../config/load.js';
 import type { PluginRefDoc, UpstreamDoc } from '../config/schema.js';
-import { DiscoveryConfigError, dnsOptionsFromDoc } from '../discovery/index.js';
 import { compileMatch, type CompiledMatch } from '../routing/route-match.js';
 import { pathCovers } from '../routing/explain.js';
 import { Router } from '../routing/router.js';
@@ -66,14 +65,17 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
   const carried = new Set<Target>();
   const secret = stickySecret(loaded.gateway.stickySecret);
   const dnsDoc = loaded.gateway.discovery?.dns;
-  const dns: DnsDiscovery = { options: dnsOptionsFromDoc(dnsDoc), key: stableKey(dnsDoc ?? null) };
+  // src/discovery (providers: Eureka, the registry, DNS, SRV) only when some pool can use it (see DnsDiscovery).
+  const discovery = usesDiscovery(loaded) ? await import('../discovery/index.js') : undefined;
+  const providers = discovery && { create: discovery.createProvider, dns: discovery.dnsOptionsFromDoc(dnsDoc) };
+  const dns: DnsDiscovery = { key: stableKey(dnsDoc ?? null), providers };
   for (const f of loaded.files) {
     for (const [name, doc] of Object.entries(f.doc.upstreams ?? {})) {
       let built: { upstream: Upstream; fresh: boolean };
       try {
         built = buildUpstream(name, doc, prevUpstreams?.get(name), ctx, carried, secret, dns);
       } catch (err) {
-        if (!(err instanceof DiscoveryConfigError)) throw err;
+        if (discovery === undefined || !(err instanceof discovery.DiscoveryConfigError)) throw err;
         const late = loaded.gateway.discovery?.registry !== undefined && ctx.registry === undefined;
         const message = late ? `${err.message} (discovery.registry was added after the gateway started: it starts at the next restart)` : err.message;
         errors.push(errorAt({ file: f.file, locate: f.locate }, ['upstreams', name, 'discover'], message));
@@ -169,6 +171,12 @@ export async function compileRuntime(loaded: LoadedConfig, ctx: CompileContext):
   const invalidHeaders = gw.limits?.invalidHeaders ?? 'drop';
   const runtime: Runtime = { version: ctx.version, loadedAt: new Date(), router, routes, upstreams, sources, trace, invalidHeaders, ...(auto ? { autoRoutes: auto } : {}) };
   return { runtime, fresh, retired, retiredTargets, links, auto };
+}
+
+/** usesDiscovery tells whether a configuration has a `discover:` pool or automatic routes (whose pools discover from the registry). */
+function usesDiscovery(loaded: LoadedConfig): boolean {
+  if (loaded.gateway.discovery?.autoRoutes !== undefined) return true;
+  return loaded.files.some((f) => Object.values(f.doc.upstreams ?? {}).some((u) => u.discover !== undefined));
 }
 
 /**

@@ -37,6 +37,7 @@ import http2, { type Http2SecureServer, type Http2ServerRequest, type Http2Serve
 import type { ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import { writeBare } from '../proxy/respond.js';
+import { CLOSE_GRACE_MS } from './close-grace.js';
 
 /** H2Limits are the client limits, in milliseconds (0 = no limit where the setting allows it). */
 export interface H2Limits {
@@ -52,8 +53,6 @@ const PROBE_MAX_MS = 1000;
 const ACK_MAX_MS = 3000;
 /** PEEK_MS is how often a session whose writes are stuck in its socket is asked for a read (a vanished peer is seen within it). */
 const PEEK_MS = 500;
-/** CLOSE_GRACE_MS bounds a graceful close: the socket is destroyed if it is still open this long after. */
-export const CLOSE_GRACE_MS = 1000;
 
 /** probeTimings keeps silence + acknowledgement within the header timeout (a stalled header block is cut in time). */
 export function probeTimings(headerMs: number): { probeMs: number; ackMs: number } {

@@ -17,11 +17,11 @@ import { parseDuration } from '../config/duration.js';
 import type { LoadedConfig } from '../config/load.js';
 import type { MetricsSink } from '../telemetry/observer.js';
 import { capConnections } from './connection-cap.js';
-import { CLOSE_GRACE_MS } from './h2-sessions.js';
+import { CLOSE_GRACE_MS } from './close-grace.js';
 import { createRedirectServer, type RedirectOptions } from './https-redirect.js';
 import { bind } from './listen-error.js';
 import { gateConnections } from './proxy-protocol-gate.js';
-import { TlsFront, type TlsServer } from './tls.js';
+import type { TlsFront, TlsServer } from './tls.js';
 
 /** ListenerHandlers is the request path as the public listener calls it. */
 export interface ListenerHandlers {
@@ -71,6 +71,8 @@ export class PublicListener {
     let tls: TlsFront | undefined;
     let server: Server | TlsServer;
     if (tlsDoc !== undefined) {
+      // tls.ts (node:https, node:http2, certificates, HTTP/2 sessions) is imported only by a listener that terminates TLS.
+      const { TlsFront } = await import('./tls.js');
       tls = await TlsFront.create({ doc: tlsDoc, baseDir: loaded.baseDir, limits, log, debounceMs: parseDuration(g.reload.debounce), handler });
       server = tls.server;
     } else server = http.createServer(

@@ -23,7 +23,7 @@ export function gatewayBackend(gw: GatewayState): AdminBackend {
       const result = await gw.dryRunReload();
       return result.ok ? result : { ok: false, dryRun: true, errors: result.errors.map((e) => e.format()) };
     },
-    model: async () => gw.configModel(),
+    model: () => gw.configModel(),
     async drain(name, index, draining) {
       const upstream = poolNamed(gw.runtime, name);
       const target = upstream?.targetAt(index);

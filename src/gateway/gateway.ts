@@ -30,8 +30,7 @@ import { PublicListener } from '../front-door/public-listener.js';
 import type { TlsFront, TlsServer } from '../front-door/tls.js';
 import { listenFailed } from '../front-door/listen-error.js';
 import { IdleMemory, lowMemoryGc } from '../process/idle-memory.js';
-import { streamContext } from '../streams/context.js';
-import { StreamListenFailed, Streams } from '../streams/streams.js';
+import type { Streams } from '../streams/streams.js';
 import { explainStream, type StreamExplanation } from '../streams/explain.js';
 import { NO_STREAM_METRICS } from '../telemetry/stream-metrics.js';
 import type { RegistryState, RunningRegistry } from '../registry/index.js';
@@ -89,6 +88,8 @@ export class Gateway implements GatewayState {
   private registry: RunningRegistry | undefined;
   /** streams are the layer-4 listeners of gateway.yaml's `streams` (started by listen()). */
   private streams: Streams | undefined;
+  /** streamsPhase is true once listen() has started the stream listeners it had: from then on a reload that adds the first one starts them. */
+  private streamsPhase = false;
 
   private constructor(
     loaded: LoadedConfig,
@@ -183,7 +184,7 @@ export class Gateway implements GatewayState {
   }
 
   /** configModel is the active configuration's diff model (src/diff), secrets fingerprinted. */
-  configModel(): ConfigModel {
+  configModel(): Promise<ConfigModel> {
     return this.live.model();
   }
 
@@ -221,6 +222,7 @@ export class Gateway implements GatewayState {
     if (this.options.ownsProcess === true) await this.releaseStartupMemory();
     const { port, redirectPort } = await this.front.listen();
     await this.startStreams(loaded);
+    this.streamsPhase = true;
     let adminPort: number | undefined;
     if (g.admin.enabled && this.options.noAdmin !== true) {
       this.admin = await startAdmin(gatewayBackend(this), g.admin).catch((err: unknown) => {
@@ -246,14 +248,39 @@ export class Gateway implements GatewayState {
     this.log.debug({ ms: Math.round((performance.now() - start) * 10) / 10, rssBefore, rssAfter: process.memoryUsage.rss() }, 'start-up: unused memory returned to the OS before listening');
   }
 
-  /** startStreams binds the stream listeners; their changed addresses join the restart notices on reload. */
+  /**
+   * startStreams binds the stream listeners; their changed addresses join the
+   * restart notices on reload. src/streams (listeners, relay, PROXY protocol
+   * out) is imported only when the configuration has a `streams:` block, here
+   * or at the first reload that adds one (addStreams), so an HTTP-only
+   * gateway never loads it.
+   */
   private async startStreams(loaded: LoadedConfig): Promise<void> {
-    const access = loaded.gateway.log.accessLog ? this.log.child({ kind: 'access' }) : undefined;
-    const ctx = streamContext(this.log.child({ kind: 'stream' }), access, this.observer.metrics.streams?.() ?? NO_STREAM_METRICS);
-    const streams = new Streams(ctx, this.log);
+    if (!hasStreams(loaded.gateway)) return;
+    const { StreamListenFailed } = await import('../streams/streams.js');
+    const streams = await this.createStreams(loaded);
     await streams.start(loaded, this.runtime.upstreams).catch((err: unknown) => {
       throw err instanceof StreamListenFailed ? listenFailed(err.cause, loaded, ['streams', err.listener, 'listen', 'port'], err.host, err.port) : err;
     });
+    this.adoptStreams(streams);
+  }
+
+  /** addStreams starts the stream listeners a reload adds to a gateway that started without any (bind failures are logged by apply, retried at the next reload). */
+  private async addStreams(loaded: LoadedConfig, upstreams: Runtime['upstreams']): Promise<void> {
+    const streams = await this.createStreams(loaded);
+    streams.acceptProxyAs(this.live.started);
+    this.adoptStreams(streams);
+    await streams.apply(loaded, upstreams);
+  }
+
+  private async createStreams(loaded: LoadedConfig): Promise<Streams> {
+    const [{ Streams }, { streamContext }] = await Promise.all([import('../streams/streams.js'), import('../streams/context.js')]);
+    const access = loaded.gateway.log.accessLog ? this.log.child({ kind: 'access' }) : undefined;
+    const ctx = streamContext(this.log.child({ kind: 'stream' }), access, this.observer.metrics.streams?.() ?? NO_STREAM_METRICS);
+    return new Streams(ctx, this.log);
+  }
+
+  private adoptStreams(streams: Streams): void {
     this.streams = streams;
     this.live.addRestartCheck((next) => streams.restartNotices(next.gateway));
   }
@@ -394,7 +421,10 @@ export class Gateway implements GatewayState {
       if (compiled.auto) compiled.auto.start(this.wireAuto);
       else void oldAuto?.stop();
     } else if (compiled.auto === undefined) void oldAuto?.stop();
-    if (this.streams && !this.shuttingDown) await this.streams.apply(loaded, compiled.runtime.upstreams).catch((err: unknown) => this.log.error({ err }, 'stream listeners: the new configuration could not be applied'));
+    if (this.shuttingDown || !this.streamsPhase) return;
+    const failed = (err: unknown) => this.log.error({ err }, 'stream listeners: the new configuration could not be applied');
+    if (this.streams) await this.streams.apply(loaded, compiled.runtime.upstreams).catch(failed);
+    else if (hasStreams(loaded.gateway)) await this.addStreams(loaded, compiled.runtime.upstreams).catch(failed);
   }
 
   /**
@@ -429,4 +459,9 @@ export class Gateway implements GatewayState {
 /** createGateway loads the configuration and returns a gateway ready to listen(). */
 export function createGateway(options: GatewayOptions): Promise<Gateway> {
   return Gateway.create(options);
+}
+
+/** hasStreams tells whether gateway.yaml declares any stream listener. */
+function hasStreams(g: GatewayDoc): boolean {
+  return Object.keys(g.streams ?? {}).length > 0;
 }

@@ -22,9 +22,18 @@ import type { Runtime } from '../proxy/runtime.js';
 import { otlpSettings, type OtlpSettings } from '../telemetry/otlp-config.js';
 import type { MetricsSink } from '../telemetry/observer.js';
 import { describeSummary, summarizeReload } from './reload-summary.js';
-import { buildModel, checkedModel, diffModels, summarize, type ConfigModel, type DiffReport } from '../diff/index.js';
+import type { ConfigModel, DiffReport } from '../diff/index.js';
 import { restartNotices, type RestartCheck, type RestartNotice } from './restart-required.js';
 import type { LastChange, RejectedReload, ReloadResult } from './state.js';
+
+/**
+ * diffModule loads src/diff (~45 KB of code, the comparison and renderer) the
+ * first time a model or a diff is asked for: at the first reload, dry run or
+ * GET /config/model, never at start, so a gateway that is never reloaded
+ * does not keep it in memory.
+ */
+let diffModule: Promise<typeof import('../diff/index.js')> | undefined;
+const loadDiff = () => (diffModule ??= import('../diff/index.js'));
 
 /** DryRunResult is what POST /reload?dryRun=1 answers: the diff from the active configuration to the files on disk, or why they are invalid. */
 export type DryRunResult = { ok: true; dryRun: true; applied: false; version: number; diff: DiffReport } | { ok: false; dryRun: true; errors: ConfigInvalid['errors'] };
@@ -100,7 +109,8 @@ export class Reloader {
   }
 
   /** model is the active configuration's diff model (src/diff; secrets fingerprinted): GET /config/model and the before side of every diff. */
-  model(): ConfigModel {
+  async model(): Promise<ConfigModel> {
+    const { buildModel } = await loadDiff();
     if (this.modelCache?.version !== this.version) this.modelCache = { version: this.version, model: buildModel(this.loaded) };
     return this.modelCache.model;
   }
@@ -112,8 +122,9 @@ export class Reloader {
    */
   async dryRun(): Promise<DryRunResult> {
     try {
+      const { checkedModel, diffModels } = await loadDiff();
       const next = checkedModel(await loadConfig(this.host.options));
-      return { ok: true, dryRun: true, applied: false, version: this.version, diff: diffModels(this.model(), next) };
+      return { ok: true, dryRun: true, applied: false, version: this.version, diff: diffModels(await this.model(), next) };
     } catch (err) {
       if (err instanceof ConfigInvalid) return { ok: false, dryRun: true, errors: err.errors };
       throw err;
@@ -162,14 +173,15 @@ export class Reloader {
     }
     const restartRequired = await this.checkRestart(loaded);
     const changes = summarizeReload({ loaded: this.loaded, sources: this.runtime.sources }, { loaded, sources: compiled.runtime.sources });
-    const modelBefore = this.model();
+    const modelBefore = await this.model();
+    const diff = await loadDiff();
     const oldLinks = this.links;
     this.loaded = loaded;
     this.runtime = compiled.runtime; // the swap: one reference
     this.links = compiled.links;
     this.otlp = otlp;
     const starting = host.applied(compiled);
-    this.rememberChange(modelBefore, loaded);
+    this.rememberChange(diff, modelBefore, loaded);
     for (const u of compiled.retired) u.dispose();
     // Old pools and plugin instances finish their in-flight work before closing.
     void Promise.all(compiled.retiredTargets.map((t) => t.close()));
@@ -189,7 +201,7 @@ export class Reloader {
   }
 
   /** rememberChange keeps the applied change's diff summary; a diff that fails is logged and never fails the reload it describes. */
-  private rememberChange(before: ConfigModel, loaded: LoadedConfig): void {
+  private rememberChange({ buildModel, diffModels, summarize }: typeof import('../diff/index.js'), before: ConfigModel, loaded: LoadedConfig): void {
     try {
       const after = buildModel(loaded);
       this.modelCache = { version: this.version, model: after };

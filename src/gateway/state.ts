@@ -49,7 +49,7 @@ export interface GatewayState {
   readiness(): Record<string, boolean>;
   reload(): Promise<ReloadResult>;
   /** configModel is the active configuration's diff model (GET /config/model, `switchyard diff --against http://...`). */
-  configModel(): unknown;
+  configModel(): Promise<unknown>;
   /** dryRunReload diffs the files on disk against the active configuration without applying them (POST /reload?dryRun=1). */
   dryRunReload(): Promise<{ ok: true; dryRun: true; applied: false; version: number; diff: unknown } | { ok: false; dryRun: true; errors: ConfigError[] }>;
   metricsText(): Promise<string>;

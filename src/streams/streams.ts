@@ -73,9 +73,7 @@ export class Streams {
 
   /** start builds and binds every listener of the configuration; on a bind failure the ones started are closed and StreamListenFailed is thrown. */
   async start(loaded: LoadedConfig, upstreams: ReadonlyMap<string, Upstream>): Promise<void> {
-    // proxyProtocol is start-only (restart-required.ts), like on the HTTP listener.
-    const pp = loaded.gateway.proxyProtocol?.accept;
-    this.ctx.proxyAccept = compileProxyAccept(pp && { from: pp.from, versions: pp.versions, timeoutMs: parseDuration(pp.timeout) });
+    this.acceptProxyAs(loaded.gateway);
     const routes = buildStreamRoutes(loaded, upstreams);
     for (const [name, settings] of settingsOf(loaded.gateway)) {
       const listener = createListener({ settings, routes: routes.get(name)! }, this.ctx);
@@ -88,6 +86,16 @@ export class Streams {
       this.listeners.set(name, listener);
       this.log.info({ listener: name, protocol: settings.protocol, host: settings.host, port: listener.port, routes: routes.get(name)!.routes.map((r) => r.id) }, 'stream listener started');
     }
+  }
+
+  /**
+   * acceptProxyAs sets the PROXY protocol policy from the gateway.yaml the
+   * process started with: proxyProtocol is start-only (restart-required.ts),
+   * like on the HTTP listener, also for listeners a reload adds.
+   */
+  acceptProxyAs(started: GatewayDoc): void {
+    const pp = started.proxyProtocol?.accept;
+    this.ctx.proxyAccept = compileProxyAccept(pp && { from: pp.from, versions: pp.versions, timeoutMs: parseDuration(pp.timeout) });
   }
 
   /** apply gives every listener the new configuration (see the file comment). */

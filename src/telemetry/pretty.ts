@@ -7,8 +7,15 @@
  * formatter function cannot cross to a worker, and a terminal is for a human
  * watching a few requests, not for production throughput.
  */
+import { createRequire } from 'node:module';
 import { Writable } from 'node:stream';
-import pinoPretty from 'pino-pretty';
+
+/**
+ * pino-pretty (with its dependencies, ~1 MiB of heap) is required only when a
+ * terminal view is built: production logs JSON and never pays for it. A
+ * synchronous require keeps createLogger synchronous; the package is CommonJS.
+ */
+const requirePretty = (): typeof import('pino-pretty') => createRequire(import.meta.url)('pino-pretty') as typeof import('pino-pretty');
 
 /** AccessFields is the part of an access-log line the terminal view prints. */
 interface AccessFields {
@@ -63,7 +70,7 @@ export function accessLine(a: AccessFields, color: boolean): string {
 
 /** prettyStream returns the destination that renders pino's JSON lines for a terminal into `out`. */
 export function prettyStream(out: NodeJS.WritableStream, color: boolean): Writable {
-  const other = pinoPretty.prettyFactory({ colorize: color, translateTime: 'SYS:HH:MM:ss.l' });
+  const other = requirePretty().prettyFactory({ colorize: color, translateTime: 'SYS:HH:MM:ss.l' });
   return new Writable({
     write(chunk: Buffer, _enc, cb) {
       let text = '';

@@ -152,4 +152,47 @@ describe('stream reload', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   }, 90_000);
+
+  // src/streams is imported only when a configuration has a `streams:` block (issue 17): a gateway started
+  // without one starts the first listener a reload adds, and later reloads apply to it as usual.
+  it('starts the first stream listener a reload adds to a gateway that started without any', async () => {
+    const [a, b] = await Promise.all([startEcho('a'), startEcho('b')]);
+    const dir = mkdtempSync(join(tmpdir(), 'sy-stream-add-'));
+    mkdirSync(join(dir, 'routes'));
+    const write = (file: string, text: string) => {
+      writeFileSync(join(dir, '.tmp'), text);
+      renameSync(join(dir, '.tmp'), join(dir, file));
+    };
+    write('gateway.yaml', ['listen: { host: 127.0.0.1, port: 0 }', 'admin: { host: 127.0.0.1, port: 0 }', 'routes: ./routes', 'reload: { watch: false }', ''].join('\n'));
+    write('routes/s.yaml', `upstreams:\n  echo: { targets: [ { url: "tcp://127.0.0.1:${a}" } ] }\n`);
+    const log = captureLog();
+    const gw = await startGateway({ configFile: join(dir, 'gateway.yaml'), logger: log.logger });
+    try {
+      expect(gw.gateway.streamPorts()).toEqual({});
+      write('gateway.yaml', gatewayYaml('  s1: { listen: { host: 127.0.0.1, port: 0 }, protocol: tcp }'));
+      write('routes/s.yaml', `upstreams:\n  echo: { targets: [ { url: "tcp://127.0.0.1:${a}" } ] }\nstreamRoutes:\n  - { id: r1, listener: s1, upstream: echo }\n`);
+      const added = await gw.gateway.reload();
+      expect(added).toMatchObject({ ok: true, restartRequired: [] });
+      // Bound before the reload answered.
+      const port = gw.gateway.streamPorts().s1!;
+      expect(port).toBeGreaterThan(0);
+      const c = await openSocket(port);
+      expect(await say(c, 'x')).toBe('a:x');
+      c.destroy();
+      const config = (await (await fetch(`${gw.adminUrl}/config`)).json()) as { streams: Array<{ name: string; routes: string[] }> };
+      expect(config.streams.map((l) => `${l.name}:${l.routes.join()}`)).toEqual(['s1:r1']);
+
+      // The next reload reaches the listener it added: the route's pool moves to b, the port change waits for a restart.
+      write('gateway.yaml', gatewayYaml('  s1: { listen: { host: 127.0.0.1, port: 1 }, protocol: tcp }'));
+      write('routes/s.yaml', `upstreams:\n  echo: { targets: [ { url: "tcp://127.0.0.1:${b}" } ] }\nstreamRoutes:\n  - { id: r1, listener: s1, upstream: echo }\n`);
+      const moved = await gw.gateway.reload();
+      expect(moved.ok && moved.restartRequired).toEqual([{ key: 'streams.s1.listen.port', running: 0, configured: 1 }]);
+      const d = await openSocket(port);
+      expect(await say(d, 'y')).toBe('b:y');
+      d.destroy();
+    } finally {
+      await gw.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 30_000);
 });
