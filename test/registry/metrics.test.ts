@@ -73,7 +73,9 @@ describe('15: registry metrics', () => {
     const since = Date.now();
     await waitFor(() => { const sp = gw.gateway.registryState()!.selfPreservation; return sp.at > since + 1200 && !sp.active; }, { timeout: 10_000, message: 'a full window of renewals' });
     for (const hb of beats.slice(1)) hb.stop();
-    await waitFor(async () => metricValue(await scrape(gw), 'switchyard_registry_self_preservation_active') === 1, { timeout: 10_000, message: 'the gauge to show self-preservation' });
+    const silentFrom = Date.now();
+    // A reading whose whole window (up to 7 buckets of 1/6 s) follows the silence: before it, the rate crosses the threshold gradually and may flap.
+    await waitFor(async () => metricValue(await scrape(gw), 'switchyard_registry_self_preservation_active') === 1 && gw.gateway.registryState()!.selfPreservation.at > silentFrom + 1200, { timeout: 10_000, message: 'the gauge to show self-preservation' });
     const doc = await upstreamsDoc(gw);
     expect(doc.registry).toMatchObject({ store: 'memory', storeHealthy: true, instances: 4, apps: { ORDERS: { UP: 4 } }, selfPreservation: { enabled: true, active: true, threshold: 0.85 }, evictions: 0 });
     expect(metricValue(await scrape(gw), 'switchyard_registry_evictions_total', { app: 'ORDERS' })).toBeUndefined();
