@@ -32,7 +32,6 @@ import { listenFailed } from '../front-door/listen-error.js';
 import { IdleMemory, lowMemoryGc } from '../process/idle-memory.js';
 import type { Streams } from '../streams/streams.js';
 import { explainStream, type StreamExplanation } from '../streams/explain.js';
-import { NO_STREAM_METRICS } from '../telemetry/stream-metrics.js';
 import type { RegistryState, RunningRegistry } from '../registry/index.js';
 import { gatewayBackend } from './admin-backend.js';
 import { otlpOf, Reloader, type DryRunResult } from './reload.js';
@@ -40,6 +39,7 @@ import type { ConfigModel } from '../diff/index.js';
 import { RegistryView } from './registry-view.js';
 import { checkRegistryOptions } from './registry-config.js';
 import { RequestPath } from './request-path.js';
+import { StreamHost } from './stream-host.js';
 import type { RestartCheck, RestartNotice } from './restart-required.js';
 import type { GatewayState, LastChange, RejectedReload, ReloadResult } from './state.js';
 
@@ -87,9 +87,7 @@ export class Gateway implements GatewayState {
   /** registry is the gateway's own service registry (discovery.registry), started by listen(). */
   private registry: RunningRegistry | undefined;
   /** streams are the layer-4 listeners of gateway.yaml's `streams` (started by listen()). */
-  private streams: Streams | undefined;
-  /** streamsPhase is true once listen() has started the stream listeners it had: from then on a reload that adds the first one starts them. */
-  private streamsPhase = false;
+  private readonly streams: StreamHost;
 
   private constructor(
     loaded: LoadedConfig,
@@ -110,6 +108,12 @@ export class Gateway implements GatewayState {
     this.observer = new Observer(loaded.gateway.log.accessLog ? AccessLog.create(log) : undefined, metrics, () => this.config.log.refusalLinesPerSecond);
     this.unwired = compiled.fresh;
     this.auto = compiled.auto;
+    this.streams = new StreamHost({
+      log,
+      metrics: () => this.observer.metrics.streams?.(),
+      addRestartCheck: (check) => this.live.addRestartCheck(check),
+      started: () => this.live.started,
+    });
     this.idleMemory = new IdleMemory(
       {
         activity: () => this.observer.seen + this.live.attempts,
@@ -221,8 +225,7 @@ export class Gateway implements GatewayState {
     // 112 → 77 MiB idle RSS. Released here, before the port opens, it costs no request anything: none can arrive yet.
     if (this.options.ownsProcess === true) await this.releaseStartupMemory();
     const { port, redirectPort } = await this.front.listen();
-    await this.startStreams(loaded);
-    this.streamsPhase = true;
+    await this.streams.start(loaded, this.runtime.upstreams);
     let adminPort: number | undefined;
     if (g.admin.enabled && this.options.noAdmin !== true) {
       this.admin = await startAdmin(gatewayBackend(this), g.admin).catch((err: unknown) => {
@@ -248,46 +251,9 @@ export class Gateway implements GatewayState {
     this.log.debug({ ms: Math.round((performance.now() - start) * 10) / 10, rssBefore, rssAfter: process.memoryUsage.rss() }, 'start-up: unused memory returned to the OS before listening');
   }
 
-  /**
-   * startStreams binds the stream listeners; their changed addresses join the
-   * restart notices on reload. src/streams (listeners, relay, PROXY protocol
-   * out) is imported only when the configuration has a `streams:` block, here
-   * or at the first reload that adds one (addStreams), so an HTTP-only
-   * gateway never loads it.
-   */
-  private async startStreams(loaded: LoadedConfig): Promise<void> {
-    if (!hasStreams(loaded.gateway)) return;
-    const { StreamListenFailed } = await import('../streams/streams.js');
-    const streams = await this.createStreams(loaded);
-    await streams.start(loaded, this.runtime.upstreams).catch((err: unknown) => {
-      throw err instanceof StreamListenFailed ? listenFailed(err.cause, loaded, ['streams', err.listener, 'listen', 'port'], err.host, err.port) : err;
-    });
-    this.adoptStreams(streams);
-  }
-
-  /** addStreams starts the stream listeners a reload adds to a gateway that started without any (bind failures are logged by apply, retried at the next reload). */
-  private async addStreams(loaded: LoadedConfig, upstreams: Runtime['upstreams']): Promise<void> {
-    const streams = await this.createStreams(loaded);
-    streams.acceptProxyAs(this.live.started);
-    this.adoptStreams(streams);
-    await streams.apply(loaded, upstreams);
-  }
-
-  private async createStreams(loaded: LoadedConfig): Promise<Streams> {
-    const [{ Streams }, { streamContext }] = await Promise.all([import('../streams/streams.js'), import('../streams/context.js')]);
-    const access = loaded.gateway.log.accessLog ? this.log.child({ kind: 'access' }) : undefined;
-    const ctx = streamContext(this.log.child({ kind: 'stream' }), access, this.observer.metrics.streams?.() ?? NO_STREAM_METRICS);
-    return new Streams(ctx, this.log);
-  }
-
-  private adoptStreams(streams: Streams): void {
-    this.streams = streams;
-    this.live.addRestartCheck((next) => streams.restartNotices(next.gateway));
-  }
-
   /** streamPorts maps each running stream listener to its bound port (after listen). */
   streamPorts(): Record<string, number> {
-    return this.streams?.ports() ?? {};
+    return this.streams.ports();
   }
 
   /** explainStream tells which stream route a connection to `listener` with server name `sni` takes (switchyard explain --listener). */
@@ -297,7 +263,7 @@ export class Gateway implements GatewayState {
 
   /** streamListeners describes the running stream listeners (admin API, explain). */
   streamListeners(): ReturnType<Streams['describe']> {
-    return this.streams?.describe() ?? [];
+    return this.streams.describe();
   }
 
   /** wireAuto starts an automatic route's pool (its doc is not in any route file). */
@@ -421,10 +387,7 @@ export class Gateway implements GatewayState {
       if (compiled.auto) compiled.auto.start(this.wireAuto);
       else void oldAuto?.stop();
     } else if (compiled.auto === undefined) void oldAuto?.stop();
-    if (this.shuttingDown || !this.streamsPhase) return;
-    const failed = (err: unknown) => this.log.error({ err }, 'stream listeners: the new configuration could not be applied');
-    if (this.streams) await this.streams.apply(loaded, compiled.runtime.upstreams).catch(failed);
-    else if (hasStreams(loaded.gateway)) await this.addStreams(loaded, compiled.runtime.upstreams).catch(failed);
+    if (!this.shuttingDown) await this.streams.apply(loaded, compiled.runtime.upstreams);
   }
 
   /**
@@ -438,7 +401,7 @@ export class Gateway implements GatewayState {
     this.idleMemory.stop();
     // Streams drain (drainTimeout) while HTTP requests finish (shutdownTimeout).
     const shutdownMs = parseDuration(this.config.shutdownTimeout);
-    await Promise.all([this.front?.close(shutdownMs), this.streams?.close(shutdownMs)]);
+    await Promise.all([this.front?.close(shutdownMs), this.streams.close(shutdownMs)]);
     // After the listener: every request that finished has its span queued; one bounded final flush.
     await this.otlp?.close();
     await this.admin?.close();
@@ -461,7 +424,3 @@ export function createGateway(options: GatewayOptions): Promise<Gateway> {
   return Gateway.create(options);
 }
 
-/** hasStreams tells whether gateway.yaml declares any stream listener. */
-function hasStreams(g: GatewayDoc): boolean {
-  return Object.keys(g.streams ?? {}).length > 0;
-}
