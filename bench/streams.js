@@ -3,8 +3,11 @@
  * The L4 benchmark: `npm run bench:streams [-- options]` (issue 18).
  *
  * Measures TCP stream proxies on the same core budget, in the same run:
- * HAProxy `mode tcp`, nginx `stream` (when its stream module is installed)
- * and the gateway's `streams:` listener. Each candidate is pinned to CPU 0
+ * HAProxy `mode tcp`, nginx `stream` (when its stream module is installed),
+ * the smallest Node TCP proxy (what the runtime itself costs) and the
+ * gateway's `streams:` listener as shipped (a plain gateway.yaml: the access
+ * log on, its line per connection to a file). The references log a line per
+ * connection too (HAProxy `option tcplog`, nginx `access_log`): the same work. Each candidate is pinned to CPU 0
  * with taskset (HAProxy and nginx with one thread/worker, the gateway with
  * one process); the upstream sink and the load generator share CPU 1.
  * Candidates are measured round by round, and each round starts with the
@@ -13,7 +16,10 @@
  * Per candidate and round: bulk throughput of one long stream (default 2 GB
  * through, acknowledged by the sink), short connections per second (connect,
  * 100 B each way, close; 50 loops) with the p50/p99 connect-to-first-byte of
- * those connections, and, once per candidate, RSS per idle open stream
+ * those connections (closed loop: at saturation that p99 is queueing), the
+ * p50/p99 connect-to-first-byte at fixed rates (open loop, default 1,000
+ * and 2,000 connections per second: latency at a load every candidate
+ * carries), and, once per candidate, RSS per idle open stream
  * (N streams held, each proven end to end by an echoed byte).
  *
  * The gateway candidate needs a build whose gateway.yaml accepts `streams:`
@@ -40,9 +46,10 @@ const USAGE = `Usage: npm run bench:streams -- [options]
   --bulk-mb N        bytes through the long stream, in MB (default 2048)
   --duration S       seconds of short connections per candidate per round (default 10)
   --concurrency N    concurrent short-connection loops (default 50)
+  --rates a,b        connections per second of the fixed-rate latency phase (default 1000,2000; each runs --duration seconds)
   --idle N           idle streams held for the RSS reading (default 1000)
-  --only a,b         only these candidates: direct, haproxy, nginx, gateway
-  --phases a,b       only these phases: bulk, short, idle (default all)
+  --only a,b         only these candidates: direct, haproxy, nginx, node, gateway
+  --phases a,b       only these phases: bulk, short, rate, idle (default all)
   --baseline CLI     also measure this other build of the gateway (path to its dist/cli/index.js), as "gateway-baseline"
   --gateway-prof DIR write a CPU profile of the gateway process into DIR (node --cpu-prof, on exit)
   -h, --help`;
@@ -56,7 +63,8 @@ const { values: opt } = parseArgs({
     concurrency: { type: 'string', default: '50' },
     idle: { type: 'string' },
     only: { type: 'string' },
-    phases: { type: 'string', default: 'bulk,short,idle' },
+    phases: { type: 'string', default: 'bulk,short,rate,idle' },
+    rates: { type: 'string', default: '1000,2000' },
     'gateway-prof': { type: 'string' },
     baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
@@ -74,6 +82,7 @@ const cfg = {
   idle: Number(opt.idle ?? (opt.quick ? 200 : 1000)),
   only: opt.only ? new Set(opt.only.split(',')) : undefined,
   phases: new Set(opt.phases.split(',')),
+  rates: opt.rates.split(',').map(Number).filter((n) => n > 0),
   gatewayProf: opt['gateway-prof'],
   baseline: opt.baseline,
 };
@@ -123,12 +132,13 @@ async function startHaproxy(sink) {
   const port = await freePort();
   writeFileSync(
     join(dir, 'haproxy.cfg'),
-    `global\n  nbthread 1\n  maxconn 8000\ndefaults\n  mode tcp\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${sink}\n`,
+    `global\n  nbthread 1\n  maxconn 8000\n  log stdout format raw local0\ndefaults\n  mode tcp\n  log global\n  option tcplog\n  timeout connect 5s\n  timeout client 60s\n  timeout server 60s\nfrontend fe\n  bind 127.0.0.1:${port}\n  default_backend be\nbackend be\n  server s1 127.0.0.1:${sink}\n`,
   );
-  const child = track(launch(haproxy, ['-db', '-f', join(dir, 'haproxy.cfg')], { cpus: plan.proxy, name: 'haproxy' }));
+  // Its log line per connection goes to a file, like the gateway's and nginx's.
+  const child = track(launch(haproxy, ['-db', '-f', join(dir, 'haproxy.cfg')], { cpus: plan.proxy, name: 'haproxy', stdoutFile: join(dir, 'access.log') }));
   if (!(await ready(child, port))) return { skip: `haproxy: did not start: ${child.stderrTail.trim().split('\n').find((l) => l.includes('ALERT')) ?? child.stderrTail.trim().split('\n')[0] ?? ''}`, child };
   const version = /version (\S+)/.exec(spawnSync(haproxy, ['-v'], { encoding: 'utf8' }).stdout)?.[1] ?? '?';
-  return { name: `haproxy ${version} (mode tcp, 1 thread)`, key: 'haproxy', child, port };
+  return { name: `haproxy ${version} (mode tcp, 1 thread, tcplog)`, key: 'haproxy', child, port };
 }
 
 /** streamModule finds nginx's dynamic stream module (Debian: libnginx-mod-stream), or undefined. */
@@ -152,11 +162,19 @@ async function startNginx(sink) {
   const port = await freePort();
   writeFileSync(
     join(dir, 'nginx.conf'),
-    `${mod ? `load_module ${mod};\n` : ''}worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nevents { worker_connections 8000; }\nstream {\n  server {\n    listen 127.0.0.1:${port};\n    proxy_pass 127.0.0.1:${sink};\n  }\n}\n`,
+    `${mod ? `load_module ${mod};\n` : ''}worker_processes 1;\ndaemon off;\npid ${dir}/nginx.pid;\nerror_log ${dir}/error.log warn;\nevents { worker_connections 8000; }\nstream {\n  log_format basic '$remote_addr [$time_local] $protocol $status $bytes_sent $bytes_received $session_time $upstream_addr';\n  access_log ${dir}/access.log basic;\n  server {\n    listen 127.0.0.1:${port};\n    proxy_pass 127.0.0.1:${sink};\n  }\n}\n`,
   );
   const child = track(launch(nginx, ['-p', dir, '-c', join(dir, 'nginx.conf')], { cpus: plan.proxy, name: 'nginx' }));
   if (!(await ready(child, port))) return { skip: `nginx: did not start: ${child.stderrTail.trim().split('\n')[0] ?? ''}`, child };
-  return { name: 'nginx stream (1 worker)', key: 'nginx', child, port };
+  return { name: 'nginx stream (1 worker, access_log)', key: 'nginx', child, port };
+}
+
+/** startNodeProxy runs bench/lib/node-tcp-proxy.js: the smallest Node TCP proxy, the runtime's own cost per connection. */
+async function startNodeProxy(sink) {
+  const port = await freePort();
+  const child = track(launch(process.execPath, [new URL('./lib/node-tcp-proxy.js', import.meta.url).pathname, String(port), String(sink)], { cpus: plan.proxy, name: 'node' }));
+  if (!(await ready(child, port))) return { skip: `node: did not start: ${child.stderrTail.trim().split('\n')[0] ?? ''}`, child };
+  return { name: `node-minimal (net + pipe, no log: the runtime's floor)`, key: 'node', child, port };
 }
 
 /** startGatewayStreams runs the built CLI with a `streams:` listener and a stream route to the sink. */
@@ -169,8 +187,6 @@ async function startGatewayStreams(sink, cli = CLI, key = 'gateway') {
     listen: { host: '127.0.0.1', port: httpPort },
     admin: { host: '127.0.0.1', port: adminPort },
     routes: './routes',
-    log: { level: 'warn', accessLog: false, pretty: false },
-    reload: { watch: false },
     streams: { bench: { listen: { host: '127.0.0.1', port }, protocol: 'tcp' } },
   };
   writeFileSync(join(dir, 'gateway.yaml'), JSON.stringify(gateway, null, 2));
@@ -180,12 +196,20 @@ async function startGatewayStreams(sink, cli = CLI, key = 'gateway') {
   );
   const prof = cfg.gatewayProf ? cpuProfArgs(cfg.gatewayProf) : [];
   const inspectPort = await freePort();
-  const child = track(launch(process.execPath, [...(key === 'gateway' ? prof : []), ...inspectorArgs(inspectPort), cli, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], { cpus: plan.proxy, env: { NODE_ENV: 'production' }, name: 'gateway' }));
+  // As shipped: no log settings (the access log on, a line per connection), stdout — the log — to a file as the references' logs.
+  const child = track(
+    launch(process.execPath, [...(key === 'gateway' ? prof : []), ...inspectorArgs(inspectPort), cli, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], {
+      cpus: plan.proxy,
+      env: { NODE_ENV: 'production' },
+      name: 'gateway',
+      stdoutFile: join(dir, 'stdout.log'),
+    }),
+  );
   if (!(await ready(child, port))) {
     const why = child.stderrTail.trim().split('\n').find((l) => /stream|error|invalid/i.test(l)) ?? child.stderrTail.trim().split('\n')[0] ?? '';
     return { skip: `${key}: streams not supported by this build${why ? ` (${why.slice(0, 160)})` : ''}`, child };
   }
-  return { name: key === 'gateway' ? 'gateway (1 process)' : `${key} (${cli})`, key, child, port, settle: () => forceGc(child.pid, inspectPort) };
+  return { name: key === 'gateway' ? 'gateway (1 process, as shipped: access log on)' : `${key} (${cli})`, key, child, port, settle: () => forceGc(child.pid, inspectPort) };
 }
 
 /** treeCpuMs is the CPU time of a process and its direct children (nginx's worker runs under its master). */
@@ -204,6 +228,9 @@ async function settledRss(c) {
   return last;
 }
 
+/** fixedRates is a candidate's empty record per fixed rate: per-round p99s, all latencies, the generator's start lateness. */
+const fixedRates = () => Object.fromEntries(cfg.rates.map((r) => [r, { p99s: [], ttfb: [], late: [] }]));
+
 /** median of a list (undefined when empty). */
 function median(xs) {
   if (xs.length === 0) return undefined;
@@ -211,13 +238,13 @@ function median(xs) {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 }
 
-const STARTERS = { haproxy: startHaproxy, nginx: startNginx, gateway: (sink) => startGatewayStreams(sink) };
+const STARTERS = { haproxy: startHaproxy, nginx: startNginx, node: startNodeProxy, gateway: (sink) => startGatewayStreams(sink) };
 if (cfg.baseline) STARTERS['gateway-baseline'] = (sink) => startGatewayStreams(sink, cfg.baseline, 'gateway-baseline');
 
 async function main() {
   console.log(`L4 benchmark: ${plan.pinned ? `${plan.count} CPUs: the candidate pinned to CPU 0; the sink and the load generator share CPU ${plan.rest} (upstream-direct, no proxy, is the ceiling of this harness)` : plan.note}`);
   console.log(`load average at the start: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-  console.log(`bulk ${fmtInt(cfg.bulkBytes / 1024 / 1024)} MB, short connections ${cfg.duration}s × ${cfg.concurrency} loops, ${cfg.idle} idle streams, ${cfg.rounds} round(s)\n`);
+  console.log(`bulk ${fmtInt(cfg.bulkBytes / 1024 / 1024)} MB, short connections ${cfg.duration}s × ${cfg.concurrency} loops, fixed rates ${cfg.rates.join(', ')} conn/s × ${cfg.duration}s, ${cfg.idle} idle streams, ${cfg.rounds} round(s)\n`);
   const sinkChild = track(launchNode(new URL('./lib/stream-sink.js', import.meta.url).pathname, [], { cpus: plan.rest, name: 'sink' }));
   const { port: sink } = await nextMessage(sinkChild, 'ready');
   const load = track(launchNode(new URL('./lib/stream-load.js', import.meta.url).pathname, [], { cpus: plan.rest, name: 'load' }));
@@ -228,7 +255,7 @@ async function main() {
   };
 
   // upstream-direct: the sink without a proxy, the ceiling of this harness (not measured for RSS).
-  const candidates = cfg.only && !cfg.only.has('direct') ? [] : [{ name: 'upstream-direct (no proxy: the harness ceiling)', key: 'direct', port: sink, bulk: [], cps: [], ttfb: [], p99s: [], cpuPerGB: [], cpuPerConn: [], errors: 0 }];
+  const candidates = cfg.only && !cfg.only.has('direct') ? [] : [{ name: 'upstream-direct (no proxy: the harness ceiling)', key: 'direct', port: sink, bulk: [], cps: [], ttfb: [], p99s: [], cpuPerGB: [], cpuPerConn: [], at: fixedRates(), errors: 0 }];
   for (const [key, start] of Object.entries(STARTERS)) {
     if (cfg.only && !cfg.only.has(key)) continue;
     const c = await start(sink);
@@ -237,7 +264,7 @@ async function main() {
       if (c.child) await stop(c.child);
       continue;
     }
-    candidates.push({ ...c, bulk: [], cps: [], ttfb: [], p99s: [], cpuPerGB: [], cpuPerConn: [], errors: 0 });
+    candidates.push({ ...c, bulk: [], cps: [], ttfb: [], p99s: [], cpuPerGB: [], cpuPerConn: [], at: fixedRates(), errors: 0 });
   }
   if (!candidates.some((c) => c.key !== 'direct')) throw new Error('no proxy candidate could run');
 
@@ -282,6 +309,19 @@ async function main() {
         c.errors += s.errors;
         line.push(`${fmtInt(c.cps.at(-1))} conn/s, p99 ${fmtMs(c.p99s.at(-1))} ms, ${s.errors} errors${perConn === undefined ? '' : `, candidate CPU ${Math.round(perConn)} µs/connection`}`);
       }
+      if (cfg.phases.has('rate')) {
+        for (const rate of cfg.rates) {
+          const at = c.at[rate];
+          const cpuBefore = c.child ? treeCpuMs(c.child.pid) : 0;
+          const s = await ask({ type: 'rate', port: c.port, seconds: cfg.duration, rate });
+          const busy = c.child ? (treeCpuMs(c.child.pid) - cpuBefore) / (cfg.duration * 1000) : undefined;
+          at.p99s.push(percentile([...s.ttfb].sort((a, b) => a - b), 99));
+          at.ttfb.push(...s.ttfb);
+          at.late.push(s.lateP99);
+          c.errors += s.errors;
+          line.push(`at ${fmtInt(rate)}/s p99 ${fmtMs(at.p99s.at(-1))} ms (starts late p99 ${fmtMs(s.lateP99)} ms${busy === undefined ? '' : `, candidate CPU ${Math.round(busy * 100)} %`}${s.errors ? `, ${s.errors} errors` : ''})`);
+        }
+      }
       console.log(`round ${r + 1} ${c.key}: ${line.join(', ')}`);
     }
   }
@@ -291,6 +331,11 @@ async function main() {
     const sorted = [...c.ttfb].sort((a, b) => a - b);
     c.p50 = percentile(sorted, 50);
     c.p99 = percentile(sorted, 99);
+    for (const at of Object.values(c.at)) {
+      const all = [...at.ttfb].sort((a, b) => a - b);
+      at.p50 = percentile(all, 50);
+      at.p99 = percentile(all, 99);
+    }
   }
   const rows = candidates.map((c) => {
     return [
@@ -298,19 +343,26 @@ async function main() {
       fmtInt(mean(c.bulk)),
       fmtInt(mean(c.cps)),
       `${fmtMs(c.p50)} / ${fmtMs(c.p99)}`,
+      ...cfg.rates.map((r) => (c.at[r].ttfb.length ? `${fmtMs(c.at[r].p50)} / ${fmtMs(c.at[r].p99)}` : '–')),
       String(c.errors),
       c.rssIdle === undefined ? '–' : `${mib(c.rssIdle)} + ${(c.perStream / 1024).toFixed(1)} KiB/stream`,
       ref ? `${fmtRatio(mean(c.bulk) / mean(ref.bulk))} / ${fmtRatio(mean(c.cps) / mean(ref.cps))} / ${fmtRatio(c.p99 / ref.p99)}` : '–',
     ];
   });
   console.log('');
-  console.log(table(['candidate', 'bulk MB/s', 'short conn/s', 'connect→first byte p50 / p99 ms', 'errors', 'RSS idle + per idle stream', 'vs HAProxy: bulk / conn/s / p99'], rows));
+  console.log(table(['candidate', 'bulk MB/s', 'short conn/s', 'connect→first byte p50 / p99 ms', ...cfg.rates.map((r) => `at ${fmtInt(r)} conn/s p50 / p99 ms`), 'errors', 'RSS idle + per idle stream', 'vs HAProxy: bulk / conn/s / p99'], rows));
   for (const gw of candidates.filter((c) => c.key.startsWith('gateway'))) {
     if (!ref) break;
     // Same-round ratios (each round measures both back to back), then their median: drift between rounds cancels.
     const ratios = (k) => gw[k].map((v, i) => v / ref[k][i]).filter((x) => Number.isFinite(x));
     const show = (k) => (ratios(k).length ? `${fmtRatio(median(ratios(k)))} (rounds ${ratios(k).map((x) => x.toFixed(2)).join(', ')})` : '–');
-    console.log(`\n${gw.key} against the targets (issue 18), median of same-round ratios: bulk ≥ 0.8× HAProxy: ${show('bulk')}; conn/s ≥ 0.5×: ${show('cps')}; p99 ≤ 2×: ${show('p99s')}`);
+    const atRate = cfg.rates
+      .map((r) => {
+        const xs = gw.at[r].p99s.map((v, i) => v / ref.at[r].p99s[i]).filter((x) => Number.isFinite(x));
+        return xs.length ? `at ${fmtInt(r)} conn/s ${fmtRatio(median(xs))} (rounds ${xs.map((x) => x.toFixed(2)).join(', ')})` : undefined;
+      })
+      .filter(Boolean);
+    console.log(`\n${gw.key} against the targets (issue 18), median of same-round ratios: bulk ≥ 0.8× HAProxy: ${show('bulk')}; conn/s ≥ 0.5×: ${show('cps')}; p99 ≤ 2×: ${atRate.length ? atRate.join('; ') : '–'}; p99 at saturation (50 closed loops, queueing): ${show('p99s')}`);
   }
   for (const c of candidates.filter((x) => x.child)) {
     const gb = median(c.cpuPerGB);

@@ -3,8 +3,12 @@
  * `bulk` pushes N bytes through one stream (backpressure respected) and
  * times it until the upstream acknowledged the count; `short` runs C loops of
  * connect → 100 B → 100 B back → close for D seconds, recording
- * connect-to-first-byte; `open`/`close` hold N idle streams for the RSS
- * reading. Each answer goes back as an IPC message.
+ * connect-to-first-byte (closed loop: each loop starts its next connection
+ * when the last one closed, so at saturation the figure is queueing); `rate`
+ * starts connections on a fixed schedule, R per second whatever the proxy
+ * does (open loop: latency at a load the proxy can carry, as an operator
+ * sizes a box); `open`/`close` hold N idle streams for the RSS reading. Each
+ * answer goes back as an IPC message.
  */
 import net from 'node:net';
 
@@ -84,6 +88,34 @@ async function short(port, seconds, concurrency) {
   return { done: ttfb.length, errors, ttfb };
 }
 
+/**
+ * rate starts `rate` connections per second for `seconds`, on a fixed
+ * schedule (connection i is due at i / rate s), and resolves with
+ * { done, errors, ttfb: number[], lateP99 } — ttfb from each connection's
+ * actual start, as `short` measures it; lateP99 is how late the starts were
+ * against the schedule (the generator kept up when it is small).
+ */
+async function rate(port, seconds, perSecond) {
+  const payload = Buffer.alloc(100, 0x62);
+  payload[0] = 0x45; // E
+  const total = Math.round(seconds * perSecond);
+  const ttfb = [];
+  const late = [];
+  let errors = 0;
+  const running = [];
+  const t0 = performance.now();
+  for (let i = 0; i < total; i++) {
+    const due = t0 + (i * 1000) / perSecond;
+    const wait = due - performance.now();
+    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
+    late.push(Math.max(0, performance.now() - due));
+    running.push(one(port, payload).then((ms) => void ttfb.push(ms), () => void errors++));
+  }
+  await Promise.all(running);
+  late.sort((a, b) => a - b);
+  return { done: ttfb.length, errors, ttfb, lateP99: late[Math.floor(late.length * 0.99)] ?? 0 };
+}
+
 /** open holds `n` streams, each proven end to end by one echoed byte. */
 async function open(port, n) {
   for (let i = 0; i < n; i++) {
@@ -102,6 +134,7 @@ process.on('message', async (m) => {
   try {
     if (m.type === 'bulk') process.send({ type: 'bulk', ...(await bulk(m.port, m.bytes)) });
     else if (m.type === 'short') process.send({ type: 'short', ...(await short(m.port, m.seconds, m.concurrency)) });
+    else if (m.type === 'rate') process.send({ type: 'rate', ...(await rate(m.port, m.seconds, m.rate)) });
     else if (m.type === 'open') process.send({ type: 'open', ...(await open(m.port, m.n)) });
     else if (m.type === 'close') {
       for (const s of held) s.destroy();

@@ -12,6 +12,7 @@ import { listenFailed } from '../front-door/listen-error.js';
 import type { Runtime } from '../proxy/runtime.js';
 import type { Streams } from '../streams/streams.js';
 import { NO_STREAM_METRICS, type StreamMetrics } from '../telemetry/stream-metrics.js';
+import { AccessLog } from '../telemetry/access-log.js';
 import type { RestartCheck } from './restart-required.js';
 
 /** What the host needs of the gateway: its log, stream metrics, and the reloader's restart checks and started config. */
@@ -82,9 +83,9 @@ export class StreamHost {
   }
 
   private async create(loaded: LoadedConfig): Promise<Streams> {
-    const [{ Streams }, { streamContext }] = await Promise.all([import('../streams/streams.js'), import('../streams/context.js')]);
+    const [{ Streams }, { streamContext }, { STREAM_LINE }] = await Promise.all([import('../streams/streams.js'), import('../streams/context.js'), import('../streams/access-line.js')]);
     const { log } = this.deps;
-    const access = loaded.gateway.log.accessLog ? log.child({ kind: 'access' }) : undefined;
+    const access = loaded.gateway.log.accessLog ? AccessLog.of(log, STREAM_LINE) : undefined;
     const ctx = streamContext(log.child({ kind: 'stream' }), access, this.deps.metrics() ?? NO_STREAM_METRICS);
     return new Streams(ctx, log);
   }

@@ -7,10 +7,12 @@
  */
 import type { Logger } from 'pino';
 import type { ErrorCode } from '../errors.js';
+import type { AccessLog } from '../telemetry/access-log.js';
 import type { ProxyEndpoint } from '../proxy-protocol/index.js';
 import type { StreamMetrics } from '../telemetry/stream-metrics.js';
 import type { ProxyAccept } from './proxy-in.js';
 import { proxyHeaderFor } from './proxy-out.js';
+import type { StreamLine } from './access-line.js';
 import type { StreamRoute } from './route-table.js';
 import type { SpliceEnd } from './splice.js';
 
@@ -73,10 +75,10 @@ export interface StreamContext {
   proxyAccept: ProxyAccept | undefined;
 }
 
-/** streamContext builds the shared context; `access` is the access logger (undefined = access log off). */
-export function streamContext(log: Logger, access: Logger | undefined, metrics: StreamMetrics): StreamContext {
-  // The access logger already says kind: access; `listener` tells a stream line from a request line.
-  const line = (r: StreamRecord, extra: Record<string, unknown>) => ({
+/** streamContext builds the shared context; `access` is the access log of stream lines (undefined = access log off). */
+export function streamContext(log: Logger, access: AccessLog<StreamLine> | undefined, metrics: StreamMetrics): StreamContext {
+  // The access log says kind: access; `listener` tells a stream line from a request line.
+  const line = (r: StreamRecord, bytesIn: number, bytesOut: number, end: string, code: string | undefined, reason: string | undefined, msg: StreamLine['msg']): StreamLine => ({
     listener: r.listener,
     route: r.route,
     upstream: r.upstream,
@@ -86,7 +88,12 @@ export function streamContext(log: Logger, access: Logger | undefined, metrics: 
     peer: r.peer,
     sni: r.sni,
     durationMs: Math.round(performance.now() - r.started),
-    ...extra,
+    bytesIn,
+    bytesOut,
+    end,
+    code,
+    reason,
+    msg,
   });
   const totals = new Map<string, ListenerTotals>();
   const tally = (listener: string): ListenerTotals => {
@@ -101,7 +108,7 @@ export function streamContext(log: Logger, access: Logger | undefined, metrics: 
     refused(r, reason, code, detail) {
       tally(r.listener).refused++;
       metrics.dropped(r.listener, reason);
-      access?.info(line(r, { bytesIn: 0, bytesOut: 0, end: 'refused', code, reason: detail }), 'stream refused');
+      access?.write(line(r, 0, 0, 'refused', code, detail, 'stream refused'));
     },
     finished(r, result) {
       const t = tally(r.listener);
@@ -111,7 +118,7 @@ export function streamContext(log: Logger, access: Logger | undefined, metrics: 
       metrics.closed(r.listener, r.route ?? '', result.end, result.bytesIn, result.bytesOut);
       if (result.end === 'refused') metrics.dropped(r.listener, 'proxy_header');
       const code = END_CODES[result.end];
-      access?.info(line(r, { bytesIn: result.bytesIn, bytesOut: result.bytesOut, end: result.end, code, reason: r.reason }), 'stream closed');
+      access?.write(line(r, result.bytesIn, result.bytesOut, result.end, code, r.reason, 'stream closed'));
     },
     proxyHeader(route, source, destination) {
       return route.proxyProtocol === undefined ? undefined : proxyHeaderFor(route.proxyProtocol, source, destination);

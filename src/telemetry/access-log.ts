@@ -9,7 +9,10 @@
  * strings escaped exactly as pino escapes them): `AccessLog.create` checks
  * that on a sample of hostile strings when it is built and falls back to
  * pino's own path if the two ever differ (a pino upgrade, a logger with
- * formatters). No redaction pass: the record holds no headers.
+ * formatters). No redaction pass: the record holds no headers. The same
+ * machinery writes the stream listeners' line per connection
+ * (src/streams/access-line.ts): a LineFormat is a record's fields and a
+ * hostile sample for that check.
  */
 import { pino, type Logger } from 'pino';
 
@@ -86,7 +89,7 @@ const str = (key: string, open: string, v: string | null | undefined): string =>
 };
 
 /** Field is one string field of the line, its quoted key built once. */
-class Field {
+export class Field {
   protected readonly key: string;
   protected readonly open: string;
   constructor(name: string) {
@@ -105,7 +108,7 @@ class Field {
  * rendering are kept and a repeat costs one comparison instead of the escape check (a regular
  * expression run, about 600 instructions a field under callgrind). One entry: nothing grows.
  */
-class Repeating extends Field {
+export class Repeating extends Field {
   private last: string | null | undefined = undefined;
   private out = '';
 
@@ -131,7 +134,7 @@ const PLUGIN = new Repeating('plugin');
 const ERR = new Field('err');
 
 /** num renders an optional number field; non-finite numbers are null, as pino writes them. */
-const num = (key: string, v: number | undefined): string => (v === undefined ? '' : key + (Number.isFinite(v) ? decimal(v) : 'null'));
+export const num = (key: string, v: number | undefined): string => (v === undefined ? '' : key + (Number.isFinite(v) ? decimal(v) : 'null'));
 
 /**
  * decimal is String(v) for a finite number. The access line's `ms` and `upstreamMs` are rounded to
@@ -200,18 +203,35 @@ export const HOSTILE: AccessRecord = {
   err: 'Error: "bad"\r\n\\',
 };
 
+/** LineFormat is one kind of precompiled line: its fields after the logger's prefix, in the record's order, and a sample of hostile values that `AccessLog.create` renders both ways. */
+export interface LineFormat<R extends object> {
+  fields(r: R): string;
+  readonly sample: R;
+}
+
+/** REQUEST_LINE is the access line of an HTTP request. */
+export const REQUEST_LINE: LineFormat<AccessRecord> = { fields: serializeFields, sample: HOSTILE };
+
+/** Fast is the precompiled path: the stream, the line's constant prefix up to the time, the logger's bindings, the fields. */
+interface Fast<R extends object> {
+  readonly stream: Stream;
+  readonly head: string;
+  readonly bindings: string;
+  readonly fields: (r: R) => string;
+}
+
 /** Stream is what pino writes lines to. */
 interface Stream {
   write(line: string): unknown;
 }
 
-/** AccessLog writes access lines; `notice` writes the access logger's own warnings (suppressed lines) through pino. */
-export class AccessLog {
+/** AccessLog writes access lines (of one LineFormat); `notice` writes the access logger's own warnings (suppressed lines) through pino. */
+export class AccessLog<R extends object = AccessRecord> {
   private constructor(
     /** logger is the access child logger (`kind: "access"`): notices, and the fallback path. */
     private readonly logger: Logger,
-    /** fast is the precompiled path: the stream and the line's constant prefix; undefined = pino's path. */
-    private readonly fast: { stream: Stream; head: string; bindings: string } | undefined,
+    /** fast is the precompiled path; undefined = pino's path. */
+    private readonly fast: Fast<R> | undefined,
     /** on is false when the log level leaves out info lines. */
     private readonly on: boolean,
   ) {}
@@ -222,20 +242,25 @@ export class AccessLog {
    * plain stream and the check line matches pino's own, byte for byte.
    */
   static create(parent: Logger): AccessLog {
+    return AccessLog.of(parent, REQUEST_LINE);
+  }
+
+  /** of builds an access log of another line format (stream connections), as create does. */
+  static of<R extends object>(parent: Logger, format: LineFormat<R>): AccessLog<R> {
     const logger = parent.child({ kind: 'access' });
     const on = logger.isLevelEnabled('info');
     const l = logger as unknown as Record<symbol, unknown>;
     const stream = l[pino.symbols.streamSym] as (Stream & Record<symbol, unknown>) | undefined;
     const head = (l[pino.symbols.lsCacheSym] as Record<number, string> | undefined)?.[30];
     const bindings = l[pino.symbols.chindingsSym];
-    let fast: { stream: Stream; head: string; bindings: string } | undefined;
+    let fast: Fast<R> | undefined;
     // The line's time is Date.now() in epoch ms, as pino's default timestamp writes it; any other timestamp option: pino's path.
     const epochTime = l[pino.symbols.timeSym] === pino.stdTimeFunctions.epochTime;
     if (epochTime && stream && typeof stream.write === 'function' && stream[pino.symbols.needsMetadataGsym] !== true && typeof head === 'string' && typeof bindings === 'string') {
-      fast = { stream, head: head + ',"time":', bindings };
-      if (AccessLog.pinoLine(logger, HOSTILE, 0) !== AccessLog.line(fast, HOSTILE, 0)) fast = undefined;
+      fast = { stream, head: head + ',"time":', bindings, fields: format.fields };
+      if (AccessLog.pinoLine(logger, format.sample, 0) !== AccessLog.line(fast, format.sample, 0)) fast = undefined;
     }
-    return new AccessLog(logger, fast, on);
+    return new AccessLog<R>(logger, fast, on);
   }
 
   /** precompiled tells whether lines take the precompiled path (false: pino's, after a failed check). */
@@ -244,7 +269,7 @@ export class AccessLog {
   }
 
   /** write logs one request. */
-  write(r: AccessRecord): void {
+  write(r: R): void {
     if (!this.on) return;
     const fast = this.fast;
     if (fast === undefined) this.logger.info(r);
@@ -252,7 +277,7 @@ export class AccessLog {
   }
 
   /** render is the line `write` would write for `r` at `time` (epoch ms), on whichever path this log takes. */
-  render(r: AccessRecord, time: number): string {
+  render(r: R, time: number): string {
     return this.fast === undefined ? AccessLog.pinoLine(this.logger, r, time) : AccessLog.line(this.fast, r, time);
   }
 
@@ -262,12 +287,12 @@ export class AccessLog {
   }
 
   /** line is the precompiled line for `r` at `time` (epoch ms). */
-  static line(fast: { head: string; bindings: string }, r: AccessRecord, time: number): string {
-    return fast.head + time + fast.bindings + serializeFields(r) + '}\n';
+  static line<R extends object>(fast: Omit<Fast<R>, 'stream'>, r: R, time: number): string {
+    return fast.head + time + fast.bindings + fast.fields(r) + '}\n';
   }
 
   /** pinoLine is the line pino itself renders for `r` at `time` through `logger` (the reference the check compares with). */
-  static pinoLine(logger: Logger, r: AccessRecord, time: number): string {
+  static pinoLine(logger: Logger, r: object, time: number): string {
     const asJson = (logger as unknown as Record<symbol, (obj: object, msg: undefined, num: number, time: string) => string>)[pino.symbols.asJsonSym];
     return asJson!.call(logger, r, undefined, 30, `,"time":${time}`);
   }
