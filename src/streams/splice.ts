@@ -95,19 +95,26 @@ export function splice(accepted: Socket, upstream: Socket, upstreamRelay: Relay,
     });
     client.resume(); // accepted paused (pauseOnConnect): a 'data' listener alone does not start the flow
   }
-  const closed = (s: Socket) => new Promise<void>((resolve) => (s.closed ? resolve() : s.once('close', () => resolve())));
+  // One promise for both closes (not one per socket and a Promise.all): this runs once per connection.
+  let open = 2;
+  let settle: (r: { end: SpliceEnd; bytesIn: number; bytesOut: number }) => void = () => {};
+  const done = new Promise<{ end: SpliceEnd; bytesIn: number; bytesOut: number }>((resolve) => (settle = resolve));
+  const closedOne = () => {
+    if (--open === 0) settle({ end: end ?? 'closed', bytesIn: client.bytesRead, bytesOut: client.bytesWritten });
+  };
   // A side that closes with its other direction still open was aborted, not half-closed: tear down the other.
-  client.once('close', () => {
+  const onClientClose = () => {
     unwatch?.(); // as socket.setTimeout's timer ends with its socket
     if (!upstream.writableFinished && !upstream.destroyed && !client.readableEnded) finish('client-reset');
-  });
-  upstream.once('close', () => {
+    closedOne();
+  };
+  const onUpstreamClose = () => {
     if (!client.writableFinished && !client.destroyed && !upstream.readableEnded) finish('upstream-reset');
-  });
-  const done = Promise.all([closed(client), closed(upstream)]).then(() => ({
-    end: end ?? 'closed',
-    bytesIn: client.bytesRead,
-    bytesOut: client.bytesWritten,
-  }));
+    closedOne();
+  };
+  if (client.closed) onClientClose();
+  else client.once('close', onClientClose);
+  if (upstream.closed) onUpstreamClose();
+  else upstream.once('close', onUpstreamClose);
   return { done, cut: (reason) => finish(reason), adopted: adopted !== undefined, adoption: adopted?.how };
 }

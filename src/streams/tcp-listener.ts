@@ -13,6 +13,7 @@ import { normalizeIp } from '../http/client-ip.js';
 import { once } from 'node:events';
 import type { Logger } from 'pino';
 import { claimedSource, readProxyHeader, V2_SIGNATURE, type ProxyEndpoint } from '../proxy-protocol/index.js';
+import type { Target } from '../upstream/target.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { parseClientHello } from './client-hello.js';
 import { connectStream } from './connect.js';
@@ -62,7 +63,7 @@ export class TcpStreamListener {
     private readonly ctx: StreamContext,
   ) {
     // allowHalfOpen: a client's FIN is passed on and the answer still comes back. pauseOnConnect: nothing is read before it can be sent on.
-    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => void this.accept(socket));
+    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket));
   }
 
   /** listen binds the listener; resolves with the port. */
@@ -112,7 +113,13 @@ export class TcpStreamListener {
     await Promise.all([closed, ...all]);
   }
 
-  private async accept(client: Socket): Promise<void> {
+  /**
+   * accept admits one connection and forwards it. Callbacks, not awaits, on
+   * the common path (a tcp listener that reads no PROXY header): a short
+   * connection's own cost is what bounds connections per second and the
+   * latency under load (bench/README.md, journal "Issue 18 (2026-12-06, night)").
+   */
+  private accept(client: Socket): void {
     const { settings, routes } = this.state;
     const started = performance.now();
     // A connection reset before it was accepted has no peer address left (getpeername fails): nobody to serve or to log.
@@ -127,18 +134,38 @@ export class TcpStreamListener {
       return;
     }
     this.pending.add(client);
-    let gone = false;
-    client.on('error', () => (gone = true));
-    client.once('close', () => (gone = true));
-    try {
-      const front = await this.front(client, record, settings, routes);
-      if (front === undefined) return;
-      const { route, first, destination } = front;
-      record.route = route.id;
-      record.upstream = route.upstream.name;
-      const upstreamName = route.upstream.name;
-      const connected = await connectStream(route.upstream, record.client, settings.connectTimeoutMs, (t) => this.ctx.metrics.connectFailed(settings.name, upstreamName, t.id));
+    const watch = { gone: false };
+    client.on('error', () => (watch.gone = true));
+    client.once('close', () => (watch.gone = true));
+    if (settings.protocol === 'tcp' && !this.ctx.proxyAccept?.required(record.client)) {
+      const front = this.route(client, record, routes, undefined, undefined);
+      if (front === undefined) this.pending.delete(client);
+      else this.forward(client, record, settings, front, watch);
+      return;
+    }
+    this.front(client, record, settings, routes).then(
+      (front) => {
+        if (front === undefined) this.pending.delete(client);
+        else this.forward(client, record, settings, front, watch);
+      },
+      (err: unknown) => {
+        this.pending.delete(client);
+        client.destroy();
+        this.ctx.log.error({ err, listener: settings.name }, 'stream accept failed');
+      },
+    );
+  }
+
+  /** forward connects the routed connection to a target of its pool and splices the two; the record becomes its access-log line. */
+  private forward(client: Socket, record: StreamRecord, settings: ListenerSettings, front: Front, watch: { gone: boolean }): void {
+    const { route, first, destination } = front;
+    record.route = route.id;
+    record.upstream = route.upstream.name;
+    const upstreamName = route.upstream.name;
+    const onFailed = (t: Target) => this.ctx.metrics.connectFailed(settings.name, upstreamName, t.id);
+    connectStream(route.upstream, record.client, settings.connectTimeoutMs, onFailed, (connected) => {
       if (!connected.ok) {
+        this.pending.delete(client);
         client.destroy();
         record.target = connected.target?.id;
         const code = connected.failure === 'unavailable' ? STREAM_ERRORS.unavailable : connected.failure === 'timeout' ? STREAM_ERRORS.timeout : STREAM_ERRORS.connect;
@@ -147,7 +174,8 @@ export class TcpStreamListener {
       }
       const { socket: upstream, relay, target } = connected;
       record.target = target.id;
-      if (gone) {
+      this.pending.delete(client);
+      if (watch.gone) {
         upstream.destroy();
         target.inflight--;
         this.ctx.refused(record, 'client_gone', STREAM_ERRORS.clientClosed, 'client closed before the upstream answered');
@@ -155,22 +183,20 @@ export class TcpStreamListener {
       }
       const header = route.proxyProtocol === undefined ? undefined : this.ctx.proxyHeader(route, { address: record.client, port: record.clientPort }, destination());
       if (header !== undefined) upstream.write(header);
-      this.pending.delete(client);
       // A client outside proxyProtocol.accept.from cannot claim an address: a stream that opens with a PROXY header is cut (tls-passthrough refuses it as a non-TLS first record).
       const guard = this.ctx.proxyAccept !== undefined && record.peer === undefined && settings.protocol === 'tcp' ? (chunk: Buffer) => !startsWithProxyHeader(chunk) : undefined;
       const s = splice(client, upstream, relay, first, settings.idleTimeoutMs, { guardFirst: guard, sweep: this.idle });
       const conn: Conn = { upstream: route.upstream, splice: s, drainTimer: undefined };
       this.conns.add(conn);
       this.ctx.metrics.opened(settings.name, route.id);
-      const result = await s.done;
-      if (result.end === 'refused') record.reason = 'a PROXY protocol header from a peer not in proxyProtocol.accept.from';
-      if (conn.drainTimer !== undefined) clearTimeout(conn.drainTimer);
-      this.conns.delete(conn);
-      target.inflight--;
-      this.ctx.finished(record, result);
-    } finally {
-      this.pending.delete(client);
-    }
+      void s.done.then((result) => {
+        if (result.end === 'refused') record.reason = 'a PROXY protocol header from a peer not in proxyProtocol.accept.from';
+        if (conn.drainTimer !== undefined) clearTimeout(conn.drainTimer);
+        this.conns.delete(conn);
+        target.inflight--;
+        this.ctx.finished(record, result);
+      });
+    });
   }
 
   /**
@@ -180,7 +206,7 @@ export class TcpStreamListener {
    * route. A refusal is logged here and gives undefined.
    */
   private async front(client: Socket, record: StreamRecord, settings: ListenerSettings, routes: ListenerRoutes): Promise<Front | undefined> {
-    let destination = (): ProxyEndpoint => ({ address: client.localAddress ?? '', port: client.localPort ?? 0 });
+    let destination: (() => ProxyEndpoint) | undefined;
     const accept = this.ctx.proxyAccept;
     if (accept?.required(record.client)) {
       try {
@@ -199,34 +225,39 @@ export class TcpStreamListener {
         return undefined;
       }
     }
-    let first: Buffer | undefined;
-    let route: StreamRoute | undefined;
-    if (settings.protocol === 'tls-passthrough') {
-      const hello = await readHello(client, settings);
-      if (!hello.ok) {
-        client.destroy();
-        this.ctx.refused(record, 'client_hello', STREAM_ERRORS.clientHello, hello.reason);
-        return undefined;
-      }
-      first = hello.data;
-      record.sni = hello.sni;
-      route = routes.table.match(hello.sni);
-      if (route === undefined) {
-        client.end(ALERT_UNRECOGNIZED_NAME);
-        this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, `no route for SNI ${hello.sni === undefined ? '(none)' : `"${hello.sni}"`}`);
-        return undefined;
-      }
-    } else {
-      route = routes.table.match(undefined);
-      if (route === undefined) {
-        client.destroy();
-        this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, 'no stream route on this listener');
-        return undefined;
-      }
+    if (settings.protocol !== 'tls-passthrough') return this.route(client, record, routes, undefined, destination);
+    const hello = await readHello(client, settings);
+    if (!hello.ok) {
+      client.destroy();
+      this.ctx.refused(record, 'client_hello', STREAM_ERRORS.clientHello, hello.reason);
+      return undefined;
     }
-    return { route, first, destination };
+    record.sni = hello.sni;
+    const route = routes.table.match(hello.sni);
+    if (route === undefined) {
+      client.end(ALERT_UNRECOGNIZED_NAME);
+      this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, `no route for SNI ${hello.sni === undefined ? '(none)' : `"${hello.sni}"`}`);
+      return undefined;
+    }
+    return { route, first: hello.data, destination: destination ?? socketDestination(client) };
+  }
+
+  /** route picks a tcp listener's route (no SNI); undefined (logged) when it has none. `destination` defaults to the socket's own address. */
+  private route(client: Socket, record: StreamRecord, routes: ListenerRoutes, first: Buffer | undefined, destination: (() => ProxyEndpoint) | undefined): Front | undefined {
+    const route = routes.table.match(undefined);
+    if (route === undefined) {
+      client.destroy();
+      this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, 'no stream route on this listener');
+      return undefined;
+    }
+    return { route, first, destination: destination ?? socketDestination(client) };
   }
 }
+
+/** socketDestination reads the address a client connected to from its socket, when asked (a getsockname). */
+const socketDestination =
+  (client: Socket) =>
+  (): ProxyEndpoint => ({ address: client.localAddress ?? '', port: client.localPort ?? 0 });
 
 const V1_PREFIX = Buffer.from('PROXY ', 'latin1');
 
