@@ -128,7 +128,8 @@ export class PluginHost {
       baseDir: this.baseDir,
     };
     try {
-      const hooks = await this.registry.definition(name).create(result.options as never, ctx);
+      // A built-in's code is imported here, at its first use (src/plugins/builtins.ts); a failed import is reported like a failed create.
+      const hooks = await (await this.registry.definition(name)).create(result.options as never, ctx);
       return { name, hooks };
     } catch (err) {
       return [at(optionsPath, `plugin ${name} could not start: ${(err as Error).message}`)];

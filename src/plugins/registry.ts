@@ -1,16 +1,20 @@
 /**
  * The plugin registry: plugin name → definition, with each definition's
- * options validator compiled once at registration. Built-ins are registered
- * up front; custom plugins are loaded from a folder (`<dir>/<name>/index.js`
- * or `index.ts`) and may not take a built-in's name. The core asks the
- * registry to read chain entries (parseRef), validate options
- * (validateOptions) and build instances (create).
+ * options validator compiled once. Built-ins are registered up front by their
+ * manifests (src/plugins/builtins.ts): a built-in's validator is compiled the
+ * first time its options are validated and its code imported the first time
+ * an instance is built, so a gateway pays only for the plugins it uses.
+ * Custom plugins are loaded from a folder (`<dir>/<name>/index.js` or
+ * `index.ts`) and may not take a built-in's name. The core asks the registry
+ * to read chain entries (parseRef), validate options (validateOptions) and
+ * build instances (create, or definition then the definition's create).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatPath } from '../config/errors.js';
 import { didYouMean } from '../config/suggest.js';
-import { BUILTIN_PLUGINS } from './builtins.js';
+import type { TSchema } from '@sinclair/typebox';
+import { BUILTIN_PLUGINS, type BuiltinPlugin } from './builtins.js';
 import { isPluginDefinition } from './define.js';
 import { importPlugin } from './loader.js';
 import { compileOptions, type OptionError, type OptionsResult, type OptionsValidator } from './options.js';
@@ -63,9 +67,15 @@ export class PluginLoadError extends Error {
 }
 
 interface Entry {
-  readonly def: PluginDefinition;
+  readonly options: TSchema;
   readonly builtin: boolean;
-  readonly validate: OptionsValidator;
+  /** def is the definition: a custom plugin's from the start, a built-in's once `load` has resolved. */
+  def?: PluginDefinition;
+  /** load imports a built-in's implementation; the promise is kept, so concurrent first uses import it once. */
+  readonly load?: () => Promise<PluginDefinition>;
+  loading?: Promise<PluginDefinition>;
+  /** validate is compiled at registration for custom plugins (an invalid schema is a load error), at first use for built-ins. */
+  validate?: OptionsValidator;
   /** version is a custom plugin's content version (see loader.ts). */
   readonly version?: string;
 }
@@ -85,12 +95,15 @@ const INDEX_FILES = ['index.js', 'index.mjs', 'index.ts', 'index.mts'] as const;
 export class PluginRegistry {
   private readonly entries = new Map<string, Entry>();
 
-  constructor(builtins: readonly PluginDefinition[] = BUILTIN_PLUGINS) {
-    for (const def of builtins) this.register(def, { builtin: true });
+  constructor(builtins: readonly BuiltinPlugin[] = BUILTIN_PLUGINS) {
+    for (const b of builtins) {
+      if (this.entries.has(b.name)) throw new Error(`plugin "${b.name}" is registered twice`);
+      this.entries.set(b.name, { options: b.options, builtin: true, load: b.load });
+    }
   }
 
-  /** register adds a definition (compiling its options schema); throws when the name is taken or the schema is invalid. */
-  register(def: PluginDefinition, opts: { builtin?: boolean; version?: string } = {}): void {
+  /** register adds a custom plugin's definition (compiling its options schema); throws when the name is taken or the schema is invalid. */
+  register(def: PluginDefinition, opts: { version?: string } = {}): void {
     const existing = this.entries.get(def.name);
     if (existing?.def === def) return; // the same module imported again (reload)
     // A custom plugin's new version (its code changed on disk) replaces the old one; instances already built keep the old code until retired.
@@ -104,7 +117,7 @@ export class PluginRegistry {
     } catch (err) {
       throw new Error(`plugin "${def.name}" has an invalid options schema: ${(err as Error).message}`, { cause: err });
     }
-    this.entries.set(def.name, { def, builtin: opts.builtin === true, validate, ...(opts.version === undefined ? {} : { version: opts.version }) });
+    this.entries.set(def.name, { def, options: def.options, builtin: false, validate, ...(opts.version === undefined ? {} : { version: opts.version }) });
   }
 
   /** names lists the registered plugin names, built-ins first. */
@@ -122,9 +135,22 @@ export class PluginRegistry {
     return this.entries.get(name)?.builtin === true;
   }
 
-  /** definition returns the named plugin's definition; throws UnknownPluginError (with a suggestion) when there is none. */
-  definition(name: string): PluginDefinition {
-    return this.entry(name).def;
+  /**
+   * definition returns the named plugin's definition, importing a built-in's
+   * implementation at its first use; rejects with UnknownPluginError (with a
+   * suggestion) when there is none.
+   */
+  async definition(name: string): Promise<PluginDefinition> {
+    const e = this.entry(name);
+    if (e.def) return e.def;
+    e.loading ??= e.load!().then(
+      (def) => (e.def = def),
+      (err: unknown) => {
+        e.loading = undefined; // a failed import is retried at the next use
+        throw err;
+      },
+    );
+    return e.loading;
   }
 
   /**
@@ -149,14 +175,16 @@ export class PluginRegistry {
    * options object. Throws UnknownPluginError on an unknown name.
    */
   validateOptions(name: string, options: unknown): OptionsResult {
-    return this.entry(name).validate(options);
+    const e = this.entry(name);
+    e.validate ??= compileOptions(e.options);
+    return e.validate(options);
   }
 
   /** create validates the options and builds an instance's hooks; throws PluginOptionsError on invalid options. */
   async create(name: string, options: unknown, ctx: PluginContext): Promise<PluginHooks> {
     const result = this.validateOptions(name, options);
     if (!result.ok) throw new PluginOptionsError(name, result.errors);
-    return this.entry(name).def.create(result.options, ctx);
+    return (await this.definition(name)).create(result.options, ctx);
   }
 
   /**

@@ -7,24 +7,15 @@
  * limit with 413 (or, once the upstream has answered, by closing the
  * connection).
  */
-import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../define.js';
 import { SIZE_PATTERN, parseSize } from '../../size.js';
+import { manifest } from './schema.js';
 
 // Sizes are parsed by the SDK's helper, so a route's mirror.bodyLimit reads `64kb` exactly as `max` does.
 export { SIZE_PATTERN, parseSize };
 
-/** BodyLimitOptions is the schema of the body-limit plugin's options. */
-export const BodyLimitOptions = Type.Object({
-  max: Type.Union([Type.Integer({ minimum: 0 }), Type.String({ pattern: SIZE_PATTERN })], {
-    description: 'Largest request body accepted: bytes, or a size such as 512kb, 1mb (1024-based). Over it: 413.',
-  }),
-});
-
 export default definePlugin({
-  name: 'body-limit',
-  description: 'Limit the request body size of a route (413 over the limit).',
-  options: BodyLimitOptions,
+  ...manifest,
   create(opts) {
     return { bodyLimit: parseSize(opts.max) };
   },

@@ -14,27 +14,11 @@
  * Put cors before authentication plugins in the chain: a preflight carries
  * no credentials.
  */
-import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../define.js';
-import { Duration, parseDuration } from '../../duration.js';
+import { parseDuration } from '../../duration.js';
 import type { Answer, PluginRequest } from '../../types.js';
-import { HEADER_NAME_PATTERN } from '../internal/http-names.js';
 import { compileOrigins } from '../../../http/index.js';
-
-const HeaderList = (description: string, dflt?: string[]) =>
-  Type.Array(Type.String({ pattern: `(${HEADER_NAME_PATTERN})|^\\*$` }), { ...(dflt ? { default: dflt } : {}), description });
-
-/** CorsOptions is the schema of the cors plugin's options. */
-export const CorsOptions = Type.Object({
-  origins: Type.Union([Type.Literal('*'), Type.Array(Type.String({ minLength: 1 }), { minItems: 1 })], {
-    description: 'Allowed origins: a list of exact origins (https://app.example.com) and patterns (https://*.example.com, http://localhost:*), or "*" for any (never with credentials).',
-  }),
-  methods: Type.Array(Type.String({ pattern: '^[A-Z]+$' }), { default: ['GET', 'HEAD', 'PUT', 'PATCH', 'POST', 'DELETE'], description: 'Methods allowed in preflight answers.' }),
-  allowedHeaders: Type.Optional(HeaderList('Request headers allowed in preflight answers; when not set, the headers the browser asks for are allowed.')),
-  exposedHeaders: HeaderList('Response headers scripts may read besides the safelisted ones.', []),
-  credentials: Type.Boolean({ default: false, description: 'Allow cookies and Authorization on cross-origin requests (needs an explicit origin list).' }),
-  maxAge: Duration({ default: '10m', description: 'How long browsers may cache a preflight answer (browsers cap it; Chrome at 2h).' }),
-});
+import { manifest } from './schema.js';
 
 const ACAO = 'access-control-allow-origin';
 const ACAC = 'access-control-allow-credentials';
@@ -60,9 +44,7 @@ function addVary(headers: Record<string, string | string[] | undefined>, field: 
 const isPreflight = (req: PluginRequest) => req.method === 'OPTIONS' && req.headers['access-control-request-method'] !== undefined && req.headers.origin !== undefined;
 
 export default definePlugin({
-  name: 'cors',
-  description: 'Answer CORS preflights and add CORS headers to responses for allowed origins.',
-  options: CorsOptions,
+  ...manifest,
   create(opts) {
     const origins = compileOrigins(opts.origins);
     if (origins.any && opts.credentials) {

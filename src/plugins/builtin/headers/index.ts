@@ -14,36 +14,10 @@
  * headers the connection or the core owns (Host, Content-Length,
  * Transfer-Encoding, X-Forwarded-*, X-Request-Id, ...) cannot be touched.
  */
-import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../define.js';
 import type { PluginHooks } from '../../types.js';
-import { HEADER_VALUE_PATTERN, UNSAFE_VALUE, checkHeaderNames } from '../internal/http-names.js';
-
-const Value = Type.String({ pattern: HEADER_VALUE_PATTERN, description: 'Header value (no CR, LF or NUL).' });
-const Values = (description: string) => Type.Record(Type.String({ minLength: 1 }), Value, { default: {}, description });
-const AddValues = (description: string) => Type.Record(Type.String({ minLength: 1 }), Type.Union([Value, Type.Array(Value, { minItems: 1 })]), { default: {}, description });
-const Names = (description: string) => Type.Array(Type.String({ minLength: 1 }), { default: [], description });
-
-/** HeadersOptions is the schema of the headers plugin's options. */
-export const HeadersOptions = Type.Object({
-  request: Type.Object(
-    {
-      set: Values('Headers sent upstream with these values, replacing any client copy.'),
-      add: AddValues("Values appended to the client's header (or sent alone when the client sent none)."),
-      remove: Names('Client headers not sent upstream.'),
-      rename: Type.Record(Type.String({ minLength: 1 }), Type.String({ minLength: 1 }), { default: {}, description: 'Client header → name it is sent upstream under.' }),
-    },
-    { default: {}, description: 'Changes to the request sent upstream.' },
-  ),
-  response: Type.Object(
-    {
-      set: Values('Response headers set to these values, replacing the upstream ones.'),
-      add: AddValues('Response header lines added after the upstream ones.'),
-      remove: Names('Response headers not sent to the client.'),
-    },
-    { default: {}, description: 'Changes to the response sent to the client.' },
-  ),
-});
+import { UNSAFE_VALUE, checkHeaderNames } from '../internal/http-names.js';
+import { manifest } from './schema.js';
 
 type Pairs = readonly (readonly [string, string])[];
 
@@ -51,9 +25,7 @@ type Pairs = readonly (readonly [string, string])[];
 const lower = (r: Record<string, string | string[]>): Pairs => Object.entries(r).flatMap(([k, v]) => (Array.isArray(v) ? v : [v]).map((x) => [k.toLowerCase(), x] as const));
 
 export default definePlugin({
-  name: 'headers',
-  description: 'Set, add, remove and rename request and response headers.',
-  options: HeadersOptions,
+  ...manifest,
   create(opts) {
     const q = opts.request;
     const s = opts.response;

@@ -9,16 +9,10 @@
  * wins over `allow`; with an `allow` list, addresses not in it are denied.
  */
 import { BlockList, isIP, isIPv6 } from 'node:net';
-import { Type } from '@sinclair/typebox';
 import { validateTrustProxy } from '../../../http/index.js';
 import { definePlugin } from '../../define.js';
 import type { Answer } from '../../types.js';
-
-/** IpFilterOptions is the schema of the ip-filter plugin's options. */
-export const IpFilterOptions = Type.Object({
-  allow: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Addresses or CIDRs allowed (when not empty, every other address is denied), e.g. [10.0.0.0/8, "2001:db8::/32"].' }),
-  deny: Type.Array(Type.String({ minLength: 1 }), { default: [], description: 'Addresses or CIDRs denied (wins over allow).' }),
-});
+import { manifest } from './schema.js';
 
 /** compileList builds a BlockList from addresses and CIDRs; throws naming every malformed entry. */
 export function compileList(entries: readonly string[], option: string): BlockList {
@@ -37,9 +31,7 @@ export function compileList(entries: readonly string[], option: string): BlockLi
 const FORBIDDEN: Answer = Object.freeze({ status: 403, code: 'SY_ERR_FORBIDDEN' });
 
 export default definePlugin({
-  name: 'ip-filter',
-  description: 'Allow or deny requests by client address (IPv4/IPv6 addresses and CIDRs).',
-  options: IpFilterOptions,
+  ...manifest,
   create(opts, ctx) {
     if (opts.allow.length === 0 && opts.deny.length === 0) throw new Error('give an allow list, a deny list, or both');
     const allow = opts.allow.length > 0 ? compileList(opts.allow, 'allow') : undefined;

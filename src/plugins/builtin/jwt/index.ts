@@ -21,7 +21,7 @@ import { compileClaimRules, headerValue, claimOf, meetsRequirements, missingClai
 import { VerifiedTokens } from './cache.js';
 import { JwksFailure, JwksKeys, KID } from './jwks.js';
 import { resolveKeySource } from './keys.js';
-import { JwtOptions } from './schema.js';
+import { manifest } from './schema.js';
 
 const noStore = { 'cache-control': 'no-store' };
 const MISSING: Answer = Object.freeze({ status: 401, code: 'SY_ERR_AUTH_REQUIRED', headers: { ...noStore, 'www-authenticate': 'Bearer' } });
@@ -57,9 +57,7 @@ function countAuthorization(raw: readonly string[]): number {
 }
 
 export default definePlugin({
-  name: 'jwt',
-  description: 'Authenticate Bearer JSON Web Tokens (HMAC, public key or JWKS) and forward chosen claims upstream.',
-  options: JwtOptions,
+  ...manifest,
   async create(opts, ctx) {
     // Loaded when a jwt entry is configured, not with the built-ins: a gateway without one does not carry it.
     const { default: jsonwebtoken } = await import('jsonwebtoken');

@@ -57,3 +57,10 @@ export const JwtOptions = Type.Object({
 
 /** JwtOptions is the validated, defaulted options object. */
 export type JwtOptions = Static<typeof JwtOptions>;
+
+/** manifest names and describes the plugin and holds its options schema: what the registry knows of it before its code is loaded (src/plugins/builtins.ts). */
+export const manifest = {
+  name: 'jwt',
+  description: 'Authenticate Bearer JSON Web Tokens (HMAC, public key or JWKS) and forward chosen claims upstream.',
+  options: JwtOptions,
+};

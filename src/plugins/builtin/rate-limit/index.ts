@@ -23,7 +23,7 @@ import { definePlugin } from '../../define.js';
 import { parseDuration } from '../../duration.js';
 import type { Answer, PluginRequest } from '../../types.js';
 import { StoreUnavailableError } from '../../../stores/store-error.js';
-import { RateLimitOptions } from './schema.js';
+import { manifest } from './schema.js';
 import { fixedVerdict, slidingVerdict, windowStart, type Verdict } from './windows.js';
 
 /** SAFE_KEY is a key value used as is; anything else is hashed. */
@@ -37,9 +37,7 @@ export function keyPart(value: string): string {
 const UNAVAILABLE: Answer = Object.freeze({ status: 503, code: 'SY_ERR_STORE_UNAVAILABLE', headers: { 'cache-control': 'no-store', 'retry-after': '5' } });
 
 export default definePlugin({
-  name: 'rate-limit',
-  description: 'Limit requests per client IP, header or claim over a fixed or sliding window, shared by all instances through Redis.',
-  options: RateLimitOptions,
+  ...manifest,
   create(opts, ctx) {
     const windowMs = parseDuration(opts.window);
     if (windowMs < 1000) throw new Error('window must be at least 1s');

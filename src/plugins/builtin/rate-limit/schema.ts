@@ -33,3 +33,10 @@ export const RateLimitOptions = Type.Object({
 
 /** RateLimitOptions is the validated, defaulted options object. */
 export type RateLimitOptions = Static<typeof RateLimitOptions>;
+
+/** manifest names and describes the plugin and holds its options schema: what the registry knows of it before its code is loaded (src/plugins/builtins.ts). */
+export const manifest = {
+  name: 'rate-limit',
+  description: 'Limit requests per client IP, header or claim over a fixed or sliding window, shared by all instances through Redis.',
+  options: RateLimitOptions,
+};

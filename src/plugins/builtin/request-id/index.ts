@@ -13,22 +13,13 @@
  * whatever name a service expects. It never reads an id from that header:
  * which incoming ids are trusted stays the core's decision.
  */
-import { Type } from '@sinclair/typebox';
 import { definePlugin } from '../../define.js';
 import type { PluginHooks } from '../../types.js';
-import { HEADER_NAME_PATTERN, checkHeaderNames } from '../internal/http-names.js';
-
-/** RequestIdOptions is the schema of the request-id plugin's options. */
-export const RequestIdOptions = Type.Object({
-  header: Type.String({ pattern: HEADER_NAME_PATTERN, default: 'x-request-id', description: 'Header that carries the request id too, upstream and in the response (x-request-id itself is always set by the core).' }),
-  upstream: Type.Boolean({ default: true, description: 'Send the header upstream.' }),
-  response: Type.Boolean({ default: true, description: 'Return the header to the client.' }),
-});
+import { checkHeaderNames } from '../internal/http-names.js';
+import { manifest } from './schema.js';
 
 export default definePlugin({
-  name: 'request-id',
-  description: 'Expose the gateway request id under another header name, upstream and in responses.',
-  options: RequestIdOptions,
+  ...manifest,
   create(opts) {
     const header = opts.header.toLowerCase();
     // The core owns x-request-id already: nothing to add.

@@ -25,7 +25,7 @@ import { parseDuration } from '../../duration.js';
 import type { Answer, PluginRequest, PluginResponse } from '../../types.js';
 import { StoreUnavailableError } from '../../../stores/store-error.js';
 import { checkHeaderNames, UNSAFE_VALUE } from '../internal/http-names.js';
-import { SessionOptions } from './schema.js';
+import { manifest } from './schema.js';
 
 /** SESSION_ID is the only accepted cookie value: base64url of 32 random bytes, no padding. */
 export const SESSION_ID = /^[A-Za-z0-9_-]{43}$/;
@@ -110,9 +110,7 @@ function appendHeader(h: Record<string, string | string[] | undefined>, name: st
 }
 
 export default definePlugin({
-  name: 'session',
-  description: 'Server-side sessions in the shared store: an opaque cookie, data set by upstreams with X-Session-Set, identity forwarded as headers.',
-  options: SessionOptions,
+  ...manifest,
   create(opts, ctx) {
     const idleMs = parseDuration(opts.idleTimeout);
     const absoluteMs = parseDuration(opts.absoluteTimeout);

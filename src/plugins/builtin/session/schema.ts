@@ -30,3 +30,10 @@ export const SessionOptions = Type.Object({
 
 /** SessionOptions is the validated, defaulted options object. */
 export type SessionOptions = Static<typeof SessionOptions>;
+
+/** manifest names and describes the plugin and holds its options schema: what the registry knows of it before its code is loaded (src/plugins/builtins.ts). */
+export const manifest = {
+  name: 'session',
+  description: 'Server-side sessions in the shared store: an opaque cookie, data set by upstreams with X-Session-Set, identity forwarded as headers.',
+  options: SessionOptions,
+};
