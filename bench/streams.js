@@ -305,7 +305,7 @@ async function main() {
         if (perConn !== undefined) c.cpuPerConn.push(perConn);
         const sorted = [...s.ttfb].sort((a, b) => a - b);
         c.p99s.push(percentile(sorted, 99));
-        c.ttfb.push(...s.ttfb);
+        for (const t of s.ttfb) c.ttfb.push(t);
         c.errors += s.errors;
         line.push(`${fmtInt(c.cps.at(-1))} conn/s, p99 ${fmtMs(c.p99s.at(-1))} ms, ${s.errors} errors${perConn === undefined ? '' : `, candidate CPU ${Math.round(perConn)} µs/connection`}`);
       }
@@ -316,7 +316,7 @@ async function main() {
           const s = await ask({ type: 'rate', port: c.port, seconds: cfg.duration, rate });
           const busy = c.child ? (treeCpuMs(c.child.pid) - cpuBefore) / (cfg.duration * 1000) : undefined;
           at.p99s.push(percentile([...s.ttfb].sort((a, b) => a - b), 99));
-          at.ttfb.push(...s.ttfb);
+          for (const t of s.ttfb) at.ttfb.push(t);
           at.late.push(s.lateP99);
           c.errors += s.errors;
           line.push(`at ${fmtInt(rate)}/s p99 ${fmtMs(at.p99s.at(-1))} ms (starts late p99 ${fmtMs(s.lateP99)} ms${busy === undefined ? '' : `, candidate CPU ${Math.round(busy * 100)} %`}${s.errors ? `, ${s.errors} errors` : ''})`);
