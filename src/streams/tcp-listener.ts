@@ -20,6 +20,7 @@ import { connectStream } from './connect.js';
 import type { ListenerRoutes, StreamRoute } from './route-table.js';
 import type { ListenerSettings } from './settings.js';
 import { IdleSweep } from './idle-sweep.js';
+import type { Relay } from './relay.js';
 import { splice, type Splice } from './splice.js';
 import { STREAM_ERRORS, type StreamContext, type StreamRecord } from './context.js';
 
@@ -158,7 +159,7 @@ export class TcpStreamListener {
 
   /** forward connects the routed connection to a target of its pool and splices the two; the record becomes its access-log line. */
   private forward(client: Socket, record: StreamRecord, settings: ListenerSettings, front: Front, watch: { gone: boolean }): void {
-    const { route, first, destination } = front;
+    const { route } = front;
     record.route = route.id;
     record.upstream = route.upstream.name;
     const upstreamName = route.upstream.name;
@@ -175,27 +176,43 @@ export class TcpStreamListener {
       const { socket: upstream, relay, target } = connected;
       record.target = target.id;
       this.pending.delete(client);
-      if (watch.gone) {
-        upstream.destroy();
-        target.inflight--;
-        this.ctx.refused(record, 'client_gone', STREAM_ERRORS.clientClosed, 'client closed before the upstream answered');
-        return;
-      }
+      this.join(client, upstream, relay, target, record, settings, front, watch);
+    });
+  }
+
+  /** join splices a connected client and upstream (or ends it when the client left meanwhile); the stream's end writes its access-log line. */
+  private join(client: Socket, upstream: Socket, relay: Relay, target: Target, record: StreamRecord, settings: ListenerSettings, front: Front, watch: { gone: boolean }): void {
+    const { route, first, destination } = front;
+    if (watch.gone) {
+      upstream.destroy();
+      target.inflight--;
+      this.ctx.refused(record, 'client_gone', STREAM_ERRORS.clientClosed, 'client closed before the upstream answered');
+      return;
+    }
+    let s: Splice;
+    try {
       const header = route.proxyProtocol === undefined ? undefined : this.ctx.proxyHeader(route, { address: record.client, port: record.clientPort }, destination());
       if (header !== undefined) upstream.write(header);
       // A client outside proxyProtocol.accept.from cannot claim an address: a stream that opens with a PROXY header is cut (tls-passthrough refuses it as a non-TLS first record).
       const guard = this.ctx.proxyAccept !== undefined && record.peer === undefined && settings.protocol === 'tcp' ? (chunk: Buffer) => !startsWithProxyHeader(chunk) : undefined;
-      const s = splice(client, upstream, relay, first, settings.idleTimeoutMs, { guardFirst: guard, sweep: this.idle });
-      const conn: Conn = { upstream: route.upstream, splice: s, drainTimer: undefined };
-      this.conns.add(conn);
-      this.ctx.metrics.opened(settings.name, route.id);
-      void s.done.then((result) => {
-        if (result.end === 'refused') record.reason = 'a PROXY protocol header from a peer not in proxyProtocol.accept.from';
-        if (conn.drainTimer !== undefined) clearTimeout(conn.drainTimer);
-        this.conns.delete(conn);
-        target.inflight--;
-        this.ctx.finished(record, result);
-      });
+      s = splice(client, upstream, relay, first, settings.idleTimeoutMs, { guardFirst: guard, sweep: this.idle });
+    } catch (err) {
+      // Nothing here should throw (a callback, not a promise, runs this): if it does, this connection ends and the gateway carries on.
+      client.destroy();
+      upstream.destroy();
+      target.inflight--;
+      this.ctx.log.error({ err, listener: settings.name }, 'stream splice failed');
+      return;
+    }
+    const conn: Conn = { upstream: route.upstream, splice: s, drainTimer: undefined };
+    this.conns.add(conn);
+    this.ctx.metrics.opened(settings.name, route.id);
+    void s.done.then((result) => {
+      if (result.end === 'refused') record.reason = 'a PROXY protocol header from a peer not in proxyProtocol.accept.from';
+      if (conn.drainTimer !== undefined) clearTimeout(conn.drainTimer);
+      this.conns.delete(conn);
+      target.inflight--;
+      this.ctx.finished(record, result);
     });
   }
 
