@@ -21,7 +21,6 @@ import { pools, type Runtime } from '../proxy/runtime.js';
 import { AccessLog } from '../telemetry/access-log.js';
 import { NO_METRICS, Observer, type MetricsSink } from '../telemetry/observer.js';
 import { PromMetrics } from '../telemetry/metrics.js';
-import { promRegistryMetrics, type RegistryMetricHooks } from '../telemetry/registry-metrics.js';
 import { createLogger } from '../telemetry/logger.js';
 import type { OtlpSettings } from '../telemetry/otlp-config.js';
 import { detachedCounters, replaceExporter, type OtlpExporter } from '../telemetry/otlp-exporter.js';
@@ -29,14 +28,14 @@ import { startAdmin, type AdminServer } from '../admin/server.js';
 import { PublicListener } from '../front-door/public-listener.js';
 import type { TlsFront, TlsServer } from '../front-door/tls.js';
 import { listenFailed } from '../front-door/listen-error.js';
-import { IdleMemory, lowMemoryGc } from '../process/idle-memory.js';
+import { IdleMemory, releaseStartupMemory } from '../process/idle-memory.js';
 import type { Streams } from '../streams/streams.js';
 import { explainStream, type StreamExplanation } from '../streams/explain.js';
-import type { RegistryState, RunningRegistry } from '../registry/index.js';
+import type { RegistryState } from '../registry/index.js';
 import { gatewayBackend } from './admin-backend.js';
 import { otlpOf, Reloader, type DryRunResult } from './reload.js';
 import type { ConfigModel } from '../diff/index.js';
-import { RegistryView } from './registry-view.js';
+import { RegistryHost } from './registry-host.js';
 import { checkRegistryOptions } from './registry-config.js';
 import { RequestPath } from './request-path.js';
 import { StreamHost } from './stream-host.js';
@@ -84,8 +83,6 @@ export class Gateway implements GatewayState {
   private unwired: Compiled['fresh'];
   /** auto is the active configuration's automatic routes (discovery.autoRoutes): started by listen() and by each reload, stopped by close(). */
   private auto: Compiled['auto'];
-  /** registry is the gateway's own service registry (discovery.registry), started by listen(). */
-  private registry: RunningRegistry | undefined;
   /** streams are the layer-4 listeners of gateway.yaml's `streams` (started by listen()). */
   private readonly streams: StreamHost;
 
@@ -99,12 +96,12 @@ export class Gateway implements GatewayState {
     private readonly plugins: PluginHost,
     now: () => number,
     metrics: MetricsSink,
-    /** registryView is what `discover: { registry }` pools read: the registry listen() starts. */
-    private readonly registryView: RegistryView,
+    /** registry is the gateway's own service registry (discovery.registry), started by listen(). */
+    private readonly registry: RegistryHost,
   ) {
     // Pools compiled by a reload read the registry only when the process started with one (adding it later needs a restart).
-    const registry = () => (this.live.started.discovery?.registry !== undefined ? registryView : undefined);
-    this.live = new Reloader({ options, log, now, plugins, metrics, registry, applied: (c) => this.applied(c) }, loaded, compiled, otlp);
+    const view = () => (this.live.started.discovery?.registry !== undefined ? registry.view : undefined);
+    this.live = new Reloader({ options, log, now, plugins, metrics, registry: view, applied: (c) => this.applied(c) }, loaded, compiled, otlp);
     this.observer = new Observer(loaded.gateway.log.accessLog ? AccessLog.create(log) : undefined, metrics, () => this.config.log.refusalLinesPerSecond);
     this.unwired = compiled.fresh;
     this.auto = compiled.auto;
@@ -142,10 +139,10 @@ export class Gateway implements GatewayState {
     const plugins = await PluginHost.create(loaded, log, now, metrics, options.offline === true);
     try {
       const otlp = otlpOf(loaded, options);
-      const registryView = new RegistryView();
-      const registry = loaded.gateway.discovery?.registry !== undefined ? { registry: registryView } : {};
+      const registryHost = new RegistryHost({ log, metrics });
+      const registry = loaded.gateway.discovery?.registry !== undefined ? { registry: registryHost.view } : {};
       const compiled = await compileRuntime(loaded, { version: 1, log, now, previous: undefined, buildChain: plugins.chainBuilder(), baseDir: loaded.baseDir, ...registry });
-      self = new Gateway(loaded, compiled, otlp, log, options, plugins, now, metrics, registryView);
+      self = new Gateway(loaded, compiled, otlp, log, options, plugins, now, metrics, registryHost);
       return self;
     } catch (err) {
       await plugins.close();
@@ -214,7 +211,7 @@ export class Gateway implements GatewayState {
     if (g.listen.redirectHttp !== undefined && g.listen.tls === undefined) throw new Error('listen.redirectHttp redirects to HTTPS: it needs listen.tls');
     const secure = g.listen.tls !== undefined;
     // The registry first: the pools it fills start reading it as they are wired just below.
-    await this.startRegistry(loaded);
+    await this.registry.start(loaded);
     for (const u of this.unwired.splice(0)) wireHealth(u, this.docOf(u.name), loaded.baseDir, this.log, this.healthEvents);
     this.auto?.start(this.wireAuto);
     const handlers = new RequestPath(this.observer, this.log, () => this.runtime).handlers(g, secure);
@@ -223,7 +220,7 @@ export class Gateway implements GatewayState {
     // Start-up leaves the most garbage (config parsing, schema compilation) and grows the young generation to its
     // maximum; nothing else would give it back (see process/idle-memory.ts): measured with the bench's 10 routes,
     // 112 → 77 MiB idle RSS. Released here, before the port opens, it costs no request anything: none can arrive yet.
-    if (this.options.ownsProcess === true) await this.releaseStartupMemory();
+    if (this.options.ownsProcess === true) await releaseStartupMemory(this.log);
     const { port, redirectPort } = await this.front.listen();
     await this.streams.start(loaded, this.runtime.upstreams);
     let adminPort: number | undefined;
@@ -236,19 +233,6 @@ export class Gateway implements GatewayState {
     this.idleMemory.configure(parseDuration(g.memory.releaseWhenIdle));
     this.log.info({ port, adminPort, tls: secure, redirectPort, version: this.live.version, routes: this.runtime.routes.length }, 'switchyard listening');
     return { port, adminPort, ...(redirectPort !== undefined ? { redirectPort } : {}) };
-  }
-
-  /** releaseStartupMemory runs the one start-up release (listen()); logged at debug level, never throws. */
-  private async releaseStartupMemory(): Promise<void> {
-    const rssBefore = process.memoryUsage.rss();
-    const start = performance.now();
-    try {
-      await lowMemoryGc();
-    } catch (err) {
-      this.log.warn({ err }, 'start-up memory release failed');
-      return;
-    }
-    this.log.debug({ ms: Math.round((performance.now() - start) * 10) / 10, rssBefore, rssAfter: process.memoryUsage.rss() }, 'start-up: unused memory returned to the OS before listening');
   }
 
   /** streamPorts maps each running stream listener to its bound port (after listen). */
@@ -269,30 +253,9 @@ export class Gateway implements GatewayState {
   /** wireAuto starts an automatic route's pool (its doc is not in any route file). */
   private readonly wireAuto = (u: Upstream, doc: UpstreamDoc) => wireHealth(u, doc, this.live.loaded.baseDir, this.log, this.healthEvents);
 
-  /** startRegistry starts the service registry when gateway.yaml sets discovery.registry (its startup warnings are logged by it). */
-  private async startRegistry(loaded: LoadedConfig): Promise<void> {
-    const doc = loaded.gateway.discovery?.registry;
-    if (doc === undefined || this.registry !== undefined) return;
-    const redisUrl = loaded.gateway.redis?.url;
-    // Imported on demand: the registry's Redis store pulls in ioredis, an optional module a gateway without it never loads.
-    const { startRegistry } = await import('../registry/index.js');
-    const metrics = this.registryMetrics(doc.limits.maxMetricApps);
-    this.registry = await startRegistry({ options: doc, log: this.log, ...(redisUrl ? { redisUrl } : {}), ...(metrics ? { metrics } : {}) }).catch((err: unknown) => {
-      throw listenFailed(err, loaded, ['discovery', 'registry', 'listen', 'port'], doc.listen.host, doc.listen.port);
-    });
-    this.registryView.attach(this.registry.registry);
-  }
-
-  /** registryMetrics binds the registry's metric hooks to /metrics (none when metrics are off or replaced). */
-  private registryMetrics(maxApps: number): RegistryMetricHooks | undefined {
-    const sink = this.observer.metrics;
-    if (!(sink instanceof PromMetrics)) return undefined;
-    return promRegistryMetrics({ registry: sink.registry, state: () => this.registry?.registry.state(), maxApps });
-  }
-
   /** registryPort is the service registry's listener port (after listen), undefined when it runs none. */
   get registryPort(): number | undefined {
-    return this.registry?.port;
+    return this.registry.port;
   }
 
   /** server is the public listener's server (tests count its connections). */
@@ -321,7 +284,7 @@ export class Gateway implements GatewayState {
   }
 
   registryState(): RegistryState | undefined {
-    return this.registry?.registry.state();
+    return this.registry.state();
   }
 
   /** startOtlp starts, replaces or stops the OpenTelemetry exporter to match the loaded tracing.otlp. */
@@ -411,7 +374,7 @@ export class Gateway implements GatewayState {
     await Promise.all([...this.runtime.upstreams.values()].flatMap((u) => u.targets.map((t) => t.close())));
     await autoClosed;
     // After the pools: their providers stopped reading it.
-    await this.registry?.close();
+    await this.registry.close();
     await Promise.all(this.live.links.map((l) => Promise.resolve(l.hooks.close?.()).catch(() => undefined)));
     await this.plugins.close();
     this.log.info('switchyard stopped');
