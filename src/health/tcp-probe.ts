@@ -6,6 +6,7 @@ import { connect } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { HealthCheckSchema, type HealthCheckDoc } from '../config/schema.js';
 import { parseDuration } from '../config/duration.js';
+import { socketHost } from '../http/host.js';
 import { abortReason, withDeadline } from './internal/deadline.js';
 import { errorReason } from './internal/error-reason.js';
 import { systemClock, type Clock } from '../process/clock.js';
@@ -29,8 +30,7 @@ export function createTcpProbe(options: TcpProbeOptions): ClosableProbe {
       const started = performance.now();
       const deadline = withDeadline(signal, timeoutMs);
       const url = subject.url;
-      // URL keeps IPv6 brackets in hostname; net.connect wants them off.
-      const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
+      const host = socketHost(url);
       const port = url.port === '' ? (DEFAULT_PORTS[url.protocol] ?? 80) : Number(url.port);
       let settled = false;
       const socket = connect({ host, port });

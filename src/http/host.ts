@@ -22,6 +22,12 @@ export function badHost(req: IncomingMessage): boolean {
   return false;
 }
 
+/** socketHost is the host net.connect and dgram's send take from a URL: its hostname without an IPv6 literal's brackets. */
+export function socketHost(url: URL): string {
+  const h = url.hostname;
+  return h.charCodeAt(0) === 91 /* [ */ ? h.slice(1, -1) : h;
+}
+
 /** hostOf lower-cases a Host header and drops its port. */
 export function hostOf(host: string | undefined): string {
   if (host === undefined) return '';

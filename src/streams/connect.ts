@@ -26,10 +26,9 @@ export type ConnectResult = { ok: true; socket: Socket; relay: Relay; target: Ta
  * connected: nothing is read before splice gives the relay a destination.
  */
 function dialTarget(target: Target, timeoutMs: number, resolve: (r: Dialed) => void): void {
-  const host = target.url.hostname.replace(/^\[(.*)\]$/, '$1');
   const relay = new Relay();
   // allowHalfOpen: each direction ends on its own (a client's FIN is passed on, the answer still comes back).
-  const socket = connect({ host, port: Number(target.url.port), allowHalfOpen: true, noDelay: true, onread: relay.onread });
+  const socket = connect({ host: target.dialHost, port: target.dialPort, allowHalfOpen: true, noDelay: true, onread: relay.onread });
   const timer = timeoutMs > 0 ? setTimeout(() => done({ failure: 'timeout', reason: `connect timeout after ${timeoutMs}ms` }), timeoutMs) : undefined;
   const onError = (err: NodeJS.ErrnoException) => done({ failure: 'connect', reason: `connect ${err.code ?? err.message}` });
   function done(r: Dialed): void {

@@ -109,8 +109,7 @@ export class UdpStreamListener {
     }
     s.timer.refresh();
     s.bytesIn += msg.length;
-    const { hostname, port } = s.target.url;
-    s.socket.send(msg, Number(port), hostname.replace(/^\[(.*)\]$/, '$1'));
+    s.socket.send(msg, s.target.dialPort, s.target.dialHost);
   }
 
   /**

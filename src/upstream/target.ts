@@ -5,6 +5,7 @@
  * and counters carry over.
  */
 import { Pool } from '../http/undici.js';
+import { socketHost } from '../http/host.js';
 import type { Balanceable } from '../balancing/balancer.js';
 import type { InstanceStatus } from '../discovery/provider.js';
 
@@ -35,6 +36,9 @@ export class Target implements Balanceable {
   readonly url: URL;
   /** hostPort is what the upstream sees as Host when the pool sends the target's host. */
   readonly hostPort: string;
+  /** dialHost and dialPort are what a stream connects (or sends datagrams) to, worked out once, not per connection. */
+  readonly dialHost: string;
+  readonly dialPort: number;
   private readonly httpPool: Pool | undefined = undefined;
   /** stream is true for tcp:// and udp:// targets (stream routes), which have no HTTP pool. */
   readonly stream: boolean;
@@ -74,6 +78,8 @@ export class Target implements Balanceable {
     this.url = url;
     this.id = targetId(url);
     this.hostPort = url.host;
+    this.dialHost = socketHost(url);
+    this.dialPort = Number(url.port);
     this.weight = weight;
     this.index = index;
     this.stream = url.protocol === 'tcp:' || url.protocol === 'udp:';
