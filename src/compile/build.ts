@@ -78,6 +78,11 @@ export interface DnsDiscovery {
   providers: { create: typeof createProvider; dns: DnsOptions } | undefined;
 }
 
+/** discoverWith creates a `discover:` pool's provider from the loaded factory. */
+function discoverWith(providers: NonNullable<DnsDiscovery['providers']>, discover: NonNullable<UpstreamDoc['discover']>, logger: Logger, registry: RegistrySource | undefined) {
+  return providers.create(discover, { logger, ...(registry ? { registry } : {}), dns: providers.dns });
+}
+
 /** providersOf is the provider factory a `discover:` pool needs; compileRuntime loads it whenever a configuration has one. */
 function providersOf(dns: DnsDiscovery): NonNullable<DnsDiscovery['providers']> {
   if (dns.providers === undefined) throw new Error('a discover: pool was built without src/discovery loaded (compileRuntime decides that from the configuration)');
@@ -157,7 +162,7 @@ export function buildUpstream(
   const targets = doc.targets ? configuredTargets(doc.targets, prev, poolKey, opts, ctx, carried) : seededTargets(doc, prev, poolKey, opts, carried);
   const log = ctx.log.child({ upstream: name });
   // A `discover:` pool starts empty: its provider fills it once started (at commit, see wireHealth).
-  const provider = doc.discover ? providersOf(dns).create(doc.discover, { logger: log, ...(ctx.registry ? { registry: ctx.registry } : {}), dns: providersOf(dns).dns }) : undefined;
+  const provider = doc.discover ? discoverWith(providersOf(dns), doc.discover, log, ctx.registry) : undefined;
   const upstream = new Upstream(name, key, targets, createBalancer<Target>(doc.balancer), settingsOf(doc), log, ctx.now);
   if (provider) upstream.discovery = { provider, makeTarget: (url, weight, index) => new Target(url, weight, index, poolKey, opts), subject: stableKey(doc.discover) };
   if (doc.sticky) upstream.sticky = new Sticky(name, doc.sticky.cookie, parseDuration(doc.sticky.ttl), secret);
