@@ -52,6 +52,7 @@ const USAGE = `Usage: npm run bench:streams -- [options]
   --phases a,b       only these phases: bulk, short, rate, idle (default all)
   --baseline CLI     also measure this other build of the gateway (path to its dist/cli/index.js), as "gateway-baseline"
   --gateway-prof DIR write a CPU profile of the gateway process into DIR (node --cpu-prof, on exit)
+  --gateway-node-args="A B"  extra node options for the gateway process, a labelled variant (e.g. --gateway-node-args="--v8-pool-size=1")
   -h, --help`;
 
 const { values: opt } = parseArgs({
@@ -66,6 +67,7 @@ const { values: opt } = parseArgs({
     phases: { type: 'string', default: 'bulk,short,rate,idle' },
     rates: { type: 'string', default: '1000,2000' },
     'gateway-prof': { type: 'string' },
+    'gateway-node-args': { type: 'string', default: '' },
     baseline: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -84,6 +86,7 @@ const cfg = {
   phases: new Set(opt.phases.split(',')),
   rates: opt.rates.split(',').map(Number).filter((n) => n > 0),
   gatewayProf: opt['gateway-prof'],
+  gatewayNodeArgs: opt['gateway-node-args'].split(' ').filter((a) => a !== ''),
   baseline: opt.baseline,
 };
 
@@ -198,7 +201,7 @@ async function startGatewayStreams(sink, cli = CLI, key = 'gateway') {
   const inspectPort = await freePort();
   // As shipped: no log settings (the access log on, a line per connection), stdout — the log — to a file as the references' logs.
   const child = track(
-    launch(process.execPath, [...(key === 'gateway' ? prof : []), ...inspectorArgs(inspectPort), cli, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], {
+    launch(process.execPath, [...(key === 'gateway' ? [...prof, ...cfg.gatewayNodeArgs] : []), ...inspectorArgs(inspectPort), cli, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], {
       cpus: plan.proxy,
       env: { NODE_ENV: 'production' },
       name: 'gateway',
@@ -209,7 +212,8 @@ async function startGatewayStreams(sink, cli = CLI, key = 'gateway') {
     const why = child.stderrTail.trim().split('\n').find((l) => /stream|error|invalid/i.test(l)) ?? child.stderrTail.trim().split('\n')[0] ?? '';
     return { skip: `${key}: streams not supported by this build${why ? ` (${why.slice(0, 160)})` : ''}`, child };
   }
-  return { name: key === 'gateway' ? 'gateway (1 process, as shipped: access log on)' : `${key} (${cli})`, key, child, port, settle: () => forceGc(child.pid, inspectPort) };
+  const variant = key === 'gateway' && cfg.gatewayNodeArgs.length > 0 ? `gateway (1 process, access log on; variant: node ${cfg.gatewayNodeArgs.join(' ')})` : undefined;
+  return { name: variant ?? (key === 'gateway' ? 'gateway (1 process, as shipped: access log on)' : `${key} (${cli})`), key, child, port, settle: () => forceGc(child.pid, inspectPort) };
 }
 
 /** treeCpuMs is the CPU time of a process and its direct children (nginx's worker runs under its master). */
