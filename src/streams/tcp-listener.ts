@@ -15,6 +15,7 @@ import type { Logger } from 'pino';
 import { claimedSource, readProxyHeader, V2_SIGNATURE, type ProxyEndpoint } from '../proxy-protocol/index.js';
 import type { Target } from '../upstream/target.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { LinkedSet, type LinkedNode } from '../process/linked-set.js';
 import { parseClientHello } from './client-hello.js';
 import { connectStream } from './connect.js';
 import type { ListenerRoutes, StreamRoute } from './route-table.js';
@@ -41,6 +42,12 @@ interface Front {
   readonly destination: () => ProxyEndpoint;
 }
 
+/** Admission is a connection being admitted: its place among the listener's pending sockets, and whether the client has gone meanwhile. */
+interface Admission {
+  readonly place: LinkedNode<Socket>;
+  gone: boolean;
+}
+
 /** Conn is one open, spliced connection. */
 interface Conn {
   readonly upstream: Upstream;
@@ -51,9 +58,9 @@ interface Conn {
 /** TcpStreamListener accepts and forwards the connections of one tcp or tls-passthrough listener. */
 export class TcpStreamListener {
   private readonly server: Server;
-  /** conns are the spliced connections; pending are sockets still being admitted (hello, connect). */
-  private readonly conns = new Set<Conn>();
-  private readonly pending = new Set<Socket>();
+  /** conns are the spliced connections; pending are sockets still being admitted (hello, connect). Linked sets, not Sets: see process/linked-set.ts. */
+  private readonly conns = new LinkedSet<Conn>();
+  private readonly pending = new LinkedSet<Socket>();
   /** idle counts the idle timeout of every spliced connection from one timer. */
   private readonly idle = new IdleSweep();
   private closing = false;
@@ -92,7 +99,7 @@ export class TcpStreamListener {
    * that carried over stay as they are.
    */
   drainRetired(live: ReadonlySet<Upstream>): void {
-    for (const c of this.conns) if (!live.has(c.upstream)) this.drainLater(c, 'drained');
+    for (const c of this.conns.values()) if (!live.has(c.upstream)) this.drainLater(c, 'drained');
   }
 
   private drainLater(c: Conn, reason: 'drained' | 'shutdown', capMs = Infinity): void {
@@ -106,8 +113,8 @@ export class TcpStreamListener {
   async close(capMs = Infinity, reason: 'drained' | 'shutdown' = 'shutdown'): Promise<void> {
     this.closing = true;
     const closed = new Promise<void>((resolve) => this.server.close(() => resolve()));
-    for (const s of this.pending) s.destroy();
-    const all = [...this.conns].map((c) => {
+    for (const s of this.pending.values()) s.destroy();
+    const all = this.conns.values().map((c) => {
       this.drainLater(c, reason, capMs);
       return c.splice.done;
     });
@@ -134,23 +141,22 @@ export class TcpStreamListener {
       this.ctx.refused(record, 'limit', STREAM_ERRORS.limit, 'connection limit reached');
       return;
     }
-    this.pending.add(client);
-    const watch = { gone: false };
+    const watch: Admission = { place: this.pending.add(client), gone: false };
     client.on('error', () => (watch.gone = true));
     client.once('close', () => (watch.gone = true));
     if (settings.protocol === 'tcp' && !this.ctx.proxyAccept?.required(record.client)) {
       const front = this.route(client, record, routes, undefined, undefined);
-      if (front === undefined) this.pending.delete(client);
+      if (front === undefined) this.pending.delete(watch.place);
       else this.forward(client, record, settings, front, watch);
       return;
     }
     this.front(client, record, settings, routes).then(
       (front) => {
-        if (front === undefined) this.pending.delete(client);
+        if (front === undefined) this.pending.delete(watch.place);
         else this.forward(client, record, settings, front, watch);
       },
       (err: unknown) => {
-        this.pending.delete(client);
+        this.pending.delete(watch.place);
         client.destroy();
         this.ctx.log.error({ err, listener: settings.name }, 'stream accept failed');
       },
@@ -158,7 +164,7 @@ export class TcpStreamListener {
   }
 
   /** forward connects the routed connection to a target of its pool and splices the two; the record becomes its access-log line. */
-  private forward(client: Socket, record: StreamRecord, settings: ListenerSettings, front: Front, watch: { gone: boolean }): void {
+  private forward(client: Socket, record: StreamRecord, settings: ListenerSettings, front: Front, watch: Admission): void {
     const { route } = front;
     record.route = route.id;
     record.upstream = route.upstream.name;
@@ -166,7 +172,7 @@ export class TcpStreamListener {
     const onFailed = (t: Target) => this.ctx.metrics.connectFailed(settings.name, upstreamName, t.id);
     connectStream(route.upstream, record.client, settings.connectTimeoutMs, onFailed, (connected) => {
       if (!connected.ok) {
-        this.pending.delete(client);
+        this.pending.delete(watch.place);
         client.destroy();
         record.target = connected.target?.id;
         const code = connected.failure === 'unavailable' ? STREAM_ERRORS.unavailable : connected.failure === 'timeout' ? STREAM_ERRORS.timeout : STREAM_ERRORS.connect;
@@ -175,13 +181,13 @@ export class TcpStreamListener {
       }
       const { socket: upstream, relay, target } = connected;
       record.target = target.id;
-      this.pending.delete(client);
+      this.pending.delete(watch.place);
       this.join(client, upstream, relay, target, record, settings, front, watch);
     });
   }
 
   /** join splices a connected client and upstream (or ends it when the client left meanwhile); the stream's end writes its access-log line. */
-  private join(client: Socket, upstream: Socket, relay: Relay, target: Target, record: StreamRecord, settings: ListenerSettings, front: Front, watch: { gone: boolean }): void {
+  private join(client: Socket, upstream: Socket, relay: Relay, target: Target, record: StreamRecord, settings: ListenerSettings, front: Front, watch: Admission): void {
     const { route, first, destination } = front;
     if (watch.gone) {
       upstream.destroy();
@@ -205,12 +211,12 @@ export class TcpStreamListener {
       return;
     }
     const conn: Conn = { upstream: route.upstream, splice: s, drainTimer: undefined };
-    this.conns.add(conn);
+    const place = this.conns.add(conn);
     this.ctx.metrics.opened(settings.name, route.id);
     void s.done.then((result) => {
       if (result.end === 'refused') record.reason = 'a PROXY protocol header from a peer not in proxyProtocol.accept.from';
       if (conn.drainTimer !== undefined) clearTimeout(conn.drainTimer);
-      this.conns.delete(conn);
+      this.conns.delete(place);
       target.inflight--;
       this.ctx.finished(record, result);
     });
