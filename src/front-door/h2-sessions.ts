@@ -36,6 +36,7 @@
 import http2, { type Http2SecureServer, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
+import { LinkedSet, type LinkedNode } from '../process/linked-set.js';
 import { writeBare } from '../proxy/respond.js';
 import { CLOSE_GRACE_MS } from './close-grace.js';
 
@@ -68,6 +69,8 @@ interface Watched {
   idle: NodeJS.Timeout | undefined;
   grace: NodeJS.Timeout | undefined;
   pinging: boolean;
+  /** place is the session's node among the live ones. */
+  place: LinkedNode<Watched> | undefined;
 }
 
 /** queued is the number of bytes written to the socket that the kernel has not taken yet (the client is behind). */
@@ -87,7 +90,8 @@ function peek(socket: TLSSocket | undefined): void {
 
 /** H2Sessions supervises the HTTP/2 sessions of one server. */
 export class H2Sessions {
-  private readonly live = new Map<ServerHttp2Session, Watched>();
+  /** A linked set, not a Map: sessions come and go (process/linked-set.ts says why). */
+  private readonly live = new LinkedSet<Watched>();
   private readonly probeMs: number;
   private readonly ackMs: number;
   /** peeker runs only while sessions are open. */
@@ -116,8 +120,8 @@ export class H2Sessions {
   }
 
   private watch(session: ServerHttp2Session, socket: TLSSocket | undefined): void {
-    const w: Watched = { session, socket, streams: 0, idle: undefined, grace: undefined, pinging: false };
-    this.live.set(session, w);
+    const w: Watched = { session, socket, streams: 0, idle: undefined, grace: undefined, pinging: false, place: undefined };
+    w.place = this.live.add(w);
     this.peeker ??= setInterval(() => this.peekStuck(), PEEK_MS).unref();
     session.on('stream', (stream) => {
       if (w.streams++ === 0) clearTimeout(w.idle);
@@ -133,7 +137,8 @@ export class H2Sessions {
     session.once('close', () => {
       clearTimeout(w.idle);
       clearTimeout(w.grace);
-      this.live.delete(session);
+      if (w.place !== undefined) this.live.delete(w.place);
+      w.place = undefined;
       if (this.live.size === 0) {
         clearInterval(this.peeker);
         this.peeker = undefined;
@@ -223,7 +228,7 @@ export class H2Sessions {
 
   /** closeAll cuts every session and its socket. */
   closeAll(): void {
-    for (const w of [...this.live.values()]) this.kill(w);
+    for (const w of this.live.values()) this.kill(w);
   }
 
   /**

@@ -15,6 +15,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { parseDuration } from '../config/duration.js';
 import type { LoadedConfig } from '../config/load.js';
+import { LinkedSet } from '../process/linked-set.js';
 import type { MetricsSink } from '../telemetry/observer.js';
 import { capConnections } from './connection-cap.js';
 import { CLOSE_GRACE_MS } from './close-grace.js';
@@ -50,8 +51,8 @@ export interface PublicListenerOptions extends ListenerHandlers {
  * `close` shuts it down.
  */
 export class PublicListener {
-  /** sockets are the open client connections, cut when a shutdown runs out of time. */
-  readonly sockets = new Set<Socket>();
+  /** sockets are the open client connections, cut when a shutdown runs out of time (a linked set: process/linked-set.ts says why not a Set). */
+  readonly sockets = new LinkedSet<Socket>();
   /** redirect is the plain-HTTP listener answering 308 to HTTPS (listen.redirectHttp). */
   private redirect: Server | undefined;
 
@@ -100,8 +101,8 @@ export class PublicListener {
     // request is accepted (routed, authorized, within the body limit): refused ones never upload their body.
     server.on('checkContinue', handler);
     server.on('connection', (s: Socket) => {
-      listener.sockets.add(s);
-      s.once('close', () => listener.sockets.delete(s));
+      const place = listener.sockets.add(s);
+      s.once('close', () => listener.sockets.delete(place));
     });
     return listener;
   }
@@ -173,7 +174,7 @@ export class PublicListener {
     // a moment later close() stops waiting even if a socket never reported.
     const timer = setTimeout(() => {
       server.closeAllConnections();
-      for (const s of this.sockets) s.destroy();
+      for (const s of this.sockets.values()) s.destroy();
     }, timeoutMs);
     timer.unref();
     const gaveUp = new Promise<'gave up'>((resolve) => {
@@ -183,6 +184,6 @@ export class PublicListener {
     });
     if ((await Promise.race([closed, gaveUp])) === 'gave up') this.opts.log.warn({ open: this.sockets.size }, 'connections still open after shutdownTimeout; stopping anyway');
     clearTimeout(timer);
-    for (const s of this.sockets) s.destroy();
+    for (const s of this.sockets.values()) s.destroy();
   }
 }

@@ -265,7 +265,7 @@ export class Gateway implements GatewayState {
 
   /** sockets are the public listener's open connections (tests read what their write queues hold). */
   private get sockets(): ReadonlySet<Socket> {
-    return this.front?.sockets ?? new Set();
+    return new Set(this.front?.sockets.values());
   }
 
   /** tls owns the certificates when the public listener terminates TLS. */
