@@ -9,10 +9,10 @@
  * allocates nothing it does not need (bench/README.md, journal "Issue 18
  * (2026-12-06, night)").
  */
-import { connect, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { Target } from '../upstream/target.js';
 import type { Upstream } from '../upstream/upstream.js';
-import { Relay } from './relay.js';
+import { Relay, unconnectedSocket } from './relay.js';
 
 /** ConnectFailure says why no target could be reached: none eligible, refused/unreachable, or too slow. */
 export type ConnectFailure = 'unavailable' | 'connect' | 'timeout';
@@ -28,7 +28,7 @@ export type ConnectResult = { ok: true; socket: Socket; relay: Relay; target: Ta
 function dialTarget(target: Target, timeoutMs: number, resolve: (r: Dialed) => void): void {
   const relay = new Relay();
   // allowHalfOpen: each direction ends on its own (a client's FIN is passed on, the answer still comes back).
-  const socket = connect({ host: target.dialHost, port: target.dialPort, allowHalfOpen: true, noDelay: true, onread: relay.onread });
+  const socket = unconnectedSocket(relay).connect(target.dialPort, target.dialHost);
   const timer = timeoutMs > 0 ? setTimeout(() => done({ failure: 'timeout', reason: `connect timeout after ${timeoutMs}ms` }), timeoutMs) : undefined;
   const onError = (err: NodeJS.ErrnoException) => done({ failure: 'connect', reason: `connect ${err.code ?? err.message}` });
   function done(r: Dialed): void {

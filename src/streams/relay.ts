@@ -153,6 +153,30 @@ const SLOTS = probeSlots();
 /** ADOPTION is the way this Node supports, decided once at load: in place when probeSlots found net's slots, else the handle move. */
 export const ADOPTION: Adoption = SLOTS === undefined ? 'handle' : 'in-place';
 
+/**
+ * unconnectedSocket makes the socket an upstream connection is dialled on:
+ * half-open allowed, no Nagle delay, reading into `relay`'s buffer from the
+ * first read. Built empty and given those settings after, not with
+ * `new Socket({ allowHalfOpen, noDelay, onread })`: a net.Socket constructed
+ * with a non-empty options object leaves ~0.5 KB per socket that
+ * young-generation collections cannot free, one constructed empty leaves
+ * ~25 B (measured on Node 20: bench/README.md, journal "Issue 18
+ * (2026-12-07)"; test/streams/young-garbage.test.ts). Where net's slots were
+ * not found (probeSlots), the options are the way.
+ */
+export function unconnectedSocket(relay: Relay): Socket {
+  if (SLOTS === undefined) return new Socket({ allowHalfOpen: true, onread: relay.onread } as ConstructorParameters<typeof Socket>[0]).setNoDelay(true);
+  const socket = new Socket();
+  socket.allowHalfOpen = true;
+  socket.setNoDelay(true); // kept until the handle exists, applied at connect
+  // What the constructor sets for `onread: { buffer: fn, callback }`; connect gives the handle the first buffer.
+  const slots = socket as unknown as Record<symbol, unknown>;
+  slots[SLOTS.kBuffer] = true;
+  slots[SLOTS.kBufferGen] = relay.onread.buffer;
+  slots[SLOTS.kBufferCb] = relay.onread.callback;
+  return socket;
+}
+
 /** What adopt needs of a TCP handle (node's TCPWrap): user-buffer reads and read control. */
 interface TcpHandle {
   reading: boolean;
