@@ -17,6 +17,7 @@ import type { Target } from '../upstream/target.js';
 import type { Upstream } from '../upstream/upstream.js';
 import { LinkedSet, type LinkedNode } from '../process/linked-set.js';
 import { parseClientHello } from './client-hello.js';
+import { acceptFrozen } from './accept.js';
 import { connectStream } from './connect.js';
 import type { ListenerRoutes, StreamRoute } from './route-table.js';
 import type { ListenerSettings } from './settings.js';
@@ -55,6 +56,9 @@ interface Conn {
   drainTimer: NodeJS.Timeout | undefined;
 }
 
+/** allowHalfOpen: a client's FIN is passed on and the answer still comes back. pauseOnConnect: nothing is read before it can be sent on. */
+const SERVER_OPTIONS = { allowHalfOpen: true, pauseOnConnect: true, noDelay: true } as const;
+
 /** TcpStreamListener accepts and forwards the connections of one tcp or tls-passthrough listener. */
 export class TcpStreamListener {
   private readonly server: Server;
@@ -70,8 +74,7 @@ export class TcpStreamListener {
     public state: ListenerState,
     private readonly ctx: StreamContext,
   ) {
-    // allowHalfOpen: a client's FIN is passed on and the answer still comes back. pauseOnConnect: nothing is read before it can be sent on.
-    this.server = createServer({ allowHalfOpen: true, pauseOnConnect: true, noDelay: true }, (socket) => this.accept(socket));
+    this.server = createServer(SERVER_OPTIONS, (socket) => this.accept(socket));
   }
 
   /** listen binds the listener; resolves with the port. */
@@ -79,6 +82,7 @@ export class TcpStreamListener {
     const { host, port } = this.state.settings;
     this.server.listen({ host, port });
     await Promise.race([once(this.server, 'listening'), once(this.server, 'error').then(([err]) => Promise.reject(err as Error))]);
+    acceptFrozen(this.server, SERVER_OPTIONS);
     return this.port;
   }
 

@@ -1,0 +1,62 @@
+/**
+ * Accepting a stream listener's connections without net.Server's
+ * per-connection options object. net.Server builds each accepted socket as
+ * `new Socket({ handle, allowHalfOpen, pauseOnCreate, readable, writable })`,
+ * and on Node 20 a Socket built from a plain options object leaves ~0.5–0.8 KB
+ * that young-generation collections cannot free (its constructor spreads the
+ * options and adds properties to the copy); built from a frozen object it
+ * leaves nothing (bench/README.md, journal "Issue 18 (2026-12-07)";
+ * test/streams/young-garbage.test.ts). Under steady connection churn that
+ * share alone kept filling the old generation. So the listener's server
+ * handle gets its own `onconnection`: the same socket as net's, built from a
+ * frozen options object, counted on the server and announced with
+ * 'connection' as net does. What net's own does besides — an accept error, a
+ * server-level maxConnections — stays with net's function. Where this Node's
+ * server does not look as expected, net's accept stays as it is.
+ */
+import { Socket, type Server } from 'node:net';
+
+/** What this file needs of net's server internals: the listening handle and the connection count. */
+interface ServerInternals {
+  _handle?: { onconnection?: unknown } | null;
+  _connections?: unknown;
+  maxConnections?: number;
+}
+
+type OnConnection = (this: unknown, err: number, clientHandle: unknown) => void;
+
+/** AcceptOptions are the listener's socket settings, as given to net.createServer. */
+export interface AcceptOptions {
+  readonly allowHalfOpen: boolean;
+  readonly pauseOnConnect: boolean;
+  readonly noDelay: boolean;
+}
+
+/**
+ * acceptFrozen takes over accepting on a listening server (call it once
+ * 'listening' was emitted). Returns false, changing nothing, when the server
+ * does not have the internals it relies on.
+ */
+export function acceptFrozen(server: Server, opts: AcceptOptions): boolean {
+  const internals = server as unknown as ServerInternals;
+  const handle = internals._handle;
+  const netOnConnection = handle?.onconnection;
+  if (handle === null || handle === undefined || typeof netOnConnection !== 'function' || typeof internals._connections !== 'number') return false;
+  const fallback = netOnConnection as OnConnection;
+  handle.onconnection = function onconnection(this: unknown, err: number, clientHandle: unknown): void {
+    // Errors and a server-level connection cap are net's business (it emits 'error' or 'drop').
+    if (err || clientHandle === undefined || (internals.maxConnections ?? 0) > 0) {
+      fallback.call(this, err, clientHandle);
+      return;
+    }
+    const socket = new Socket(Object.freeze({ handle: clientHandle, allowHalfOpen: opts.allowHalfOpen, pauseOnCreate: opts.pauseOnConnect, readable: true, writable: true }) as ConstructorParameters<typeof Socket>[0]);
+    if (opts.noDelay) socket.setNoDelay(true);
+    // As net's own: the server counts the socket (close() waits for it; the socket's destroy counts it off through _server).
+    (internals as { _connections: number })._connections++;
+    const owned = socket as unknown as { server: Server; _server: Server };
+    owned.server = server;
+    owned._server = server;
+    server.emit('connection', socket);
+  };
+  return true;
+}
