@@ -10,17 +10,24 @@
  * share alone kept filling the old generation. So the listener's server
  * handle gets its own `onconnection`: the same socket as net's, built from a
  * frozen options object, counted on the server and announced with
- * 'connection' as net does. What net's own does besides — an accept error, a
- * server-level maxConnections — stays with net's function. Where this Node's
- * server does not look as expected, net's accept stays as it is.
+ * 'connection' (and on net's diagnostics channel) as net does. An accept
+ * error and a server-level maxConnections stay with net's function; a server
+ * with TCP keep-alive on, or whose internals do not look as expected, keeps
+ * net's accept.
  */
+import { channel } from 'node:diagnostics_channel';
 import { Socket, type Server } from 'node:net';
+
+/** net publishes each accepted socket here (APM tools subscribe); so does this accept. */
+const serverSocketChannel = channel('net.server.socket');
 
 /** What this file needs of net's server internals: the listening handle and the connection count. */
 interface ServerInternals {
   _handle?: { onconnection?: unknown } | null;
   _connections?: unknown;
   maxConnections?: number;
+  keepAlive?: boolean;
+  highWaterMark?: number;
 }
 
 type OnConnection = (this: unknown, err: number, clientHandle: unknown) => void;
@@ -41,7 +48,9 @@ export function acceptFrozen(server: Server, opts: AcceptOptions): boolean {
   const internals = server as unknown as ServerInternals;
   const handle = internals._handle;
   const netOnConnection = handle?.onconnection;
-  if (handle === null || handle === undefined || typeof netOnConnection !== 'function' || typeof internals._connections !== 'number') return false;
+  // A server with TCP keep-alive on is left to net (its accept sets it per socket through internals).
+  if (handle === null || handle === undefined || typeof netOnConnection !== 'function' || typeof internals._connections !== 'number' || internals.keepAlive === true) return false;
+  const hwm = internals.highWaterMark;
   const fallback = netOnConnection as OnConnection;
   handle.onconnection = function onconnection(this: unknown, err: number, clientHandle: unknown): void {
     // Errors and a server-level connection cap are net's business (it emits 'error' or 'drop').
@@ -49,7 +58,8 @@ export function acceptFrozen(server: Server, opts: AcceptOptions): boolean {
       fallback.call(this, err, clientHandle);
       return;
     }
-    const socket = new Socket(Object.freeze({ handle: clientHandle, allowHalfOpen: opts.allowHalfOpen, pauseOnCreate: opts.pauseOnConnect, readable: true, writable: true }) as ConstructorParameters<typeof Socket>[0]);
+    const frozen = Object.freeze({ handle: clientHandle, allowHalfOpen: opts.allowHalfOpen, pauseOnCreate: opts.pauseOnConnect, readable: true, writable: true, readableHighWaterMark: hwm, writableHighWaterMark: hwm });
+    const socket = new Socket(frozen as ConstructorParameters<typeof Socket>[0]);
     if (opts.noDelay) socket.setNoDelay(true);
     // As net's own: the server counts the socket (close() waits for it; the socket's destroy counts it off through _server).
     (internals as { _connections: number })._connections++;
@@ -57,6 +67,7 @@ export function acceptFrozen(server: Server, opts: AcceptOptions): boolean {
     owned.server = server;
     owned._server = server;
     server.emit('connection', socket);
+    if (serverSocketChannel.hasSubscribers) serverSocketChannel.publish({ socket });
   };
   return true;
 }

@@ -4,6 +4,7 @@
  * allowed, no Nagle delay), counted on the server as net counts it, and what
  * it leaves to net (a server-level maxConnections) still works.
  */
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -51,6 +52,25 @@ describe('acceptFrozen', () => {
     client.destroy();
     await closed;
     expect(await connections(server)).toBe(0);
+  });
+
+  it("publishes each accepted socket on net's diagnostics channel, as net does", async () => {
+    const server = createServer(OPTIONS);
+    const port = await listening(server);
+    acceptFrozen(server, OPTIONS);
+    const seen: unknown[] = [];
+    const onSocket = (m: unknown) => seen.push((m as { socket: unknown }).socket);
+    subscribe('net.server.socket', onSocket);
+    try {
+      const accepted = once(server, 'connection') as Promise<[Socket]>;
+      const client = connect({ host: '127.0.0.1', port });
+      const [socket] = await accepted;
+      expect(seen).toEqual([socket]);
+      client.destroy();
+      socket.destroy();
+    } finally {
+      unsubscribe('net.server.socket', onSocket);
+    }
   });
 
   it('leaves a server without a listening handle as it is', () => {
