@@ -15,6 +15,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { Logger } from 'pino';
 import { parseDuration } from '../config/duration.js';
 import type { LoadedConfig } from '../config/load.js';
+import { acceptFrozen } from '../process/accept.js';
 import { LinkedSet } from '../process/linked-set.js';
 import type { MetricsSink } from '../telemetry/observer.js';
 import { capConnections } from './connection-cap.js';
@@ -117,6 +118,8 @@ export class PublicListener {
     const { loaded } = this.opts;
     const listen = loaded.gateway.listen;
     await bind(this.server, listen.port, listen.host, loaded, ['listen', 'port']);
+    // Client connections that come and go leave nothing for a full GC (process/accept.ts says why net's accept does).
+    acceptFrozen(this.server as Server);
     const port = this.port;
     if (this.tls === undefined || listen.redirectHttp === undefined) return { port };
     return { port, redirectPort: await this.listenRedirect(this.tls, listen.redirectHttp, listen.publicHttpsPort ?? port) };
@@ -140,6 +143,7 @@ export class PublicListener {
     capConnections(redirect, limits.maxConnections, () => this.dropped('redirect'));
     this.redirect = redirect;
     await bind(redirect, port, loaded.gateway.listen.host, loaded, ['listen', 'redirectHttp']);
+    acceptFrozen(redirect);
     return (redirect.address() as AddressInfo).port;
   }
 

@@ -15,9 +15,9 @@ import type { Logger } from 'pino';
 import { claimedSource, readProxyHeader, V2_SIGNATURE, type ProxyEndpoint } from '../proxy-protocol/index.js';
 import type { Target } from '../upstream/target.js';
 import type { Upstream } from '../upstream/upstream.js';
+import { acceptFrozen } from '../process/accept.js';
 import { LinkedSet, type LinkedNode } from '../process/linked-set.js';
 import { parseClientHello } from './client-hello.js';
-import { acceptFrozen } from './accept.js';
 import { connectStream } from './connect.js';
 import type { ListenerRoutes, StreamRoute } from './route-table.js';
 import type { ListenerSettings } from './settings.js';
@@ -82,7 +82,7 @@ export class TcpStreamListener {
     const { host, port } = this.state.settings;
     this.server.listen({ host, port });
     await Promise.race([once(this.server, 'listening'), once(this.server, 'error').then(([err]) => Promise.reject(err as Error))]);
-    acceptFrozen(this.server, SERVER_OPTIONS);
+    acceptFrozen(this.server);
     return this.port;
   }
 

@@ -6,7 +6,7 @@
  * journal "Issue 18 (2026-12-07)"): the listener's connections in a
  * long-lived Set (~3.6 KB each; process/linked-set.ts says how), and sockets
  * built from a plain options object, the dialled one (relay.ts
- * unconnectedSocket) and the accepted one (accept.ts).
+ * unconnectedSocket) and the accepted one (process/accept.ts).
  */
 import { once } from 'node:events';
 import { connect, createServer, type Server } from 'node:net';
@@ -75,7 +75,7 @@ describe('stream connections and the garbage collector', () => {
     const through = await survivorsPerConnection(port, 1000);
     // Measured on Node 20: ~0.5 KB per connection, the test's own client socket and the echo server's included.
     // Before: ~10.9 KB with the listener's connections in a Set, ~6.8 KB with the upstream socket built from an options object
-    // (relay.ts unconnectedSocket), ~5.4 KB with the accepted socket built by net.Server from one (accept.ts).
+    // (relay.ts unconnectedSocket), ~5.4 KB with the accepted socket built by net.Server from one (process/accept.ts).
     expect(through).toBeLessThan(2000);
   });
 });

@@ -1,5 +1,5 @@
 /**
- * The stream listener's own accept (src/streams/accept.ts): the socket it
+ * A listener's own accept (src/process/accept.ts): the socket it
  * announces is the one net's accept would have made (paused, half-open
  * allowed, no Nagle delay), counted on the server as net counts it, and what
  * it leaves to net (a server-level maxConnections) still works.
@@ -8,7 +8,7 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { acceptFrozen } from '../../src/streams/accept.js';
+import { acceptFrozen } from '../../src/process/accept.js';
 
 const OPTIONS = { allowHalfOpen: true, pauseOnConnect: true, noDelay: true } as const;
 const servers: Server[] = [];
@@ -29,7 +29,7 @@ describe('acceptFrozen', () => {
   it('announces a paused, half-open socket counted on the server, and close() waits for it', async () => {
     const server = createServer(OPTIONS);
     const port = await listening(server);
-    expect(acceptFrozen(server, OPTIONS)).toBe(true);
+    expect(acceptFrozen(server)).toBe(true);
     const accepted = once(server, 'connection') as Promise<[Socket]>;
     const client = connect({ host: '127.0.0.1', port, allowHalfOpen: true });
     const [socket] = await accepted;
@@ -57,7 +57,7 @@ describe('acceptFrozen', () => {
   it("publishes each accepted socket on net's diagnostics channel, as net does", async () => {
     const server = createServer(OPTIONS);
     const port = await listening(server);
-    acceptFrozen(server, OPTIONS);
+    acceptFrozen(server);
     const seen: unknown[] = [];
     const onSocket = (m: unknown) => seen.push((m as { socket: unknown }).socket);
     subscribe('net.server.socket', onSocket);
@@ -75,14 +75,14 @@ describe('acceptFrozen', () => {
 
   it('leaves a server without a listening handle as it is', () => {
     const server = createServer(OPTIONS);
-    expect(acceptFrozen(server, OPTIONS)).toBe(false);
+    expect(acceptFrozen(server)).toBe(false);
   });
 
   it("leaves a server-level maxConnections to net (its 'drop' event)", async () => {
     const server = createServer(OPTIONS);
     server.maxConnections = 1;
     const port = await listening(server);
-    acceptFrozen(server, OPTIONS);
+    acceptFrozen(server);
     const first = connect({ host: '127.0.0.1', port });
     await once(server, 'connection');
     const dropped = once(server, 'drop');
