@@ -149,7 +149,7 @@ export class TcpStreamListener {
     client.on('error', () => (watch.gone = true));
     client.once('close', () => (watch.gone = true));
     if (settings.protocol === 'tcp' && !this.ctx.proxyAccept?.required(record.client)) {
-      const front = this.route(client, record, routes, undefined, undefined);
+      const front = this.route(client, record, routes, undefined);
       if (front === undefined) this.pending.delete(watch.place);
       else this.forward(client, record, settings, front, watch);
       return;
@@ -175,8 +175,9 @@ export class TcpStreamListener {
     const upstreamName = route.upstream.name;
     const onFailed = (t: Target) => this.ctx.metrics.connectFailed(settings.name, upstreamName, t.id);
     connectStream(route.upstream, record.client, settings.connectTimeoutMs, onFailed, (connected) => {
+      // Admitted either way: joined to an upstream below, or refused.
+      this.pending.delete(watch.place);
       if (!connected.ok) {
-        this.pending.delete(watch.place);
         client.destroy();
         record.target = connected.target?.id;
         const code = connected.failure === 'unavailable' ? STREAM_ERRORS.unavailable : connected.failure === 'timeout' ? STREAM_ERRORS.timeout : STREAM_ERRORS.connect;
@@ -185,7 +186,6 @@ export class TcpStreamListener {
       }
       const { socket: upstream, relay, target } = connected;
       record.target = target.id;
-      this.pending.delete(watch.place);
       this.join(client, upstream, relay, target, record, settings, front, watch);
     });
   }
@@ -252,7 +252,7 @@ export class TcpStreamListener {
         return undefined;
       }
     }
-    if (settings.protocol !== 'tls-passthrough') return this.route(client, record, routes, undefined, destination);
+    if (settings.protocol !== 'tls-passthrough') return this.route(client, record, routes, destination);
     const hello = await readHello(client, settings);
     if (!hello.ok) {
       client.destroy();
@@ -270,14 +270,14 @@ export class TcpStreamListener {
   }
 
   /** route picks a tcp listener's route (no SNI); undefined (logged) when it has none. `destination` defaults to the socket's own address. */
-  private route(client: Socket, record: StreamRecord, routes: ListenerRoutes, first: Buffer | undefined, destination: (() => ProxyEndpoint) | undefined): Front | undefined {
+  private route(client: Socket, record: StreamRecord, routes: ListenerRoutes, destination: (() => ProxyEndpoint) | undefined): Front | undefined {
     const route = routes.table.match(undefined);
     if (route === undefined) {
       client.destroy();
       this.ctx.refused(record, 'no_route', STREAM_ERRORS.noRoute, 'no stream route on this listener');
       return undefined;
     }
-    return { route, first, destination: destination ?? socketDestination(client) };
+    return { route, first: undefined, destination: destination ?? socketDestination(client) };
   }
 }
 
