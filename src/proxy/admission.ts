@@ -114,7 +114,7 @@ export function admit(req: IncomingMessage, res: ServerResponse, deps: Admission
   const route = runtime.router.match(norm.path, { method: req.method!, host: hostOf(headers.host), headers, rawQuery, memo: {} }) ?? runtime.autoRoutes?.match(norm.path);
   if (route === undefined || (upgrade && !route.websocket)) return refuse(req, res, deps, 'SY_ERR_ROUTE_NOT_FOUND', upgrade, id, t0);
   const clientIp = deps.ips.clientIp(peer, headers['x-forwarded-for'] as string | undefined);
-  const ex = new Exchange({ req, res, runtime, route, id, path: norm.path, rawQuery, clientIp, peer, trustedPeer: trusted, secure: deps.secure === true });
+  const ex = new Exchange({ req, res, runtime, route, id, path: norm.path, rawQuery, clientIp, peer, trustedPeer: trusted, secure: deps.secure === true, startedAt: t0 });
   // Read from the request's runtime: a reload changes tracing for the next request.
   const trace = runtime.trace;
   if (trace !== undefined) startSpan(ex, trace);

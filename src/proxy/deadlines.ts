@@ -36,9 +36,9 @@ export class Deadlines {
   private timer: NodeJS.Timeout | undefined;
   private readonly sweepBound = () => this.sweep();
 
-  /** arm sets (or moves) the entry's deadline to `ms` from now. */
-  arm(t: Timed, ms: number): void {
-    t.deadline = performance.now() + ms;
+  /** arm sets (or moves) the entry's deadline to `ms` from `now` (a caller that just read the clock passes its reading). */
+  arm(t: Timed, ms: number, now: number = performance.now()): void {
+    t.deadline = now + ms;
     if (t.timedArmed) return;
     t.timedArmed = true;
     t.timedPrev = null;

@@ -29,7 +29,7 @@ export function exchangeOf(res: ServerResponse): Exchange | undefined {
  * the constructor copies (admission.ts builds the one literal of this shape,
  * so it keeps one hidden class).
  */
-export type ExchangeInit = Pick<Exchange, 'req' | 'res' | 'runtime' | 'route' | 'id' | 'path' | 'rawQuery' | 'clientIp' | 'peer' | 'trustedPeer' | 'secure'>;
+export type ExchangeInit = Pick<Exchange, 'req' | 'res' | 'runtime' | 'route' | 'id' | 'path' | 'rawQuery' | 'clientIp' | 'peer' | 'trustedPeer' | 'secure' | 'startedAt'>;
 
 /** Exchange is the per-request state. */
 export class Exchange implements PluginRequest {
@@ -68,8 +68,10 @@ export class Exchange implements PluginRequest {
   split: string | undefined = undefined;
   /** cohortCookie is the Set-Cookie line of a new client's cohort (split without `by`). */
   cohortCookie: string | undefined = undefined;
-  /** startedAt is process.hrtime-free wall time in ms (performance.now()). */
+  /** startedAt is when the request arrived, in ms (performance.now(); admission's own reading). */
   readonly startedAt: number;
+  /** endedAt is when the response ended, in ms (performance.now()), set by whoever read the clock then; 0 until. */
+  endedAt = 0;
   /** upstreamStartedAt is when the last attempt was dispatched (0 before). */
   upstreamStartedAt = 0;
   upstreamMs = 0;
@@ -127,7 +129,7 @@ export class Exchange implements PluginRequest {
     this.routeId = init.route.id;
     this.pool = init.route.upstream;
     this.upstream = init.route.upstream.name;
-    this.startedAt = performance.now();
+    this.startedAt = init.startedAt;
     (init.res as ServerResponse & { [kExchange]?: Exchange })[kExchange] = this;
   }
 
@@ -179,8 +181,8 @@ export class Exchange implements PluginRequest {
     return this.rawQuery === '' ? p : p + '?' + this.rawQuery;
   }
 
-  /** elapsedMs is the time since the request arrived. */
+  /** elapsedMs is the time from the request's arrival to its end (to now when the end was not timed). */
   elapsedMs(): number {
-    return performance.now() - this.startedAt;
+    return (this.endedAt === 0 ? performance.now() : this.endedAt) - this.startedAt;
   }
 }

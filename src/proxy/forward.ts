@@ -42,7 +42,6 @@ class Attempt implements Dispatcher.DispatchHandler, Timed, AttemptEnd {
   requestStarted = false;
   headersDone = false;
   done = false;
-  private readonly t0 = performance.now();
   // The AttemptEnd fields, set by release().
   outcome: AttemptOutcome = 'ok';
   status = 0;
@@ -54,10 +53,12 @@ class Attempt implements Dispatcher.DispatchHandler, Timed, AttemptEnd {
   timedPrev: Timed | null = null;
   timedNext: Timed | null = null;
 
+  /** @param t0 is when the attempt was dispatched (the exchange's upstreamStartedAt: one clock reading for both). */
   constructor(
     readonly ex: Exchange,
     readonly target: Target,
     readonly hooks: ProxyHooks,
+    private readonly t0: number,
   ) {}
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
@@ -77,9 +78,9 @@ class Attempt implements Dispatcher.DispatchHandler, Timed, AttemptEnd {
   }
 
   /** idle (re)arms the idle timeout: the longest silence between two pieces of the response body. */
-  private idle(): void {
+  private idle(now?: number): void {
     const ms = this.ex.route.idleTimeoutMs;
-    if (ms > 0) deadlines.arm(this, ms);
+    if (ms > 0) deadlines.arm(this, ms, now);
     else deadlines.disarm(this);
   }
 
@@ -89,12 +90,14 @@ class Attempt implements Dispatcher.DispatchHandler, Timed, AttemptEnd {
     if (statusCode > 599) return controller.abort(new BadStatus(statusCode));
     const ex = this.ex;
     this.headersDone = true;
-    this.idle();
+    // One clock reading per event: the idle deadline and the upstream's time to headers.
+    const now = performance.now();
+    this.idle(now);
     if (retryOnStatus(ex, this.target, statusCode)) {
       controller.abort(new RetryMarker(statusCode));
       return;
     }
-    ex.upstreamMs = performance.now() - this.t0;
+    ex.upstreamMs = now - this.t0;
     const chain = ex.route.chain.response;
     // Without response hooks, responseHeaders drops the hop-by-hop headers in the same pass that builds the client's list.
     if (chain.length === 0) return this.writeHead({ status: statusCode, headers, fromUpstream: true });
@@ -185,7 +188,10 @@ class Attempt implements Dispatcher.DispatchHandler, Timed, AttemptEnd {
     this.flushHead();
     ex.res.end();
     this.send?.stopWhenFlushed(ex.res);
-    this.release(ex.status < 500 ? 'ok' : 'error', ex.status, undefined);
+    // One clock reading for the attempt's time and the exchange's (the access log's `ms`).
+    const now = performance.now();
+    ex.endedAt = now;
+    this.release(ex.status < 500 ? 'ok' : 'error', ex.status, undefined, now);
     finish(ex, this.hooks.onFinish);
   }
 
@@ -247,13 +253,13 @@ class Attempt implements Dispatcher.DispatchHandler, Timed, AttemptEnd {
   }
 
   /** release frees the target and reports how the attempt ended. */
-  private release(outcome: AttemptOutcome, status: number, reason: string | undefined): void {
+  private release(outcome: AttemptOutcome, status: number, reason: string | undefined, now: number = performance.now()): void {
     deadlines.disarm(this);
     this.target.inflight--;
     this.outcome = outcome;
     this.status = status;
     this.reason = reason;
-    this.ms = performance.now() - this.t0;
+    this.ms = now - this.t0;
     this.hooks.onAttemptEnd(this);
   }
 }
@@ -290,10 +296,11 @@ export function attempt(ex: Exchange, hooks: ProxyHooks, exclude?: Target): void
     ex.res.once('close', onClientClose);
   }
   claimTarget(ex, target);
-  const handler = new Attempt(ex, target, hooks);
+  const startedAt = performance.now();
+  const handler = new Attempt(ex, target, hooks, startedAt);
   (ex.res as unknown as { [kAttempt]?: Attempt })[kAttempt] = handler;
   const headers = upstreamRequestHeaders(ex, target);
-  ex.upstreamStartedAt = performance.now();
+  ex.upstreamStartedAt = startedAt;
   target.pool.dispatch(
     {
       path: ex.upstreamPath(),
