@@ -55,6 +55,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --profile            run the Node candidates (gateway*, bare-fastify-proxy, undici-minimal) under
                        --cpu-prof; print each one's top self-time functions over the measured rounds
                        and, side by side, each one's CPU per request by area (node core, undici, ...)
+  --same-process       measure every round on the candidate's first process (default: from round 2
+                       on, each candidate is restarted, settled and warmed before its round, so the
+                       median of the rounds does not rest on one process's JIT; implied by --profile)
   --loader NAME        wrk when installed, else autocannon (default: auto); or name one
   --phases a,b         which parts run (default all): headline (the as-shipped candidates), logcost
                        (access log on vs off), workers (--workers 2 vs 1), sizes (100 B / 64 KiB / 1 MiB
@@ -88,6 +91,7 @@ function options() {
       workers: { type: 'string', default: '1' },
       'node-args': { type: 'string', default: '' },
       profile: { type: 'boolean', default: false },
+      'same-process': { type: 'boolean', default: false },
       loader: { type: 'string', default: 'auto' },
       compare: { type: 'string' },
       phases: { type: 'string' },
@@ -122,6 +126,8 @@ function options() {
     workers: int('workers', values.workers, 1),
     nodeArgs: values['node-args'].split(/\s+/).filter(Boolean),
     profile: values.profile,
+    // A profile is one process's: profiled candidates keep theirs for all rounds.
+    sameProcess: values['same-process'] || values.profile,
     loader: values.loader,
     compare: values.compare,
     phases: (() => {
@@ -200,7 +206,7 @@ async function main() {
     `Switchyard benchmark  ${new Date().toISOString()}`,
     `node ${process.version}, ${cpuModel}, ${plan.count} CPUs, ${Math.round(os.totalmem() / 1073741824)} GiB`,
     `CPU layout: ${plan.note}`,
-    `load: ${o.loader}${o.loader === 'autocannon' && !wrk ? ' (wrk not installed: apt-get install wrk for a load generator that leaves the upstreams more CPU)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, ${o.roundWarmup}s unmeasured before each round, interleaved, order rotated each round`,
+    `load: ${o.loader}${o.loader === 'autocannon' && !wrk ? ' (wrk not installed: apt-get install wrk for a load generator that leaves the upstreams more CPU)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, ${o.roundWarmup}s unmeasured before each round, interleaved, order rotated each round, ${o.sameProcess ? 'one process per candidate for all rounds' : 'a fresh process per candidate each round (restarted, settled, warmed)'}`,
     `request: GET ${BENCH_PATH} with a 'authorization: Bearer <HS256 JWT>' header (every candidate); response body ${o.bodySize} bytes of JSON`,
     `candidates: ${wanted.join(', ')}`,
     ...(before.foreignPct > 10 ? [`WARNING: other processes use ${before.foreignPct.toFixed(0)}% of the machine's CPU before starting: they will compete with the benchmark`] : []),
@@ -307,10 +313,15 @@ async function main() {
   const candidates = [];
   for (const name of wanted) {
     try {
-      const c = { name, ...(await starters[name]()), rounds: [], windows: [] };
-      // Same answer from every candidate, or the comparison is meaningless.
-      const probe = await waitHttp(c.url, { headers, timeoutMs: 5000 });
-      if (probe.body !== expectedBody) c.notes.push(`WARNING: body differs from the upstream's (${probe.body.length} bytes)`);
+      // Same answer from every candidate (every process of it), or the comparison is meaningless.
+      const start = async () => {
+        const s = await starters[name]();
+        const probe = await waitHttp(s.url, { headers, timeoutMs: 5000 });
+        if (probe.body !== expectedBody) s.notes.push(`WARNING: body differs from the upstream's (${probe.body.length} bytes)`);
+        return s;
+      };
+      const c = { name, ...(await start()), rounds: [], windows: [] };
+      if (!o.sameProcess && c.child !== undefined) c.restart = start;
       candidates.push(c);
       console.log(`started ${name}${c.pid ? ` (pid ${c.pid})` : ''}`);
     } catch (err) {
@@ -349,7 +360,7 @@ async function main() {
   }
   const foreign = new ForeignLoad(() => [...children].map((c) => c.pid), plan.count);
   foreign.start();
-  if (candidates.length) await runRounds(candidates, { rounds: o.rounds, duration: o.duration, roundWarmup: o.roundWarmup, measure });
+  if (candidates.length) await runRounds(candidates, { rounds: o.rounds, duration: o.duration, roundWarmup: o.roundWarmup, measure, fresh: o.sameProcess ? undefined : { stop, settleMs: o.quick ? 1000 : 2000, warmup: o.warmup } });
   const disturbance = foreign.stop();
   for (const c of candidates) if (c.pid) c.rssAfter = treeRss(c.pid);
 
@@ -357,7 +368,7 @@ async function main() {
   await Promise.all(candidates.map((c) => stop(c.child)));
   await Promise.all(upstreams.map((u) => stop(u.child, 3000)));
   // The scaling phases, one after another, each with its own upstreams and proxies; printed after the headline.
-  const phaseResults = await runPhases({ o, plan, nginx, headers, track, load });
+  const phaseResults = await runPhases({ o, plan, nginx, headers, track, tracked: (s) => (track(s.child), s), load });
   await stop(loadgen, 3000);
   for (const c of candidates) if (c.dir) rmSync(c.dir, { recursive: true, force: true });
 

@@ -39,15 +39,15 @@ export async function shapePhase(ctx) {
   try {
     const cands = [];
     for (const [name, routes, targets] of shapes) {
-      const g = await startGateway({ targets: spread(targets), routes, cpus: ctx.plan.proxy, headers: ctx.headers });
-      ctx.track(g.child);
+      const start = () => startGateway({ targets: spread(targets), routes, cpus: ctx.plan.proxy, headers: ctx.headers }).then(ctx.tracked);
+      const g = { ...(await start()), restart: start };
       cands.push({ name, ...g });
     }
     const refs = [];
     if (ctx.nginx) {
       for (const n of [3, 100]) {
-        const ng = await startNginx({ nginx: ctx.nginx, targets: spread(n), cpus: ctx.plan.proxy, probePath: BENCH_PATH, headers: ctx.headers });
-        ctx.track(ng.child);
+        const start = () => startNginx({ nginx: ctx.nginx, targets: spread(n), cpus: ctx.plan.proxy, probePath: BENCH_PATH, headers: ctx.headers }).then(ctx.tracked);
+        const ng = { ...(await start()), restart: start };
         refs.push({ name: `nginx, ${n} targets`, ...ng });
       }
     }

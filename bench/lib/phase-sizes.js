@@ -25,12 +25,12 @@ export async function sizesPhase(ctx) {
     const ups = await startUpstreams(ctx, { bodySize });
     try {
       const cands = [];
-      const g = await startGateway({ targets: ups.urls, cpus: ctx.plan.proxy, headers: ctx.headers });
-      ctx.track(g.child);
+      const start = () => startGateway({ targets: ups.urls, cpus: ctx.plan.proxy, headers: ctx.headers }).then(ctx.tracked);
+      const g = { ...(await start()), restart: start };
       cands.push({ name: 'gateway', ...g });
       if (ctx.nginx) {
-        const n = await startNginx({ nginx: ctx.nginx, targets: ups.urls, cpus: ctx.plan.proxy, probePath: BENCH_PATH, headers: ctx.headers });
-        ctx.track(n.child);
+        const start = () => startNginx({ nginx: ctx.nginx, targets: ups.urls, cpus: ctx.plan.proxy, probePath: BENCH_PATH, headers: ctx.headers }).then(ctx.tracked);
+        const n = { ...(await start()), restart: start };
         cands.push({ name: 'nginx', ...n });
       }
       const done = await miniRun(ctx, cands);

@@ -61,7 +61,8 @@ export async function miniRun(ctx, candidates, timing = phaseTiming(ctx.o)) {
   // Freshly started processes: let start-up work settle, then warm each one (JIT, pools) unmeasured, as the headline does.
   await new Promise((r) => setTimeout(r, ctx.o.quick ? 1000 : 3000));
   for (const c of cs) await measure(c, timing.warmup);
-  await runRounds(cs, { ...timing, measure, log: (s) => process.stdout.write(s.startsWith('round') ? `  ${s}` : s) });
+  const fresh = ctx.o.sameProcess ? undefined : { stop, settleMs: ctx.o.quick ? 1000 : 3000, warmup: timing.warmup };
+  await runRounds(cs, { ...timing, measure, fresh, log: (s) => process.stdout.write(s.startsWith('round') ? `  ${s}` : s) });
   for (const c of cs) c.summary = summarize(c);
   await Promise.all(cs.map((c) => stop(c.child)));
   for (const c of cs) if (c.dir) rmSync(c.dir, { recursive: true, force: true });

@@ -4,7 +4,16 @@
  * the same point of every round (a neighbour's periodic job, the idle
  * release of a candidate that waited longest) does not always land on the
  * same candidate. Shared by the headline run and the scaling phases.
+ *
+ * By default each round after the first measures a fresh process of every
+ * candidate that can be restarted (`c.restart`): two processes of the same
+ * build can differ by several per cent, once by 14 % over five rounds
+ * (bench/README.md journal "Issue 17 (2026-12-07)"), from what V8's JIT
+ * happened to decide in each. With one process per candidate that luck
+ * weighs on every round; with a process per round the median of the
+ * per-round ratios outvotes it.
  */
+import { rmSync } from 'node:fs';
 import { treeCpuMs } from './procs.js';
 import { mean, median, stdev } from './stats.js';
 
@@ -20,11 +29,17 @@ export function rotated(list, k) {
  * `rounds` times with `measure(c, seconds)`, after `roundWarmup` unmeasured
  * seconds each time, and records req/s, latency and the proxy's CPU per
  * request in c.rounds (in round order, whatever the order within a round).
+ * With `fresh` ({ stop, settleMs, warmup }), a candidate with `restart()` is
+ * measured in a new process from its second round on (see the top of the file).
  */
-export async function runRounds(candidates, { rounds, duration, roundWarmup, measure, log = (s) => process.stdout.write(s) }) {
+export async function runRounds(candidates, { rounds, duration, roundWarmup, measure, fresh, log = (s) => process.stdout.write(s) }) {
   for (let r = 1; r <= rounds; r++) {
     log(`round ${r}/${rounds}:`);
     for (const c of rotated(candidates, r - 1)) {
+      if (fresh !== undefined && r > 1 && c.restart !== undefined) {
+        await restartCandidate(c, fresh);
+        if (fresh.warmup > 0) await measure(c, fresh.warmup);
+      }
       if (roundWarmup > 0) await measure(c, roundWarmup);
       const cpuBefore = c.pid ? treeCpuMs(c.pid) : 0;
       const t0 = process.hrtime.bigint() / 1000n;
@@ -37,6 +52,22 @@ export async function runRounds(candidates, { rounds, duration, roundWarmup, mea
     }
     log('\n');
   }
+  const restarted = candidates.filter((c) => c.freshProcesses > 1);
+  if (restarted.length) log(`  processes measured (a fresh one from round 2 on): ${restarted.map((c) => `${c.name} ${c.freshProcesses}`).join(', ')}\n`);
+}
+
+/**
+ * restartCandidate replaces a candidate's process with a fresh one started
+ * the same way (`c.restart()` returns the new { child, pid, url, dir, ... }),
+ * then lets its start-up work settle; `c.processes` counts them.
+ */
+export async function restartCandidate(c, { stop, settleMs }) {
+  await stop(c.child);
+  if (c.dir) rmSync(c.dir, { recursive: true, force: true });
+  const { name: _n, rounds: _r, windows: _w, notes: _notes, ...next } = await c.restart();
+  Object.assign(c, next);
+  c.freshProcesses = (c.freshProcesses ?? 1) + 1;
+  if (settleMs > 0) await new Promise((res) => setTimeout(res, settleMs));
 }
 
 /** summarize is a candidate's means over its rounds. */
