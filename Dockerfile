@@ -52,5 +52,5 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=15s --retries=3 \
 # give `docker stop` more than that (--stop-timeout / stop_grace_period).
 STOPSIGNAL SIGTERM
 # Exec form: node is PID 1 and receives SIGTERM/SIGHUP directly (no shell in between).
-ENTRYPOINT ["node", "dist/src/cli/index.js"]
+ENTRYPOINT ["node", "--no-memory-reducer", "dist/src/cli/index.js"]
 CMD ["start", "--config", "/etc/switchyard/gateway.yaml"]

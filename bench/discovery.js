@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { mean, median } from './lib/stats.js';
 import { cpuMsOf, cpuPlan, freePort, launch, launchNode, nextMessage, stop, waitHttp } from './lib/procs.js';
-import { ROOT } from './lib/gateway.js';
+import { ROOT, servingFlags } from './lib/gateway.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -79,7 +79,7 @@ async function main() {
 
   const built = join(ROOT, 'dist/src/cli/index.js');
   const viaTsx = !existsSync(built);
-  const cli = viaTsx ? ['--import', 'tsx', join(ROOT, 'src/cli/index.ts')] : [built];
+  const cli = viaTsx ? ['--import', 'tsx', join(ROOT, 'src/cli/index.ts')] : [...(await servingFlags(built)), built];
   const gw = track(launch(process.execPath, [...cli, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], { cpus: plan.proxy, env: { NODE_ENV: 'production' }, name: 'gateway' }));
   await waitHttp(`http://127.0.0.1:${port}/static/x`, { child: gw, timeoutMs: 60_000 });
 

@@ -33,7 +33,7 @@ import net from 'node:net';
 import os from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { CLI } from './lib/gateway.js';
+import { CLI, servingFlags } from './lib/gateway.js';
 import { forceGc, inspectorArgs } from './lib/inspector-gc.js';
 import { childPids, cpuMsOf, cpuPlan, cpuProfArgs, freePort, launch, launchNode, mib, nextMessage, stop, treeRss, which } from './lib/procs.js';
 import { mean, percentile } from './lib/stats.js';
@@ -201,7 +201,7 @@ async function startGatewayStreams(sink, cli = CLI, key = 'gateway') {
   const inspectPort = await freePort();
   // As shipped: no log settings (the access log on, a line per connection), stdout — the log — to a file as the references' logs.
   const child = track(
-    launch(process.execPath, [...(key === 'gateway' ? [...prof, ...cfg.gatewayNodeArgs] : []), ...inspectorArgs(inspectPort), cli, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], {
+    launch(process.execPath, [...(await servingFlags(cli)), ...(key === 'gateway' ? [...prof, ...cfg.gatewayNodeArgs] : []), ...inspectorArgs(inspectPort), cli, 'start', '--config', join(dir, 'gateway.yaml'), '--workers', '1'], {
       cpus: plan.proxy,
       env: { NODE_ENV: 'production' },
       name: 'gateway',

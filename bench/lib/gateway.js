@@ -6,7 +6,7 @@
  * yet (or whose options no longer validate) are left out with a note instead
  * of failing the whole run.
  */
-import { mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -112,11 +112,23 @@ export function writeConfig({ port, adminPort, targets, routes, chain, healthChe
  * directory to remove. `nodeArgs` go before the CLI (e.g. --inspect).
  * `build.cli` runs another checkout's built CLI (bench --compare).
  */
+/**
+ * servingFlags are the node options the build at `cli` (its dist/src/cli/index.js) is started
+ * with by `npm start` and its container (src/process/node-flags.ts, since 2026-12-07): a build
+ * from before them is started without, as it shipped.
+ */
+export async function servingFlags(cli) {
+  const file = join(dirname(cli), '..', 'process', 'node-flags.js');
+  if (!existsSync(file)) return [];
+  return [...(await import(file)).SERVING_NODE_FLAGS];
+}
+
 export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir, log, extra, nodeArgs: extraNodeArgs = [], build = { cli: CLI } }) {
   const port = await freePort();
   const adminPort = await freePort();
   const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck, log, extra });
-  const nodeArgs = [...extraNodeArgs, ...cpuProfArgs(profileDir)];
+  // Started as `npm start` starts it: the serving flags first (servingFlags above).
+  const nodeArgs = [...(await servingFlags(build.cli)), ...extraNodeArgs, ...cpuProfArgs(profileDir)];
   // --workers is always explicit: without it NODE_ENV=production means one
   // worker per CPU, and "1 worker" would silently be a primary plus N workers.
   const args = [...nodeArgs, build.cli, 'start', '--config', config, '--workers', String(workers)];

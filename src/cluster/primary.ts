@@ -24,6 +24,7 @@ import { Caller, isLifecycle, type Op } from './ipc.js';
 import { mergeRoutes, mergeStats, mergeStreamListeners, mergeUpstreams, type WorkerView } from './merge.js';
 import { checkSharedRegistry } from './shared-registry.js';
 import { WORKER_ENV } from './worker.js';
+import { missingServingFlags } from '../process/node-flags.js';
 
 /** MIN_UPTIME_MS: a worker that dies younger than this counts as failing, and its restarts back off. */
 const MIN_UPTIME_MS = 5000;
@@ -105,6 +106,8 @@ export class Primary {
         throw listenFailed(err, this.loaded, ['admin', 'port'], g.admin.host, g.admin.port);
       });
     }
+    // Workers serve: they run with the serving flags whether or not the primary was started with them (node-flags.ts).
+    cluster.setupPrimary({ execArgv: [...process.execArgv, ...missingServingFlags()] });
     for (const s of this.slots) this.fork(s);
     this.idleMemory.configure(parseDuration(g.memory.releaseWhenIdle));
     this.log.info({ workers: this.count, adminPort: this.admin?.port, pid: process.pid }, 'switchyard cluster primary started');

@@ -4,13 +4,14 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { resolveWorkers, WorkerCountInvalid } from '../../src/cluster/primary.js';
 import { mergeStats, mergeUpstreams } from '../../src/cluster/merge.js';
+import { SERVING_NODE_FLAGS } from '../../src/process/node-flags.js';
 import { startUpstream, waitFor, type TestUpstream } from '../../src/testing/index.js';
 
 const REPO = resolve(import.meta.dirname, '../..');
@@ -190,6 +191,11 @@ describe('switchyard start --workers 2', () => {
     expect(new Set(cfg.workers.map((w: { pid: number }) => w.pid)).size).toBe(2);
     expect(cfg.workers.map((w: { pid: number }) => w.pid)).not.toContain(child.pid);
     expect(cfg.cluster).toMatchObject({ workers: 2, listening: 2, consistent: true, primaryPid: child.pid });
+    // The primary was started without the serving flags; its workers, which serve, run with them (node-flags.ts).
+    for (const w of cfg.workers as { pid: number }[]) {
+      const argv = readFileSync(`/proc/${w.pid}/cmdline`, 'utf8').split('\0');
+      for (const flag of SERVING_NODE_FLAGS) expect(argv).toContain(flag);
+    }
 
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => get(port, `/r${i}`)));
     expect(results.map((r) => r.status)).toEqual(Array(20).fill(200));

@@ -16,6 +16,7 @@ import { parse as parseYaml } from 'yaml';
 import { ConfigInvalid } from '../../src/config/errors.js';
 import { createGateway } from '../../src/gateway/gateway.js';
 import { startGateway, type TestGateway } from '../../src/testing/index.js';
+import { SERVING_NODE_FLAGS } from '../../src/process/node-flags.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const run = promisify(execFile);
@@ -180,6 +181,10 @@ describe('Dockerfile', () => {
     expect(cmdArgv, 'CMD in exec form').toBeDefined();
     const argv = [...entryArgv!, ...cmdArgv!];
     expect(argv[0]).toBe('node');
+    // The serving flags (src/process/node-flags.ts: why), then the CLI.
+    const flags = argv.slice(1, 1 + SERVING_NODE_FLAGS.length);
+    expect(flags).toEqual([...SERVING_NODE_FLAGS]);
+    argv.splice(1, SERVING_NODE_FLAGS.length);
     expect(argv[1]).toBe('dist/src/cli/index.js');
     // The entry point is the compiled CLI: src/cli/index.ts under tsconfig's outDir.
     expect(existsSync(join(ROOT, 'src', 'cli', 'index.ts'))).toBe(true);
