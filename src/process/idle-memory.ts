@@ -7,9 +7,10 @@
  * allocates almost nothing, so no GC runs: the semi-spaces and the old-space
  * pages holding start-up garbage (config parsing, schema compilation, the
  * previous configuration after a reload) stay resident for good — about
- * 35 MiB of an idle gateway's 115 MiB with 1,000 routes. A browser tells V8
- * when a tab goes idle (V8's memory reducer); Node has no such signal, so the
- * gateway gives it: once per idle period, after `memory.releaseWhenIdle`
+ * 35 MiB of an idle gateway's 115 MiB with 1,000 routes. V8's memory reducer
+ * would do this by itself after a quiet spell, but the gateway runs without
+ * it (node-flags.ts: it deoptimizes the request path), so the gateway gives
+ * the signal itself when told to: once per idle period, after `memory.releaseWhenIdle`
  * without a request and with none in flight, one memory-reducing full GC
  * (V8's LowMemoryNotification). Traffic grows the heap back as it needs.
  *
@@ -29,9 +30,12 @@
  *
  * Cost: one stop-the-world GC of the live heap (50–70 ms measured with 1,000
  * routes), once per idle period. A request that arrives during it waits that
- * long; none is in flight when it starts. That is why the release is off by
- * default (`memory.releaseWhenIdle: 0`): a bursty front door would pay it on
- * every burst. Turn it on where idle RSS matters more than the first
+ * long; none is in flight when it starts. And like V8's reducer it clears
+ * the weak references optimized code holds, so the request path runs
+ * deoptimized afterwards: 17 % fewer requests a second at first, 8 % fewer a
+ * minute later (2026-12-07, docs/operations.md "Idle memory"). That is why
+ * the release is off by default (`memory.releaseWhenIdle: 0`): a bursty front
+ * door would pay it on every burst. Turn it on where idle RSS matters more than the first
  * request after a quiet spell.
  */
 import { createRequire } from 'node:module';
