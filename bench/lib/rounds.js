@@ -59,7 +59,7 @@ export async function runRounds(candidates, { rounds, duration, roundWarmup, mea
 /**
  * restartCandidate replaces a candidate's process with a fresh one started
  * the same way (`c.restart()` returns the new { child, pid, url, dir, ... }),
- * then lets its start-up work settle; `c.processes` counts them.
+ * then lets its start-up work settle; `c.freshProcesses` counts them.
  */
 export async function restartCandidate(c, { stop, settleMs }) {
   await stop(c.child);

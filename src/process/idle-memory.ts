@@ -35,8 +35,8 @@
  * deoptimized afterwards: 17 % fewer requests a second at first, 8 % fewer a
  * minute later (2026-12-07, docs/operations.md "Idle memory"). That is why
  * the release is off by default (`memory.releaseWhenIdle: 0`): a bursty front
- * door would pay it on every burst. Turn it on where idle RSS matters more than the first
- * request after a quiet spell.
+ * door would pay it on every burst. Turn it on where idle RSS matters more
+ * than throughput after a quiet spell.
  */
 import { createRequire } from 'node:module';
 import type { Session } from 'node:inspector';
