@@ -1,6 +1,6 @@
 /**
- * Issue 19's walkthrough, README "Changing traffic safely", run as the README
- * writes it, command after command through bash in a temp folder holding a
+ * Issue 19's walkthrough, docs/changing-traffic.md "Changing traffic safely" (once
+ * the README's section), run as it is written, command after command through bash in a temp folder holding a
  * copy of this checkout's gateway.yaml, routes and plugins: the demo pools
  * (the demo's own request handler, on free ports), the gateway started from
  * the copied live/gateway.yaml, then a canary at 10 % written with the
@@ -33,11 +33,11 @@ const said: string[] = [];
 const onDemoPorts = (text: string): string => text.replace(/127\.0\.0\.1:(\d+)/g, (all, p: string) => (demoPorts.has(Number(p)) ? `127.0.0.1:${demoPorts.get(Number(p))}` : all));
 
 /** The README's commands, taken one after the other: `next` checks each is the one the walkthrough expects there, so none is skipped or reordered. */
-const commands = readmeCommands(SECTION);
+const commands = readmeCommands(SECTION, 'docs/changing-traffic.md');
 let at = 0;
 function next(prefix: string): string {
   const cmd = commands[at++];
-  if (cmd === undefined || !cmd.startsWith(prefix)) throw new Error(`README "${SECTION}" command ${at}: expected one starting with "${prefix}", found ${JSON.stringify(cmd)}`);
+  if (cmd === undefined || !cmd.startsWith(prefix)) throw new Error(`docs/changing-traffic.md "${SECTION}" command ${at}: expected one starting with "${prefix}", found ${JSON.stringify(cmd)}`);
   return cmd;
 }
 
@@ -98,7 +98,7 @@ afterAll(async () => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-describe('19: README "Changing traffic safely", word for word', () => {
+describe('19: docs/changing-traffic.md "Changing traffic safely", word for word', () => {
   it('1-2. a canary at 10 % in next/: the diff against the running gateway says what moves, and exits 1', async () => {
     await sh(next("cat > next/routes/api.yaml <<'EOF'"));
     const out = await sh(next('npm exec switchyard -- diff --config next/gateway.yaml --against http://127.0.0.1:9901'), 1);

@@ -27,15 +27,15 @@ import { startCli } from '../helpers/cli.js';
 export const ROOT = resolve(import.meta.dirname, '../..');
 
 /**
- * readmeCommands lists the shell commands of one README section's code
- * blocks, trailing "# ..." comments and comment lines dropped. A heredoc
+ * readmeCommands lists the shell commands of one section's code blocks in
+ * the README (or another document of the checkout, `file`), trailing "# ..." comments and comment lines dropped. A heredoc
  * (`<<'EOF'` ... `EOF`) stays one command with its lines as written (a
  * route file's indentation and comments are its content).
  */
-export function readmeCommands(section: string): string[] {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+export function readmeCommands(section: string, file = 'README.md'): string[] {
+  const readme = readFileSync(join(ROOT, file), 'utf8');
   const start = readme.indexOf(`\n## ${section}\n`);
-  if (start < 0) throw new Error(`README.md has no section "## ${section}"`);
+  if (start < 0) throw new Error(`${file} has no section "## ${section}"`);
   const end = readme.indexOf('\n## ', start + 1);
   const body = readme.slice(start, end < 0 ? undefined : end);
   const blocks = [...body.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
@@ -50,7 +50,7 @@ export function readmeCommands(section: string): string[] {
         continue;
       }
       const stop = lines.indexOf(heredoc[1]!, i + 1);
-      if (stop < 0) throw new Error(`README "${section}": the heredoc of "${line}" has no ${heredoc[1]} line`);
+      if (stop < 0) throw new Error(`${file} "${section}": the heredoc of "${line}" has no ${heredoc[1]} line`);
       commands.push([line, ...lines.slice(i + 1, stop + 1)].join('\n'));
       i = stop;
     }
