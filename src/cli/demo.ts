@@ -54,7 +54,7 @@ export async function demo(): Promise<number> {
       process.stdout.write(`demo upstream ${pool} on http://127.0.0.1:${port}\n`);
     }
   }
-  process.stdout.write('demo upstreams running; now run `npm start` in another terminal and try:\n  curl localhost:8080/api/users/42   (repeat: the pool rotates 9001 → 9002 → 9003)\n  curl localhost:8080/static/logo.png  (weighted 3:1 over 9011 and 9012)\n(api-v2 and api-shadow are for the README section "Changing traffic safely")\nCtrl-C to stop.\n');
+  process.stdout.write('demo upstreams running; now run `npm start` in another terminal and try:\n  curl localhost:8080/api/users/42   (repeat: the pool rotates 9001 → 9002 → 9003)\n  curl localhost:8080/static/logo.png  (weighted 3:1 over 9011 and 9012)\n(api-v2 and api-shadow are for docs/changing-traffic.md)\nCtrl-C to stop.\n');
   const stop = () => {
     for (const s of servers) s.close();
     process.exit(0);
