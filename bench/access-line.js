@@ -1,40 +1,101 @@
 #!/usr/bin/env node
 /**
- * What one access line costs, piece by piece, for instruction counts under
- * callgrind (`npm run build` first):
+ * What one access line costs as the gateway writes it — AccessLog.write
+ * into the batch destination (on /dev/null here, so the file system's work
+ * is left out) — in one process, against another build of the gateway in
+ * the same process (`npm run build` in both first):
  *
- *   valgrind --tool=callgrind node bench/access-line.js MODE 40000
+ *   node bench/access-line.js [--compare DIR] [--rounds 100] [--lines 10000]
  *
- * and subtract the `none` run (the loop and the records alone). Modes:
- * `num` the two duration fields' String(), `str` jsonString on the eight
- * string fields, `ser` the whole line (serializeFields), `write` the line
- * into a batch buffer as BatchDestination writes it (Buffer.write: flattens
- * the line's rope, then UTF-8), `utf8w` / `latin1w` / `enc` the same with
- * utf8Write, latin1Write and TextEncoder.encodeInto. Unlike
- * bench/access-log.js, durations vary from line to line (V8 caches the
- * string of a repeated number, which hid the cost of formatting them) and
- * request ids are fresh UUIDs, as in the gateway.
+ * Each round writes a block of `lines` records per build, the builds
+ * alternating and their order rotating; the records are made before each
+ * block, untimed, as the gateway makes them (fresh request ids from
+ * randomUUID, durations varying from line to line: V8 caches the string of
+ * a repeated number, which once hid the cost of formatting them; round
+ * robin over three targets). Reported: the median and the lowest ns per
+ * line of each build over the rounds after the first 20 (warm-up). One
+ * process, interleaved blocks: the process-to-process and minute-to-minute
+ * swings of a shared machine fall on both builds alike.
+ *
+ * For instruction counts, `--only line|none --count N` writes N lines of
+ * this build alone (or only makes the records): run it under
+ * `valgrind --tool=callgrind` with two counts and divide the difference.
  */
-const { serializeFields, jsonString } = await import('../dist/src/telemetry/access-log.js');
-const mode = process.argv[2];
-const N = Number(process.argv[3] ?? 40000);
-const buf = Buffer.allocUnsafe(65536);
-const te = new TextEncoder();
-let len = 0;
-let sink = 0;
-const rec = (i) => ({ reqId: crypto.randomUUID(), method: 'GET', path: '/api/items/42', route: 'api', upstream: 'bench', split: undefined, target: '127.0.0.1:40001', status: 200, ms: Math.round((0.5 + (i % 997) * 0.0137) * 100) / 100, upstreamMs: Math.round((0.3 + (i % 991) * 0.0113) * 100) / 100, attempts: 1, bytes: 100, ip: '127.0.0.1', trace: '0af7651916cd43dd8448eb211c80319c', code: undefined, plugin: undefined, mirrored: undefined, err: undefined });
-for (let i = 0; i < N; i++) {
-  const r = rec(i);
-  if (mode === 'none') { sink += r.status; continue; }
-  if (mode === 'num') { sink += String(r.ms).length + String(r.upstreamMs).length; continue; }
-  if (mode === 'str') { sink += jsonString(r.reqId).length + jsonString(r.path).length + jsonString(r.route).length + jsonString(r.upstream).length + jsonString(r.target).length + jsonString(r.ip).length + jsonString(r.trace).length + jsonString(r.method).length; continue; }
-  const line = '{"level":30,"time":' + Date.now() + ',"pid":1,"hostname":"h","kind":"access"' + serializeFields(r) + '}\n';
-  if (mode === 'ser') { sink += line.length; continue; }
-  if (len + line.length * 3 > buf.length) len = 0;
-  if (mode === 'write') len += buf.write(line, len);
-  else if (mode === 'utf8w') len += buf.utf8Write(line, len, buf.length - len);
-  else if (mode === 'latin1w') len += buf.latin1Write(line, len, buf.length - len);
-  else if (mode === 'enc') len += te.encodeInto(line, buf.subarray(len)).written;
-  else throw new Error('usage: node bench/access-line.js none|num|str|ser|write|utf8w|latin1w|enc [lines]');
+import { openSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { pino } from 'pino';
+
+const { values: opts } = parseArgs({
+  options: {
+    compare: { type: 'string' },
+    rounds: { type: 'string', default: '100' },
+    lines: { type: 'string', default: '10000' },
+    only: { type: 'string' },
+    count: { type: 'string', default: '40000' },
+  },
+});
+const here = resolve(import.meta.dirname, '..');
+const builds = [here, ...(opts.compare ? [resolve(opts.compare)] : [])];
+const redact = ['authorization', 'cookie', 'set-cookie', 'proxy-authorization'].flatMap((h) => [`req.headers.${h}`, `res.headers.${h}`, `headers.${h}`, `headers["${h}"]`]);
+
+/** logFor builds the access log of a build as the gateway does: pino with the gateway's options over a BatchDestination. */
+async function logFor(dir) {
+  const { AccessLog } = await import(`${dir}/dist/src/telemetry/access-log.js`);
+  const { BatchDestination } = await import(`${dir}/dist/src/telemetry/log-destination.js`);
+  const log = AccessLog.create(pino({ level: 'info', base: { service: 'switchyard' }, redact: { paths: redact, censor: '[redacted]' } }, new BatchDestination(openSync('/dev/null', 'w'))));
+  if (!log.precompiled) throw new Error(`${dir}: the access log did not take the precompiled path`);
+  return log;
 }
-console.log(mode, sink + len);
+
+const TARGETS = ['127.0.0.1:40001', '127.0.0.1:40002', '127.0.0.1:40003'];
+const record = (i) => ({
+  reqId: crypto.randomUUID(),
+  method: 'GET',
+  path: `/api/items/${i % 1000}`,
+  route: 'api',
+  upstream: 'bench',
+  split: undefined,
+  target: TARGETS[i % 3],
+  status: 200,
+  ms: Math.round((0.5 + (i % 997) * 0.0137) * 100) / 100,
+  upstreamMs: Math.round((0.3 + (i % 991) * 0.0113) * 100) / 100,
+  attempts: 1,
+  bytes: 100,
+  ip: '127.0.0.1',
+  trace: undefined,
+  code: undefined,
+  plugin: undefined,
+  mirrored: undefined,
+  err: undefined,
+});
+
+if (opts.only !== undefined) {
+  const log = opts.only === 'line' ? await logFor(here) : undefined;
+  let sink = 0;
+  for (let i = 0; i < Number(opts.count); i++) {
+    const r = record(i);
+    if (log === undefined) sink += r.status;
+    else log.write(r);
+  }
+  console.log(JSON.stringify({ only: opts.only, count: Number(opts.count), sink }));
+  process.exit(0);
+}
+
+const logs = await Promise.all(builds.map(logFor));
+const rounds = Number(opts.rounds);
+const lines = Number(opts.lines);
+const times = builds.map(() => []);
+for (let round = 0; round < rounds; round++) {
+  for (let k = 0; k < builds.length; k++) {
+    const b = (k + round) % builds.length;
+    const recs = Array.from({ length: lines }, (_, i) => record(round * lines + i));
+    const log = logs[b];
+    const t = process.hrtime.bigint();
+    for (let i = 0; i < lines; i++) log.write(recs[i]);
+    if (round >= 20) times[b].push(Number(process.hrtime.bigint() - t) / lines);
+  }
+}
+const median = (a) => [...a].sort((x, y) => x - y)[a.length >> 1];
+for (const [b, dir] of builds.entries()) console.log(`${b === 0 ? 'this build' : 'compared  '}  ${dir}: median ${median(times[b]).toFixed(0)} ns/line, lowest ${Math.min(...times[b]).toFixed(0)}`);
+if (builds.length === 2) console.log(`this build / compared: ${(median(times[0]) / median(times[1])).toFixed(2)}× (medians)`);

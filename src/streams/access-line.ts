@@ -7,7 +7,8 @@
  * stream code was ~6 %). The line is byte for byte pino's (checked at start
  * on STREAM_SAMPLE; a mismatch falls back to pino).
  */
-import { Field, num, Repeating, type LineFormat } from '../telemetry/access-log.js';
+import type { LineFormat } from '../telemetry/access-log.js';
+import { Field, Num, Repeating } from '../telemetry/line-writer.js';
 
 /** StreamLine is one line's fields, in the line's order (undefined ones are left out, as pino does). */
 export interface StreamLine {
@@ -34,8 +35,12 @@ const ROUTE = new Repeating('route');
 const UPSTREAM = new Repeating('upstream');
 const TARGET = new Repeating('target');
 const CLIENT = new Repeating('client');
+const CLIENT_PORT = new Num('clientPort');
 const PEER = new Repeating('peer');
 const SNI = new Field('sni');
+const DURATION_MS = new Num('durationMs');
+const BYTES_IN = new Num('bytesIn');
+const BYTES_OUT = new Num('bytesOut');
 const END = new Repeating('end');
 const CODE = new Repeating('code');
 const REASON = new Field('reason');
@@ -62,21 +67,22 @@ const STREAM_SAMPLE: StreamLine = {
 
 /** STREAM_LINE renders a StreamLine's fields. */
 export const STREAM_LINE: LineFormat<StreamLine> = {
-  fields: (r) =>
-    LISTENER.render(r.listener) +
-    ROUTE.render(r.route) +
-    UPSTREAM.render(r.upstream) +
-    TARGET.render(r.target) +
-    CLIENT.render(r.client) +
-    num(',"clientPort":', r.clientPort) +
-    PEER.render(r.peer) +
-    SNI.render(r.sni) +
-    num(',"durationMs":', r.durationMs) +
-    num(',"bytesIn":', r.bytesIn) +
-    num(',"bytesOut":', r.bytesOut) +
-    END.render(r.end) +
-    CODE.render(r.code) +
-    REASON.render(r.reason) +
-    MSG.render(r.msg),
+  fields: (w, r) => {
+    LISTENER.write(w, r.listener);
+    ROUTE.write(w, r.route);
+    UPSTREAM.write(w, r.upstream);
+    TARGET.write(w, r.target);
+    CLIENT.write(w, r.client);
+    CLIENT_PORT.write(w, r.clientPort);
+    PEER.write(w, r.peer);
+    SNI.write(w, r.sni);
+    DURATION_MS.write(w, r.durationMs);
+    BYTES_IN.write(w, r.bytesIn);
+    BYTES_OUT.write(w, r.bytesOut);
+    END.write(w, r.end);
+    CODE.write(w, r.code);
+    REASON.write(w, r.reason);
+    MSG.write(w, r.msg);
+  },
   sample: STREAM_SAMPLE,
 };

@@ -3,7 +3,8 @@
  * in batches. A busy gateway writes one access line per request; written one
  * by one, or in pino's 4 KiB asynchronous chunks through libuv's thread pool,
  * the writes cost about 8 % of the CPU under load (profile in
- * bench/README.md). Here lines are joined in memory and written with one
+ * bench/README.md). Here lines are gathered in one buffer — pino's as UTF-8,
+ * the access log's encoded in place (line-writer.ts) — and written with one
  * synchronous `write` per batch of `batchBytes` (64 KiB, about 200 lines), and
  * at least every `flushMs` (200 ms) so a quiet gateway's lines still show up
  * at once. Synchronous on purpose: nothing is ever in flight, so the exit
@@ -13,11 +14,13 @@
  * A full non-blocking pipe (a log collector that fell behind) answers EAGAIN:
  * the batch is kept and retried on the next tick instead of blocking the
  * request path; past `maxPendingBytes` (16 MiB) new lines are dropped and
- * counted (`dropped`), so a stuck reader cannot grow the heap without bound.
+ * counted (`dropped`), so a stuck reader cannot grow the heap without bound;
+ * once the reader drains the pipe, the batch buffer is back to its size.
  * Any other write error (EPIPE: nobody reads stdout any more) drops the batch
  * and counts it: a log write never throws into a request.
  */
 import { writeSync } from 'node:fs';
+import { LineWriter } from './line-writer.js';
 
 /** BatchOptions tunes a BatchDestination (defaults in the file comment). */
 export interface BatchOptions {
@@ -45,16 +48,21 @@ function sleep(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-/** BatchDestination is a pino destination stream (`write(line)`) that writes to `fd` in batches. */
-export class BatchDestination {
+/**
+ * BatchDestination is a pino destination stream (`write(line)`) that writes
+ * to `fd` in batches. It is also the LineWriter the access log encodes its
+ * lines into (line-writer.ts): a line is written in place, and `endLine`
+ * closes it. Whatever writes into it, the bytes before `lineStart` are whole
+ * lines, and only those are ever written out.
+ */
+export class BatchDestination extends LineWriter {
   /** dropped counts lines left out because the reader was stuck or gone. */
   dropped = 0;
   /** writes counts write system calls (tests and the benchmark read it). */
   writes = 0;
 
-  /** buf holds the batch being filled (encoded as lines arrive: no string to flatten and copy later). */
-  private buf: Buffer;
-  private len = 0;
+  /** lineStart is where the line being written begins (equal to `len` between lines). */
+  private lineStart = 0;
   /** stalled is the part of an encoded batch a full pipe did not take yet; written before the batch buffer. */
   private stalled: Buffer | undefined = undefined;
   private readonly batchBytes: number;
@@ -66,8 +74,8 @@ export class BatchDestination {
     private readonly fd: number,
     options: BatchOptions = {},
   ) {
-    this.batchBytes = options.batchBytes ?? 64 * 1024;
-    this.buf = Buffer.allocUnsafe(this.batchBytes);
+    super(options.batchBytes ?? 64 * 1024);
+    this.batchBytes = this.buf.length;
     this.maxPendingBytes = options.maxPendingBytes ?? 16 * 1024 * 1024;
     this.lineAtomic = options.lineAtomic ?? false;
     this.timer = setInterval(() => this.flush(), options.flushMs ?? 200).unref();
@@ -82,22 +90,55 @@ export class BatchDestination {
 
   /** write queues one line (pino calls it with a whole line, newline included). */
   write(line: string): boolean {
-    // String length counts UTF-16 units, not bytes: close enough for a batch threshold.
-    // A UTF-16 unit is at most 3 UTF-8 bytes: flush first when the line might not fit.
-    if (this.len + line.length * 3 > this.buf.length) {
-      if (this.stalled === undefined) this.flush();
-      if (this.len + line.length * 3 > this.buf.length) return this.grow(line);
-    }
-    this.len += this.buf.write(line, this.len);
+    this.utf8(line);
+    this.endLine();
     return true;
+  }
+
+  /**
+   * endLine closes the line written since the last one: kept, or dropped
+   * and counted when a stuck reader left more than maxPendingBytes held. A
+   * batch buffer grown past its size (a very long line, a stuck reader) is
+   * written out at once when the pipe takes it.
+   */
+  endLine(): void {
+    if (this.len >= this.batchBytes) {
+      if ((this.stalled?.length ?? 0) + this.len > this.maxPendingBytes) {
+        this.len = this.lineStart;
+        this.dropped++;
+      } else if (this.stalled === undefined) {
+        this.lineStart = this.len;
+        this.flush();
+      }
+    }
+    this.lineStart = this.len;
+  }
+
+  /**
+   * room makes room for `n` more bytes of the line being written: the whole
+   * lines before it are written out and it moves to the front; when that is
+   * not enough (a very long line, or a stuck reader holds a batch), the
+   * buffer grows. Doubling: while a reader is stuck, lines keep arriving,
+   * and each must not copy everything held so far.
+   */
+  protected override room(n: number): void {
+    if (this.stalled === undefined && this.lineStart > 0) {
+      const partial = this.len - this.lineStart;
+      this.writeOut(this.buf.subarray(0, this.lineStart), false);
+      // writeOut copied what a full pipe did not take: the front of the buffer is free.
+      this.buf.copyWithin(0, this.lineStart, this.len);
+      this.len = partial;
+      this.lineStart = 0;
+      if (this.len + n <= this.buf.length) return;
+    }
+    super.room(n);
   }
 
   /** flush writes what is queued now; a full pipe keeps the rest for the next tick. */
   flush(): void {
     if (this.stalled !== undefined && !this.writeOut(this.stalled, false)) return;
     if (this.len === 0) return;
-    const batch = this.take();
-    this.writeOut(batch, false);
+    this.writeOut(this.take(), false);
   }
 
   /** flushSync writes everything queued, waiting out a full pipe (exit, shutdown). */
@@ -107,33 +148,18 @@ export class BatchDestination {
     this.writeOut(this.take(), true);
   }
 
-  /** take hands out the filled part of the batch buffer, which is then reused (writeOut copies what it must keep). */
+  /**
+   * take hands out the filled part of the batch buffer (whole lines: flushes
+   * run between lines), which is then reused (writeOut copies what it must
+   * keep); a buffer grown past the batch size (a stuck reader, a very long
+   * line) is let go for a new one of the batch size.
+   */
   private take(): Buffer {
     const batch = this.buf.subarray(0, this.len);
+    if (this.buf.length > this.batchBytes) this.buf = Buffer.allocUnsafe(this.batchBytes);
     this.len = 0;
+    this.lineStart = 0;
     return batch;
-  }
-
-  /**
-   * grow queues a line that does not fit in the batch buffer: a very long
-   * line, or a reader stuck long enough that the stalled batch is still held.
-   * Past maxPendingBytes the line is dropped and counted.
-   */
-  private grow(line: string): boolean {
-    const bytes = Buffer.from(line);
-    const held = (this.stalled?.length ?? 0) + this.len;
-    if (held + bytes.length > this.maxPendingBytes) {
-      this.dropped++;
-      return true;
-    }
-    // Doubling: while a reader is stuck, lines keep arriving, and each must not copy everything held so far.
-    const batch = Buffer.allocUnsafe(Math.max(this.batchBytes, 2 * (this.len + bytes.length)));
-    this.buf.copy(batch, 0, 0, this.len);
-    bytes.copy(batch, this.len);
-    this.buf = batch;
-    this.len += bytes.length;
-    if (this.stalled === undefined) this.flush();
-    return true;
   }
 
   /** end flushes and stops the timer (the destination is not written to again). */

@@ -4,13 +4,15 @@
  * interval, and nothing is lost on exit — process.exit, or SIGTERM to the
  * real CLI with a burst of access lines still buffered.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { spawn } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Agent, request } from 'undici';
 import { startUpstream, waitFor } from '../../src/testing/index.js';
+import { pino } from 'pino';
+import { AccessLog } from '../../src/telemetry/access-log.js';
 import { BatchDestination } from '../../src/telemetry/log-destination.js';
 import { startCli } from '../helpers/cli.js';
 
@@ -136,6 +138,84 @@ describe('17: the batched log destination', () => {
       .map((l) => JSON.parse(l) as { reqId: string; path: string });
     expect(access.filter((a) => a.path.startsWith('/burst/')).map((a) => a.reqId).sort()).toEqual(ids.sort());
   }, 120_000);
+});
+
+describe('17: access lines encoded in place (the access log writes into the batch buffer)', () => {
+  // 200 bytes: nearly every line meets the batch's end somewhere inside (a kept value or the time prefix being encoded included).
+  it.each([4096, 200])('17: batches of %i bytes: lines across batch boundaries, longer than a batch, and pino\'s own lines in between: every line whole, in order', (batchBytes) => {
+    const { path, fd } = tempFile();
+    const dest = new BatchDestination(fd, { flushMs: 60_000, batchBytes });
+    const logger = pino({ base: { service: 'switchyard' } }, dest);
+    const access = AccessLog.create(logger);
+    expect(access.precompiled).toBe(true);
+    const record = (i: number) => ({
+      reqId: `r${i}`,
+      method: 'GET',
+      // Lengths that straddle the 4 KiB batch at every offset, one path of 100 KB (longer than the batch), one of unicode (the string path).
+      path: i === 500 ? '/' + 'p'.repeat(100_000) : i === 501 ? '/é漢🙂' : '/' + 'x'.repeat(i % 97),
+      route: 'api',
+      upstream: 'up',
+      // 100 targets: more than a repeating field keeps, so values are encoded again and again.
+      target: `t${i % 100}`,
+      status: 200 + (i % 7),
+      ms: (i % 1000) / 100,
+      ip: '127.0.0.1',
+    });
+    // The clock moves every second line: the line's time prefix is encoded anew, then reused.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    cleanup.push(() => void vi.useRealTimers());
+    for (let i = 0; i < 2000; i++) {
+      vi.setSystemTime(1_700_000_000_000 + Math.floor(i / 2));
+      access.write(record(i));
+      if (i % 100 === 0) logger.warn({ i }, 'between');
+    }
+    dest.end();
+    const lines = readFileSync(path, 'utf8').split('\n').slice(0, -1).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const accessLines = lines.filter((l) => l.kind === 'access');
+    expect(accessLines.map((l) => l.reqId)).toEqual(Array.from({ length: 2000 }, (_, i) => `r${i}`));
+    for (const [i, l] of accessLines.entries()) expect(l).toMatchObject({ ...record(i), time: 1_700_000_000_000 + Math.floor(i / 2) });
+    expect(lines.filter((l) => l.msg === 'between').map((l) => l.i)).toEqual(Array.from({ length: 20 }, (_, i) => i * 100));
+    // Pino's lines keep their place among the access lines: the one after request 100 follows 101 access lines and the one after request 0.
+    expect(lines.findIndex((l) => l.msg === 'between' && l.i === 100)).toBe(102);
+  });
+
+  it('17: a full pipe: access lines are kept while the reader is stuck, then written whole and in order', async () => {
+    const { path } = tempFile();
+    const gate = path + '.go';
+    const reader = spawn('sh', ['-c', `while [ ! -e '${gate}' ]; do sleep 0.05; done; cat > '${path}'`], { stdio: ['pipe', 'ignore', 'inherit'] });
+    cleanup.push(() => void reader.kill('SIGKILL'));
+    const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+    const dest = new BatchDestination(fd, { flushMs: 20 });
+    const access = AccessLog.create(pino({ base: null }, dest));
+    for (let i = 0; i < 3000; i++) access.write({ reqId: `r${i}`, method: 'GET', path: '/' + 'z'.repeat(200), route: 'api', status: 200, ms: 1, ip: '127.0.0.1' }); // ~800 KB
+    expect(dest.dropped).toBe(0);
+    writeFileSync(gate, '');
+    await waitFor(() => readFileSync(path, 'utf8').split('\n').length > 3000, { timeout: 20_000, message: 'the reader got every line' });
+    dest.end();
+    const ids = readFileSync(path, 'utf8').split('\n').slice(0, -1).map((l) => (JSON.parse(l) as { reqId: string }).reqId);
+    expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => `r${i}`));
+  }, 60_000);
+
+  it('17: past maxPendingBytes with the reader stuck, whole lines are dropped and counted, never half of one', async () => {
+    const reader = spawn('sh', ['-c', 'exec sleep 60'], { stdio: ['pipe', 'ignore', 'inherit'] });
+    cleanup.push(() => void reader.kill('SIGKILL'));
+    const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+    const dest = new BatchDestination(fd, { flushMs: 60_000, maxPendingBytes: 256 * 1024 });
+    const access = AccessLog.create(pino({ base: null }, dest));
+    for (let i = 0; i < 4000; i++) access.write({ reqId: `r${i}`, method: 'GET', path: '/' + 'q'.repeat(200), route: 'api', status: 200, ms: 1, ip: '127.0.0.1' }); // ~1 MB
+    expect(dest.dropped).toBeGreaterThan(0);
+    expect(dest.buf.length).toBeLessThanOrEqual(2 * 256 * 1024 + 4096);
+    // What is held is whole lines: the pipe took 64 KiB, the rest waits.
+    expect(dest.buf.subarray(0, dest.len).toString().endsWith('}\n')).toBe(true);
+    // The reader gone, the end's flush meets a closed pipe: what is held is dropped and counted, nothing thrown.
+    const exited = new Promise((r) => reader.once('exit', r));
+    reader.kill('SIGKILL');
+    await exited;
+    const before = dest.dropped;
+    expect(() => dest.end()).not.toThrow();
+    expect(dest.dropped).toBeGreaterThan(before);
+    reader.stdin?.destroy();
+  });
 });
 
 describe('17: line-atomic writes (cluster workers share one stdout pipe)', () => {
