@@ -32,6 +32,18 @@ function tempFile(): { path: string; fd: number } {
   return { path, fd };
 }
 
+/**
+ * slowReader is a pipe whose reader starts reading only once `gate` exists: until then the pipe
+ * (64 KiB) fills up and answers EAGAIN. What it reads goes to `path`.
+ */
+function slowReader(): { path: string; fd: number; gate: string } {
+  const { path } = tempFile();
+  const gate = path + '.go';
+  const reader = spawn('sh', ['-c', `while [ ! -e '${gate}' ]; do sleep 0.05; done; cat > '${path}'`], { stdio: ['pipe', 'ignore', 'inherit'] });
+  cleanup.push(() => void reader.kill('SIGKILL'));
+  return { path, fd: (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd, gate };
+}
+
 describe('17: the batched log destination', () => {
   it('17: writes 64 KiB batches, not a write per line, and keeps every line in order', () => {
     const { path, fd } = tempFile();
@@ -66,12 +78,7 @@ describe('17: the batched log destination', () => {
   });
 
   it('17: a full pipe (a reader that fell behind) never blocks: the batch is kept and written once the reader drains it', async () => {
-    const { path } = tempFile();
-    // A reader that starts reading only after a while: until then the pipe (64 KiB) fills up and answers EAGAIN.
-    const gate = path + '.go';
-    const reader = spawn('sh', ['-c', `while [ ! -e '${gate}' ]; do sleep 0.05; done; cat > '${path}'`], { stdio: ['pipe', 'ignore', 'inherit'] });
-    cleanup.push(() => void reader.kill('SIGKILL'));
-    const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+    const { path, fd, gate } = slowReader();
     const dest = new BatchDestination(fd, { flushMs: 20 });
     const line = (i: number) => `{"n":${i},"pad":"${'z'.repeat(200)}"}\n`;
     const started = performance.now();
@@ -180,11 +187,7 @@ describe('17: access lines encoded in place (the access log writes into the batc
   });
 
   it('17: a full pipe: access lines are kept while the reader is stuck, then written whole and in order', async () => {
-    const { path } = tempFile();
-    const gate = path + '.go';
-    const reader = spawn('sh', ['-c', `while [ ! -e '${gate}' ]; do sleep 0.05; done; cat > '${path}'`], { stdio: ['pipe', 'ignore', 'inherit'] });
-    cleanup.push(() => void reader.kill('SIGKILL'));
-    const fd = (reader.stdin as unknown as { _handle: { fd: number } })._handle.fd;
+    const { path, fd, gate } = slowReader();
     const dest = new BatchDestination(fd, { flushMs: 20 });
     const access = AccessLog.create(pino({ base: null }, dest));
     for (let i = 0; i < 3000; i++) access.write({ reqId: `r${i}`, method: 'GET', path: '/' + 'z'.repeat(200), route: 'api', status: 200, ms: 1, ip: '127.0.0.1' }); // ~800 KB
