@@ -4,19 +4,20 @@
  * the batch destination's buffer (log-destination.ts), with no string built
  * per line. Building the line as a string cost a rope of ~50 concatenations,
  * a regular-expression run per string field, the rope's flattening and its
- * UTF-8 encoding in `Buffer.write`: ~11,900 instructions a line under
- * callgrind, about 6 % of a proxied request's instructions (bench/README.md
- * journal, "Issue 17 (2026-12-07, morning)"). Here the common value — a
- * string of printable ASCII without a quote or a backslash — is copied byte
- * by byte while it is checked, numbers are written digit by digit, and keys
- * and repeated values are copied from bytes encoded once.
+ * UTF-8 encoding in `Buffer.write` (~11,900 instructions a line under
+ * callgrind); encoded in place, a line costs 0.58× the CPU it did, measured
+ * in one process against the string build (bench/README.md journal, "Issue
+ * 17 (2026-12-07, third session)"). The common value — a string of printable
+ * ASCII without a quote or a backslash — is copied character by character
+ * while it is checked, numbers are written digit by digit, and keys and
+ * repeated values are copied from bytes encoded once.
  *
  * Anything else takes the string path it always took (`jsonString`, then
  * the native UTF-8 encoder): the bytes are the ones pino writes for the same
  * record, which `AccessLog.of` checks at start-up on a hostile sample.
  */
 
-/** The escape check's bounds: printable ASCII (and DEL) pass through as they are; a quote, a backslash, a control character or anything above U+007F takes the string path. */
+/** A quote and a backslash: with control characters and anything above U+007F, what takes the string path. */
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
 
