@@ -8,7 +8,7 @@
  * on STREAM_SAMPLE; a mismatch falls back to pino).
  */
 import type { LineFormat } from '../telemetry/access-log.js';
-import { Field, Num, Repeating } from '../telemetry/line-writer.js';
+import { Field, Num } from '../telemetry/line-writer.js';
 
 /** StreamLine is one line's fields, in the line's order (undefined ones are left out, as pino does). */
 export interface StreamLine {
@@ -30,21 +30,21 @@ export interface StreamLine {
   msg: 'stream closed' | 'stream refused';
 }
 
-const LISTENER = new Repeating('listener');
-const ROUTE = new Repeating('route');
-const UPSTREAM = new Repeating('upstream');
-const TARGET = new Repeating('target');
-const CLIENT = new Repeating('client');
+const LISTENER = new Field('listener');
+const ROUTE = new Field('route');
+const UPSTREAM = new Field('upstream');
+const TARGET = new Field('target');
+const CLIENT = new Field('client');
 const CLIENT_PORT = new Num('clientPort');
-const PEER = new Repeating('peer');
+const PEER = new Field('peer');
 const SNI = new Field('sni');
 const DURATION_MS = new Num('durationMs');
 const BYTES_IN = new Num('bytesIn');
 const BYTES_OUT = new Num('bytesOut');
-const END = new Repeating('end');
-const CODE = new Repeating('code');
+const END = new Field('end');
+const CODE = new Field('code');
 const REASON = new Field('reason');
-const MSG = new Repeating('msg');
+const MSG = new Field('msg');
 
 /** STREAM_SAMPLE is the start-up check's record: hostile strings where a client controls them (SNI) and elsewhere. */
 const STREAM_SAMPLE: StreamLine = {

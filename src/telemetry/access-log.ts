@@ -17,7 +17,7 @@
  */
 import { pino, type Logger } from 'pino';
 import { BatchDestination } from './log-destination.js';
-import { ascii, Field, kept, LineWriter, Num, Repeating, RepeatingNum } from './line-writer.js';
+import { Const, Field, LineWriter, Num } from './line-writer.js';
 
 /** AccessRecord is one access-log line's fields; the order here is the order in the line. */
 export interface AccessRecord {
@@ -48,22 +48,22 @@ export interface AccessRecord {
 }
 
 const REQ_ID = new Field('reqId');
-const METHOD = new Repeating('method');
+const METHOD = new Field('method');
 const PATH = new Field('path');
-const ROUTE = new Repeating('route');
-const UPSTREAM = new Repeating('upstream');
-const SPLIT = new Repeating('split');
-const TARGET = new Repeating('target');
-const STATUS = new RepeatingNum('status');
+const ROUTE = new Field('route');
+const UPSTREAM = new Field('upstream');
+const SPLIT = new Field('split');
+const TARGET = new Field('target');
+const STATUS = new Num('status');
 const MS = new Num('ms');
 const UPSTREAM_MS = new Num('upstreamMs');
-const ATTEMPTS = new RepeatingNum('attempts');
+const ATTEMPTS = new Num('attempts');
 const BYTES = new Num('bytes');
-const IP = new Repeating('ip');
+const IP = new Field('ip');
 const TRACE = new Field('trace');
-const CODE = new Repeating('code');
-const PLUGIN = new Repeating('plugin');
-const MIRRORED = ascii(',"mirrored":true');
+const CODE = new Field('code');
+const PLUGIN = new Field('plugin');
+const MIRRORED = new Const(',"mirrored":true');
 const ERR = new Field('err');
 
 /** writeFields writes a record's fields after the line's prefix (level, time, bindings). */
@@ -84,7 +84,7 @@ export function writeFields(w: LineWriter, r: AccessRecord): void {
   TRACE.write(w, r.trace);
   CODE.write(w, r.code);
   PLUGIN.write(w, r.plugin);
-  if (r.mirrored === true) w.bytes(MIRRORED);
+  if (r.mirrored === true) MIRRORED.write(w);
   ERR.write(w, r.err);
 }
 
@@ -131,9 +131,6 @@ interface Fast<R extends object> {
   readonly fields: (w: LineWriter, r: R) => void;
   readonly batch: BatchDestination | undefined;
   readonly stream: Stream;
-  /** time and prefix: the line's start up to its fields (head, time, bindings) for the last time written; a busy gateway writes many lines per millisecond. */
-  time: number;
-  prefix: Uint8Array;
 }
 
 /** Stream is what pino writes lines to. */
@@ -142,7 +139,7 @@ interface Stream {
 }
 
 /** CLOSE ends every line. */
-const CLOSE = ascii('}\n');
+const CLOSE = new Const('}\n');
 
 /** AccessLog writes access lines (of one LineFormat); `notice` writes the access logger's own warnings (suppressed lines) through pino. */
 export class AccessLog<R extends object = AccessRecord> {
@@ -184,8 +181,6 @@ export class AccessLog<R extends object = AccessRecord> {
         fields: format.fields,
         batch: stream instanceof BatchDestination ? stream : undefined,
         stream,
-        time: Number.NaN,
-        prefix: new Uint8Array(0),
       };
       const log = new AccessLog<R>(logger, fast, on);
       // The check: the sample's bytes as written here and as pino writes them (its string, UTF-8 encoded) must be the same.
@@ -235,17 +230,11 @@ export class AccessLog<R extends object = AccessRecord> {
 
   /** encode writes the precompiled line for `r` at `time` (epoch ms). */
   private static encode<R extends object>(fast: Fast<R>, w: LineWriter, r: R, time: number): void {
-    if (time !== fast.time) {
-      fast.prefix = kept((s) => {
-        s.bytes(fast.head);
-        s.number(time);
-        s.bytes(fast.bindings);
-      });
-      fast.time = time;
-    }
-    w.bytes(fast.prefix);
+    w.bytes(fast.head);
+    w.number(time);
+    w.bytes(fast.bindings);
     fast.fields(w, r);
-    w.bytes(CLOSE);
+    CLOSE.write(w);
   }
 
   /** pinoLine is the line pino itself renders for `r` at `time` through `logger` (the reference the check compares with). */

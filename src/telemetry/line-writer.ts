@@ -9,8 +9,9 @@
  * in one process against the string build (bench/README.md journal, "Issue
  * 17 (2026-12-07, third session)"). The common value — a string of printable
  * ASCII without a quote or a backslash — is copied character by character
- * while it is checked, numbers are written digit by digit, and keys and
- * repeated values are copied from bytes encoded once.
+ * while it is checked, numbers are written digit by digit, and keys come
+ * from one arena of constant bytes (ARENA below: in the gateway, what a line
+ * costs is mostly the separate places in memory it reads).
  *
  * Anything else takes the string path it always took (`jsonString`, then
  * the native UTF-8 encoder): the bytes are the ones pino writes for the same
@@ -20,11 +21,6 @@
 /** A quote and a backslash: with control characters and anything above U+007F, what takes the string path. */
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-
-/** ascii is the bytes of a string known to be ASCII (keys, constants). */
-export function ascii(s: string): Uint8Array {
-  return new Uint8Array(Buffer.from(s, 'latin1'));
-}
 
 /**
  * jsonString quotes a string as pino does (its `asString`): `"` and `\`
@@ -53,6 +49,33 @@ export function jsonString(str: string): string {
 }
 
 /**
+ * ARENA holds the constant bytes of every line format (keys, null variants,
+ * line ends) one after another, interned once at load: a line copies them
+ * from a few adjacent cache lines. In the gateway a request's other work
+ * runs between two lines and evicts what the last line touched from the
+ * CPU's caches, so what a line costs there is mostly how many separate
+ * places in memory it reads — with a typed array per key (and a kept
+ * Uint8Array per repeated value) a line read ~60 of them, and cost 3× what
+ * it does in a loop that keeps them cached (bench/README.md journal, "Issue
+ * 17 (2026-12-07, fourth session)").
+ */
+let ARENA = new Uint8Array(2048);
+let arenaUsed = 0;
+
+/** intern adds ASCII `text` to the ARENA and returns where it starts. */
+function intern(text: string): number {
+  if (arenaUsed + text.length > ARENA.length) {
+    const bigger = new Uint8Array(Math.max(2 * ARENA.length, arenaUsed + text.length));
+    bigger.set(ARENA);
+    ARENA = bigger;
+  }
+  const start = arenaUsed;
+  ARENA.set(Buffer.from(text, 'latin1'), start);
+  arenaUsed += text.length;
+  return start;
+}
+
+/**
  * LineWriter is a byte cursor: `buf` holds what is written, `len` where the
  * next byte goes. `ensure` makes room; a subclass (the batch destination)
  * makes it by writing out the lines before the current one first.
@@ -77,12 +100,22 @@ export class LineWriter {
     this.buf = bigger;
   }
 
-  /** bytes writes bytes encoded beforehand (a key, a constant, a repeated value). */
+  /** bytes writes bytes encoded beforehand (a logger's head and bindings). */
   bytes(b: Uint8Array): void {
-    // TypedArray#set even for a short key: a byte loop in JS costs ~12 instructions a byte, and measured slower (bench/access-line.js).
     this.ensure(b.length);
     this.buf.set(b, this.len);
     this.len += b.length;
+  }
+
+  /** constant writes the ARENA's bytes from `start` to `end` (a Const). */
+  constant(start: number, end: number): void {
+    this.ensure(end - start);
+    const buf = this.buf;
+    const arena = ARENA;
+    let o = this.len;
+    // A byte loop, not TypedArray#set of a subarray: keys are ~10 bytes, and a subarray is an allocation.
+    for (let i = start; i < end; i++) buf[o++] = arena[i]!;
+    this.len = o;
   }
 
   /** utf8 writes a string as UTF-8 (the string path: escaped values, non-ASCII). */
@@ -92,17 +125,18 @@ export class LineWriter {
   }
 
   /**
-   * quoted writes `open` (a key with its value's opening quote), the string
-   * and its closing quote when every character passes as it is; false, with
-   * nothing written, when one needs the string path.
+   * quoted writes the ARENA's `open` to `openEnd` (a key with its value's
+   * opening quote), the string and its closing quote when every character
+   * passes as it is; false, with nothing written, when one needs the string
+   * path.
    */
-  quoted(open: Uint8Array, v: string): boolean {
+  quoted(open: number, openEnd: number, v: string): boolean {
     const n = v.length;
-    this.ensure(open.length + n + 1);
+    this.ensure(openEnd - open + n + 1);
     const buf = this.buf;
+    const arena = ARENA;
     let o = this.len;
-    buf.set(open, o);
-    o += open.length;
+    for (let i = open; i < openEnd; i++) buf[o++] = arena[i]!;
     for (let i = 0; i < n; i++) {
       const c = v.charCodeAt(i);
       if (c < 0x20 || c > 0x7f || c === QUOTE || c === BACKSLASH) return false;
@@ -190,102 +224,76 @@ export function decimal(v: number): string {
   return w.buf.toString('latin1', 0, w.len);
 }
 
-/** Field is one string field of the line, its key encoded once. */
+/**
+ * Const is a run of constant ASCII bytes of a line (a key, a key with its
+ * value's opening quote, a key with null, a line's end): its place in the
+ * ARENA.
+ */
+export class Const {
+  readonly start: number;
+  readonly end: number;
+
+  constructor(text: string) {
+    this.start = intern(text);
+    this.end = this.start + text.length;
+  }
+
+  /** write writes the bytes. */
+  write(w: LineWriter): void {
+    w.constant(this.start, this.end);
+  }
+}
+
+/**
+ * Field is one string field of the line. Its constants' places are plain
+ * numbers on the field itself, not Const objects: one object read per field.
+ */
 export class Field {
-  /** key is `,"name":` (for null and escaped values), open the same with the value's opening quote. */
-  protected readonly key: string;
-  protected readonly open: Uint8Array;
-  private readonly nul: Uint8Array;
+  /** key is `,"name":` (for escaped values); open…openEnd is the same with the value's opening quote in the ARENA, nul…nulEnd with null. */
+  private readonly key: string;
+  private readonly open: number;
+  private readonly openEnd: number;
+  private readonly nul: number;
+  private readonly nulEnd: number;
 
   constructor(name: string) {
     this.key = `,"${name}":`;
-    this.open = ascii(`,"${name}":"`);
-    this.nul = ascii(`,"${name}":null`);
+    const open = new Const(`,"${name}":"`);
+    const nul = new Const(`,"${name}":null`);
+    this.open = open.start;
+    this.openEnd = open.end;
+    this.nul = nul.start;
+    this.nulEnd = nul.end;
   }
 
   /** write writes the field; undefined leaves it out, null writes null, as pino does. */
   write(w: LineWriter, v: string | null | undefined): void {
     if (v === undefined) return;
-    if (v === null) w.bytes(this.nul);
-    else if (!w.quoted(this.open, v)) w.utf8(this.key + jsonString(v));
+    if (v === null) w.constant(this.nul, this.nulEnd);
+    else if (!w.quoted(this.open, this.openEnd, v)) w.utf8(this.key + jsonString(v));
   }
 }
-
-/**
- * Repeating writes a low-cardinality field (method, route, upstream, target,
- * client address, code, plugin): a busy gateway writes the same few values
- * line after line, so each value's bytes are kept and a repeat is a lookup
- * and a copy. Bounded: past REPEATING_MAX values the kept ones are dropped
- * and the field starts over, so a field with many values costs what a plain
- * one does and nothing grows.
- */
-export class Repeating extends Field {
-  private last: string | null | undefined = undefined;
-  private lastBytes: Uint8Array = new Uint8Array(0);
-  private readonly seen = new Map<string | null, Uint8Array>();
-
-  override write(w: LineWriter, v: string | null | undefined): void {
-    if (v === this.last) return w.bytes(this.lastBytes);
-    if (v === undefined) return;
-    let encoded = this.seen.get(v);
-    if (encoded === undefined) {
-      encoded = kept((s) => super.write(s, v));
-      if (this.seen.size >= REPEATING_MAX) this.seen.clear();
-      this.seen.set(v, encoded);
-    }
-    w.bytes(encoded);
-    this.last = v;
-    this.lastBytes = encoded;
-  }
-}
-
-/** REPEATING_MAX is how many values of one field Repeating keeps. */
-const REPEATING_MAX = 64;
 
 /** Num is one number field: undefined leaves it out, a non-finite number is null, as pino writes them. */
 export class Num {
-  protected readonly key: Uint8Array;
-  private readonly nul: Uint8Array;
+  private readonly key: number;
+  private readonly keyEnd: number;
+  private readonly nul: number;
+  private readonly nulEnd: number;
 
   constructor(name: string) {
-    this.key = ascii(`,"${name}":`);
-    this.nul = ascii(`,"${name}":null`);
+    const key = new Const(`,"${name}":`);
+    const nul = new Const(`,"${name}":null`);
+    this.key = key.start;
+    this.keyEnd = key.end;
+    this.nul = nul.start;
+    this.nulEnd = nul.end;
   }
 
   write(w: LineWriter, v: number | undefined): void {
     if (v === undefined) return;
-    if (!Number.isFinite(v)) return w.bytes(this.nul);
-    w.bytes(this.key);
+    if (!Number.isFinite(v)) return w.constant(this.nul, this.nulEnd);
+    w.constant(this.key, this.keyEnd);
     w.number(v);
   }
-}
-
-/** RepeatingNum is a number field that mostly repeats (status, attempts): the last value's bytes are kept, as Repeating does for strings. */
-export class RepeatingNum extends Num {
-  private last: number | undefined = undefined;
-  private lastBytes: Uint8Array = new Uint8Array(0);
-
-  override write(w: LineWriter, v: number | undefined): void {
-    if (v !== this.last) {
-      this.lastBytes = kept((s) => super.write(s, v));
-      this.last = v;
-    }
-    w.bytes(this.lastBytes);
-  }
-}
-
-/** SCRATCH is where `kept` encodes. */
-const SCRATCH = new LineWriter(1024);
-
-/**
- * kept is the bytes `encode` writes, encoded apart and copied out, to be
- * written again and again. Apart, not in the line's own buffer: making room
- * there may move the line being written (the batch destination writes out
- * the lines before it and moves it to the front), so an offset taken before
- * a write is not where the bytes are after it.
- */
-export function kept(encode: (w: LineWriter) => void): Uint8Array {
-  SCRATCH.len = 0;
-  encode(SCRATCH);
-  return new Uint8Array(SCRATCH.buf.subarray(0, SCRATCH.len));
 }
