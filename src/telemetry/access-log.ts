@@ -16,7 +16,7 @@
  * hostile sample for that check.
  */
 import { pino, type Logger } from 'pino';
-import { BatchDestination } from './log-destination.js';
+import { BatchDestination, type LineSource } from './log-destination.js';
 import { Const, Field, LineWriter, Num } from './line-writer.js';
 
 /** AccessRecord is one access-log line's fields; the order here is the order in the line. */
@@ -142,7 +142,7 @@ interface Stream {
 const CLOSE = new Const('}\n');
 
 /** AccessLog writes access lines (of one LineFormat); `notice` writes the access logger's own warnings (suppressed lines) through pino. */
-export class AccessLog<R extends object = AccessRecord> {
+export class AccessLog<R extends object = AccessRecord> implements LineSource {
   /** scratch is where lines for a stream other than the batch destination (and `bytes`) are encoded. */
   private readonly scratch = new LineWriter(1024);
 
@@ -194,15 +194,18 @@ export class AccessLog<R extends object = AccessRecord> {
     return this.fast !== undefined;
   }
 
-  /** write logs one request. */
+  /** write logs one request: into the batch destination, deferred to the end of the turn (`r` must not change after the call); to any other stream, at once. */
   write(r: R): void {
     if (!this.on) return;
     const fast = this.fast;
     if (fast === undefined) this.logger.info(r);
-    else if (fast.batch !== undefined) {
-      AccessLog.encode(fast, fast.batch, r, Date.now());
-      fast.batch.endLine();
-    } else fast.stream.write(this.render(r, Date.now()));
+    else if (fast.batch !== undefined) fast.batch.defer(this, r, Date.now());
+    else fast.stream.write(this.render(r, Date.now()));
+  }
+
+  /** encodeLine encodes a line `write` deferred (the batch destination calls it). */
+  encodeLine(w: LineWriter, r: object, time: number): void {
+    AccessLog.encode(this.fast!, w, r as R, time);
   }
 
   /** bytes is the line `write` would write for `r` at `time` (epoch ms), as bytes (a copy). */

@@ -148,7 +148,7 @@ describe('17: the batched log destination', () => {
 });
 
 describe('17: access lines encoded in place (the access log writes into the batch buffer)', () => {
-  // 200 bytes: nearly every line meets the batch's end somewhere inside (a kept value or the time prefix being encoded included).
+  // 200 bytes: nearly every line meets the batch's end somewhere inside (a key, a value or the time being encoded included).
   it.each([4096, 200])('17: batches of %i bytes: lines across batch boundaries, longer than a batch, and pino\'s own lines in between: every line whole, in order', (batchBytes) => {
     const { path, fd } = tempFile();
     const dest = new BatchDestination(fd, { flushMs: 60_000, batchBytes });
@@ -162,13 +162,13 @@ describe('17: access lines encoded in place (the access log writes into the batc
       path: i === 500 ? '/' + 'p'.repeat(100_000) : i === 501 ? '/é漢🙂' : '/' + 'x'.repeat(i % 97),
       route: 'api',
       upstream: 'up',
-      // 100 targets: more than a repeating field keeps, so values are encoded again and again.
+      // 100 targets: values that change from line to line.
       target: `t${i % 100}`,
       status: 200 + (i % 7),
       ms: (i % 1000) / 100,
       ip: '127.0.0.1',
     });
-    // The clock moves every second line: the line's time prefix is encoded anew, then reused.
+    // The clock moves every second line: each deferred line keeps the time it was written at.
     vi.useFakeTimers({ toFake: ['Date'] });
     cleanup.push(() => void vi.useRealTimers());
     for (let i = 0; i < 2000; i++) {
@@ -185,6 +185,35 @@ describe('17: access lines encoded in place (the access log writes into the batc
     // Pino's lines keep their place among the access lines: the one after request 100 follows 101 access lines and the one after request 0.
     expect(lines.findIndex((l) => l.msg === 'between' && l.i === 100)).toBe(102);
   });
+
+  it('17: a turn\'s access lines are encoded together at its end, before any other line, and a flush or process.exit writes them', async () => {
+    const { path, fd } = tempFile();
+    const dest = new BatchDestination(fd, { flushMs: 60_000 });
+    const access = AccessLog.create(pino({ base: { service: 'switchyard' } }, dest));
+    const record = (i: number) => ({ reqId: `d${i}`, method: 'GET', path: `/d/${i}`, route: 'api', status: 200, ms: 1, ip: '127.0.0.1' });
+    access.write(record(0));
+    access.write(record(1));
+    expect(dest.len).toBe(0); // queued, not encoded yet
+    await new Promise((r) => setImmediate(r));
+    expect(dest.buf.toString('utf8', 0, dest.len).split('\n').slice(0, -1).map((l) => (JSON.parse(l) as { reqId: string }).reqId)).toEqual(['d0', 'd1']);
+    access.write(record(2));
+    dest.flush();
+    expect(readFileSync(path, 'utf8')).toContain('"reqId":"d2"');
+    dest.end();
+    // A process that exits in the same turn as its last request still writes that request's line.
+    const out = tempFile().path;
+    const script = `import { openSync } from 'node:fs';
+      import { pino } from 'pino';
+      import { BatchDestination } from ${JSON.stringify(join(ROOT, 'src/telemetry/log-destination.ts'))};
+      import { AccessLog } from ${JSON.stringify(join(ROOT, 'src/telemetry/access-log.ts'))};
+      const access = AccessLog.create(pino({}, new BatchDestination(openSync(${JSON.stringify(out)}, 'a'), { flushMs: 60_000 })));
+      for (let i = 0; i < 3000; i++) access.write({ reqId: 'x' + i, method: 'GET', path: '/', route: null, status: 200, ms: 0, ip: '::1' });
+      process.exit(0);`;
+    const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: 'inherit' });
+    expect(await new Promise((r) => child.once('exit', r))).toBe(0);
+    const ids = readFileSync(out, 'utf8').split('\n').slice(0, -1).map((l) => (JSON.parse(l) as { reqId: string }).reqId);
+    expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => 'x' + i));
+  }, 60_000);
 
   it('17: a full pipe: access lines are kept while the reader is stuck, then written whole and in order', async () => {
     const { path, fd, gate } = slowReader();
