@@ -134,16 +134,26 @@ export class BatchDestination extends LineWriter {
     else if (i + 1 >= MAX_DEFERRED) this.drain();
   }
 
-  /** drain encodes the deferred lines, in order, and lets their records go. */
+  /**
+   * drain encodes the deferred lines, in order, and lets their records go.
+   * A line whose encoding throws is dropped and counted, its partial bytes
+   * taken back: it runs from setImmediate, where a throw would end the
+   * process.
+   */
   drain(): void {
     const n = this.deferred;
+    this.deferred = 0;
     for (let i = 0; i < n; i++) {
-      this.sources[i]!.encodeLine(this, this.records[i]!, this.times[i]!);
-      this.endLine();
+      try {
+        this.sources[i]!.encodeLine(this, this.records[i]!, this.times[i]!);
+        this.endLine();
+      } catch {
+        this.len = this.lineStart;
+        this.dropped++;
+      }
       this.sources[i] = undefined;
       this.records[i] = undefined;
     }
-    this.deferred = 0;
   }
 
   /**

@@ -215,6 +215,25 @@ describe('17: access lines encoded in place (the access log writes into the batc
     expect(ids).toEqual(Array.from({ length: 3000 }, (_, i) => 'x' + i));
   }, 60_000);
 
+  it('17: a deferred line whose encoding throws is dropped and counted; the lines around it are written whole', async () => {
+    const { path, fd } = tempFile();
+    const dest = new BatchDestination(fd, { flushMs: 60_000 });
+    const source = {
+      encodeLine(w: BatchDestination, r: object): void {
+        w.utf8('{"half":');
+        if ((r as { bad?: boolean }).bad) throw new Error('a bug in a line format');
+        w.utf8('1}\n');
+      },
+    };
+    dest.defer(source, {}, 0);
+    dest.defer(source, { bad: true }, 0);
+    dest.defer(source, {}, 0);
+    await new Promise((r) => setImmediate(r));
+    dest.end();
+    expect(readFileSync(path, 'utf8')).toBe('{"half":1}\n{"half":1}\n');
+    expect(dest.dropped).toBe(1);
+  });
+
   it('17: a full pipe: access lines are kept while the reader is stuck, then written whole and in order', async () => {
     const { path, fd, gate } = slowReader();
     const dest = new BatchDestination(fd, { flushMs: 20 });
