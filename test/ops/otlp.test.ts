@@ -220,8 +220,13 @@ describe('span content', () => {
   it('counts exported spans in the metrics', async () => {
     const res = await get(`${gw.url}/svc/count`);
     await spanOf(res.reqId);
-    const text = await gw.gateway.metricsText();
-    expect(metric(text, 'switchyard_otlp_spans_total', { result: 'exported' })).toBeGreaterThanOrEqual(col.spans().length);
+    // The exporter counts a batch once it has read the collector's answer, which may come after the collector has stored the spans: wait for it.
+    const received = col.spans().length;
+    const text = await waitFor(async () => {
+      const t = await gw.gateway.metricsText();
+      return metric(t, 'switchyard_otlp_spans_total', { result: 'exported' }) >= received ? t : undefined;
+    }, { message: 'the exporter counting the spans the collector received' });
+    expect(metric(text, 'switchyard_otlp_spans_total', { result: 'exported' })).toBeGreaterThanOrEqual(received);
     expect(metric(text, 'switchyard_otlp_spans_total', { result: 'dropped', reason: 'export_failed' })).toBe(0);
   });
 });
