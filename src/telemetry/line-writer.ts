@@ -62,7 +62,7 @@ export function jsonString(str: string): string {
 let ARENA = new Uint8Array(2048);
 let arenaUsed = 0;
 
-/** intern adds ASCII `text` to the ARENA and returns where it starts. */
+/** intern adds ASCII `text` to the ARENA and returns where it starts (it ends `text.length` later). */
 function intern(text: string): number {
   if (arenaUsed + text.length > ARENA.length) {
     const bigger = new Uint8Array(Math.max(2 * ARENA.length, arenaUsed + text.length));
@@ -238,6 +238,12 @@ export class Const {
     this.end = this.start + text.length;
   }
 
+  /** span interns `text` and gives its place as two numbers, for a field to keep on itself. */
+  static span(text: string): [start: number, end: number] {
+    const start = intern(text);
+    return [start, start + text.length];
+  }
+
   /** write writes the bytes. */
   write(w: LineWriter): void {
     w.constant(this.start, this.end);
@@ -258,12 +264,8 @@ export class Field {
 
   constructor(name: string) {
     this.key = `,"${name}":`;
-    const open = new Const(`,"${name}":"`);
-    const nul = new Const(`,"${name}":null`);
-    this.open = open.start;
-    this.openEnd = open.end;
-    this.nul = nul.start;
-    this.nulEnd = nul.end;
+    [this.open, this.openEnd] = Const.span(`,"${name}":"`);
+    [this.nul, this.nulEnd] = Const.span(`,"${name}":null`);
   }
 
   /** write writes the field; undefined leaves it out, null writes null, as pino does. */
@@ -282,12 +284,8 @@ export class Num {
   private readonly nulEnd: number;
 
   constructor(name: string) {
-    const key = new Const(`,"${name}":`);
-    const nul = new Const(`,"${name}":null`);
-    this.key = key.start;
-    this.keyEnd = key.end;
-    this.nul = nul.start;
-    this.nulEnd = nul.end;
+    [this.key, this.keyEnd] = Const.span(`,"${name}":`);
+    [this.nul, this.nulEnd] = Const.span(`,"${name}":null`);
   }
 
   write(w: LineWriter, v: number | undefined): void {

@@ -114,7 +114,7 @@ export class BatchDestination extends LineWriter {
 
   /** write queues one line (pino calls it with a whole line, newline included), after the deferred ones. */
   write(line: string): boolean {
-    if (this.deferred > 0) this.drain();
+    this.drain();
     this.utf8(line);
     this.endLine();
     return true;
@@ -197,7 +197,7 @@ export class BatchDestination extends LineWriter {
 
   /** flush writes what is queued now, deferred lines included; a full pipe keeps the rest for the next tick. */
   flush(): void {
-    if (this.deferred > 0) this.drain();
+    this.drain();
     this.writeQueued();
   }
 
@@ -210,7 +210,7 @@ export class BatchDestination extends LineWriter {
 
   /** flushSync writes everything queued, deferred lines included, waiting out a full pipe (exit, shutdown). */
   flushSync(): void {
-    if (this.deferred > 0) this.drain();
+    this.drain();
     if (this.stalled !== undefined && !this.writeOut(this.stalled, true)) return;
     if (this.len === 0) return;
     this.writeOut(this.take(), true);
