@@ -1,16 +1,18 @@
 /**
- * Issue 16's walkthrough, README "Calling other services": with the example
- * gateway and two USERS instances (eureka-js-client) running, the README's
+ * Issue 16's walkthrough, docs/service-discovery.md "Calling other services":
+ * with the example gateway and two USERS instances (eureka-js-client) running, the walkthrough's
  * `node examples/orders-caller/...` registers ORDERS through registerInstance
  * and calls USERS through createClient; the calls spread over both
- * instances, one instance killed with SIGKILL (the README's `kill -9`) costs
+ * instances, one instance killed with SIGKILL (the walkthrough's `kill -9`) costs
  * no call, and Ctrl-C on the caller deregisters it and prints the total of
  * failed calls: 0.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/testing/index.js';
-import { command, killAll, onPorts, shell, startCaller, startExampleGateway, startUsers, type ExampleGateway, type Proc, type UsersInstance } from './helpers.js';
+import { command, DISCOVERY, killAll, onPorts, shell, startCaller, startExampleGateway, startUsers, type ExampleGateway, type Proc, type UsersInstance } from './helpers.js';
 
+const SECTION = 'Calling other services';
+const FILE = DISCOVERY;
 let gw: ExampleGateway;
 let users: UsersInstance[];
 let caller: Proc & { port: number };
@@ -38,12 +40,12 @@ const registryApps = async (app: string): Promise<string[]> => {
   return body.application.instance.map((i) => i.instanceId);
 };
 
-describe('16: README "Calling other services", word for word', () => {
-  it('the README kills with kill -9', () => {
-    expect(command('Calling other services', 'kill -9')).toMatch(/^kill -9 /);
+describe('16: docs/service-discovery.md "Calling other services", word for word', () => {
+  it('the walkthrough kills with kill -9', () => {
+    expect(command(SECTION, 'kill -9', FILE)).toMatch(/^kill -9 /);
   });
 
-  it('ORDERS registers itself; GET /api/orders/{id}, direct and through the gateway (the README curl), fetches the user from USERS', async () => {
+  it('ORDERS registers itself; GET /api/orders/{id}, direct and through the gateway (the walkthrough curl), fetches the user from USERS', async () => {
     expect(await registryApps('ORDERS')).toHaveLength(1);
     const r = await fetch(`http://127.0.0.1:${caller.port}/api/orders/7`, { headers: { 'x-request-id': 'walkthrough-7' } });
     expect(r.status).toBe(200);
@@ -54,10 +56,10 @@ describe('16: README "Calling other services", word for word', () => {
     // Through the gateway: /api/orders/* → the ORDERS pool (discovered), then east–west to USERS.
     const viaGateway = await waitFor(
       async () => {
-        const out = await shell(onPorts(command('Calling other services', 'curl -s localhost:8080/api/orders/'), gw));
+        const out = await shell(onPorts(command(SECTION, 'curl -s localhost:8080/api/orders/', FILE), gw));
         return out.includes('"user"') ? (JSON.parse(out) as { id: string; user: { id: string } }) : undefined;
       },
-      { timeout: 10_000, message: 'the README curl to reach ORDERS through the gateway' },
+      { timeout: 10_000, message: 'the walkthrough curl to reach ORDERS through the gateway' },
     );
     expect(viaGateway).toMatchObject({ id: '7', user: { id: '7' } });
   }, 30_000);

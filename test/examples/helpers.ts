@@ -1,7 +1,7 @@
 /**
- * Shared parts of the walkthrough tests (README "Service discovery",
- * "Calling other services" and "Changing traffic safely"): the commands as
- * the README writes them (`npm exec switchyard --` run from source), the
+ * Shared parts of the walkthrough tests (docs/service-discovery.md's
+ * "Service discovery" and "Calling other services", docs/changing-traffic.md):
+ * the commands as the walk-throughs write them (`npm exec switchyard --` run from source), the
  * example gateway config started on free ports (PUBLIC_PORT, ADMIN_PORT and
  * REGISTRY_PORT set to 0, the ports read from its log), and the example
  * services as child processes, always killed by killAll.
@@ -58,10 +58,13 @@ export function readmeCommands(section: string, file = 'README.md'): string[] {
   return commands;
 }
 
-/** command finds the one README command of a section that starts with `prefix`. */
-export function command(section: string, prefix: string): string {
-  const found = readmeCommands(section).filter((c) => c.startsWith(prefix));
-  if (found.length === 0) throw new Error(`README "${section}" has no command starting with "${prefix}"`);
+/** DISCOVERY is the document of the service-discovery and calling-other-services walk-throughs. */
+export const DISCOVERY = 'docs/service-discovery.md';
+
+/** command finds the one command of a section of the README (or `file`) that starts with `prefix`. */
+export function command(section: string, prefix: string, file = 'README.md'): string {
+  const found = readmeCommands(section, file).filter((c) => c.startsWith(prefix));
+  if (found.length === 0) throw new Error(`${file} "${section}" has no command starting with "${prefix}"`);
   return found[0]!;
 }
 
@@ -145,7 +148,7 @@ export async function startGateway(configFile: string, env: NodeJS.ProcessEnv = 
 
 /** startExampleGateway runs the README's `switchyard start --config ...` from source, every port moved to a free one through the environment. */
 export async function startExampleGateway(): Promise<ExampleGateway> {
-  const start = command('Service discovery', 'npm exec switchyard -- start');
+  const start = command('Service discovery', 'npm exec switchyard -- start', DISCOVERY);
   const config = /--config (\S+)/.exec(start)![1]!;
   const cli = await startGateway(join(ROOT, config), { PUBLIC_PORT: '0', ADMIN_PORT: '0', REGISTRY_PORT: '0', REGISTRY_PASSWORD: '' });
   const line = cli.output().split('\n').find((l) => l.includes('service registry listening'));
@@ -170,7 +173,7 @@ export interface UsersInstance extends Proc {
 
 /** startUsers runs the README's `node examples/users-service/...` and resolves once it registered. */
 export async function startUsers(gw: ExampleGateway): Promise<UsersInstance> {
-  const script = command('Service discovery', 'node examples/users-service/').split(' ')[1]!;
+  const script = command('Service discovery', 'node examples/users-service/', DISCOVERY).split(' ')[1]!;
   const p = run(process.execPath, [script], { env: { REGISTRY: gw.registry } });
   const line = await waitFor(() => p.output().split('\n').find((l) => l.includes('registered with')), { timeout: 20000, message: `users-service to register; output so far:\n${p.output()}` });
   const [, instanceId, port] = /USERS instance (\S+) \(pid \d+\) listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(line)!;
@@ -183,7 +186,7 @@ export async function startUsers(gw: ExampleGateway): Promise<UsersInstance> {
  * of this file), and resolves once ORDERS registered.
  */
 export async function startCaller(gw: ExampleGateway, env: NodeJS.ProcessEnv = {}): Promise<Proc & { port: number }> {
-  const script = command('Calling other services', 'node examples/orders-caller/').split(' ')[1]!;
+  const script = command('Calling other services', 'node examples/orders-caller/', DISCOVERY).split(' ')[1]!;
   const dir = mkdtempSync(join(tmpdir(), 'sy-caller-'));
   const example = join(dir, 'orders-caller');
   cpSync(join(ROOT, 'examples/orders-caller'), example, { recursive: true, filter: (src) => !src.includes('node_modules') });

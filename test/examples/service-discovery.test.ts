@@ -1,20 +1,21 @@
 /**
- * Issue 15's walkthrough, README "Service discovery", run as the README
- * writes it: the example gateway (examples/gateway/gateway.yaml, on free
+ * Issue 15's walkthrough, docs/service-discovery.md "Service discovery", run
+ * as it is written: the example gateway (examples/gateway/gateway.yaml, on free
  * ports through PUBLIC_PORT/ADMIN_PORT/REGISTRY_PORT), two instances of
- * examples/users-service registering through eureka-js-client, the README's
+ * examples/users-service registering through eureka-js-client, the walkthrough's
  * curl commands (ports rewritten) — the pool fills (live on the dashboard in
  * headless Chromium, and in /upstreams), requests alternate over both, and
- * Ctrl-C on one instance while the README's 20-second loop runs costs no
+ * Ctrl-C on one instance while the walkthrough's 20-second loop runs costs no
  * request; neither does kill -9, and the killed one leaves at lease expiry.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { waitFor } from '../../src/testing/index.js';
 import { dataValue, launchChromium, openPage, WAIT } from '../admin/helpers.js';
-import { command, killAll, onPorts, shell, startExampleGateway, startUsers, upstream, type ExampleGateway, type UsersInstance } from './helpers.js';
+import { command, DISCOVERY, killAll, onPorts, shell, startExampleGateway, startUsers, upstream, type ExampleGateway, type UsersInstance } from './helpers.js';
 
 const SECTION = 'Service discovery';
+const FILE = DISCOVERY;
 let gw: ExampleGateway;
 let users: UsersInstance[];
 
@@ -28,9 +29,9 @@ afterAll(async () => {
   await killAll();
 });
 
-describe('15: README "Service discovery", word for word', () => {
-  it('the pool fills with both instances: live on the dashboard, in /upstreams with their registry source, and in the README curl', async () => {
-    // The dashboard is open before the instances start, as a reader following the README would have it.
+describe('15: docs/service-discovery.md "Service discovery", word for word', () => {
+  it('the pool fills with both instances: live on the dashboard, in /upstreams with their registry source, and in the walkthrough curl', async () => {
+    // The dashboard is open before the instances start, as a reader following the walkthrough would have it.
     const { page, context, problems } = await openPage(browser, `http://127.0.0.1:${gw.adminPort}/`);
     await page.locator('section[data-upstream="users"]').waitFor({ timeout: WAIT });
     users = await Promise.all([startUsers(gw), startUsers(gw)]);
@@ -45,12 +46,12 @@ describe('15: README "Service discovery", word for word', () => {
     expect(view.discovery).toMatchObject({ kind: 'registry', subject: 'USERS', instances: 2 });
     for (const u of users) expect(view.targets).toContainEqual(expect.objectContaining({ url: u.url, source: expect.stringMatching(new RegExp(`^registry USERS ${u.instanceId.replaceAll('.', '\\.')}, lease \\d+s$`)) }));
 
-    const out = await shell(onPorts(command(SECTION, 'curl -s 127.0.0.1:9901/upstreams'), gw));
+    const out = await shell(onPorts(command(SECTION, 'curl -s 127.0.0.1:9901/upstreams', FILE), gw));
     for (const u of users) expect(out).toContain(u.url);
   }, 60_000);
 
-  it('requests balance over both (round-robin: the README loop alternates)', async () => {
-    const out = await shell(onPorts(command(SECTION, 'for i in 1 2 3 4;'), gw));
+  it('requests balance over both (round-robin: the walkthrough loop alternates)', async () => {
+    const out = await shell(onPorts(command(SECTION, 'for i in 1 2 3 4;', FILE), gw));
     const served = out.trim().split('\n').map((l) => (JSON.parse(l) as { servedBy: string }).servedBy);
     expect(served).toHaveLength(4);
     expect(new Set(served)).toEqual(new Set(users.map((u) => u.url.slice('http://'.length))));
@@ -59,11 +60,11 @@ describe('15: README "Service discovery", word for word', () => {
     expect(served[1]).toBe(served[3]);
   }, 30_000);
 
-  it('Ctrl-C on one instance while the README loop runs: it deregisters and leaves, and every request answers 200', async () => {
+  it('Ctrl-C on one instance while the walkthrough loop runs: it deregisters and leaves, and every request answers 200', async () => {
     const [leaving, staying] = users as [UsersInstance, UsersInstance];
     const accessLines = () => gw.proc.output().split('\n').filter((l) => l.includes('"kind":"access"')).length;
     const before = accessLines();
-    const loop = shell(onPorts(command(SECTION, 'end=$((SECONDS+20));'), gw));
+    const loop = shell(onPorts(command(SECTION, 'end=$((SECONDS+20));', FILE), gw));
     // Stop the instance once the loop has been running for a while (as a person would, a few seconds in).
     await waitFor(() => accessLines() >= before + 20, { timeout: 10_000, message: 'the loop to be under way' });
     leaving.child.kill('SIGINT');
@@ -84,7 +85,7 @@ describe('15: README "Service discovery", word for word', () => {
   }, 60_000);
 });
 
-describe('15: README "Service discovery": an instance killed without deregistering', () => {
+describe('15: docs/service-discovery.md "Service discovery": an instance killed without deregistering', () => {
   it('kill -9 while requests flow: every request still answers 200 (refused connections retried on the other instance), and the dead one leaves the rotation, then the registry at lease expiry', async () => {
     const fresh = await startUsers(gw);
     const survivor = users[1]!;
