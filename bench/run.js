@@ -28,7 +28,8 @@ import { IDLE_SETTLE_MS, memoryReport } from './lib/memory.js';
 import { ForeignLoad, childPids, cpuPlan, cpuProfArgs, launchNode, nextMessage, stop, treeCpuMs, treeRss, waitHttp } from './lib/procs.js';
 import { headlineFigures } from './lib/headline.js';
 import { parsePhases, runPhases } from './lib/phases.js';
-import { pairedRatio, runRounds, steadiness, summarize } from './lib/rounds.js';
+import { pairedRatio, runRounds, summarize } from './lib/rounds.js';
+import { steadinessOf, verdict } from './lib/quiet.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 import { scaling, scalingLines, workersNote } from './lib/workers.js';
 import { findWrk, runWrk } from './lib/wrk.js';
@@ -396,18 +397,14 @@ async function main() {
   if (candidates.length) console.log('');
   if (candidates.length) console.log(table(['candidate', 'req/s', '±', 'p50 ms', 'p99 ms', 'p99.9 ms', 'err/non2xx', 'vs fastify', 'vs nginx', 'CPU µs/req', 'RSS MiB idle->after'], rows));
   if (candidates.length) console.log(`\nreq/s and latencies: mean over ${o.rounds} round(s); ± = standard deviation of req/s across rounds; latency of 2xx responses as seen by the load generator;\nCPU µs/req = user+system CPU of the proxy process(es) per request (10 ms tick resolution), the least noise-sensitive column.`);
-  const disturbed = disturbance.foreignPct > 5 || disturbance.stealPct > 5;
-  const line = `other processes used ${disturbance.foreignPct.toFixed(1)}% of the machine's CPU during the rounds${disturbance.stealPct >= 0.5 ? `, the hypervisor stole ${disturbance.stealPct.toFixed(1)}%` : ''} (interrupts, mostly the run's own loopback traffic: ${disturbance.irqPct.toFixed(1)}%, not counted)`;
-  // What /proc/stat cannot see (a host slowing the whole VM) shows as a steady reference's req/s moving from round to round.
-  const steady = steadiness(candidates);
-  disturbance.steadiness = steady;
-  const speedLine = steady ? `the machine's speed ${steady.steady ? 'held' : 'did NOT hold'}: ${steady.worst.name}'s req/s moved ±${steady.worst.pct.toFixed(1)}% across rounds (limit ${steady.limitPct}%)` : undefined;
+  // What /proc/stat cannot see (a host slowing the whole VM) shows as a steady reference's req/s moving from round to round:
+  // nginx and the upstreams alone have no JIT and no process luck of their own.
+  const steadyRefs = candidates.filter((c) => c.name === 'nginx' || c.name === 'nginx-nolog' || c.name === 'upstream-direct');
+  disturbance.steadiness = steadinessOf(steadyRefs.map((c) => ({ name: c.name, values: c.rounds.map((r) => r.rps) })));
+  const quietness = verdict(disturbance, disturbance.steadiness, o.rounds === 1 ? 'with one round' : 'with neither nginx nor upstream-direct in the run');
   if (candidates.length) {
-    if (disturbed) console.log(`  WARNING: ${line}: req/s and latencies are disturbed; CPU µs/req holds up best; rerun on a quiet machine for numbers to quote.`);
-    else if (steady && !steady.steady) console.log(`  WARNING: ${line}, but ${speedLine}: a host slowing the VM, which /proc/stat does not show; ratios within a round hold up best; rerun on a quiet machine for numbers to quote.`);
-    else if (steady) console.log(`  ${line}; ${speedLine} (a quiet run).`);
-    else console.log(`  ${line} (quiet by /proc/stat; with ${o.rounds === 1 ? 'one round' : 'neither nginx nor upstream-direct in the run'}, whether the machine's speed held is not known).`);
-    notes.push(speedLine ? `${line}; ${speedLine}` : line);
+    console.log(`  ${quietness.text}`);
+    notes.push(quietness.note);
   }
   for (const c of candidates) for (const n of c.notes) console.log(`  ${c.name}: ${n}`);
   for (const n of notes) console.log(`  note: ${n}`);

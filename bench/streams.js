@@ -35,7 +35,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CLI, servingFlags } from './lib/gateway.js';
 import { forceGc, inspectorArgs } from './lib/inspector-gc.js';
-import { childPids, cpuMsOf, cpuPlan, cpuProfArgs, freePort, launch, launchNode, mib, nextMessage, stop, treeRss, which } from './lib/procs.js';
+import { ForeignLoad, childPids, cpuMsOf, cpuPlan, cpuProfArgs, freePort, launch, launchNode, mib, nextMessage, stop, treeRss, which } from './lib/procs.js';
+import { steadinessOf, verdict } from './lib/quiet.js';
 import { mean, percentile } from './lib/stats.js';
 import { fmtInt, fmtMs, fmtRatio, table } from './lib/table.js';
 
@@ -286,6 +287,8 @@ async function main() {
       c.perStream = (after - before) / cfg.idle;
     }
   }
+  const foreign = new ForeignLoad(() => [...children].map((c) => c.pid), plan.count);
+  foreign.start();
   for (let r = 0; r < cfg.rounds; r++) {
     const order = candidates.map((_, i) => candidates[(i + r) % candidates.length]);
     for (const c of order) {
@@ -330,6 +333,11 @@ async function main() {
     }
   }
 
+  const disturbance = foreign.stop();
+  // HAProxy and nginx (C, no JIT) are the steady references: their round-to-round spread is the machine's.
+  const what = cfg.phases.has('short') ? 'short conn/s' : 'bulk MB/s';
+  const steady = steadinessOf(candidates.filter((c) => c.key === 'haproxy' || c.key === 'nginx').map((c) => ({ name: c.key, values: cfg.phases.has('short') ? c.cps : c.bulk })));
+  const quietness = verdict(disturbance, steady, cfg.rounds === 1 ? 'with one round' : 'with neither HAProxy nor nginx in the run', what);
   const ref = candidates.find((c) => c.key === 'haproxy');
   for (const c of candidates) {
     const sorted = [...c.ttfb].sort((a, b) => a - b);
@@ -374,6 +382,7 @@ async function main() {
     if (gb !== undefined || conn !== undefined) console.log(`${c.key}: median CPU ${gb === undefined ? '–' : `${gb.toFixed(2)} s/GB (bulk)`}, ${conn === undefined ? '–' : `${Math.round(conn)} µs/connection (short)`}`);
   }
   if (cfg.phases.has('idle')) console.log('RSS per idle stream: (RSS with N streams open − RSS before) / N, each reading after a forced full GC (Node candidates, over the inspector) and a settle; measured on fresh processes, before the other phases.');
+  console.log(quietness.text);
   console.log(`load average at the end: ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}`);
   await Promise.all([...candidates.filter((c) => c.child).map((c) => stop(c.child)), stop(load), stop(sinkChild)]);
 }

@@ -97,27 +97,3 @@ export function pairedRatio(c, ref) {
   return { rounds, median: median(rounds), ofMeans: mean(c.rounds.map((r) => r.rps)) / mean(ref.rounds.map((r) => r.rps)) };
 }
 
-/** STEADY_LIMIT_PCT is the largest spread of a steady reference's req/s across rounds (standard deviation, % of its mean) a quiet run may have. */
-export const STEADY_LIMIT_PCT = 5;
-
-/**
- * steadiness is how far the machine's own speed moved during the rounds,
- * read from the references that have no JIT and no process luck of their
- * own — nginx (with and without its log) and the upstreams alone
- * (upstream-direct) — as the largest spread of one's req/s across rounds.
- * /proc/stat cannot see everything that disturbs a VM: on 2026-12-07 a VM
- * whose other processes took 0.0 % and whose hypervisor stole 2.2 % had
- * nginx's req/s move ±29 % from round to round, and ran HAProxy at three
- * times its usual CPU per connection. Undefined with one round or none of
- * these references.
- */
-export function steadiness(candidates) {
-  const refs = candidates.filter((c) => (c.name === 'nginx' || c.name === 'nginx-nolog' || c.name === 'upstream-direct') && c.rounds.length > 1);
-  const spreads = refs.map((c) => {
-    const rps = c.rounds.map((r) => r.rps);
-    return { name: c.name, pct: (100 * stdev(rps)) / mean(rps) };
-  });
-  if (spreads.length === 0 || !spreads.every((s) => Number.isFinite(s.pct))) return undefined;
-  const worst = spreads.reduce((a, b) => (b.pct > a.pct ? b : a));
-  return { worst, spreads, limitPct: STEADY_LIMIT_PCT, steady: worst.pct <= STEADY_LIMIT_PCT };
-}
