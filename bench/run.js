@@ -400,7 +400,11 @@ async function main() {
   // What /proc/stat cannot see (a host slowing the whole VM) shows as a steady reference's req/s moving from round to round:
   // nginx and the upstreams alone have no JIT and no process luck of their own.
   const steadyRefs = candidates.filter((c) => c.name === 'nginx' || c.name === 'nginx-nolog' || c.name === 'upstream-direct');
-  disturbance.steadiness = steadinessOf(steadyRefs.map((c) => ({ name: c.name, values: c.rounds.map((r) => r.rps) })));
+  // Both sides of the machine: nginx's req/s is bounded by the load generator's CPU, its CPU per request is its own CPU's speed.
+  disturbance.steadiness = steadinessOf([
+    ...steadyRefs.map((c) => ({ name: `${c.name}'s req/s`, values: c.rounds.map((r) => r.rps) })),
+    ...steadyRefs.filter((c) => c.pid).map((c) => ({ name: `${c.name}'s CPU µs/req`, values: c.rounds.map((r) => r.cpuUsPerRequest) })),
+  ]);
   const quietness = verdict(disturbance, disturbance.steadiness, o.rounds === 1 ? 'with one round' : 'with neither nginx nor upstream-direct in the run');
   if (candidates.length) {
     console.log(`  ${quietness.text}`);

@@ -11,17 +11,17 @@
  */
 import { mean, stdev } from './stats.js';
 
-/** STEADY_LIMIT_PCT is the largest spread a steady reference's throughput may have across rounds (standard deviation, % of its mean) in a quiet run. */
+/** STEADY_LIMIT_PCT is the largest spread a steady reference's figure may have across rounds (standard deviation, % of its mean) in a quiet run. */
 export const STEADY_LIMIT_PCT = 5;
 
 /** DISTURBED_PCT is the share of the machine's CPU other processes, or the hypervisor, may take in a quiet run. */
 export const DISTURBED_PCT = 5;
 
 /**
- * steadinessOf reads the references' throughput round by round
- * (`[{ name, values }]`: references with no JIT and no process luck of their
- * own, so that their spread is the machine's) and returns the largest spread,
- * or undefined with fewer than two rounds.
+ * steadinessOf reads references round by round (`[{ name, values }]`, e.g.
+ * "nginx's req/s" and "nginx's CPU µs/req": references with no JIT and no
+ * process luck of their own, so that their spread is the machine's) and
+ * returns the largest spread, or undefined with fewer than two rounds.
  */
 export function steadinessOf(series) {
   const spreads = series.filter((s) => s.values.length > 1).map((s) => ({ name: s.name, pct: (100 * stdev(s.values)) / mean(s.values) }));
@@ -36,9 +36,9 @@ export function steadinessOf(series) {
  * steadiness could not be read (one round, no reference). `quiet` is true only
  * when both questions are answered yes.
  */
-export function verdict(disturbance, steady, unknown, what = 'req/s') {
+export function verdict(disturbance, steady, unknown) {
   const line = `other processes used ${disturbance.foreignPct.toFixed(1)}% of the machine's CPU during the rounds${disturbance.stealPct >= 0.5 ? `, the hypervisor stole ${disturbance.stealPct.toFixed(1)}%` : ''} (interrupts, mostly the run's own loopback traffic: ${disturbance.irqPct.toFixed(1)}%, not counted)`;
-  const speed = steady ? `the machine's speed ${steady.steady ? 'held' : 'did NOT hold'}: ${steady.worst.name}'s ${what} moved ±${steady.worst.pct.toFixed(1)}% across rounds (limit ${steady.limitPct}%)` : undefined;
+  const speed = steady ? `the machine's speed ${steady.steady ? 'held' : 'did NOT hold'}: ${steady.worst.name} moved ±${steady.worst.pct.toFixed(1)}% across rounds (limit ${steady.limitPct}%)` : undefined;
   const note = speed ? `${line}; ${speed}` : line;
   if (disturbance.foreignPct > DISTURBED_PCT || disturbance.stealPct > DISTURBED_PCT) {
     return { quiet: false, note, text: `WARNING: ${line}: throughput and latencies are disturbed; CPU per request holds up best; rerun on a quiet machine for numbers to quote.` };
