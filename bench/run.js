@@ -425,7 +425,7 @@ async function main() {
     if (parts.length) pairedLines.push(`  ${c.name.padEnd(22)} ${parts.join('   ')}`);
   }
   if (pairedLines.length) console.log(`\nratios per round (candidate req/s ÷ reference req/s of the same round), median first:\n${pairedLines.join('\n')}`);
-  const headline = headlineFigures(byName);
+  const headline = headlineFigures(byName, candidates.length ? quietness : undefined);
   if (headline.lines.length) console.log(`\n${headline.lines.join('\n')}`);
 
   const scaled = o.workers > 1 ? scaling(byName.gateway, byName[workersName], o.workers) : undefined;

@@ -18,8 +18,8 @@ const TARGETS = {
 /** verdict says met / NOT met for a ratio against a minimum. */
 const verdict = (v, min) => (v >= min ? 'met' : 'NOT met');
 
-/** headlineFigures returns { lines, json } for the candidates present (by name). */
-export function headlineFigures(byName) {
+/** headlineFigures returns { lines, json } for the candidates present (by name); `quiet` is the run's quietness verdict (quiet.js), repeated under the figures so that no one quotes them without it. */
+export function headlineFigures(byName, quiet) {
   const lines = [];
   const json = {};
   const bare = byName['bare-fastify-proxy'];
@@ -58,6 +58,10 @@ export function headlineFigures(byName) {
     const met = byName.gateway.rssAfter <= bare.rssAfter;
     json.rssAfter = { gateway: byName.gateway.rssAfter, chain: byName['gateway-chain']?.rssAfter, bare: bare.rssAfter, met };
     lines.push(`  ${'RSS after the rounds'.padEnd(26)} gateway ${mib(byName.gateway.rssAfter)} MiB, chain ${byName['gateway-chain']?.rssAfter ? mib(byName['gateway-chain'].rssAfter) : '-'} MiB, bare ${mib(bare.rssAfter)} MiB  (target gateway <= bare: ${met ? 'met' : 'NOT met'})`);
+  }
+  if (lines.length && quiet) {
+    json.quiet = quiet.quiet;
+    lines.push(`  ${'the run'.padEnd(26)} ${quiet.quiet ? 'quiet: figures to quote' : quiet.warned ? 'NOT quiet (see the warning above): not figures to quote' : 'not known to be quiet (see above): not figures to quote'}`);
   }
   if (lines.length) lines.unshift('headline (issue 17 targets), as shipped:');
   return { lines, json };

@@ -34,18 +34,18 @@ export function steadinessOf(series) {
  * verdict is the run's quietness in one line: `disturbance` from
  * ForeignLoad.stop(), `steady` from steadinessOf, `unknown` what to say when
  * steadiness could not be read (one round, no reference). `quiet` is true only
- * when both questions are answered yes.
+ * when both questions are answered yes; `warned` when either is answered no.
  */
 export function verdict(disturbance, steady, unknown) {
   const line = `other processes used ${disturbance.foreignPct.toFixed(1)}% of the machine's CPU during the rounds${disturbance.stealPct >= 0.5 ? `, the hypervisor stole ${disturbance.stealPct.toFixed(1)}%` : ''} (interrupts, mostly the run's own loopback traffic: ${disturbance.irqPct.toFixed(1)}%, not counted)`;
   const speed = steady ? `the machine's speed ${steady.steady ? 'held' : 'did NOT hold'}: ${steady.worst.name} moved ±${steady.worst.pct.toFixed(1)}% across rounds (limit ${steady.limitPct}%)` : undefined;
   const note = speed ? `${line}; ${speed}` : line;
   if (disturbance.foreignPct > DISTURBED_PCT || disturbance.stealPct > DISTURBED_PCT) {
-    return { quiet: false, note, text: `WARNING: ${line}: throughput and latencies are disturbed; CPU per request holds up best; rerun on a quiet machine for numbers to quote.` };
+    return { quiet: false, warned: true, note, text: `WARNING: ${line}: throughput and latencies are disturbed; CPU per request holds up best; rerun on a quiet machine for numbers to quote.` };
   }
   if (steady && !steady.steady) {
-    return { quiet: false, note, text: `WARNING: ${line}, but ${speed}: a host slowing the VM, which /proc/stat does not show; ratios within a round hold up best; rerun on a quiet machine for numbers to quote.` };
+    return { quiet: false, warned: true, note, text: `WARNING: ${line}, but ${speed}: a host slowing the VM, which /proc/stat does not show; ratios within a round hold up best; rerun on a quiet machine for numbers to quote.` };
   }
-  if (steady) return { quiet: true, note, text: `${note} (a quiet run).` };
-  return { quiet: false, note, text: `${line} (quiet by /proc/stat; ${unknown}, whether the machine's speed held is not known).` };
+  if (steady) return { quiet: true, warned: false, note, text: `${note} (a quiet run).` };
+  return { quiet: false, warned: false, note, text: `${line} (quiet by /proc/stat; ${unknown}, whether the machine's speed held is not known).` };
 }
