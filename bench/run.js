@@ -397,10 +397,10 @@ async function main() {
   if (candidates.length) console.log('');
   if (candidates.length) console.log(table(['candidate', 'req/s', '±', 'p50 ms', 'p99 ms', 'p99.9 ms', 'err/non2xx', 'vs fastify', 'vs nginx', 'CPU µs/req', 'RSS MiB idle->after'], rows));
   if (candidates.length) console.log(`\nreq/s and latencies: mean over ${o.rounds} round(s); ± = standard deviation of req/s across rounds; latency of 2xx responses as seen by the load generator;\nCPU µs/req = user+system CPU of the proxy process(es) per request (10 ms tick resolution), the least noise-sensitive column.`);
-  // What /proc/stat cannot see (a host slowing the whole VM) shows as a steady reference's req/s moving from round to round:
-  // nginx and the upstreams alone have no JIT and no process luck of their own.
+  // What /proc/stat cannot see (a host slowing the whole VM) shows as a steady reference (no JIT, no process luck) moving
+  // from round to round, on both sides of the machine: nginx's req/s is bounded by the load generator's CPU, its CPU per
+  // request is the speed of the CPU under test.
   const steadyRefs = candidates.filter((c) => c.name === 'nginx' || c.name === 'nginx-nolog' || c.name === 'upstream-direct');
-  // Both sides of the machine: nginx's req/s is bounded by the load generator's CPU, its CPU per request is its own CPU's speed.
   disturbance.steadiness = steadinessOf([
     ...steadyRefs.map((c) => ({ name: `${c.name}'s req/s`, values: c.rounds.map((r) => r.rps) })),
     ...steadyRefs.filter((c) => c.pid).map((c) => ({ name: `${c.name}'s CPU µs/req`, values: c.rounds.map((r) => r.cpuUsPerRequest) })),

@@ -336,10 +336,14 @@ async function main() {
   const disturbance = foreign.stop();
   // HAProxy and nginx (C, no JIT) are the steady references: their round-to-round spread is the machine's.
   const refs = candidates.filter((c) => c.key === 'haproxy' || c.key === 'nginx');
-  const steady = steadinessOf([
-    ...refs.map((c) => (cfg.phases.has('short') ? { name: `${c.key}'s short conn/s`, values: c.cps } : { name: `${c.key}'s bulk MB/s`, values: c.bulk })),
-    ...refs.map((c) => (cfg.phases.has('short') ? { name: `${c.key}'s CPU µs/connection`, values: c.cpuPerConn } : { name: `${c.key}'s CPU s/GB`, values: c.cpuPerGB })),
-  ]);
+  const short = cfg.phases.has('short');
+  const steady = steadinessOf(
+    refs.flatMap((c) =>
+      short
+        ? [{ name: `${c.key}'s short conn/s`, values: c.cps }, { name: `${c.key}'s CPU µs/connection`, values: c.cpuPerConn }]
+        : [{ name: `${c.key}'s bulk MB/s`, values: c.bulk }, { name: `${c.key}'s CPU s/GB`, values: c.cpuPerGB }],
+    ),
+  );
   const quietness = verdict(disturbance, steady, cfg.rounds === 1 ? 'with one round' : 'with neither HAProxy nor nginx in the run');
   const ref = candidates.find((c) => c.key === 'haproxy');
   for (const c of candidates) {

@@ -12,10 +12,10 @@
 import { mean, stdev } from './stats.js';
 
 /** STEADY_LIMIT_PCT is the largest spread a steady reference's figure may have across rounds (standard deviation, % of its mean) in a quiet run. */
-export const STEADY_LIMIT_PCT = 5;
+const STEADY_LIMIT_PCT = 5;
 
 /** DISTURBED_PCT is the share of the machine's CPU other processes, or the hypervisor, may take in a quiet run. */
-export const DISTURBED_PCT = 5;
+const DISTURBED_PCT = 5;
 
 /**
  * steadinessOf reads references round by round (`[{ name, values }]`, e.g.

@@ -96,4 +96,3 @@ export function pairedRatio(c, ref) {
   const rounds = c.rounds.map((r, i) => r.rps / ref.rounds[i].rps);
   return { rounds, median: median(rounds), ofMeans: mean(c.rounds.map((r) => r.rps)) / mean(ref.rounds.map((r) => r.rps)) };
 }
-

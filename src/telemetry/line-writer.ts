@@ -62,8 +62,8 @@ export function jsonString(str: string): string {
 let ARENA = new Uint8Array(2048);
 let arenaUsed = 0;
 
-/** intern adds ASCII `text` to the ARENA and returns where it starts (it ends `text.length` later). */
-function intern(text: string): number {
+/** intern adds ASCII `text` to the ARENA and returns its place: where it starts and where it ends. */
+function intern(text: string): [start: number, end: number] {
   if (arenaUsed + text.length > ARENA.length) {
     const bigger = new Uint8Array(Math.max(2 * ARENA.length, arenaUsed + text.length));
     bigger.set(ARENA);
@@ -72,7 +72,7 @@ function intern(text: string): number {
   const start = arenaUsed;
   ARENA.set(Buffer.from(text, 'latin1'), start);
   arenaUsed += text.length;
-  return start;
+  return [start, arenaUsed];
 }
 
 /**
@@ -234,14 +234,7 @@ export class Const {
   readonly end: number;
 
   constructor(text: string) {
-    this.start = intern(text);
-    this.end = this.start + text.length;
-  }
-
-  /** span interns `text` and gives its place as two numbers, for a field to keep on itself. */
-  static span(text: string): [start: number, end: number] {
-    const start = intern(text);
-    return [start, start + text.length];
+    [this.start, this.end] = intern(text);
   }
 
   /** write writes the bytes. */
@@ -264,8 +257,8 @@ export class Field {
 
   constructor(name: string) {
     this.key = `,"${name}":`;
-    [this.open, this.openEnd] = Const.span(`,"${name}":"`);
-    [this.nul, this.nulEnd] = Const.span(`,"${name}":null`);
+    [this.open, this.openEnd] = intern(`,"${name}":"`);
+    [this.nul, this.nulEnd] = intern(`,"${name}":null`);
   }
 
   /** write writes the field; undefined leaves it out, null writes null, as pino does. */
@@ -284,8 +277,8 @@ export class Num {
   private readonly nulEnd: number;
 
   constructor(name: string) {
-    [this.key, this.keyEnd] = Const.span(`,"${name}":`);
-    [this.nul, this.nulEnd] = Const.span(`,"${name}":null`);
+    [this.key, this.keyEnd] = intern(`,"${name}":`);
+    [this.nul, this.nulEnd] = intern(`,"${name}":null`);
   }
 
   write(w: LineWriter, v: number | undefined): void {

@@ -12,7 +12,6 @@ import { waitFor } from '../../src/testing/index.js';
 import { command, DISCOVERY, killAll, onPorts, shell, startCaller, startExampleGateway, startUsers, type ExampleGateway, type Proc, type UsersInstance } from './helpers.js';
 
 const SECTION = 'Calling other services';
-const FILE = DISCOVERY;
 let gw: ExampleGateway;
 let users: UsersInstance[];
 let caller: Proc & { port: number };
@@ -42,7 +41,7 @@ const registryApps = async (app: string): Promise<string[]> => {
 
 describe('16: docs/service-discovery.md "Calling other services", word for word', () => {
   it('the walkthrough kills with kill -9', () => {
-    expect(command(SECTION, 'kill -9', FILE)).toMatch(/^kill -9 /);
+    expect(command(SECTION, 'kill -9', DISCOVERY)).toMatch(/^kill -9 /);
   });
 
   it('ORDERS registers itself; GET /api/orders/{id}, direct and through the gateway (the walkthrough curl), fetches the user from USERS', async () => {
@@ -56,7 +55,7 @@ describe('16: docs/service-discovery.md "Calling other services", word for word'
     // Through the gateway: /api/orders/* → the ORDERS pool (discovered), then east–west to USERS.
     const viaGateway = await waitFor(
       async () => {
-        const out = await shell(onPorts(command(SECTION, 'curl -s localhost:8080/api/orders/', FILE), gw));
+        const out = await shell(onPorts(command(SECTION, 'curl -s localhost:8080/api/orders/', DISCOVERY), gw));
         return out.includes('"user"') ? (JSON.parse(out) as { id: string; user: { id: string } }) : undefined;
       },
       { timeout: 10_000, message: 'the walkthrough curl to reach ORDERS through the gateway' },

@@ -15,7 +15,6 @@ import { dataValue, launchChromium, openPage, WAIT } from '../admin/helpers.js';
 import { command, DISCOVERY, killAll, onPorts, shell, startExampleGateway, startUsers, upstream, type ExampleGateway, type UsersInstance } from './helpers.js';
 
 const SECTION = 'Service discovery';
-const FILE = DISCOVERY;
 let gw: ExampleGateway;
 let users: UsersInstance[];
 
@@ -46,12 +45,12 @@ describe('15: docs/service-discovery.md "Service discovery", word for word', () 
     expect(view.discovery).toMatchObject({ kind: 'registry', subject: 'USERS', instances: 2 });
     for (const u of users) expect(view.targets).toContainEqual(expect.objectContaining({ url: u.url, source: expect.stringMatching(new RegExp(`^registry USERS ${u.instanceId.replaceAll('.', '\\.')}, lease \\d+s$`)) }));
 
-    const out = await shell(onPorts(command(SECTION, 'curl -s 127.0.0.1:9901/upstreams', FILE), gw));
+    const out = await shell(onPorts(command(SECTION, 'curl -s 127.0.0.1:9901/upstreams', DISCOVERY), gw));
     for (const u of users) expect(out).toContain(u.url);
   }, 60_000);
 
   it('requests balance over both (round-robin: the walkthrough loop alternates)', async () => {
-    const out = await shell(onPorts(command(SECTION, 'for i in 1 2 3 4;', FILE), gw));
+    const out = await shell(onPorts(command(SECTION, 'for i in 1 2 3 4;', DISCOVERY), gw));
     const served = out.trim().split('\n').map((l) => (JSON.parse(l) as { servedBy: string }).servedBy);
     expect(served).toHaveLength(4);
     expect(new Set(served)).toEqual(new Set(users.map((u) => u.url.slice('http://'.length))));
@@ -64,7 +63,7 @@ describe('15: docs/service-discovery.md "Service discovery", word for word', () 
     const [leaving, staying] = users as [UsersInstance, UsersInstance];
     const accessLines = () => gw.proc.output().split('\n').filter((l) => l.includes('"kind":"access"')).length;
     const before = accessLines();
-    const loop = shell(onPorts(command(SECTION, 'end=$((SECONDS+20));', FILE), gw));
+    const loop = shell(onPorts(command(SECTION, 'end=$((SECONDS+20));', DISCOVERY), gw));
     // Stop the instance once the loop has been running for a while (as a person would, a few seconds in).
     await waitFor(() => accessLines() >= before + 20, { timeout: 10_000, message: 'the loop to be under way' });
     leaving.child.kill('SIGINT');
