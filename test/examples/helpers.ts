@@ -1,6 +1,7 @@
 /**
  * Shared parts of the walkthrough tests (docs/service-discovery.md's
- * "Service discovery" and "Calling other services", docs/changing-traffic.md):
+ * "Service discovery" and "Calling other services", docs/changing-traffic.md,
+ * the README's "TCP, TLS passthrough and UDP"):
  * the commands as the walk-throughs write them (`npm exec switchyard --` run from source), the
  * example gateway config started on free ports (PUBLIC_PORT, ADMIN_PORT and
  * REGISTRY_PORT set to 0, the ports read from its log), and the example
