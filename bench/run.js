@@ -61,9 +61,12 @@ const USAGE = `Usage: npm run bench -- [options]
                        median of the rounds does not rest on one process's JIT; implied by --profile)
   --loader NAME        wrk when installed, else autocannon (default: auto); or name one
   --phases a,b         which parts run (default all): headline (the as-shipped candidates), logcost
-                       (access log on vs off), workers (--workers 2 vs 1), sizes (100 B / 64 KiB / 1 MiB
+                       (access log on vs off: pairs of fresh processes in short back-to-back
+                       slices, with a 95 % interval), workers (--workers 2 vs 1), sizes (100 B / 64 KiB / 1 MiB
                        vs nginx), shape (1/10/1,000 routes, 1/10/100 targets), idle (10,000 idle
                        keep-alive connections; needs ulimit -n > 10,200), websockets (5,000 WebSockets)
+  --pairs N            the logcost phase's pairs of fresh processes (default 8, --quick 2): more pairs,
+                       a narrower interval
   --compare DIR        also run "gateway-before" and "gateway-chain-before": the same candidates
                        from another built checkout (e.g. a git worktree of the previous commit,
                        after \`npm ci && npm run build\` there), measured in the same rounds
@@ -96,6 +99,7 @@ function options() {
       loader: { type: 'string', default: 'auto' },
       compare: { type: 'string' },
       phases: { type: 'string' },
+      pairs: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -131,6 +135,7 @@ function options() {
     sameProcess: values['same-process'] || values.profile,
     loader: values.loader,
     compare: values.compare,
+    pairs: values.pairs === undefined ? undefined : int('pairs', values.pairs, 2),
     phases: (() => {
       try {
         return parsePhases(values.phases);
@@ -186,9 +191,9 @@ async function main() {
     if (unknown.length) throw new UsageError(`--only: unknown candidate(s) ${unknown.join(', ')}; known: ${names.join(', ')}`);
   }
   let wanted = o.only ? names.filter((n) => o.only.includes(n)) : names;
-  // Without the headline phase, only what the selected in-round phases need (logcost: log on/off; workers: 1 vs N).
+  // Without the headline phase, only what the workers phase needs in the rounds (1 vs N); the others start their own.
   if (!o.phases.has('headline')) {
-    const need = new Set([...(o.phases.has('logcost') ? ['nginx', 'nginx-nolog', 'gateway', 'gateway-nolog'] : []), ...(o.phases.has('workers') ? ['gateway', workersName] : [])]);
+    const need = new Set(o.phases.has('workers') ? ['gateway', workersName] : []);
     wanted = wanted.filter((n) => need.has(n));
   }
   if (o.workers > 1 && wanted.includes(workersName)) notes.push(workersNote(o.workers, plan));
@@ -209,7 +214,7 @@ async function main() {
     `CPU layout: ${plan.note}`,
     `load: ${o.loader}${o.loader === 'autocannon' && !wrk ? ' (wrk not installed: apt-get install wrk for a load generator that leaves the upstreams more CPU)' : ''}, ${o.connections} connections, ${o.rounds} round(s) x ${o.duration}s per candidate, ${o.warmup}s warm-up, ${o.roundWarmup}s unmeasured before each round, interleaved, order rotated each round, ${o.sameProcess ? 'one process per candidate for all rounds' : 'a fresh process per candidate each round (restarted, settled, warmed)'}`,
     `request: GET ${BENCH_PATH} with a 'authorization: Bearer <HS256 JWT>' header (every candidate); response body ${o.bodySize} bytes of JSON`,
-    `candidates: ${wanted.join(', ')}`,
+    `candidates: ${wanted.join(', ') || 'none in rounds (the selected phases start their own)'}`,
     ...(before.foreignPct > 10 ? [`WARNING: other processes use ${before.foreignPct.toFixed(0)}% of the machine's CPU before starting: they will compete with the benchmark`] : []),
   ];
   console.log(header.join('\n'));

@@ -1,8 +1,9 @@
 /**
  * The figures issue 17 asks the run to quote, from the headline candidates of
  * one run: gateway / bare @fastify/http-proxy, chain / bare, gateway / nginx
- * with its access log on, the access log's cost (gateway against
- * gateway-nolog, and nginx against nginx-nolog), p99s, and RSS after the
+ * with its access log on, the access log's cost in the rounds (gateway
+ * against gateway-nolog, and nginx against nginx-nolog; judged against its
+ * target by the logcost phase, phase-logcost.js), p99s, and RSS after the
  * rounds against the bare proxy's. Each ratio is given as the median of the
  * per-round ratios and as the ratio of the means, with its target.
  */
@@ -33,18 +34,19 @@ export function headlineFigures(byName, quiet) {
   ratio('gateway/nginx', byName.gateway, byName.nginx, TARGETS['gateway/nginx']);
   ratio('chain/bare', byName['gateway-chain'], bare, TARGETS['chain/bare']);
   ratio('gateway-nolog/bare', byName['gateway-nolog'], bare);
-  // Access-log cost: the throughput the log takes, 1 - (with / without), same rounds.
-  for (const [key, on, off, target] of [
-    ['access-log cost (gateway)', byName.gateway, byName['gateway-nolog'], 0.05],
-    ['access-log cost (nginx)', byName.nginx, byName['nginx-nolog'], undefined],
+  // Access-log cost: the throughput the log takes, 1 - (with / without), same rounds. Three rounds cannot resolve a
+  // few per cent on a drifting machine: the figure judged against the 5 % target is the logcost phase's (paired slices).
+  for (const [key, on, off] of [
+    ['access-log cost (gateway)', byName.gateway, byName['gateway-nolog']],
+    ['access-log cost (nginx)', byName.nginx, byName['nginx-nolog']],
   ]) {
     const p = pairedRatio(on, off);
     if (!p) continue;
     const cost = 1 - p.median;
     const cpu = on.summary && off.summary ? on.summary.cpuUsPerRequest - off.summary.cpuUsPerRequest : NaN;
-    json[key] = { median: cost, ofMeans: 1 - p.ofMeans, cpuUsPerRequest: cpu, target };
+    json[key] = { median: cost, ofMeans: 1 - p.ofMeans, cpuUsPerRequest: cpu };
     lines.push(
-      `  ${key.padEnd(26)} ${(100 * cost).toFixed(1)} % of throughput (median of rounds; ${(100 * (1 - p.ofMeans)).toFixed(1)} % of means)${Number.isFinite(cpu) ? `, ${cpu.toFixed(1)} CPU µs/req` : ''}${target ? `  (target <= ${100 * target} %: ${cost <= target ? 'met' : 'NOT met'})` : ''}`,
+      `  ${key.padEnd(26)} ${(100 * cost).toFixed(1)} % of throughput (median of rounds; ${(100 * (1 - p.ofMeans)).toFixed(1)} % of means)${Number.isFinite(cpu) ? `, ${cpu.toFixed(1)} CPU µs/req` : ''}${key.includes('gateway') ? '  (against the 5 % target: the logcost phase, below)' : ''}`,
     );
   }
   if (byName.gateway?.summary && bare?.summary) {

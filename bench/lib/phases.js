@@ -3,7 +3,7 @@
  * each selectable with `--phases`, each printing its own figure:
  *
  *   headline    the as-shipped candidates side by side (run.js itself)
- *   logcost     access log on vs off, gateway and nginx (in the headline's rounds when both run)
+ *   logcost     access log on vs off, gateway and nginx, in paired short slices with an interval (phase-logcost.js)
  *   workers     --workers 2 against 1 process, with its caveat (in the headline's rounds)
  *   sizes       100 B, 64 KiB, 1 MiB responses: gateway / nginx for each (phase-sizes.js)
  *   shape       1, 10, 1,000 routes and 1, 10, 100 targets: flat within 5 % (phase-shape.js)
@@ -80,6 +80,7 @@ export const benchUrl = (port) => `http://127.0.0.1:${port}${BENCH_PATH}`;
 
 /** RUNNERS maps the phases that start their own processes to their modules (loaded when selected). */
 const RUNNERS = {
+  logcost: ['./phase-logcost.js', 'logcostPhase'],
   sizes: ['./phase-sizes.js', 'sizesPhase'],
   shape: ['./phase-shape.js', 'shapePhase'],
   idle: ['./phase-idle.js', 'idlePhase'],
