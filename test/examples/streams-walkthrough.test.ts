@@ -49,9 +49,9 @@ const sh = (cmd: string, code = 0): Promise<string> => shell(fromSource(onFreePo
 beforeAll(async () => {
   for (const p of PORTS) port.set(p, await freePort());
   dir = mkdtempSync(join(tmpdir(), 'sy-l4-'));
+  started = true; // from here on, afterAll shuts down whichever Redis server did start
   await sh(next('redis-server --port 7001 '));
   await sh(next('redis-server --port 7002 '));
-  started = true;
   // --daemonize: the command returns before the server listens.
   for (const p of [7001, 7002]) await waitFor(async () => (await sh(`redis-cli -p ${p} PING`).catch(() => '')).includes('PONG'), { timeout: 10_000, message: `redis-server on ${port.get(p)}` });
   await sh(next('mkdir -p l4/routes'));
