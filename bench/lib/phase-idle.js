@@ -11,6 +11,7 @@
  * before `npm run bench`).
  */
 import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { BENCH_PATH, startGateway } from './gateway.js';
 import { startNginx } from './nginx.js';
 import { launchNode, nextMessage, stop, treeRss } from './procs.js';
@@ -64,6 +65,7 @@ export async function idlePhase(ctx) {
       } finally {
         await stop(p.child);
         // The proxy closed the idle connections; the holder's sockets close with them.
+        rmSync(p.dir, { recursive: true, force: true }); // its config and log (every probe's access line)
       }
     }
   } finally {

@@ -6,6 +6,7 @@
  * 2,000 messages sent one after another), against the same socket before the
  * others were opened. Scales down to fit `ulimit -n` like the idle phase.
  */
+import { rmSync } from 'node:fs';
 import { startGateway } from './gateway.js';
 import { launchNode, nextMessage, stop, treeRss } from './procs.js';
 import { fdLimit } from './phase-idle.js';
@@ -60,7 +61,10 @@ export async function wsPhase(ctx) {
       json,
     };
   } finally {
-    if (g) await stop(g.child);
+    if (g) {
+      await stop(g.child);
+      rmSync(g.dir, { recursive: true, force: true });
+    }
     await stop(holder, 3000);
     await stop(up, 3000);
   }

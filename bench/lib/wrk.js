@@ -4,7 +4,7 @@
  * summary and latency percentiles (µs) as one JSON line.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
 import { which } from './procs.js';
@@ -28,7 +28,9 @@ export function findWrk() {
 /** runWrk runs one measurement and returns the same shape as the autocannon load generator. */
 export function runWrk({ wrk, url, connections, duration, headers, cpus }) {
   scriptFile ??= (() => {
-    const f = join(mkdtempSync(join(os.tmpdir(), 'switchyard-bench-wrk-')), 'report.lua');
+    const dir = mkdtempSync(join(os.tmpdir(), 'switchyard-bench-wrk-'));
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    const f = join(dir, 'report.lua');
     writeFileSync(f, SCRIPT);
     return f;
   })();
