@@ -11,10 +11,9 @@
  * before `npm run bench`).
  */
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
 import { BENCH_PATH, startGateway } from './gateway.js';
 import { startNginx } from './nginx.js';
-import { launchNode, nextMessage, stop, treeRss } from './procs.js';
+import { launchNode, nextMessage, retire, stop, treeRss } from './procs.js';
 import { startUpstreams } from './phases.js';
 import { table } from './table.js';
 
@@ -63,9 +62,8 @@ export async function idlePhase(ctx) {
         json[name] = { opened: opened.open, failed: opened.failed, stillOpen: open, rssBefore, rssWith, rssPerConnection: perConn, before: before.latency, during: during.latency, rpsBefore: before.rps, rpsDuring: during.rps };
         rows.push([name, `${opened.open} (${opened.failed} failed; ${open} still open)`, (rssBefore / 1048576).toFixed(1), (rssWith / 1048576).toFixed(1), (perConn / 1024).toFixed(1), `${before.latency.p50.toFixed(2)} / ${before.latency.p99.toFixed(2)}`, `${during.latency.p50.toFixed(2)} / ${during.latency.p99.toFixed(2)}`]);
       } finally {
-        await stop(p.child);
+        await retire(p);
         // The proxy closed the idle connections; the holder's sockets close with them.
-        rmSync(p.dir, { recursive: true, force: true }); // its config and log (every probe's access line)
       }
     }
   } finally {

@@ -27,11 +27,10 @@
  * hold 0. The gateway is saturated on its core and pays its log's CPU in
  * throughput.
  */
-import { rmSync } from 'node:fs';
 import { BENCH_PATH, startGateway } from './gateway.js';
 import { startNginx } from './nginx.js';
 import { startUpstreams } from './phases.js';
-import { stop, treeCpuMs } from './procs.js';
+import { retire, treeCpuMs } from './procs.js';
 import { fmtInt } from './table.js';
 import { meanInterval, median } from './stats.js';
 
@@ -93,8 +92,7 @@ export async function pairedCost(ctx, start, timing, label) {
       pairs.push(blocks);
       console.log(`  ${label} pair ${p + 1}/${timing.pairs}: blocks ${blocks.map((b) => `${(100 * b.cost).toFixed(1)}%`).join(' ')}; median ${(100 * median(blocks.map((b) => b.cost))).toFixed(1)}%`);
     } finally {
-      await Promise.all(['on', 'off'].map((k) => stop(pair[k].child)));
-      for (const k of ['on', 'off']) if (pair[k].dir) rmSync(pair[k].dir, { recursive: true, force: true });
+      await Promise.all([retire(pair.on), retire(pair.off)]);
     }
   }
   const perPair = pairs.map((bs) => median(bs.map((b) => b.cost)));

@@ -6,9 +6,8 @@
  * 2,000 messages sent one after another), against the same socket before the
  * others were opened. Scales down to fit `ulimit -n` like the idle phase.
  */
-import { rmSync } from 'node:fs';
 import { startGateway } from './gateway.js';
-import { launchNode, nextMessage, stop, treeRss } from './procs.js';
+import { launchNode, nextMessage, retire, stop, treeRss } from './procs.js';
 import { fdLimit } from './phase-idle.js';
 import { percentile } from './stats.js';
 import { table } from './table.js';
@@ -61,10 +60,7 @@ export async function wsPhase(ctx) {
       json,
     };
   } finally {
-    if (g) {
-      await stop(g.child);
-      rmSync(g.dir, { recursive: true, force: true });
-    }
+    if (g) await retire(g);
     await stop(holder, 3000);
     await stop(up, 3000);
   }

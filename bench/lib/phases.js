@@ -13,9 +13,8 @@
  * Phases that start their own processes get a context from run.js (the
  * load function, the CPU plan, nginx, the headers) and use the helpers here.
  */
-import { rmSync } from 'node:fs';
 import { BENCH_PATH } from './gateway.js';
-import { launchNode, nextMessage, stop } from './procs.js';
+import { launchNode, nextMessage, retire, stop } from './procs.js';
 import { pairedRatio, runRounds, summarize } from './rounds.js';
 
 /** PHASES are the phase names, in the order they run. */
@@ -64,8 +63,7 @@ export async function miniRun(ctx, candidates, timing = phaseTiming(ctx.o)) {
   const fresh = ctx.o.sameProcess ? undefined : { stop, settleMs: ctx.o.quick ? 1000 : 3000, warmup: timing.warmup };
   await runRounds(cs, { ...timing, measure, fresh, log: (s) => process.stdout.write(s.startsWith('round') ? `  ${s}` : s) });
   for (const c of cs) c.summary = summarize(c);
-  await Promise.all(cs.map((c) => stop(c.child)));
-  for (const c of cs) if (c.dir) rmSync(c.dir, { recursive: true, force: true });
+  await Promise.all(cs.map(retire));
   return cs;
 }
 

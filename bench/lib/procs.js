@@ -4,7 +4,7 @@
  * polling over HTTP, and RSS read from /proc.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, existsSync, openSync, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -108,6 +108,12 @@ export function stop(child, graceMs = 10_000) {
     });
     child.kill('SIGTERM');
   });
+}
+
+/** retire stops a started proxy ({ child, dir? }: startGateway's, startNginx's) and removes its temp folder (config and logs). */
+export async function retire(started) {
+  await stop(started.child);
+  if (started.dir) rmSync(started.dir, { recursive: true, force: true });
 }
 
 /** freePort asks the kernel for an unused loopback port (closed again before use: a tiny race we accept). */
