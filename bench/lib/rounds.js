@@ -25,6 +25,18 @@ export function rotated(list, k) {
 }
 
 /**
+ * withCpu runs one measurement of a candidate ({ pid? }) and adds to its result
+ * the CPU the proxy spent per request (`cpuUsPerRequest`, when it has a pid):
+ * much less sensitive to a busy machine than req/s.
+ */
+export async function withCpu(c, run) {
+  const cpuBefore = c.pid ? treeCpuMs(c.pid) : 0;
+  const res = await run();
+  if (c.pid) res.cpuUsPerRequest = ((treeCpuMs(c.pid) - cpuBefore) * 1000) / Math.max(1, res.requests);
+  return res;
+}
+
+/**
  * runRounds measures each candidate ({ name, url, pid?, rounds: [], windows: [] })
  * `rounds` times with `measure(c, seconds)`, after `roundWarmup` unmeasured
  * seconds each time, and records req/s, latency and the proxy's CPU per
@@ -41,12 +53,9 @@ export async function runRounds(candidates, { rounds, duration, roundWarmup, mea
         if (fresh.warmup > 0) await measure(c, fresh.warmup);
       }
       if (roundWarmup > 0) await measure(c, roundWarmup);
-      const cpuBefore = c.pid ? treeCpuMs(c.pid) : 0;
       const t0 = process.hrtime.bigint() / 1000n;
-      const res = await measure(c, duration);
+      const res = await withCpu(c, () => measure(c, duration));
       c.windows.push([Number(t0), Number(process.hrtime.bigint() / 1000n)]);
-      // CPU time the proxy spent per request: much less sensitive to a busy machine than req/s.
-      if (c.pid) res.cpuUsPerRequest = ((treeCpuMs(c.pid) - cpuBefore) * 1000) / Math.max(1, res.requests);
       c.rounds.push(res);
       log(` ${c.name} ${Math.round(res.rps).toLocaleString('en-US')}/s`);
     }

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_POOLS, demoServer } from '../../src/cli/demo.js';
 import { waitFor } from '../../src/testing/index.js';
-import { fromSource, killAll, onPorts, readmeCommands, ROOT, shell, startGateway, type Ports } from './helpers.js';
+import { fromSource, inOrder, killAll, onPorts, readmeCommands, ROOT, shell, startGateway, type Ports } from './helpers.js';
 
 const SECTION = 'Changing traffic safely';
 
@@ -32,14 +32,8 @@ const said: string[] = [];
 /** onDemoPorts rewrites the demo pools' addresses (127.0.0.1:9001 ...) to this run's, in one pass (a new port is never rewritten again). */
 const onDemoPorts = (text: string): string => text.replace(/127\.0\.0\.1:(\d+)/g, (all, p: string) => (demoPorts.has(Number(p)) ? `127.0.0.1:${demoPorts.get(Number(p))}` : all));
 
-/** The README's commands, taken one after the other: `next` checks each is the one the walkthrough expects there, so none is skipped or reordered. */
-const commands = readmeCommands(SECTION, 'docs/changing-traffic.md');
-let at = 0;
-function next(prefix: string): string {
-  const cmd = commands[at++];
-  if (cmd === undefined || !cmd.startsWith(prefix)) throw new Error(`docs/changing-traffic.md "${SECTION}" command ${at}: expected one starting with "${prefix}", found ${JSON.stringify(cmd)}`);
-  return cmd;
-}
+/** The walk-through's commands, taken one after the other (inOrder). */
+const { next, left } = inOrder(readmeCommands(SECTION, 'docs/changing-traffic.md'), `docs/changing-traffic.md "${SECTION}"`);
 
 /** sh runs a README command in the temp folder, every address on this run's ports and `npm exec switchyard --` from source. */
 const sh = (cmd: string, code = 0): Promise<string> => shell(fromSource(onDemoPorts(onPorts(cmd, gw))), { cwd: dir, code });
@@ -177,6 +171,6 @@ describe('19: docs/changing-traffic.md "Changing traffic safely", word for word'
     expect(copies.length).toBeGreaterThanOrEqual(1);
     expect(copies.length).toBeLessThanOrEqual(30);
     for (const l of copies) expect(l).toMatch(new RegExp(`^api-shadow 127\\.0\\.0\\.1:${demoPorts.get(9031)} got a copy of GET /users/\\d+ \\(route api\\)\\n$`));
-    expect(at).toBe(commands.length); // every command of the section ran
+    expect(left()).toBe(0); // every command of the section ran
   }, 60_000);
 });

@@ -59,6 +59,23 @@ export function readmeCommands(section: string, file = 'README.md'): string[] {
   return commands;
 }
 
+/**
+ * inOrder hands out a section's commands one after the other: `next(prefix)`
+ * checks each is the one the walk-through expects there, so none is skipped
+ * or reordered; `left()` counts those not taken yet.
+ */
+export function inOrder(commands: string[], where: string): { next(prefix: string): string; left(): number } {
+  let at = 0;
+  return {
+    next(prefix: string): string {
+      const cmd = commands[at++];
+      if (cmd === undefined || !cmd.startsWith(prefix)) throw new Error(`${where} command ${at}: expected one starting with "${prefix}", found ${JSON.stringify(cmd)}`);
+      return cmd;
+    },
+    left: () => commands.length - at,
+  };
+}
+
 /** DISCOVERY is the document of the service-discovery and calling-other-services walk-throughs. */
 export const DISCOVERY = 'docs/service-discovery.md';
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { waitFor } from '../../src/testing/index.js';
 import { freePort } from '../helpers/ports.js';
-import { fromSource, killAll, readmeCommands, shell, startGateway } from './helpers.js';
+import { fromSource, inOrder, killAll, readmeCommands, shell, startGateway } from './helpers.js';
 
 const SECTION = 'TCP, TLS passthrough and UDP';
 
@@ -24,16 +24,10 @@ const PORTS = [7001, 7002, 6380, 8081, 9902] as const;
 const port = new Map<number, number>();
 
 /** onFreePorts rewrites every walk-through port in a command (a heredoc's content too) in one pass. */
-const onFreePorts = (text: string): string => text.replace(/\b(7001|7002|6380|8081|9902)\b/g, (p) => String(port.get(Number(p))));
+const onFreePorts = (text: string): string => text.replace(new RegExp(`\\b(${PORTS.join('|')})\\b`, 'g'), (p) => String(port.get(Number(p))));
 
-/** The README's commands, taken one after the other: `next` checks each is the one expected there, so none is skipped or reordered. */
-const commands = readmeCommands(SECTION);
-let at = 0;
-function next(prefix: string): string {
-  const cmd = commands[at++];
-  if (cmd === undefined || !cmd.startsWith(prefix)) throw new Error(`README "${SECTION}" command ${at}: expected one starting with "${prefix}", found ${JSON.stringify(cmd)}`);
-  return cmd;
-}
+/** The README's commands, taken one after the other (inOrder). */
+const { next, left } = inOrder(readmeCommands(SECTION), `README "${SECTION}"`);
 
 /** UpstreamsView is the part of GET /upstreams the walk-through looks at. */
 interface UpstreamsView {
@@ -103,6 +97,6 @@ describe('README "TCP, TLS passthrough and UDP", word for word', () => {
     expect(targets.map((t) => t.url)).toEqual([`tcp://127.0.0.1:${port.get(7001)}`, `tcp://127.0.0.1:${port.get(7002)}`]);
     expect(targets.reduce((n, t) => n + t.requests, 0)).toBe(3); // SET and INFO twice; the GETs went to the servers directly
     await waitFor(async () => redisTargets(await sh('curl -s 127.0.0.1:9902/upstreams')).every((t) => t.connections === 0), { timeout: 5000, message: 'no stream open after redis-cli exited' });
-    expect(at).toBe(commands.length); // every command of the walk-through was run
+    expect(left()).toBe(0); // every command of the walk-through was run
   });
 });
