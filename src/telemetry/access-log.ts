@@ -47,6 +47,20 @@ export interface AccessRecord {
   err?: string | undefined;
 }
 
+/**
+ * unrouted is the record of a request answered before it matched a route
+ * (refused at admission, or by the HTTP/1 parser). It holds every key of
+ * AccessRecord, in the line's order, as the routed request's record in
+ * `Observer.finished` does: records with the same keys in the same order
+ * share one hidden class, so `writeFields` reads one shape. With a record
+ * of a few keys per call site (and the maps V8 retires as a field's
+ * representation widens), its loads saw more than four shapes and went
+ * megamorphic: a stub-cache lookup per field of every line.
+ */
+export function unrouted(reqId: string, method: string, path: string, status: number, ms: number, ip: string, trace: string | undefined, code: string | undefined): AccessRecord {
+  return { reqId, method, path, route: null, upstream: undefined, split: undefined, target: undefined, status, ms, upstreamMs: undefined, attempts: undefined, bytes: undefined, ip, trace, code, plugin: undefined, mirrored: undefined, err: undefined };
+}
+
 const REQ_ID = new Field('reqId');
 const METHOD = new Field('method');
 const PATH = new Field('path');

@@ -9,7 +9,7 @@ import type { SpanCounters } from './otlp-exporter.js';
 import type { StreamMetrics } from './stream-metrics.js';
 import { NO_SPLIT_METRICS, SplitTraffic, type SplitMetrics } from './split-metrics.js';
 import type { SpanSink } from './server-span.js';
-import type { AccessLog } from './access-log.js';
+import { unrouted, type AccessLog } from './access-log.js';
 import { Traffic } from './traffic.js';
 import { LineBudget } from './line-budget.js';
 import { parseTraceparent, randomHex } from '../http/trace-context.js';
@@ -80,7 +80,7 @@ export class Observer {
     this.traffic.record(ex.routeId, ex.upstream, status, ms);
     if (ex.split !== undefined) this.splitServed(ex.routeId, ex.split, status);
     if (this.access === undefined) return;
-    // One literal with the same keys every time (undefined ones are left out of the line): one object shape, nothing else allocated.
+    // Every key of AccessRecord, in the line's order, as `unrouted` makes them too (undefined ones are left out of the line): one object shape for every record, nothing else allocated.
     this.access.write({
       reqId: ex.id,
       method: ex.method,
@@ -115,7 +115,7 @@ export class Observer {
     let trace = this.spans !== undefined ? this.spans.rejected(r) : undefined;
     if (trace === undefined && traced) trace = parseTraceparent(r.req.headers.traceparent)?.traceId ?? randomHex(16);
     this.traffic.unrouted(r.status, r.ms);
-    this.access?.write({ reqId: r.requestId, method: r.method, path: r.path, route: null, status: r.status, ms: Math.round(r.ms * 100) / 100, ip: r.ip, trace, code: r.code });
+    this.access?.write(unrouted(r.requestId, r.method, r.path, r.status, Math.round(r.ms * 100) / 100, r.ip, trace, r.code));
   }
 
   /**
@@ -132,7 +132,7 @@ export class Observer {
       this.metrics.count('access_log_suppressed');
       return;
     }
-    this.access.write({ reqId: id, method, path, route: null, status, ms: 0, ip, trace: traced ? randomHex(16) : undefined, code });
+    this.access.write(unrouted(id, method, path, status, 0, ip, traced ? randomHex(16) : undefined, code));
   }
 
   /** splitServed counts a request of a split route under the leg that served it. */
