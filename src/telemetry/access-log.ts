@@ -52,10 +52,11 @@ export interface AccessRecord {
  * (refused at admission, or by the HTTP/1 parser). It holds every key of
  * AccessRecord, in the line's order, as the routed request's record in
  * `Observer.finished` does: records with the same keys in the same order
- * share one hidden class, so `writeFields` reads one shape. With a record
- * of a few keys per call site (and the maps V8 retires as a field's
- * representation widens), its loads saw more than four shapes and went
- * megamorphic: a stub-cache lookup per field of every line.
+ * share one hidden class, so `writeFields` reads one shape. With a literal
+ * of its own per call site, the first refused request gave every one of
+ * its loads a second and third shape to check (polymorphic), one step from
+ * the megamorphic lookups the line's string values had fallen into
+ * (line-writer.ts, `charCodeAt`).
  */
 export function unrouted(reqId: string, method: string, path: string, status: number, ms: number, ip: string, trace: string | undefined, code: string | undefined): AccessRecord {
   return { reqId, method, path, route: null, upstream: undefined, split: undefined, target: undefined, status, ms, upstreamMs: undefined, attempts: undefined, bytes: undefined, ip, trace, code, plugin: undefined, mirrored: undefined, err: undefined };

@@ -3,8 +3,8 @@
  * AccessRecord, in the line's order. Records with the same keys in the same
  * order share one hidden class in V8, so the encoder's loads (writeFields)
  * stay monomorphic; a record with fewer keys per call site (the refusals'
- * used to be) gave them more shapes than V8 keeps before a load goes
- * megamorphic (src/telemetry/access-log.ts, `unrouted`).
+ * used to be) gave them a shape to check per call site
+ * (src/telemetry/access-log.ts, `unrouted`).
  */
 import { describe, expect, it } from 'vitest';
 import type { IncomingMessage } from 'node:http';
