@@ -56,13 +56,14 @@ async function logFor(dir) {
  * The values are strings of the internal kinds the gateway hands the log
  * (each kind has its own hidden class in V8, and a load on more than four
  * of them in one place goes megamorphic, which strings of one kind never
- * show — the seventh session's finding): a request id fresh from
+ * show: bench/README.md journal, "megamorphic loads in the encoder"): a request id fresh from
  * randomUUID (sequential), interned literals (method, route, upstream), a
  * path sliced from the request's URL (sliced), target ids built by
  * concatenation at start-up (cons) and the same ids used as keys (thin).
  */
 const HOST = ['127', '0', '0', '1'].join('.');
 const CONS = [40001, 40002, 40003].map((p) => HOST + ':' + String(p));
+/** KEYED only exists to use the THIN ids as property keys, which turns each into a thin string (the string it was made as, now pointing at its interned copy). */
 const KEYED = {};
 const THIN = [40001, 40002, 40003].map((p) => {
   const id = `${HOST}:${p}`;
