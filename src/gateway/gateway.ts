@@ -102,7 +102,7 @@ export class Gateway implements GatewayState {
     // Pools compiled by a reload read the registry only when the process started with one (adding it later needs a restart).
     const view = () => (this.live.started.discovery?.registry !== undefined ? registry.view : undefined);
     this.live = new Reloader({ options, log, now, plugins, metrics, registry: view, applied: (c) => this.applied(c) }, loaded, compiled, otlp);
-    this.observer = new Observer(loaded.gateway.log.accessLog ? AccessLog.create(log) : undefined, metrics, () => this.config.log.refusalLinesPerSecond);
+    this.observer = new Observer(this.accessLogOf(loaded.gateway), metrics, () => this.config.log.refusalLinesPerSecond);
     this.unwired = compiled.fresh;
     this.auto = compiled.auto;
     this.streams = new StreamHost({
@@ -334,9 +334,18 @@ export class Gateway implements GatewayState {
     return this.live.reload();
   }
 
+  /** accessLog is the request access log, built the first time log.accessLog is on and kept for later reloads that turn it back on. */
+  private accessLog: AccessLog | undefined;
+
+  /** accessLogOf is the access log `g` asks for (log.accessLog), or undefined. */
+  private accessLogOf(g: GatewayDoc): AccessLog | undefined {
+    return g.log.accessLog ? (this.accessLog ??= AccessLog.create(this.log)) : undefined;
+  }
+
   /** applied starts what a configuration swapped in by a reload needs: the exporter, the idle-memory release, new pools' health checks; it resolves once new stream listeners are bound. */
   private async applied(compiled: Compiled): Promise<void> {
     const loaded = this.live.loaded;
+    this.observer.access = this.accessLogOf(loaded.gateway);
     if (this.front && !this.shuttingDown) {
       this.startOtlp();
       this.idleMemory.configure(parseDuration(loaded.gateway.memory.releaseWhenIdle));

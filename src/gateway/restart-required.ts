@@ -39,9 +39,8 @@ export const START_ONLY: readonly string[] = [
   'limits.maxUrlLength',
   'limits.maxWebSocketMessage',
   'limits.maxConnections',
-  'log.level', // the logger and the access log are built once
+  'log.level', // the logger is built once (so is each access log's level check)
   'log.pretty',
-  'log.accessLog',
   'log.redact',
   'workers', // the cluster primary forks its workers once
   'reload', // the file watch is set up once
@@ -50,7 +49,8 @@ export const START_ONLY: readonly string[] = [
 ];
 
 /** LIVE lists the keys a reload applies (documented here so a new key is classified on purpose). */
-export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'limits.invalidHeaders', 'limits.mirrorConcurrency', 'log.refusalLinesPerSecond', 'shutdownTimeout', 'memory', 'tracing', 'discovery.dns', 'discovery.autoRoutes', 'streams'];
+export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'limits.invalidHeaders', 'limits.mirrorConcurrency', 'log.accessLog', 'log.refusalLinesPerSecond', 'shutdownTimeout', 'memory', 'tracing', 'discovery.dns', 'discovery.autoRoutes', 'streams'];
+// `log.accessLog`: the observer's and the stream listeners' access logs are switched by Gateway.applied and StreamHost.apply.
 // `streams`: listeners are added, changed and removed by a reload; a changed listen address or protocol waits for a restart, which the streams' own restart check reports (Streams.restartNotices).
 
 /** SECRET matches key names whose values are never shown. */

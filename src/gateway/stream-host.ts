@@ -30,11 +30,14 @@ export class StreamHost {
   private streams: Streams | undefined;
   /** listening is true once start() ran: from then on a reload that adds the first listener starts it. */
   private listening = false;
+  /** accessOn is the active configuration's log.accessLog (a reload turns stream access lines on and off). */
+  private accessOn = true;
 
   constructor(private readonly deps: StreamHostDeps) {}
 
   /** start binds the configured stream listeners (a taken port is the listen error of its gateway.yaml line). */
   async start(loaded: LoadedConfig, upstreams: Runtime['upstreams']): Promise<void> {
+    this.accessOn = loaded.gateway.log.accessLog;
     if (hasStreams(loaded.gateway)) await this.startListeners(loaded, upstreams);
     this.listening = true;
   }
@@ -50,6 +53,7 @@ export class StreamHost {
 
   /** apply gives a reloaded configuration to the listeners (or starts the first ones it adds); failures are logged, never thrown. */
   async apply(loaded: LoadedConfig, upstreams: Runtime['upstreams']): Promise<void> {
+    this.accessOn = loaded.gateway.log.accessLog;
     if (!this.listening) return;
     const failed = (err: unknown) => this.deps.log.error({ err }, 'stream listeners: the new configuration could not be applied');
     if (this.streams) {
@@ -85,8 +89,9 @@ export class StreamHost {
   private async create(loaded: LoadedConfig): Promise<Streams> {
     const [{ Streams }, { streamContext }, { STREAM_LINE }] = await Promise.all([import('../streams/streams.js'), import('../streams/context.js'), import('../streams/access-line.js')]);
     const { log } = this.deps;
-    const access = loaded.gateway.log.accessLog ? AccessLog.of(log, STREAM_LINE) : undefined;
-    const ctx = streamContext(log.child({ kind: 'stream' }), access, this.deps.metrics() ?? NO_STREAM_METRICS);
+    // Built whether or not the log is on now: a reload may turn it on (accessOn is read per line).
+    const access = AccessLog.of(log, STREAM_LINE);
+    const ctx = streamContext(log.child({ kind: 'stream' }), () => (this.accessOn ? access : undefined), this.deps.metrics() ?? NO_STREAM_METRICS);
     return new Streams(ctx, log);
   }
 

@@ -75,8 +75,8 @@ export interface StreamContext {
   proxyAccept: ProxyAccept | undefined;
 }
 
-/** streamContext builds the shared context; `access` is the access log of stream lines (undefined = access log off). */
-export function streamContext(log: Logger, access: AccessLog<StreamLine> | undefined, metrics: StreamMetrics): StreamContext {
+/** streamContext builds the shared context; `access` gives the access log of stream lines (undefined = access log off; asked per line, so a reload applies). */
+export function streamContext(log: Logger, access: () => AccessLog<StreamLine> | undefined, metrics: StreamMetrics): StreamContext {
   // The access log says kind: access; `listener` tells a stream line from a request line.
   const line = (r: StreamRecord, bytesIn: number, bytesOut: number, end: string, code: string | undefined, reason: string | undefined, msg: StreamLine['msg']): StreamLine => ({
     listener: r.listener,
@@ -108,7 +108,7 @@ export function streamContext(log: Logger, access: AccessLog<StreamLine> | undef
     refused(r, reason, code, detail) {
       tally(r.listener).refused++;
       metrics.dropped(r.listener, reason);
-      access?.write(line(r, 0, 0, 'refused', code, detail, 'stream refused'));
+      access()?.write(line(r, 0, 0, 'refused', code, detail, 'stream refused'));
     },
     finished(r, result) {
       const t = tally(r.listener);
@@ -118,7 +118,7 @@ export function streamContext(log: Logger, access: AccessLog<StreamLine> | undef
       metrics.closed(r.listener, r.route ?? '', result.end, result.bytesIn, result.bytesOut);
       if (result.end === 'refused') metrics.dropped(r.listener, 'proxy_header');
       const code = END_CODES[result.end];
-      access?.write(line(r, result.bytesIn, result.bytesOut, result.end, code, r.reason, 'stream closed'));
+      access()?.write(line(r, result.bytesIn, result.bytesOut, result.end, code, r.reason, 'stream closed'));
     },
     proxyHeader(route, source, destination) {
       return route.proxyProtocol === undefined ? undefined : proxyHeaderFor(route.proxyProtocol, source, destination);

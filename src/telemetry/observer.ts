@@ -57,13 +57,21 @@ export class Observer {
   private readonly refusals: LineBudget;
 
   /**
+   * access is where access lines go (undefined = log.accessLog off). A
+   * reload that turns the log on or off sets it (Gateway.applied); lines
+   * already deferred to the end of the turn are still written.
+   */
+  access: AccessLog | undefined;
+
+  /**
    * @param refusalLinesPerSecond returns log.refusalLinesPerSecond (read per refusal, so a reload applies).
    */
   constructor(
-    private readonly access: AccessLog | undefined,
+    access: AccessLog | undefined,
     readonly metrics: MetricsSink,
     refusalLinesPerSecond: () => number = () => 20,
   ) {
+    this.access = access;
     this.refusals = new LineBudget(refusalLinesPerSecond, (suppressed) => {
       this.access?.notice({ suppressed }, 'refused requests: access-log lines suppressed (log.refusalLinesPerSecond)');
     });
