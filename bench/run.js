@@ -61,12 +61,14 @@ const USAGE = `Usage: npm run bench -- [options]
                        median of the rounds does not rest on one process's JIT; implied by --profile)
   --loader NAME        wrk when installed, else autocannon (default: auto); or name one
   --phases a,b         which parts run (default all): headline (the as-shipped candidates), logcost
-                       (access log on vs off: pairs of fresh processes in short back-to-back
-                       slices, with a 95 % interval), workers (--workers 2 vs 1), sizes (100 B / 64 KiB / 1 MiB
+                       (access log on vs off, with 95 % intervals: fresh gateways whose log a
+                       reload switches between short back-to-back slices, and pairs of fresh
+                       processes), workers (--workers 2 vs 1), sizes (100 B / 64 KiB / 1 MiB
                        vs nginx), shape (1/10/1,000 routes, 1/10/100 targets), idle (10,000 idle
                        keep-alive connections; needs ulimit -n > 10,200), websockets (5,000 WebSockets)
   --pairs N            the logcost phase's pairs of fresh processes (default 8, --quick 2): more pairs,
                        a narrower interval
+  --switched N         the logcost phase's gateways switched by a reload (default 4, --quick 2)
   --compare DIR        also run "gateway-before" and "gateway-chain-before": the same candidates
                        from another built checkout (e.g. a git worktree of the previous commit,
                        after \`npm ci && npm run build\` there), measured in the same rounds
@@ -100,6 +102,7 @@ function options() {
       compare: { type: 'string' },
       phases: { type: 'string' },
       pairs: { type: 'string' },
+      switched: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -136,6 +139,7 @@ function options() {
     loader: values.loader,
     compare: values.compare,
     pairs: values.pairs === undefined ? undefined : int('pairs', values.pairs, 2),
+    switched: values.switched === undefined ? undefined : int('switched', values.switched, 2),
     phases: (() => {
       try {
         return parsePhases(values.phases);

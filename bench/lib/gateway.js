@@ -6,11 +6,11 @@
  * yet (or whose options no longer validate) are left out with a note instead
  * of failing the whole run.
  */
-import { existsSync, mkdtempSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, readdirSync, renameSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { childPids, cpuProfArgs, freePort, launch, waitHttp } from './procs.js';
+import { childPids, cpuProfArgs, freePort, httpGet, launch, waitHttp } from './procs.js';
 
 export const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 export const CLI = join(ROOT, 'dist/src/cli/index.js');
@@ -164,5 +164,35 @@ export function profilesIn(dir) {
     return readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => join(dir, f));
   } catch {
     return [];
+  }
+}
+
+/**
+ * switchAccessLog turns a running gateway's access log on (the plain gateway.yaml it started
+ * with, as shipped) or off (`log: { accessLog: false }`) the way an operator does: it rewrites
+ * gateway.yaml (a write and a rename, as editors do) and waits until the gateway's file watch has
+ * applied it (GET /config's version moves on). A reload that was rejected or that names a restart
+ * throws: the measurement would not be what it says.
+ */
+export async function switchAccessLog(g, on, { timeoutMs = 10_000 } = {}) {
+  const doc = JSON.parse(readFileSync(g.config, 'utf8'));
+  if (on) delete doc.log;
+  else doc.log = { ...doc.log, accessLog: false };
+  const configUrl = `http://127.0.0.1:${g.adminPort}/config`;
+  const view = async () => JSON.parse((await httpGet(configUrl)).body);
+  const before = (await view()).version;
+  const tmp = join(g.dir, '.gateway.yaml.tmp');
+  writeFileSync(tmp, JSON.stringify(doc, null, 2));
+  renameSync(tmp, g.config);
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await view();
+    if (v.version > before) {
+      if (v.restartRequired?.length) throw new Error(`switching the access log named a restart: ${JSON.stringify(v.restartRequired)}`);
+      return;
+    }
+    if (v.lastRejected && !v.lastRejected.superseded) throw new Error(`switching the access log was rejected: ${JSON.stringify(v.lastRejected)}`);
+    if (Date.now() > deadline) throw new Error(`the gateway did not reload gateway.yaml within ${timeoutMs} ms (log.accessLog: ${on})`);
+    await new Promise((r) => setTimeout(r, 20));
   }
 }
