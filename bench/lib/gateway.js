@@ -110,7 +110,9 @@ export function writeConfig({ port, adminPort, targets, routes, chain, healthChe
  * here, not silently in the table). Returns { child, pid, url, config, dir,
  * port, adminPort, notes, workers, profileDir }; `dir` is the temp config
  * directory to remove. `nodeArgs` go before the CLI (e.g. --inspect).
- * `build.cli` runs another checkout's built CLI (bench --compare).
+ * `build.cli` runs another checkout's built CLI (bench --compare). `stdoutFile`
+ * replaces the config directory's stdout.log (e.g. /dev/null, to tell the
+ * file's cost from the encoder's).
  */
 /**
  * servingFlags are the node options the build at `cli` (its dist/src/cli/index.js) is started
@@ -123,7 +125,7 @@ export async function servingFlags(cli) {
   return [...(await import(file)).SERVING_NODE_FLAGS];
 }
 
-export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir, log, extra, nodeArgs: extraNodeArgs = [], build = { cli: CLI } }) {
+export async function startGateway({ targets, routes = 10, chain = [], healthCheck = false, workers = 1, cpus, headers, profileDir, log, extra, nodeArgs: extraNodeArgs = [], build = { cli: CLI }, stdoutFile }) {
   const port = await freePort();
   const adminPort = await freePort();
   const config = writeConfig({ port, adminPort, targets, routes, chain, healthCheck, log, extra });
@@ -133,7 +135,7 @@ export async function startGateway({ targets, routes = 10, chain = [], healthChe
   // worker per CPU, and "1 worker" would silently be a primary plus N workers.
   const args = [...nodeArgs, build.cli, 'start', '--config', config, '--workers', String(workers)];
   // stdout (the JSON log, access lines included) goes to a file, as nginx's access log does: not to a pipe the harness would have to read.
-  const child = launch(process.execPath, args, { cpus, env: { NODE_ENV: 'production' }, name: 'gateway', stdoutFile: join(dirname(config), 'stdout.log') });
+  const child = launch(process.execPath, args, { cpus, env: { NODE_ENV: 'production' }, name: 'gateway', stdoutFile: stdoutFile ?? join(dirname(config), 'stdout.log') });
   const url = `http://127.0.0.1:${port}${BENCH_PATH}`;
   try {
     await waitHttp(url, { headers, child, timeoutMs: 30_000 });

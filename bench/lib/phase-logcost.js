@@ -63,8 +63,8 @@ const TARGET = 0.05;
  */
 export function logcostTiming(o) {
   const t = o.quick
-    ? { pairs: 2, blocks: 2, slice: 1, warmup: 1, settleMs: 1000, nginx: { pairs: 2, warmup: 1, settleMs: 1000 }, switched: { processes: 2, blocks: 2, warmup: 1 } }
-    : { pairs: 8, blocks: 8, slice: 2, warmup: 6, settleMs: 3000, nginx: { pairs: 4, warmup: 1, settleMs: 1000 }, switched: { processes: 4, blocks: 12, warmup: 10 } };
+    ? { pairs: 2, blocks: 2, slice: 1, warmup: 1, settleMs: 1000, nginx: { pairs: 2, warmup: 1, settleMs: 1000 }, switched: { processes: 2, blocks: 2, warmup: 1 }, side: { units: 2, blocks: 2, warmup: 2 } }
+    : { pairs: 8, blocks: 8, slice: 2, warmup: 6, settleMs: 3000, nginx: { pairs: 4, warmup: 1, settleMs: 1000 }, switched: { processes: 4, blocks: 12, warmup: 10 }, side: { units: 3, blocks: 12, warmup: 30 } };
   return { ...t, ...(o.pairs === undefined ? {} : { pairs: o.pairs }), switched: { ...t.switched, ...(o.switched === undefined ? {} : { processes: o.switched }) } };
 }
 
@@ -153,6 +153,57 @@ export async function switchedCost(ctx, start, timing, label) {
   return summary(runs);
 }
 
+/**
+ * sideBySideCost is the comparison at the same instants: two fresh gateways
+ * pinned to the proxy's one CPU and loaded at once, each by its own load
+ * generator with half the connections, one with its log on and one off,
+ * swapped by a reload after every block (`timing.side`). The kernel shares
+ * the CPU between the two busy processes equally, so in each block both
+ * see the same machine: a VM whose speed moved by a quarter within 2 s
+ * (journal, eighth session) moves both alike. Two consecutive blocks are a
+ * crossover (A on and B off, then A off and B on): the product of their two
+ * ratios, on ÷ off, cancels what one process has over the other, and its
+ * square root is the log's factor. Each pair of processes gives the median
+ * of its crossovers. What it cannot see: a process alone on its CPU keeps
+ * more of its caches between two requests than one sharing it, so a cost
+ * that depends on the cache may read differently here. Needs wrk (two load
+ * generators at once).
+ */
+export async function sideBySideCost(ctx, start, timing, label) {
+  const { units, blocks, warmup } = timing.side;
+  const half = Math.max(1, Math.round(ctx.o.connections / 2));
+  const both = (a, b, duration) => Promise.all([a, b].map((g) => withCpu(g, () => ctx.load({ url: g.url, connections: half, duration }))));
+  const runs = [];
+  for (let u = 0; u < units; u++) {
+    const pair = [await start(), await start()];
+    try {
+      await switchAccessLog(pair[1], false);
+      await new Promise((r) => setTimeout(r, timing.settleMs));
+      await both(pair[0], pair[1], warmup);
+      const ratios = [];
+      let onIdx = 0;
+      for (let b = 0; b < blocks; b++) {
+        const res = await both(pair[0], pair[1], timing.slice);
+        const on = res[onIdx];
+        const off = res[1 - onIdx];
+        ratios.push({ r: on.rps / off.rps, cpuUs: (on.cpuUsPerRequest ?? NaN) - (off.cpuUsPerRequest ?? NaN), on: { rps: on.rps }, off: { rps: off.rps } });
+        onIdx = 1 - onIdx;
+        await Promise.all([switchAccessLog(pair[onIdx], true), switchAccessLog(pair[1 - onIdx], false)]);
+      }
+      const crossovers = [];
+      for (let i = 0; i + 1 < ratios.length; i += 2) {
+        const [x, y] = [ratios[i], ratios[i + 1]];
+        crossovers.push({ cost: 1 - Math.sqrt(x.r * y.r), cpuUs: (x.cpuUs + y.cpuUs) / 2, on: { rps: (x.on.rps + y.on.rps) / 2 }, off: { rps: (x.off.rps + y.off.rps) / 2 } });
+      }
+      runs.push(crossovers);
+      console.log(`  ${label} pair ${u + 1}/${units}: crossovers ${crossovers.map((c) => `${(100 * c.cost).toFixed(1)}%`).join(' ')}; median ${(100 * median(crossovers.map((c) => c.cost))).toFixed(1)}%`);
+    } finally {
+      await Promise.all(pair.map((g) => retire(g)));
+    }
+  }
+  return summary(runs);
+}
+
 /** summary is pairedCost's and switchedCost's result from their runs' blocks ([[block, ...], ...], one list per independent unit). */
 function summary(runs) {
   const perPair = runs.map((bs) => median(bs.map((b) => b.cost)));
@@ -181,19 +232,23 @@ export async function logcostPhase(ctx) {
   const ups = await startUpstreams(ctx, { bodySize: ctx.o.bodySize });
   const json = { timing };
   const lines = [
-    `access log cost, two readings, each the mean over independent units of their medians with its 95 % interval:`,
+    `access log cost, three readings, each the mean over independent units of their medians with its 95 % interval:`,
     `  switched: ${timing.switched.processes} fresh gateways, each with its log switched off and on by a reload, ${timing.switched.blocks} blocks of ${timing.slice} s + ${timing.slice} s back to back, the order flipped each block;`,
-    `  fresh pairs: ${timing.pairs} pairs of fresh processes (log on, log off) x ${timing.blocks} blocks of ${timing.slice} s + ${timing.slice} s back to back, the order flipped each block:`,
+    `  fresh pairs: ${timing.pairs} pairs of fresh processes (log on, log off) x ${timing.blocks} blocks of ${timing.slice} s + ${timing.slice} s back to back, the order flipped each block;`,
+    `  side by side: ${timing.side.units} pairs of fresh gateways sharing the proxy's CPU, loaded at once, one log on and one off, swapped by a reload every ${timing.slice}-s block, ${timing.side.blocks / 2} crossovers each:`,
   ];
   const line = (name, g) => `  ${name.padEnd(20)} ${pct(g.estimate)} of throughput, 95 % interval ${pct(g.low)} .. ${pct(g.high)} (per unit ${g.perPair.map(pct).join(', ')}); ${g.cpuUs.estimate.toFixed(1)} CPU µs/req (${g.cpuUs.low.toFixed(1)} .. ${g.cpuUs.high.toFixed(1)}); median req/s ${fmtInt(g.rpsOn)} log on, ${fmtInt(g.rpsOff)} off`;
   try {
     const gw = (log) => () => startGateway({ targets: ups.urls, cpus: ctx.plan.proxy, headers: ctx.headers, log }).then(ctx.tracked);
     const sw = await switchedCost(ctx, gw(undefined), timing, 'gateway switched');
     const g = await pairedCost(ctx, { on: gw(undefined), off: gw({ accessLog: false }) }, timing, 'gateway');
+    const side = ctx.o.loader === 'wrk' && ctx.plan.pinned ? await sideBySideCost(ctx, gw(undefined), timing, 'gateway side by side') : undefined;
     const verdict = verdictOf(sw, g);
     json.gateway = { ...g, target: TARGET, verdict };
     json.switched = sw;
+    json.sideBySide = side ?? null;
     lines.push(line('gateway switched', sw), line('gateway fresh pairs', g));
+    lines.push(side ? `${line('gateway side by side', side)} (CPU-shared: a reading, not part of the verdict)` : '  gateway side by side: not run (needs wrk, two load generators at once, and taskset, both gateways on one CPU)');
     lines.push(`  gateway target <= ${100 * TARGET} %: ${verdict} (met: the switched interval wholly under it and the fresh pairs' reaching under it; the switched reading is free of the luck that makes two fresh processes differ, the pairs watch for a cost only a process that never ran the log would show)`);
     if (ctx.nginx) {
       const ng = (accessLog) => () => startNginx({ nginx: ctx.nginx, targets: ups.urls, cpus: ctx.plan.proxy, probePath: BENCH_PATH, headers: ctx.headers, accessLog }).then(ctx.tracked);
