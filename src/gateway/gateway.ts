@@ -345,7 +345,10 @@ export class Gateway implements GatewayState {
   /** applied starts what a configuration swapped in by a reload needs: the exporter, the idle-memory release, new pools' health checks; it resolves once new stream listeners are bound. */
   private async applied(compiled: Compiled): Promise<void> {
     const loaded = this.live.loaded;
-    this.observer.access = this.accessLogOf(loaded.gateway);
+    const access = this.accessLogOf(loaded.gateway);
+    // Said in the log: from a line on, requests stop (or start) leaving a trace, and whoever reads the log later should see where.
+    if ((access === undefined) !== (this.observer.access === undefined)) this.log.info({ accessLog: access !== undefined }, `access log turned ${access ? 'on' : 'off'} by a reload (log.accessLog)`);
+    this.observer.access = access;
     if (this.front && !this.shuttingDown) {
       this.startOtlp();
       this.idleMemory.configure(parseDuration(loaded.gateway.memory.releaseWhenIdle));

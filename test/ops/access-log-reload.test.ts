@@ -2,7 +2,8 @@
  * `log.accessLog` is applied by a reload: an operator turns the access log
  * off (a disk filling up) and on again (an incident) without dropping a
  * connection. Request lines and stream-connection lines follow it; the
- * reload names no restart; refusals follow it too.
+ * reload names no restart and says the switch in the log; refusals follow
+ * it too.
  */
 import { once } from 'node:events';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,7 +107,11 @@ describe('log.accessLog on reload', () => {
     expect(streamLines(c2)).toEqual([]);
     // One access log across the switches: the same fields as before.
     expect(Object.keys(requestLines('/app/on-2')[0]!)).toEqual(Object.keys(requestLines('/app/on-1')[0]!));
-    // And the reload said so in its own log line, without a restart warning.
+    // Each switch is said in the log, once, and no restart warning.
+    expect(log.lines.filter((l) => /^access log turned/.test(String(l.msg))).map((l) => [l.msg, l.accessLog])).toEqual([
+      ['access log turned off by a reload (log.accessLog)', false],
+      ['access log turned on by a reload (log.accessLog)', true],
+    ]);
     expect(log.lines.filter((l) => /wait for a restart/.test(String(l.msg)))).toEqual([]);
   });
 });
