@@ -62,8 +62,9 @@ const USAGE = `Usage: npm run bench -- [options]
   --loader NAME        wrk when installed, else autocannon (default: auto); or name one
   --phases a,b         which parts run (default all): headline (the as-shipped candidates), logcost
                        (access log on vs off, with 95 % intervals: fresh gateways whose log a
-                       reload switches between short back-to-back slices, and pairs of fresh
-                       processes), workers (--workers 2 vs 1), sizes (100 B / 64 KiB / 1 MiB
+                       reload switches between short back-to-back slices, pairs of fresh
+                       processes, and, outside the verdict, two gateways side by side on one
+                       CPU), workers (--workers 2 vs 1), sizes (100 B / 64 KiB / 1 MiB
                        vs nginx), shape (1/10/1,000 routes, 1/10/100 targets), idle (10,000 idle
                        keep-alive connections; needs ulimit -n > 10,200), websockets (5,000 WebSockets)
   --pairs N            the logcost phase's pairs of fresh processes (default 8, --quick 2): more pairs,

@@ -25,7 +25,10 @@
  * is a unit. It is the one the target is decided on, the pairs watching for
  * a cost the switched reading cannot see (verdictOf). Each interval is as
  * wide as the noise makes it: a noisy machine says "not decided" rather
- * than a wrong figure.
+ * than a wrong figure. A third reading, "side by side" (sideBySideCost),
+ * measures two gateways on one CPU at the same instants, which cancels a
+ * machine whose speed moves within seconds; it is reported, not part of
+ * the verdict (why: its comment).
  *
  * nginx with its log on and off runs the same way, as a check of the
  * method: nginx is not CPU-bound in this harness (wrk, on the other CPU, is
@@ -121,10 +124,11 @@ export async function pairedCost(ctx, start, timing, label) {
  * blocks of a log-on and a log-off slice, the order flipped each block, the log
  * switched between slices by a reload of gateway.yaml (log.accessLog is applied
  * by a reload). The two readings of a block share the process: its JIT's
- * decisions, its heap's layout, the luck that made two fresh processes of one
- * build differ by ~10 % on the VMs of 2026-12-07 (bench/README.md journal,
- * "megamorphic loads in the encoder") and left the pairs' interval ±2.6 % wide
- * after 32 pairs. What this reading cannot see is a cost that shows only in a
+ * decisions, its heap's layout, what made two fresh processes of one build
+ * read ~10 % apart on the VMs of 2026-12-07 (bench/README.md journal,
+ * "megamorphic loads in the encoder"; measured at the same instants, most of
+ * it was the machine moving between their turns: "readings at the same
+ * instants") and left the pairs' interval ±2.6 % wide after 32 pairs. What this reading cannot see is a cost that shows only in a
  * process that never ran the log (code the log's presence made the JIT compile
  * differently); the pairs of fresh processes watch for that. Each process gives
  * the median of its blocks; returns what pairedCost returns, per process.
@@ -204,7 +208,7 @@ export async function sideBySideCost(ctx, start, timing, label) {
   return summary(runs);
 }
 
-/** summary is pairedCost's and switchedCost's result from their runs' blocks ([[block, ...], ...], one list per independent unit). */
+/** summary is the result of pairedCost, switchedCost and sideBySideCost from their runs' blocks or crossovers ([[block, ...], ...], one list per independent unit). */
 function summary(runs) {
   const perPair = runs.map((bs) => median(bs.map((b) => b.cost)));
   const cpuUs = meanInterval(runs.map((bs) => median(bs.map((b) => b.cpuUs))));
@@ -243,7 +247,8 @@ export async function logcostPhase(ctx) {
     const sw = await switchedCost(ctx, gw(undefined), timing, 'gateway switched');
     const g = await pairedCost(ctx, { on: gw(undefined), off: gw({ accessLog: false }) }, timing, 'gateway');
     const side = ctx.o.loader === 'wrk' && ctx.plan.pinned ? await sideBySideCost(ctx, gw(undefined), timing, 'gateway side by side') : undefined;
-    const verdict = verdictOf(sw, g);
+    // --quick warms for a second: its figures check the harness, not the log (the first slices still run at twice the CPU per request).
+    const verdict = ctx.o.quick ? 'no verdict under --quick (a smoke check of the harness: 1-s warm-ups)' : verdictOf(sw, g);
     json.gateway = { ...g, target: TARGET, verdict };
     json.switched = sw;
     json.sideBySide = side ?? null;
