@@ -102,7 +102,7 @@ export class Gateway implements GatewayState {
     // Pools compiled by a reload read the registry only when the process started with one (adding it later needs a restart).
     const view = () => (this.live.started.discovery?.registry !== undefined ? registry.view : undefined);
     this.live = new Reloader({ options, log, now, plugins, metrics, registry: view, applied: (c) => this.applied(c) }, loaded, compiled, otlp);
-    this.observer = new Observer(this.accessLogOf(loaded.gateway), metrics, () => this.config.log.refusalLinesPerSecond);
+    this.observer = new Observer(loaded.gateway.log.accessLog ? AccessLog.create(log) : undefined, metrics, () => this.config.log.refusalLinesPerSecond);
     this.unwired = compiled.fresh;
     this.auto = compiled.auto;
     this.streams = new StreamHost({
@@ -110,6 +110,7 @@ export class Gateway implements GatewayState {
       metrics: () => this.observer.metrics.streams?.(),
       addRestartCheck: (check) => this.live.addRestartCheck(check),
       started: () => this.live.started,
+      accessLog: () => this.config.log.accessLog,
     });
     this.idleMemory = new IdleMemory(
       {
@@ -334,21 +335,12 @@ export class Gateway implements GatewayState {
     return this.live.reload();
   }
 
-  /** accessLog is the request access log, built the first time log.accessLog is on and kept for later reloads that turn it back on. */
-  private accessLog: AccessLog | undefined;
-
-  /** accessLogOf is the access log `g` asks for (log.accessLog), or undefined. */
-  private accessLogOf(g: GatewayDoc): AccessLog | undefined {
-    return g.log.accessLog ? (this.accessLog ??= AccessLog.create(this.log)) : undefined;
-  }
-
   /** applied starts what a configuration swapped in by a reload needs: the exporter, the idle-memory release, new pools' health checks; it resolves once new stream listeners are bound. */
   private async applied(compiled: Compiled): Promise<void> {
     const loaded = this.live.loaded;
-    const access = this.accessLogOf(loaded.gateway);
+    const on = loaded.gateway.log.accessLog;
     // Said in the log: from a line on, requests stop (or start) leaving a trace, and whoever reads the log later should see where.
-    if ((access === undefined) !== (this.observer.access === undefined)) this.log.info({ accessLog: access !== undefined }, `access log turned ${access ? 'on' : 'off'} by a reload (log.accessLog)`);
-    this.observer.access = access;
+    if (this.observer.useAccessLog(on, () => AccessLog.create(this.log))) this.log.info({ accessLog: on }, `access log turned ${on ? 'on' : 'off'} by a reload (log.accessLog)`);
     if (this.front && !this.shuttingDown) {
       this.startOtlp();
       this.idleMemory.configure(parseDuration(loaded.gateway.memory.releaseWhenIdle));

@@ -50,7 +50,7 @@ export const START_ONLY: readonly string[] = [
 
 /** LIVE lists the keys a reload applies (documented here so a new key is classified on purpose). */
 export const LIVE: readonly string[] = ['$schema', 'routes', 'plugins', 'chain', 'stickySecret', 'limits.bodyLimit', 'limits.sendTimeout', 'limits.invalidHeaders', 'limits.mirrorConcurrency', 'log.accessLog', 'log.refusalLinesPerSecond', 'shutdownTimeout', 'memory', 'tracing', 'discovery.dns', 'discovery.autoRoutes', 'streams'];
-// `log.accessLog`: the observer's and the stream listeners' access logs are switched by Gateway.applied and StreamHost.apply.
+// `log.accessLog`: Gateway.applied switches the observer's access log (Observer.useAccessLog); stream lines read the active configuration's value per line (StreamHost).
 // `streams`: listeners are added, changed and removed by a reload; a changed listen address or protocol waits for a restart, which the streams' own restart check reports (Streams.restartNotices).
 
 /** SECRET matches key names whose values are never shown. */

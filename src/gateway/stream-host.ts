@@ -23,6 +23,8 @@ export interface StreamHostDeps {
   addRestartCheck(check: RestartCheck): void;
   /** started is the gateway.yaml the listeners were built from (PROXY protocol acceptance stays as it was then). */
   started(): GatewayDoc;
+  /** accessLog is the active configuration's log.accessLog (read per stream line, so a reload turns the lines on and off). */
+  accessLog(): boolean;
 }
 
 /** StreamHost starts, reloads and closes the stream listeners. */
@@ -30,14 +32,11 @@ export class StreamHost {
   private streams: Streams | undefined;
   /** listening is true once start() ran: from then on a reload that adds the first listener starts it. */
   private listening = false;
-  /** accessOn is the active configuration's log.accessLog (a reload turns stream access lines on and off). */
-  private accessOn = true;
 
   constructor(private readonly deps: StreamHostDeps) {}
 
   /** start binds the configured stream listeners (a taken port is the listen error of its gateway.yaml line). */
   async start(loaded: LoadedConfig, upstreams: Runtime['upstreams']): Promise<void> {
-    this.accessOn = loaded.gateway.log.accessLog;
     if (hasStreams(loaded.gateway)) await this.startListeners(loaded, upstreams);
     this.listening = true;
   }
@@ -53,7 +52,6 @@ export class StreamHost {
 
   /** apply gives a reloaded configuration to the listeners (or starts the first ones it adds); failures are logged, never thrown. */
   async apply(loaded: LoadedConfig, upstreams: Runtime['upstreams']): Promise<void> {
-    this.accessOn = loaded.gateway.log.accessLog;
     if (!this.listening) return;
     const failed = (err: unknown) => this.deps.log.error({ err }, 'stream listeners: the new configuration could not be applied');
     if (this.streams) {
@@ -89,9 +87,9 @@ export class StreamHost {
   private async create(loaded: LoadedConfig): Promise<Streams> {
     const [{ Streams }, { streamContext }, { STREAM_LINE }] = await Promise.all([import('../streams/streams.js'), import('../streams/context.js'), import('../streams/access-line.js')]);
     const { log } = this.deps;
-    // Built whether or not the log is on now: a reload may turn it on (accessOn is read per line).
+    // Built whether or not the log is on now: a reload may turn it on.
     const access = AccessLog.of(log, STREAM_LINE);
-    const ctx = streamContext(log.child({ kind: 'stream' }), () => (this.accessOn ? access : undefined), this.deps.metrics() ?? NO_STREAM_METRICS);
+    const ctx = streamContext(log.child({ kind: 'stream' }), () => (this.deps.accessLog() ? access : undefined), this.deps.metrics() ?? NO_STREAM_METRICS);
     return new Streams(ctx, log);
   }
 

@@ -56,12 +56,10 @@ export class Observer {
   /** refusals budgets the log lines of requests the HTTP/1 parser refused (a client can send those at will). */
   private readonly refusals: LineBudget;
 
-  /**
-   * access is where access lines go (undefined = log.accessLog off). A
-   * reload that turns the log on or off sets it (Gateway.applied); lines
-   * already deferred to the end of the turn are still written.
-   */
-  access: AccessLog | undefined;
+  /** access is where access lines go (undefined = log.accessLog off; read once per request, set by useAccessLog). */
+  private access: AccessLog | undefined;
+  /** kept is the access log once built: a reload that turns the log back on reuses it. */
+  private kept: AccessLog | undefined;
 
   /**
    * @param refusalLinesPerSecond returns log.refusalLinesPerSecond (read per refusal, so a reload applies).
@@ -71,10 +69,21 @@ export class Observer {
     readonly metrics: MetricsSink,
     refusalLinesPerSecond: () => number = () => 20,
   ) {
-    this.access = access;
+    this.access = this.kept = access;
     this.refusals = new LineBudget(refusalLinesPerSecond, (suppressed) => {
       this.access?.notice({ suppressed }, 'refused requests: access-log lines suppressed (log.refusalLinesPerSecond)');
     });
+  }
+
+  /**
+   * useAccessLog applies a reloaded log.accessLog: on, with the log built
+   * before or by `make` (once); off, none. Lines already deferred to the end
+   * of the turn are still written. Returns whether it switched.
+   */
+  useAccessLog(on: boolean, make: () => AccessLog): boolean {
+    if (on === (this.access !== undefined)) return false;
+    this.access = on ? (this.kept ??= make()) : undefined;
+    return true;
   }
 
   /** finished is called exactly once per exchange. */
