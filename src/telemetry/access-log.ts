@@ -143,6 +143,9 @@ export const REQUEST_LINE: LineFormat<AccessRecord> = { fields: writeFields, sam
 interface Fast<R extends object> {
   readonly head: Uint8Array;
   readonly bindings: Uint8Array;
+  /** prefix is the encoded head, time and bindings of the millisecond `prefixTime` (the last line's). */
+  prefix: Uint8Array;
+  prefixTime: number;
   readonly fields: (w: LineWriter, r: R) => void;
   readonly batch: BatchDestination | undefined;
   readonly stream: Stream;
@@ -152,6 +155,9 @@ interface Fast<R extends object> {
 interface Stream {
   write(line: string): unknown;
 }
+
+/** PREFIX is where a millisecond's prefix is encoded before it is kept (Fast.prefix). */
+const PREFIX = new LineWriter(256);
 
 /** CLOSE ends every line. */
 const CLOSE = new Const('}\n');
@@ -193,6 +199,8 @@ export class AccessLog<R extends object = AccessRecord> implements LineSource {
       const fast: Fast<R> = {
         head: new Uint8Array(Buffer.from(head + ',"time":')),
         bindings: new Uint8Array(Buffer.from(bindings)),
+        prefix: new Uint8Array(0),
+        prefixTime: Number.NaN,
         fields: format.fields,
         batch: stream instanceof BatchDestination ? stream : undefined,
         stream,
@@ -248,9 +256,17 @@ export class AccessLog<R extends object = AccessRecord> implements LineSource {
 
   /** encode writes the precompiled line for `r` at `time` (epoch ms). */
   private static encode<R extends object>(fast: Fast<R>, w: LineWriter, r: R, time: number): void {
-    w.bytes(fast.head);
-    w.number(time);
-    w.bytes(fast.bindings);
+    // The lines of one turn mostly share their millisecond: its prefix is encoded once and copied.
+    if (time !== fast.prefixTime) {
+      const p = PREFIX;
+      p.len = 0;
+      p.bytes(fast.head);
+      p.number(time);
+      p.bytes(fast.bindings);
+      fast.prefix = new Uint8Array(p.buf.subarray(0, p.len));
+      fast.prefixTime = time;
+    }
+    w.bytes(fast.prefix);
     fast.fields(w, r);
     CLOSE.write(w);
   }

@@ -90,6 +90,31 @@ describe('17: the precompiled access-log line equals pino\'s, byte for byte (as 
     }
   });
 
+  it('17: every UTF-16 code unit, alone in a value and between plain characters', () => {
+    // The copy path decides per code unit (a table of all 65,536) whether a value passes as it is: each one against pino's line.
+    const { logger } = gatewayLogger();
+    const log = AccessLog.create(logger);
+    const ref = logger.child({ kind: 'access' });
+    for (let c = 0; c < 0x10000; c++) {
+      const ch = String.fromCharCode(c);
+      const rec: AccessRecord = { ...base, path: `/a${ch}b`, upstream: ch };
+      const line = log.bytes(rec, c);
+      const pinoLine = Buffer.from(AccessLog.pinoLine(ref, rec, c));
+      if (!line.equals(pinoLine)) expect({ c, line: line.toString() }).toEqual({ c, line: pinoLine.toString() });
+    }
+  });
+
+  it('17: the prefix kept per millisecond: repeated, changing and earlier times, two logs with different bindings in turn', () => {
+    const { logger } = gatewayLogger();
+    const worker = logger.child({ worker: 2 });
+    const logs = [AccessLog.create(logger), AccessLog.create(worker)];
+    const refs = [logger.child({ kind: 'access' }), worker.child({ kind: 'access' })];
+    const times = [999, 999, 1000, 1000, 999, 1_700_000_000_123, 1_700_000_000_123, 1_700_000_000_124, 0, 10_000_000_000_000];
+    for (const time of times) {
+      for (const k of [0, 1]) expect(logs[k]!.bytes(base, time).toString()).toBe(written(AccessLog.pinoLine(refs[k]!, base, time)));
+    }
+  });
+
   it('17: jsonString parses back to the string for everything JSON can carry', () => {
     for (const s of ['', 'plain', 'a"b\\c', '\u0000\n', 'é🙂', 'x'.repeat(300)]) expect(JSON.parse(jsonString(s))).toBe(s);
   });
