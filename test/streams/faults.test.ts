@@ -234,6 +234,8 @@ describe('stream faults', () => {
       expect(got).toBe(TOTAL);
       const growthMb = (peak - before) / 1024 / 1024;
       expect(growthMb, `RSS grew ${growthMb.toFixed(1)} MB while 100 MB passed`).toBeLessThan(48);
+      // The client's side was left open (allowHalfOpen): without this the gateway's close waits shutdownTimeout (30 s) for the stream to finish.
+      c.end();
     });
   }, 120_000);
 
