@@ -102,7 +102,9 @@ export class Gateway implements GatewayState {
     // Pools compiled by a reload read the registry only when the process started with one (adding it later needs a restart).
     const view = () => (this.live.started.discovery?.registry !== undefined ? registry.view : undefined);
     this.live = new Reloader({ options, log, now, plugins, metrics, registry: view, applied: (c) => this.applied(c) }, loaded, compiled, otlp);
-    this.observer = new Observer(loaded.gateway.log.accessLog ? AccessLog.create(log) : undefined, metrics, () => this.config.log.refusalLinesPerSecond);
+    this.observer = new Observer(undefined, metrics, () => this.config.log.refusalLinesPerSecond);
+    // The start takes the same switch a reload does (applied): the log is built once, the first time log.accessLog is on.
+    this.observer.useAccessLog(loaded.gateway.log.accessLog, this.makeAccessLog);
     this.unwired = compiled.fresh;
     this.auto = compiled.auto;
     this.streams = new StreamHost({
@@ -335,12 +337,15 @@ export class Gateway implements GatewayState {
     return this.live.reload();
   }
 
+  /** makeAccessLog builds the request access log (Observer.useAccessLog calls it once). */
+  private readonly makeAccessLog = (): AccessLog => AccessLog.create(this.log);
+
   /** applied starts what a configuration swapped in by a reload needs: the exporter, the idle-memory release, new pools' health checks; it resolves once new stream listeners are bound. */
   private async applied(compiled: Compiled): Promise<void> {
     const loaded = this.live.loaded;
     const on = loaded.gateway.log.accessLog;
     // Said in the log: from a line on, requests stop (or start) leaving a trace, and whoever reads the log later should see where.
-    if (this.observer.useAccessLog(on, () => AccessLog.create(this.log))) this.log.info({ accessLog: on }, `access log turned ${on ? 'on' : 'off'} by a reload (log.accessLog)`);
+    if (this.observer.useAccessLog(on, this.makeAccessLog)) this.log.info({ accessLog: on }, `access log turned ${on ? 'on' : 'off'} by a reload (log.accessLog)`);
     if (this.front && !this.shuttingDown) {
       this.startOtlp();
       this.idleMemory.configure(parseDuration(loaded.gateway.memory.releaseWhenIdle));

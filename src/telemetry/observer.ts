@@ -76,9 +76,10 @@ export class Observer {
   }
 
   /**
-   * useAccessLog applies a reloaded log.accessLog: on, with the log built
-   * before or by `make` (once); off, none. Lines already deferred to the end
-   * of the turn are still written. Returns whether it switched.
+   * useAccessLog applies log.accessLog, at start and on each reload: on,
+   * with the log built before or by `make` (once); off, none. Lines already
+   * deferred to the end of the turn are still written. Returns whether it
+   * switched.
    */
   useAccessLog(on: boolean, make: () => AccessLog): boolean {
     if (on === (this.access !== undefined)) return false;
