@@ -8,7 +8,7 @@
  * on STREAM_SAMPLE; a mismatch falls back to pino).
  */
 import type { LineFormat } from '../telemetry/access-log.js';
-import { Field, Num } from '../telemetry/line-writer.js';
+import { compileFields } from '../telemetry/line-compiler.js';
 
 /** StreamLine is one line's fields, in the line's order (undefined ones are left out, as pino does). */
 export interface StreamLine {
@@ -30,22 +30,6 @@ export interface StreamLine {
   msg: 'stream closed' | 'stream refused';
 }
 
-const LISTENER = new Field('listener');
-const ROUTE = new Field('route');
-const UPSTREAM = new Field('upstream');
-const TARGET = new Field('target');
-const CLIENT = new Field('client');
-const CLIENT_PORT = new Num('clientPort');
-const PEER = new Field('peer');
-const SNI = new Field('sni');
-const DURATION_MS = new Num('durationMs');
-const BYTES_IN = new Num('bytesIn');
-const BYTES_OUT = new Num('bytesOut');
-const END = new Field('end');
-const CODE = new Field('code');
-const REASON = new Field('reason');
-const MSG = new Field('msg');
-
 /** STREAM_SAMPLE is the start-up check's record: hostile strings where a client controls them (SNI) and elsewhere. */
 const STREAM_SAMPLE: StreamLine = {
   listener: 'l"\\',
@@ -65,24 +49,24 @@ const STREAM_SAMPLE: StreamLine = {
   msg: 'stream closed',
 };
 
-/** STREAM_LINE renders a StreamLine's fields. */
+/** STREAM_LINE renders a StreamLine's fields (compiled once: line-compiler.ts). */
 export const STREAM_LINE: LineFormat<StreamLine> = {
-  fields: (w, r) => {
-    LISTENER.write(w, r.listener);
-    ROUTE.write(w, r.route);
-    UPSTREAM.write(w, r.upstream);
-    TARGET.write(w, r.target);
-    CLIENT.write(w, r.client);
-    CLIENT_PORT.write(w, r.clientPort);
-    PEER.write(w, r.peer);
-    SNI.write(w, r.sni);
-    DURATION_MS.write(w, r.durationMs);
-    BYTES_IN.write(w, r.bytesIn);
-    BYTES_OUT.write(w, r.bytesOut);
-    END.write(w, r.end);
-    CODE.write(w, r.code);
-    REASON.write(w, r.reason);
-    MSG.write(w, r.msg);
-  },
+  fields: compileFields<StreamLine>([
+    ['listener', 'string'],
+    ['route', 'string'],
+    ['upstream', 'string'],
+    ['target', 'string'],
+    ['client', 'string'],
+    ['clientPort', 'number'],
+    ['peer', 'string'],
+    ['sni', 'string'],
+    ['durationMs', 'number'],
+    ['bytesIn', 'number'],
+    ['bytesOut', 'number'],
+    ['end', 'string'],
+    ['code', 'string'],
+    ['reason', 'string'],
+    ['msg', 'string'],
+  ]),
   sample: STREAM_SAMPLE,
 };

@@ -3,8 +3,9 @@
  * serializer instead of pino's generic object path. pino walks the record's
  * keys, looks up serializers and redaction stringifiers per key and formats
  * each value by its type; the access record's keys and types are fixed, so
- * the line is encoded field by field straight into the batch destination's
- * buffer (line-writer.ts: no string per line). The line is byte for byte the
+ * the line is encoded straight into the batch destination's buffer by a
+ * function compiled for them at load (line-compiler.ts, into line-writer.ts's
+ * buffer: no string per line). The line is byte for byte the
  * one pino writes for the same record through the same logger (level, time,
  * the logger's bindings, then the fields in order, undefined ones left out,
  * strings escaped exactly as pino escapes them): `AccessLog.create` checks
@@ -17,7 +18,8 @@
  */
 import { pino, type Logger } from 'pino';
 import { BatchDestination, type LineSource } from './log-destination.js';
-import { Const, Field, LineWriter, Num } from './line-writer.js';
+import { LineWriter } from './line-writer.js';
+import { compileFields } from './line-compiler.js';
 
 /** AccessRecord is one access-log line's fields; the order here is the order in the line. */
 export interface AccessRecord {
@@ -56,52 +58,33 @@ export interface AccessRecord {
  * of its own per call site, the first refused request gave every one of
  * its loads a second and third shape to check (polymorphic), one step from
  * the megamorphic lookups the line's string values had fallen into
- * (line-writer.ts, `charCodeAt`).
+ * (line-compiler.ts, `CHAR_CODE_AT`).
  */
 export function unrouted(reqId: string, method: string, path: string, status: number, ms: number, ip: string, trace: string | undefined, code: string | undefined): AccessRecord {
   return { reqId, method, path, route: null, upstream: undefined, split: undefined, target: undefined, status, ms, upstreamMs: undefined, attempts: undefined, bytes: undefined, ip, trace, code, plugin: undefined, mirrored: undefined, err: undefined };
 }
 
-const REQ_ID = new Field('reqId');
-const METHOD = new Field('method');
-const PATH = new Field('path');
-const ROUTE = new Field('route');
-const UPSTREAM = new Field('upstream');
-const SPLIT = new Field('split');
-const TARGET = new Field('target');
-const STATUS = new Num('status');
-const MS = new Num('ms');
-const UPSTREAM_MS = new Num('upstreamMs');
-const ATTEMPTS = new Num('attempts');
-const BYTES = new Num('bytes');
-const IP = new Field('ip');
-const TRACE = new Field('trace');
-const CODE = new Field('code');
-const PLUGIN = new Field('plugin');
-const MIRRORED = new Const(',"mirrored":true');
-const ERR = new Field('err');
-
-/** writeFields writes a record's fields after the line's prefix (level, time, bindings). */
-export function writeFields(w: LineWriter, r: AccessRecord): void {
-  REQ_ID.write(w, r.reqId);
-  METHOD.write(w, r.method);
-  PATH.write(w, r.path);
-  ROUTE.write(w, r.route);
-  UPSTREAM.write(w, r.upstream);
-  SPLIT.write(w, r.split);
-  TARGET.write(w, r.target);
-  STATUS.write(w, r.status);
-  MS.write(w, r.ms);
-  UPSTREAM_MS.write(w, r.upstreamMs);
-  ATTEMPTS.write(w, r.attempts);
-  BYTES.write(w, r.bytes);
-  IP.write(w, r.ip);
-  TRACE.write(w, r.trace);
-  CODE.write(w, r.code);
-  PLUGIN.write(w, r.plugin);
-  if (r.mirrored === true) MIRRORED.write(w);
-  ERR.write(w, r.err);
-}
+/** writeFields writes a record's fields after the line's prefix (level, time, bindings), compiled once (line-compiler.ts). */
+export const writeFields = compileFields<AccessRecord>([
+  ['reqId', 'string'],
+  ['method', 'string'],
+  ['path', 'string'],
+  ['route', 'string'],
+  ['upstream', 'string'],
+  ['split', 'string'],
+  ['target', 'string'],
+  ['status', 'number'],
+  ['ms', 'number'],
+  ['upstreamMs', 'number'],
+  ['attempts', 'number'],
+  ['bytes', 'number'],
+  ['ip', 'string'],
+  ['trace', 'string'],
+  ['code', 'string'],
+  ['plugin', 'string'],
+  ['mirrored', 'flag'],
+  ['err', 'string'],
+]);
 
 /** HOSTILE is the sample the start-up check serializes both ways: quotes, backslashes, control characters, unicode, long strings. */
 export const HOSTILE: AccessRecord = {
@@ -159,8 +142,6 @@ interface Stream {
 /** PREFIX is where a millisecond's prefix is encoded before it is kept (Fast.prefix). */
 const PREFIX = new LineWriter(256);
 
-/** CLOSE ends every line. */
-const CLOSE = new Const('}\n');
 
 /** AccessLog writes access lines (of one LineFormat); `notice` writes the access logger's own warnings (suppressed lines) through pino. */
 export class AccessLog<R extends object = AccessRecord> implements LineSource {
@@ -268,7 +249,11 @@ export class AccessLog<R extends object = AccessRecord> implements LineSource {
     }
     w.bytes(fast.prefix);
     fast.fields(w, r);
-    CLOSE.write(w);
+    // Every line ends with `}` and a newline.
+    w.ensure(2);
+    w.buf[w.len] = 0x7d;
+    w.buf[w.len + 1] = 0x0a;
+    w.len += 2;
   }
 
   /** pinoLine is the line pino itself renders for `r` at `time` through `logger` (the reference the check compares with). */
