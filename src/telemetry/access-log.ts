@@ -142,7 +142,6 @@ interface Stream {
 /** PREFIX is where a millisecond's prefix is encoded before it is kept (Fast.prefix). */
 const PREFIX = new LineWriter(256);
 
-
 /** AccessLog writes access lines (of one LineFormat); `notice` writes the access logger's own warnings (suppressed lines) through pino. */
 export class AccessLog<R extends object = AccessRecord> implements LineSource {
   /** scratch is where lines for a stream other than the batch destination (and `bytes`) are encoded. */
