@@ -10,6 +10,7 @@ import { getActiveResourcesInfo } from 'node:process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startGateway, waitFor, type TestGateway } from '../../src/testing/index.js';
 import { INTERNAL_DETAIL, freePort, get, okResponse, sendRaw, startRecorder, type Recorder, type RawResult, type Responder } from './helpers.js';
+import { portIn } from '../helpers/ports.js';
 
 let gw: TestGateway;
 let dead: number;
@@ -66,15 +67,6 @@ function expectGeneric(r: RawResult, status: number, code: string): void {
   expect(body.error.requestId).toBe(res.header('x-request-id'));
   expect(r.text).not.toMatch(INTERNAL_DETAIL);
   for (const port of [...Object.values(rec).map((n) => n.port), dead]) expect(r.text).not.toMatch(portIn(port));
-}
-
-/**
- * portIn matches an upstream's port as a number of its own (`:44353`, `"port":44353`), not the same
- * digits inside the answer's random request id or its Date: a request id `…-230524435360` once held
- * port 44353's digits and failed this check with nothing leaked.
- */
-function portIn(port: number): RegExp {
-  return new RegExp(`(?<![0-9A-Za-z])${port}(?![0-9A-Za-z])`);
 }
 
 describe('each failure is a generic 502/504', () => {
