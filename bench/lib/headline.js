@@ -7,7 +7,7 @@
  * rounds against the bare proxy's. Each ratio is given as the median of the
  * per-round ratios and as the ratio of the means, with its target.
  */
-import { pairedRatio } from './rounds.js';
+import { cpuShare, pairedRatio, SATURATED } from './rounds.js';
 import { fmtMs, fmtRatio } from './table.js';
 
 const TARGETS = {
@@ -15,15 +15,6 @@ const TARGETS = {
   'gateway/nginx': 0.6,
   'chain/bare': 1.1,
 };
-
-/** BUSY is the share of its CPU under which a reference counts as held back by the harness rather than by its core. */
-const BUSY = 0.9;
-
-/** busyShare is the share of its one CPU a candidate used in the rounds (CPU µs per request × requests per second), or undefined. */
-function busyShare(c) {
-  const s = c?.summary;
-  return s && Number.isFinite(s.cpuUsPerRequest) && s.rps > 0 ? (s.cpuUsPerRequest * s.rps) / 1e6 : undefined;
-}
 
 /** verdict says met / NOT met for a ratio against a minimum. */
 const verdict = (v, min) => (v >= min ? 'met' : 'NOT met');
@@ -41,11 +32,11 @@ export function headlineFigures(byName, quiet) {
   };
   ratio('gateway/bare', byName.gateway, bare, TARGETS['gateway/bare']);
   ratio('gateway/nginx', byName.gateway, byName.nginx, TARGETS['gateway/nginx']);
-  const busy = busyShare(byName.nginx);
-  if (busy !== undefined && json['gateway/nginx']) {
+  const busy = cpuShare(byName.nginx?.summary);
+  if (Number.isFinite(busy) && json['gateway/nginx']) {
     json['gateway/nginx'].nginxBusy = busy;
     // On this harness the reference may not fill its core: its req/s is then what the load generator and the upstreams (on the other CPU) leave it, and the ratio against it an upper bound (bench/README.md journal, tenth session).
-    if (busy < BUSY) lines.push(`  ${''.padEnd(26)} (nginx used ${(100 * busy).toFixed(0)} % of its CPU: its req/s is what the load generator and the upstreams on the other CPU leave it, so the ratio is an upper bound and moves with them)`);
+    if (busy < SATURATED) lines.push(`  ${''.padEnd(26)} (nginx used ${(100 * busy).toFixed(0)} % of its CPU: its req/s is what the load generator and the upstreams on the other CPU leave it, so the ratio is an upper bound and moves with them)`);
   }
   ratio('chain/bare', byName['gateway-chain'], bare, TARGETS['chain/bare']);
   ratio('gateway-nolog/bare', byName['gateway-nolog'], bare);

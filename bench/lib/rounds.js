@@ -79,6 +79,14 @@ export async function restartCandidate(c, { stop, settleMs }) {
   if (settleMs > 0) await new Promise((res) => setTimeout(res, settleMs));
 }
 
+/** SATURATED is the share of its one CPU above which a candidate counts as the bottleneck of its run (below it, the load generator or the upstreams capped its req/s). */
+export const SATURATED = 0.85;
+
+/** cpuShare is the share of its one CPU a candidate used over its rounds (CPU µs per request × requests per second), or NaN without a CPU reading. */
+export function cpuShare(summary) {
+  return summary && summary.rps > 0 ? (summary.cpuUsPerRequest * summary.rps) / 1e6 : Number.NaN;
+}
+
 /** summarize is a candidate's means over its rounds. */
 export function summarize(c) {
   const lat = (k) => mean(c.rounds.map((x) => x.latency[k]));

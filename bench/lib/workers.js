@@ -3,6 +3,7 @@
  * worker processes sharing the port), measured in the same run as the
  * 1-process "gateway" so its scaling factor compares like with like.
  */
+import { cpuShare, SATURATED } from './rounds.js';
 
 /** workersNote says where the workers run and what they compete with (the honest caveat for the scaling factor). */
 export function workersNote(n, plan) {
@@ -34,12 +35,9 @@ export function scaling(one, many, n) {
     cpuUsPerRequest1: one.summary.cpuUsPerRequest,
     cpuUsPerRequestN: many.summary.cpuUsPerRequest,
     /** cpuShare1 is the share of its one CPU the 1-process gateway used (below ~0.85 it was not the bottleneck). */
-    cpuShare1: (one.summary.cpuUsPerRequest * one.summary.rps) / 1e6,
+    cpuShare1: cpuShare(one.summary),
   };
 }
-
-/** SATURATED is the CPU share above which the 1-process gateway counts as the bottleneck of its run. */
-const SATURATED = 0.85;
 
 /**
  * scalingLines renders a scaling result for the report. When the 1-process

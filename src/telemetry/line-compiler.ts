@@ -3,12 +3,12 @@
  * writes a record's fields, compiled once at load (as fast-json-stringify
  * and ajv do). Each key is written by stores of constant bytes written out
  * in the code (`b[o] = 44; b[o + 1] = 34; …`), each string value checked
- * and copied in a loop of its own, a small integer's digits written inline:
- * no arena to read keys from, no call per field or per key. Written field
+ * and copied in a loop of its own, numbers through `LineWriter.number`: no
+ * arena to read keys from, no call per field or per key. Written field
  * by field through an object per field whose keys were copied from one
  * arena of constant bytes, a request line cost ~1.6 µs in one process
  * (`node bench/access-line.js`), and its encoding about 5 points of the
- * gateway's throughput; compiled, 0.80× of that in the same process
+ * gateway's throughput; compiled, 0.81–0.86× of that in the same process
  * (bench/README.md journal, "Issue 17 (2026-12-08, tenth session)").
  *
  * A value that needs escaping takes the string path (`jsonString`, then the
@@ -74,13 +74,6 @@ export function compileFields<R extends object>(fields: readonly FieldSpec[]): (
       body.push(
         `if (v !== undefined) {`,
         `  if (!Number.isFinite(v)) { w.ensure(${nul.length}); b = w.buf; o = w.len; ${stores(nul)} w.len = o; }`,
-        `  else if (v >= 0 && v < 1e9 && (v | 0) === v) {`,
-        // A non-negative integer below 1e9 (a status, a byte count): its digits written here, last first; anything else through LineWriter.number.
-        `    n = 1; for (let p = 10; p <= v; p *= 10) n++;`,
-        `    w.ensure(${key.length} + n); b = w.buf; o = w.len; ${stores(key)}`,
-        `    o += n; w.len = o; let x = v | 0;`,
-        `    for (let i = 0; i < n; i++) { const q = (x / 10) | 0; b[--o] = 48 + x - q * 10; x = q; }`,
-        `  }`,
         `  else { w.ensure(${key.length}); b = w.buf; o = w.len; ${stores(key)} w.len = o; w.number(v); }`,
         `}`,
       );
